@@ -1,0 +1,201 @@
+"""The command line: a thin face over the Python API. It renders; it does not compute."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import forcemodel
+from forcemodel.scenario import ScenarioError, load_scenario
+from forcemodel.scenario.summary import summarize
+
+app = typer.Typer(
+    name="forcemodel",
+    help="Plan an alliance's deterrence and defence posture: force model, reinforcement, needs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+#: Problems printed before the rest are counted (a 10,000-row table can hold 10,000 of them).
+MAX_PROBLEMS_SHOWN = 50
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(StrEnum):
+    """Output format of a command."""
+
+    table = "table"
+    json = "json"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn input errors into a located message and exit status 2, never a traceback."""
+    try:
+        yield
+    except ScenarioError as exc:
+        n = len(exc.problems)
+        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the scenario")
+        for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
+            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+        if n > MAX_PROBLEMS_SHOWN:
+            err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        err.print(f"[bold red]error:[/]{where}: {exc.strerror or exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A YAML file, a scenario folder, or a bundled name (tiny, eastern-flank).")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"forcemodel {forcemodel.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """forcemodel: open, reproducible planning of deterrence and defence posture."""
+
+
+@app.command()
+def validate(scenario: ScenarioArg) -> None:
+    """Check a scenario: every field typed, every reference resolved, problems located."""
+    with user_errors():
+        s = load_scenario(scenario)
+    out.print(
+        f"[green]ok[/] {s.meta.name}: {len(s.nodes)} nodes, {len(s.links)} links, "
+        f"{len(s.units)} units, {len(s.regions)} regions"
+    )
+
+
+@app.command()
+def info(
+    scenario: ScenarioArg,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json")] = Format.table,
+) -> None:
+    """Summarise a scenario: troops by readiness tier, by nation, by region; network size."""
+    with user_errors():
+        s = load_scenario(scenario)
+    summary = summarize(s)
+    tables = {
+        "tiers": summary.tiers,
+        "nations": summary.nations,
+        "regions": summary.regions,
+        "network": summary.network,
+    }
+    if format is Format.json:
+        doc = {"name": summary.name, **{k: _records(v) for k, v in tables.items()}}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    out.print(f"[bold]{summary.name}[/]: {summary.description}")
+    titles = {
+        "tiers": "Reinforcing troops by readiness tier (force model targets)",
+        "nations": "Troops by nation",
+        "regions": "Regions",
+        "network": "Network",
+    }
+    for key, frame in tables.items():
+        out.print(_rich_table(frame, titles[key]))
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Write the JSON Schema of the scenario format (for editors and other tools)."""
+    from forcemodel.scenario.schema import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    with user_errors():
+        _atomic_write_text(output, text)
+    err.print(f"wrote {output}")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the scenario into.")],
+    units: Annotated[int, typer.Option(min=1, help="Number of units.")] = 100,
+    nodes: Annotated[int, typer.Option(min=4, help="Number of nodes.")] = 50,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days.")] = 90,
+    regions: Annotated[int, typer.Option(min=1, help="Number of defended regions.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 0,
+    force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+) -> None:
+    """Write a synthetic scenario of any size, valid by construction (for benchmarks, tests)."""
+    from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+
+    if regions > nodes // 2:
+        err.print(f"[bold red]error:[/] --regions {regions} needs at least {2 * regions} nodes")
+        raise typer.Exit(2)
+    with user_errors():
+        if out_dir.exists() and not force:
+            err.print(f"[bold red]error:[/] {out_dir} exists; use --force to replace it")
+            raise typer.Exit(2)
+        data = synthetic_scenario(units=units, nodes=nodes, days=days, regions=regions, seed=seed)
+        write_scenario_folder(data, out_dir)
+    err.print(f"wrote {out_dir} ({units} units, {nodes} nodes, {days} days, seed {seed})")
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records"))  # type: ignore[no-any-return]
+
+
+def _rich_table(frame: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[col])
+        table.add_column(str(col), justify="right" if numeric else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a failure leaves the old file intact."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def main() -> None:
+    """Entry point of the ``forcemodel`` command."""
+    app()

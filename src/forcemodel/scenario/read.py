@@ -1,0 +1,211 @@
+"""Reading scenario files into plain data while remembering where every value came from.
+
+This is the only place that touches the file system for scenarios. It returns raw Python data
+(dicts, lists, scalars) and a map from each value's path to its file and line, so that later
+validation can point at the exact line of a CSV row or a YAML key.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from forcemodel.scenario.errors import Problem
+
+#: Largest scenario file read; larger ones are refused before reading (a 1 GB file is a mistake).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+#: Component tables that may also come from CSV files in a scenario folder.
+CSV_TABLES = ("nodes", "links", "lift_pools", "units", "stocks", "disruptions", "tiers")
+
+Path_ = tuple[str | int, ...]
+Locations = dict[Path_, tuple[str, int]]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAX_DEPTH = 64
+
+
+class ReadError(Exception):
+    """Reading failed in a way that stops everything else (a file that is not YAML at all)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def read_text(path: Path, label: str) -> str:
+    """The text of a scenario file, refusing files that are missing, huge, binary or empty."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReadError([Problem(label, None, "", f"cannot read the file: {exc.strerror}")]) from exc
+    if path.is_dir():
+        raise ReadError([Problem(label, None, "", "is a folder, expected a file")])
+    if size > MAX_FILE_BYTES:
+        raise ReadError(
+            [
+                Problem(
+                    label,
+                    None,
+                    "",
+                    f"file is {size / 2**20:,.0f} MiB, more than the {MAX_FILE_BYTES // 2**20} MiB "
+                    "a scenario file may have; split long tables into CSV files",
+                )
+            ]
+        )
+    data = path.read_bytes()
+    if b"\x00" in data[:65536]:
+        raise ReadError([Problem(label, None, "", "is a binary file, expected UTF-8 text")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ReadError(
+            [Problem(label, line, "", f"is not UTF-8 text (byte {exc.start}: {exc.reason})")]
+        ) from exc
+    if not text.strip():
+        raise ReadError([Problem(label, None, "", "file is empty")])
+    return text
+
+
+class _Builder:
+    """Turns a composed YAML node tree into Python data, recording each value's line."""
+
+    def __init__(self, label: str, locs: Locations, problems: list[Problem]) -> None:
+        self.label = label
+        self.locs = locs
+        self.problems = problems
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
+        self.locs[path] = (self.label, node.start_mark.line + 1)
+        if depth > _MAX_DEPTH:
+            self.problems.append(
+                Problem(self.label, node.start_mark.line + 1, _dotted(path), "nesting too deep")
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self._problem(key_node, path, "a key must be a plain value")
+                    continue
+                key = self._scalar(key_node)
+                if key == "<<":
+                    self._problem(key_node, path, "YAML merge keys ('<<') are not supported")
+                    continue
+                if key in out:
+                    self._problem(key_node, (*path, key), "duplicate key")
+                    continue
+                out[key] = self.build(value_node, (*path, key), depth + 1)
+                self.locs[(*path, key)] = (self.label, key_node.start_mark.line + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(v, (*path, i), depth + 1) for i, v in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        tag = node.tag
+        # Dates stay text; YAML 1.1 'yes/no/on/off' stay text (Norway's code is NO).
+        if tag == "tag:yaml.org,2002:timestamp":
+            return node.value
+        if tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in ("true", "false"):
+            return node.value
+        return self.constructor.construct_object(node, deep=True)
+
+    def _problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.label, node.start_mark.line + 1, _dotted(path), message))
+
+
+def parse_yaml(text: str, label: str, locs: Locations, problems: list[Problem]) -> Any:
+    """Parse YAML text; a syntax error stops reading this file with its line and column."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        col = f", column {mark.column + 1}" if mark is not None else ""
+        what = exc.problem or exc.context or "syntax error"
+        raise ReadError([Problem(label, line, "", f"YAML syntax error{col}: {what}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ReadError([Problem(label, None, "", f"YAML error: {exc}")]) from exc
+    if root is None:
+        raise ReadError([Problem(label, None, "", "file is empty")])
+    return _Builder(label, locs, problems).build(root, ())
+
+
+def read_csv_table(
+    text: str, label: str, table: str, locs: Locations, problems: list[Problem]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows of a CSV table as dicts; dotted columns (``power.land``) become nested fields.
+
+    Empty cells are left out so that defaults apply. Returns the rows and the header.
+    """
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        problems.append(Problem(label, 1, "", "CSV file has no header row"))
+        return [], []
+    except csv.Error as exc:
+        problems.append(Problem(label, 1, "", f"CSV syntax error: {exc}"))
+        return [], []
+    seen: set[str] = set()
+    for h in header:
+        if not h:
+            problems.append(Problem(label, 1, "", "CSV header has an empty column name"))
+        elif h in seen:
+            problems.append(Problem(label, 1, h, "column appears twice in the header"))
+        seen.add(h)
+    keys = [tuple(h.split(".")) for h in header]
+    rows: list[dict[str, Any]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(label, reader.line_num, "", f"CSV syntax error: {exc}"))
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    f"{table}[{len(rows)}]",
+                    f"row has {len(row)} cells, the header has {len(header)}",
+                )
+            )
+        item: dict[str, Any] = {}
+        for key, cell in zip(keys, row, strict=False):
+            value = cell.strip()
+            if not value or not key[0]:
+                continue
+            target = item
+            for part in key[:-1]:
+                nxt = target.setdefault(part, {})
+                if not isinstance(nxt, dict):
+                    break
+                target = nxt
+            else:
+                target[key[-1]] = value
+        locs[(table, len(rows))] = (label, line)
+        rows.append(item)
+    return rows, header
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+dotted = _dotted

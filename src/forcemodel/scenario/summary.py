@@ -1,0 +1,138 @@
+"""What a scenario holds, in tables: troops by readiness tier, by nation, by region; network size.
+
+Pure computation over a :class:`Scenario`; the CLI and reports only render these tables.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from forcemodel.scenario.model import CAPABILITIES, Scenario
+
+
+@dataclass(frozen=True)
+class ScenarioSummary:
+    """Summary tables of a scenario."""
+
+    name: str
+    description: str
+    tiers: pd.DataFrame
+    nations: pd.DataFrame
+    regions: pd.DataFrame
+    network: pd.DataFrame
+
+
+def tier_table(scenario: Scenario) -> pd.DataFrame:
+    """Reinforcing troops by readiness tier against the force model's targets.
+
+    ``troops`` counts the tier's own units; ``ready_by_day`` counts every unit whose notice to
+    move is within the tier's ``by_day`` (so faster tiers count toward slower tiers' windows,
+    as the force model's cumulative figures do not: both are shown).
+    """
+    by_tier: Counter[int] = Counter()
+    units: Counter[int] = Counter()
+    for u in scenario.units:
+        by_tier[u.tier] += u.personnel
+        units[u.tier] += 1
+    rows = []
+    tiers = {t.tier: t for t in scenario.tiers}
+    for tier in sorted(set(by_tier) | set(tiers)):
+        t = tiers.get(tier)
+        by_day = t.by_day if t is not None else None
+        ready = (
+            sum(u.personnel for u in scenario.units if u.notice_to_move_days <= by_day)
+            if by_day is not None
+            else None
+        )
+        target = t.target_troops if t is not None else None
+        rows.append(
+            {
+                "tier": tier,
+                "units": units[tier],
+                "troops": by_tier[tier],
+                "notice_to_move_days": t.notice_to_move_days if t is not None else None,
+                "target_troops": target,
+                "by_day": by_day,
+                "share_of_target": by_tier[tier] / target if target else None,
+                "ready_by_day": ready,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def nation_table(scenario: Scenario) -> pd.DataFrame:
+    """Reinforcing units and troops by nation and tier, plus troops in place."""
+    troops: dict[str, Counter[str]] = defaultdict(Counter)
+    for u in scenario.units:
+        troops[u.nation][f"tier_{u.tier}"] += u.personnel
+        troops[u.nation]["units"] += 1
+    for r in scenario.regions:
+        for f in r.in_place:
+            troops[f.nation]["in_place"] += f.personnel * f.count
+    tier_cols = sorted({f"tier_{u.tier}" for u in scenario.units})
+    rows = []
+    for nation in sorted(troops):
+        c = troops[nation]
+        row: dict[str, object] = {"nation": nation, "units": c["units"]}
+        for col in tier_cols:
+            row[col] = c[col]
+        row["in_place"] = c["in_place"]
+        row["total"] = sum(c[col] for col in tier_cols) + c["in_place"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def region_table(scenario: Scenario) -> pd.DataFrame:
+    """Per region: troops and land power in place, units pre-assigned, day-0 and peak needs."""
+    assigned: dict[str, list[int]] = defaultdict(list)
+    for u in scenario.units:
+        if u.assigned_to is not None:
+            assigned[u.assigned_to].append(u.personnel)
+    rows = []
+    for r in scenario.regions:
+        power = {c: sum(getattr(f.power, c) * f.count for f in r.in_place) for c in CAPABILITIES}
+        need_land = r.requirement.land
+        rows.append(
+            {
+                "region": r.id,
+                "reception": r.reception,
+                "troops_in_place": sum(f.personnel * f.count for f in r.in_place),
+                "land_in_place": power["land"],
+                "land_required_day0": need_land[0][1] if need_land and need_land[0][0] == 0 else 0.0,
+                "land_required_peak": max((v for _, v in need_land), default=0.0),
+                "assigned_units": len(assigned[r.id]),
+                "assigned_troops": sum(assigned[r.id]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def network_table(scenario: Scenario) -> pd.DataFrame:
+    """Counts of the network's components (links by mode)."""
+    modes = Counter(str(lk.mode) for lk in scenario.links)
+    rows = [
+        {"component": "nodes", "count": len(scenario.nodes)},
+        *({"component": f"links ({m})", "count": n} for m, n in sorted(modes.items())),
+        {"component": "lift pools", "count": len(scenario.lift_pools)},
+        {"component": "units", "count": len(scenario.units)},
+        {"component": "stocks", "count": len(scenario.stocks)},
+        {"component": "regions", "count": len(scenario.regions)},
+        {"component": "threats", "count": len(scenario.threats)},
+        {"component": "disruptions", "count": len(scenario.disruptions)},
+    ]
+    return pd.DataFrame(rows)
+
+
+def summarize(scenario: Scenario) -> ScenarioSummary:
+    """All summary tables of a scenario."""
+    return ScenarioSummary(
+        name=scenario.meta.name,
+        description=scenario.meta.description,
+        tiers=tier_table(scenario),
+        nations=nation_table(scenario),
+        regions=region_table(scenario),
+        network=network_table(scenario),
+    )
