@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import forcemodel
@@ -51,18 +52,21 @@ def user_errors() -> Iterator[None]:
         n = len(exc.problems)
         err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the scenario")
         for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
-            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+            # emoji=False: "file.yaml:100:" must not become a 100-points emoji.
+            err.print(f"  {p}", markup=False, highlight=False, emoji=False, soft_wrap=True)
         if n > MAX_PROBLEMS_SHOWN:
             err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
         raise typer.Exit(2) from None
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        err.print(f"[bold red]error:[/]{where}: {exc.strerror or exc}", highlight=False)
+        what = escape(f"{where}: {exc.strerror or exc}")
+        err.print(f"[bold red]error:[/]{what}", highlight=False, emoji=False)
         raise typer.Exit(2) from None
 
 
 ScenarioArg = Annotated[
-    str, typer.Argument(help="A YAML file, a scenario folder, or a bundled name (tiny, eastern-flank).")
+    str,
+    typer.Argument(help="A YAML file, a scenario folder, or a bundled name (tiny, eastern-flank)."),
 ]
 
 
@@ -163,6 +167,67 @@ def generate(
         data = synthetic_scenario(units=units, nodes=nodes, days=days, regions=regions, seed=seed)
         write_scenario_folder(data, out_dir)
     err.print(f"wrote {out_dir} ({units} units, {nodes} nodes, {days} days, seed {seed})")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    scenario: ScenarioArg,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Results folder to write.")] = Path(
+        "results"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed (recorded; same seed, same bytes).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no assessment.")] = False,
+) -> None:
+    """Simulate the reinforcement of a scenario, save its results, print the assessment."""
+    from forcemodel.assess import assess
+    from forcemodel.simulate import UnreachableError, simulate
+
+    with user_errors():
+        s = load_scenario(scenario)
+        try:
+            with err.status("simulating") as status:
+                results = simulate(s, seed=seed, progress=lambda m: status.update(m))
+        except UnreachableError as exc:
+            err.print(f"[bold red]error:[/] {len(exc.units)} unit(s) cannot reach their region")
+            for uid, why in exc.units[:MAX_PROBLEMS_SHOWN]:
+                err.print(f"  {uid}: {why}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        results.save(out_dir)
+    err.print(f"wrote {out_dir}")
+    if not quiet:
+        _print_assessment(assess(results))
+
+
+@app.command("assess")
+def assess_cmd(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder written by simulate.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json")] = Format.table,
+) -> None:
+    """Assess saved results: closure days, shortfall, vulnerability, tiers, bottlenecks."""
+    from forcemodel.assess import assess
+    from forcemodel.results import Results, ResultsError
+
+    try:
+        a = assess(Results.load(results_dir))
+    except ResultsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if format is Format.json:
+        doc = {
+            "regions": _records(a.regions),
+            "capabilities": _records(a.capabilities),
+            "tiers": _records(a.tiers),
+            "bottlenecks": _records(a.bottlenecks),
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    _print_assessment(a)
+
+
+def _print_assessment(a: Any) -> None:
+    out.print(_rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
+    out.print(_rich_table(a.tiers, "Troops by readiness tier: ready to move / closed in region"))
+    out.print(_rich_table(a.bottlenecks, "Worst bottlenecks (days at capacity)"))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

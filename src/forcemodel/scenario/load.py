@@ -108,8 +108,14 @@ def load_scenario(source: str | Path) -> Scenario:
     for table in CSV_TABLES:
         ref = raw.get(table)
         csv_path: Path | None = None
-        if isinstance(ref, str):
+        if isinstance(ref, str) and ref.lower().endswith(".csv"):
             csv_path = base / ref
+            if not csv_path.is_file():
+                # Located at the line that names it: that is where the mistake is.
+                file, line = locs.get((table,), (label, None))
+                problems.append(Problem(file, line, table, f"no CSV file '{ref}' ({csv_path})"))
+                raw[table] = []
+                continue
         elif ref is None and path.is_dir() and (base / f"{table}.csv").exists():
             csv_path = base / f"{table}.csv"
         if csv_path is None:
@@ -164,6 +170,9 @@ class _Validator:
         self.skip_missing: set[tuple[str, str]] = set()
         # Raw list position of each validated item, per table, parallel to the validated list.
         self.positions: dict[str, list[int]] = {}
+        # Items that failed validation, by table: (raw position, raw item); their references
+        # are still checked so that every problem of a file is reported together.
+        self.invalid_items: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -200,7 +209,9 @@ class _Validator:
             # Filled ids take part in the duplicate check below.
             raw["links"] = self.fill_links(raw["links"], node_by_id)
         links = self.validate_list("links", raw.get("links"), Link)
-        pools = self.validate_list("lift_pools", raw.get("lift_pools"), COMPONENT_MODELS["lift_pools"])
+        pools = self.validate_list(
+            "lift_pools", raw.get("lift_pools"), COMPONENT_MODELS["lift_pools"]
+        )
         units = self.validate_list(
             "units", self.fill_units(raw.get("units"), unit_types, tiers), Unit
         )
@@ -278,14 +289,21 @@ class _Validator:
                 positions.append(i)
             except ValidationError as exc:
                 self.report(exc, (table, i), table=table)
-                if isinstance(item, dict) and isinstance(item.get("id"), str):
-                    self.invalid_ids[table].add(item["id"])
+                if isinstance(item, dict):
+                    self.invalid_items[table].append((i, item))
+                    if isinstance(item.get("id"), str):
+                        self.invalid_ids[table].add(item["id"])
         return out
 
     def report(self, exc: ValidationError, path: Path_, table: str | None = None) -> None:
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            if err["type"] == "missing" and table and loc and (table, str(loc[0])) in self.skip_missing:
+            if (
+                err["type"] == "missing"
+                and table
+                and loc
+                and (table, str(loc[0])) in self.skip_missing
+            ):
                 continue
             self.problem((*path, *loc), _message(err, type(exc), loc))
 
@@ -328,12 +346,13 @@ class _Validator:
                 )
                 if isinstance(item.get("id"), str):
                     self.invalid_ids["units"].add(item["id"])
+                self.invalid_items["units"].append((i, item))
                 out.append(_SKIP)
                 continue
             if "notice_to_move_days" not in item:
                 try:
                     tier = int(item.get("tier"))  # type: ignore[arg-type]
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):  # OverflowError: tier .inf
                     tier = None  # the tier's own error is reported by validation
                 if tier in ntm:
                     item["notice_to_move_days"] = ntm[tier]
@@ -394,8 +413,9 @@ class _Validator:
             if "speed_kmh" not in item and defaults is not None:
                 item["speed_kmh"] = defaults.speed_kmh
             if "distance_km" not in item:
-                a, b = nodes.get(src) if isinstance(src, str) else None, (
-                    nodes.get(dst) if isinstance(dst, str) else None
+                a, b = (
+                    nodes.get(src) if isinstance(src, str) else None,
+                    (nodes.get(dst) if isinstance(dst, str) else None),
                 )
                 if a is not None and b is not None and defaults is not None:
                     # Coincident nodes still need a positive leg length.
@@ -517,6 +537,27 @@ class _Validator:
                     ("disruptions", i, "target"),
                     f"'{d.target}' is both a node and a link id; rename one",
                 )
+        # Items that failed validation: check the references they do hold (as raw text), so
+        # that a link with a negative capacity AND an unknown node reports both.
+        raw_refs: dict[str, tuple[tuple[str, set[str], str], ...]] = {
+            "links": (
+                ("from", node_ids, "node"),
+                ("to", node_ids, "node"),
+                ("pool", pool_ids, "lift pool"),
+            ),
+            "units": (("home", node_ids, "node"), ("assigned_to", region_ids, "region")),
+            "stocks": (("depot", node_ids, "node"),),
+            "regions": (("reception", node_ids, "node"),),
+            "threats": (("region", region_ids, "region"),),
+            "disruptions": (("target", node_ids | link_ids, "link or node"),),
+        }
+        reported = {p.field for p in self.problems}
+        for table, fields in raw_refs.items():
+            for i, item in self.invalid_items.get(table, []):
+                for key, known, what in fields:
+                    value = item.get(key)
+                    if isinstance(value, str) and dotted((table, i, key)) not in reported:
+                        ref((table, i, key), value, known, what)
 
     def _at(self, path: Path_) -> str:
         file, line = self.where(path)
@@ -544,7 +585,8 @@ def _message(err: Any, _exc: type, loc: tuple[Any, ...]) -> str:
 
 def _suggest_field(field: str) -> str:
     known: set[str] = set()
-    for model in (*COMPONENT_MODELS.values(), Meta, InPlaceForce, UnitType):
+    models: tuple[type[BaseModel], ...] = (*COMPONENT_MODELS.values(), Meta, InPlaceForce, UnitType)
+    for model in models:
         known.update((f.alias or n) for n, f in model.model_fields.items())
     return _suggest(field, known)
 
@@ -554,10 +596,16 @@ def _suggest(word: str, options: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _label(path: Path, source: str | Path | None, relative_to: Path | None = None, prefix: str = "") -> str:
+def _label(
+    path: Path, source: str | Path | None, relative_to: Path | None = None, prefix: str = ""
+) -> str:
     """A short, readable file name for messages."""
     if relative_to is not None and prefix:
-        return str(Path(prefix).parent / path.relative_to(relative_to)) if path.is_relative_to(relative_to) else str(path)
+        return (
+            str(Path(prefix).parent / path.relative_to(relative_to))
+            if path.is_relative_to(relative_to)
+            else str(path)
+        )
     bundled = bundled_scenarios()
     if source is not None and str(source) in bundled and not Path(source).exists():
         root = bundled[str(source)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -97,7 +98,7 @@ class _Model(BaseModel):
 
 def _check_curve(curve: Curve, what: str) -> Curve:
     days = [d for d, _ in curve]
-    for earlier, later in zip(days, days[1:], strict=False):
+    for earlier, later in pairwise(days):
         if later <= earlier:
             raise ValueError(
                 f"{what}: days must be strictly increasing, got day {later:g} after day {earlier:g}"
@@ -188,7 +189,9 @@ class Link(_Model):
         description="Average speed over the whole day (halts included); defaults by mode."
     )
     t_per_day: NonNeg | None = Field(default=None, description="Tons per day; empty: unlimited.")
-    pax_per_day: NonNeg | None = Field(default=None, description="People per day; empty: unlimited.")
+    pax_per_day: NonNeg | None = Field(
+        default=None, description="People per day; empty: unlimited."
+    )
     gauge: int | None = Field(
         default=None,
         description="Rail gauge in mm (1435, 1520, 1524 or 1668); for rail links, required there.",

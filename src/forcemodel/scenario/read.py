@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -27,6 +28,10 @@ Locations = dict[Path_, tuple[str, int]]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_DEPTH = 64
+#: Deepest nesting handed to libyaml's composer, which recurses in C: some 30,000 levels of
+#: '[' crash the interpreter (segmentation fault), so deeper input is refused beforehand.
+_MAX_COMPOSE_DEPTH = 1000
+_DEEP_BLOCK = re.compile(rf"^[ \t?:-]{{{_MAX_COMPOSE_DEPTH}}}", re.MULTILINE)
 
 
 class ReadError(Exception):
@@ -42,7 +47,9 @@ def read_text(path: Path, label: str) -> str:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ReadError([Problem(label, None, "", f"cannot read the file: {exc.strerror}")]) from exc
+        raise ReadError(
+            [Problem(label, None, "", f"cannot read the file: {exc.strerror}")]
+        ) from exc
     if path.is_dir():
         raise ReadError([Problem(label, None, "", "is a folder, expected a file")])
     if size > MAX_FILE_BYTES:
@@ -57,7 +64,15 @@ def read_text(path: Path, label: str) -> str:
                 )
             ]
         )
-    data = path.read_bytes()
+    try:
+        # Bounded read: a pipe or device (/dev/zero) reports size 0 but may never end.
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        reason = f"cannot read the file: {exc.strerror}"
+        raise ReadError([Problem(label, None, "", reason)]) from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise ReadError([Problem(label, None, "", f"is larger than {MAX_FILE_BYTES // 2**20} MiB")])
     if b"\x00" in data[:65536]:
         raise ReadError([Problem(label, None, "", "is a binary file, expected UTF-8 text")])
     try:
@@ -80,9 +95,16 @@ class _Builder:
         self.locs = locs
         self.problems = problems
         self.constructor = yaml.constructor.SafeConstructor()
+        #: Values left to build: aliases can make a short file expand without bound (a
+        #: "billion laughs"); parse_yaml sets this from the length of the text.
+        self.budget = 1_000_000
 
     def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
         self.locs[path] = (self.label, node.start_mark.line + 1)
+        self.budget -= 1
+        if self.budget < 0:
+            msg = "the file expands to too many values (YAML aliases repeated within aliases?)"
+            raise ReadError([Problem(self.label, node.start_mark.line + 1, _dotted(path), msg)])
         if depth > _MAX_DEPTH:
             self.problems.append(
                 Problem(self.label, node.start_mark.line + 1, _dotted(path), "nesting too deep")
@@ -106,24 +128,51 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(v, (*path, i), depth + 1) for i, v in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, path)
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.Node, path: Path_ = ()) -> Any:
         tag = node.tag
         # Dates stay text; YAML 1.1 'yes/no/on/off' stay text (Norway's code is NO).
         if tag == "tag:yaml.org,2002:timestamp":
             return node.value
         if tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in ("true", "false"):
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            # e.g. '!!int abc', '!!python/name:...': unreadable or unsafe tagged values.
+            self._problem(node, path, f"cannot read {node.value!r} as {tag}")
+            return None
 
     def _problem(self, node: yaml.Node, path: Path_, message: str) -> None:
         self.problems.append(Problem(self.label, node.start_mark.line + 1, _dotted(path), message))
 
 
+def _check_depth(text: str) -> None:
+    """Refuse YAML nested deeper than :data:`_MAX_COMPOSE_DEPTH` before composing it.
+
+    Nesting needs a '[' or '{' per flow level or an indentation/indicator column per block
+    level; only text that could nest that deep is scanned (by events, which do not recurse).
+    """
+    if text.count("[") + text.count("{") < _MAX_COMPOSE_DEPTH and not _DEEP_BLOCK.search(text):
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_COMPOSE_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {_MAX_COMPOSE_DEPTH} levels deep",
+                    problem_mark=cast(yaml.Mark, event.start_mark),
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse_yaml(text: str, label: str, locs: Locations, problems: list[Problem]) -> Any:
     """Parse YAML text; a syntax error stops reading this file with its line and column."""
     try:
+        _check_depth(text)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -131,11 +180,17 @@ def parse_yaml(text: str, label: str, locs: Locations, problems: list[Problem]) 
         col = f", column {mark.column + 1}" if mark is not None else ""
         what = exc.problem or exc.context or "syntax error"
         raise ReadError([Problem(label, line, "", f"YAML syntax error{col}: {what}")]) from exc
+    except yaml.reader.ReaderError as exc:
+        # e.g. a control character; libyaml gives the position in bytes of the UTF-8 text.
+        line = text.encode("utf-8", "replace")[: exc.position].count(b"\n") + 1
+        raise ReadError([Problem(label, line, "", f"YAML error: {exc.reason}")]) from exc
     except yaml.YAMLError as exc:
         raise ReadError([Problem(label, None, "", f"YAML error: {exc}")]) from exc
     if root is None:
         raise ReadError([Problem(label, None, "", "file is empty")])
-    return _Builder(label, locs, problems).build(root, ())
+    builder = _Builder(label, locs, problems)
+    builder.budget = 2 * len(text) + 1000  # a value takes at least a character, but aliases
+    return builder.build(root, ())
 
 
 def read_csv_table(
@@ -163,7 +218,16 @@ def read_csv_table(
         seen.add(h)
     keys = [tuple(h.split(".")) for h in header]
     rows: list[dict[str, Any]] = []
+    for h in seen:
+        parts = h.split(".")
+        for n in range(1, len(parts)):
+            if ".".join(parts[:n]) in seen:
+                problems.append(
+                    Problem(label, 1, h, f"column conflicts with column '{'.'.join(parts[:n])}'")
+                )
     while True:
+        # A quoted cell may span lines: a row is located at the line where it starts.
+        line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
@@ -171,7 +235,6 @@ def read_csv_table(
         except csv.Error as exc:
             problems.append(Problem(label, reader.line_num, "", f"CSV syntax error: {exc}"))
             break
-        line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):

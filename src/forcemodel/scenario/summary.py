@@ -101,7 +101,9 @@ def region_table(scenario: Scenario) -> pd.DataFrame:
                 "reception": r.reception,
                 "troops_in_place": sum(f.personnel * f.count for f in r.in_place),
                 "land_in_place": power["land"],
-                "land_required_day0": need_land[0][1] if need_land and need_land[0][0] == 0 else 0.0,
+                "land_required_day0": need_land[0][1]
+                if need_land and need_land[0][0] == 0
+                else 0.0,
                 "land_required_peak": max((v for _, v in need_land), default=0.0),
                 "assigned_units": len(assigned[r.id]),
                 "assigned_troops": sum(assigned[r.id]),

@@ -1,0 +1,456 @@
+"""The force-flow engine: loads through queues of servers on a compiled network.
+
+A lean discrete-event core (one heap of (time, phase, key, seq)) that follows the rules in
+docs/simulation.md exactly. Servers with unlimited capacity generate no events at all, and a
+request to a free server starts at once, so the work is proportional to the congested stages.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+from forcemodel.network.compile import (
+    EQUIPMENT,
+    INF,
+    PEOPLE,
+    CompiledNetwork,
+    load_class_of,
+    pool_work,
+)
+from forcemodel.simulate.plan import UnitPlan, rsom_days
+
+_STEP, _RELEASE = 0, 1
+
+
+@dataclass
+class _Load:
+    index: int
+    unit: int
+    kind: int  # EQUIPMENT or PEOPLE
+    amount: float
+    cls: int
+    key: tuple[Any, ...]  # (tier, -urgency, unit index, load index)
+    dest: int
+    node: int
+    k_in: int | None = None
+    visited: set[int] = field(default_factory=set)
+    stages: list[tuple[int, Any]] = field(default_factory=list)  # (0 delay | 1 server, value)
+    hop_arc: int = -1
+    hop_start: float = 0.0
+    hop_depart: float = 0.0
+    hop_wait: float = 0.0
+    hop_reason: str = ""
+    hop_reason_wait: float = 0.0
+    phase: str = "move"  # "move" to dest, "to_depot" then drawn, "rsom" at reception
+    request_time: float = 0.0
+    done_at: float = INF
+
+
+@dataclass
+class _Srv:
+    busy_until: float = 0.0
+    queue: list[tuple[Any, ...]] = field(default_factory=list)
+    queued_work: float = 0.0
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class EngineOutput:
+    """Raw output of a run: event rows, unit timings, server busy spans."""
+
+    events: dict[str, list[Any]]
+    ready: list[float]
+    arrival: list[float]
+    closure: list[float]
+    server_spans: list[list[tuple[float, float]]]
+
+
+class Engine:
+    """One run of the simulation over a compiled network and a day-0 plan."""
+
+    def __init__(self, net: CompiledNetwork, plans: list[UnitPlan]) -> None:
+        self.net = net
+        self.plans = plans
+        self.sc = net.scenario
+        self.srv = [_Srv() for _ in net.servers]
+        self.heap: list[tuple[Any, ...]] = []
+        self.seq = 0
+        self.loads: list[_Load] = []
+        n = len(self.sc.units)
+        self.ready = [u.notice_to_move_days for u in self.sc.units]
+        self.arrival = [0.0] * n
+        self.closure = [INF] * n
+        self.pending = [0] * n  # loads of the unit not yet through RSOM
+        self.load_done = [0.0] * n
+        self.ev: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "unit",
+                "load",
+                "leg",
+                "kind",
+                "from",
+                "to",
+                "link",
+                "mode",
+                "start",
+                "depart",
+                "arrive",
+                "wait_days",
+                "wait_reason",
+            )
+        }
+        self.leg_count: dict[int, int] = {}
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def _push(self, t: float, phase: int, key: tuple[Any, ...], what: int) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (t, phase, key, self.seq, what))
+
+    def _row(
+        self,
+        load: _Load,
+        kind: str,
+        src: str,
+        dst: str,
+        link: str,
+        mode: str,
+        start: float,
+        depart: float,
+        arrive: float,
+        wait: float,
+        reason: str,
+    ) -> None:
+        ev = self.ev
+        leg = self.leg_count.get(load.index, 0)
+        self.leg_count[load.index] = leg + 1
+        ev["unit"].append(self.sc.units[load.unit].id)
+        ev["load"].append("equipment" if load.kind == EQUIPMENT else "people")
+        ev["leg"].append(leg)
+        ev["kind"].append(kind)
+        ev["from"].append(src)
+        ev["to"].append(dst)
+        ev["link"].append(link)
+        ev["mode"].append(mode)
+        ev["start"].append(start)
+        ev["depart"].append(depart)
+        ev["arrive"].append(arrive)
+        ev["wait_days"].append(wait)
+        ev["wait_reason"].append(reason)
+
+    # -- run ------------------------------------------------------------------------------------
+
+    def run(self) -> EngineOutput:
+        sc = self.sc
+        for ui, (u, plan) in enumerate(zip(sc.units, self.plans, strict=True)):
+            home = self.net.node_index[u.home]
+            key_base = (u.tier, -plan.urgency, ui)
+            self.pending[ui] = 2
+            if plan.stock is not None and plan.depot is not None:
+                people = self._new_load(
+                    ui, PEOPLE, u.personnel, u.outsize, key_base, plan.depot, home
+                )
+                people.phase = "to_depot"
+                self._ready_row(people, u.home)
+                self._push(u.notice_to_move_days, _STEP, people.key, people.index)
+                # The equipment stays home; the set's equipment is created when drawn.
+                continue
+            for kind, amount in ((EQUIPMENT, u.equipment_t), (PEOPLE, float(u.personnel))):
+                load = self._new_load(ui, kind, amount, u.outsize, key_base, plan.reception, home)
+                self._ready_row(load, u.home)
+                self._push(u.notice_to_move_days, _STEP, load.key, load.index)
+        heap = self.heap
+        while heap:
+            t, phase, _key, _seq, what = heapq.heappop(heap)
+            if phase == _STEP:
+                self._step(self.loads[what], t)
+            else:
+                self._release(what, t)
+        return EngineOutput(
+            events=self.ev,
+            ready=self.ready,
+            arrival=self.arrival,
+            closure=self.closure,
+            server_spans=[s.spans for s in self.srv],
+        )
+
+    def _new_load(
+        self,
+        ui: int,
+        kind: int,
+        amount: float,
+        outsize: bool,
+        key_base: tuple[Any, ...],
+        dest: int,
+        node: int,
+    ) -> _Load:
+        load = _Load(
+            index=len(self.loads),
+            unit=ui,
+            kind=kind,
+            amount=float(amount),
+            cls=load_class_of(kind, outsize),
+            key=(*key_base, kind),
+            dest=dest,
+            node=node,
+        )
+        load.visited.add(node)
+        self.loads.append(load)
+        return load
+
+    def _ready_row(self, load: _Load, home: str) -> None:
+        u = self.sc.units[load.unit]
+        if u.notice_to_move_days > 0:
+            self._row(
+                load,
+                "notice_to_move",
+                home,
+                home,
+                "",
+                "",
+                0.0,
+                u.notice_to_move_days,
+                u.notice_to_move_days,
+                u.notice_to_move_days,
+                "notice to move",
+            )
+
+    # -- the load's state machine ---------------------------------------------------------------
+
+    def _step(self, load: _Load, t: float) -> None:
+        """Advance a load at time t through its stages until it must wait."""
+        while True:
+            if load.stages:
+                what, value = load.stages.pop(0)
+                if what == 0:  # delay
+                    if value > 0:
+                        self._push(t + value, _STEP, load.key, load.index)
+                        return
+                    continue
+                if value == -1:  # marker: the hop's server stages are over, travel begins
+                    load.hop_depart = t
+                    continue
+                s_idx, work = value
+                if self._request(load, s_idx, work, t):
+                    return  # in service or queued; resumes at its finish
+                continue
+            if load.hop_arc >= 0:
+                self._end_hop(load, t)
+            if load.phase == "rsom":
+                self._rsom_done(load, t)
+                return
+            if load.node == load.dest:
+                self._at_destination(load, t)
+                continue
+            if load.amount <= 0:
+                load.node = load.dest
+                continue
+            self._start_hop(load, t)
+
+    def _request(self, load: _Load, s_idx: int, work: float, t: float) -> bool:
+        """Ask server s for work; True if the load must now wait for an event."""
+        srv = self.srv[s_idx]
+        load.request_time = t
+        if srv.busy_until <= t and not srv.queue:
+            self._serve(load, s_idx, work, t)
+            return True
+        heapq.heappush(
+            srv.queue, (load.key[0], load.key[1], t, load.key[2], load.key[3], load.index, work)
+        )
+        srv.queued_work += work
+        return True
+
+    def _serve(self, load: _Load, s_idx: int, work: float, t: float) -> None:
+        server = self.net.servers[s_idx]
+        end = server.finish(t, work)
+        srv = self.srv[s_idx]
+        srv.busy_until = end
+        srv.spans.append((t, end))
+        wait = t - load.request_time
+        if wait > 0:
+            load.hop_wait += wait
+            if wait > load.hop_reason_wait:
+                load.hop_reason_wait = wait
+                dis = server.disruption_at(load.request_time, t)
+                load.hop_reason = server.label + (f" (disrupted: {dis})" if dis else "")
+        self._push(end, _STEP, load.key, load.index)
+        self._push(end, _RELEASE, (s_idx,), s_idx)
+
+    def _release(self, s_idx: int, t: float) -> None:
+        srv = self.srv[s_idx]
+        if srv.busy_until > t or not srv.queue:
+            return
+        item = heapq.heappop(srv.queue)
+        work = item[-1]
+        srv.queued_work -= work
+        self._serve(self.loads[item[-2]], s_idx, work, t)
+
+    def _start_hop(self, load: _Load, t: float) -> None:
+        net = self.net
+        v = load.node
+        h = net.time_to_go(load.dest, load.cls, load.amount)
+        best, best_arc = INF, -1
+        for ai in net.out_arcs[v]:
+            arc = net.arcs[ai]
+            if not arc.usable[load.cls] or arc.dst in load.visited:
+                continue
+            togo = h[arc.dst][arc.cls + 1]
+            if togo == INF:
+                continue
+            est = togo + self._hop_estimate(load, arc, t)
+            if est < best:
+                best, best_arc = est, ai
+        if best_arc < 0:
+            # Every onward node was visited already: allow revisits rather than strand the load.
+            for ai in net.out_arcs[v]:
+                arc = net.arcs[ai]
+                togo = h[arc.dst][arc.cls + 1] if arc.usable[load.cls] else INF
+                if togo == INF:
+                    continue
+                est = togo + self._hop_estimate(load, arc, t)
+                if est < best:
+                    best, best_arc = est, ai
+        arc = net.arcs[best_arc]
+        load.hop_arc = best_arc
+        load.hop_start = t
+        load.hop_depart = t
+        load.hop_wait = 0.0
+        load.hop_reason = ""
+        load.hop_reason_wait = 0.0
+        load.stages = self._hop_stages(load, arc)
+
+    def _hop_servers(self, load: _Load, arc: Any) -> list[tuple[int, float]]:
+        net, v, a = self.net, load.node, load.amount
+        out: list[tuple[int, float]] = []
+        node_s = net.node_pax_server[v] if load.kind == PEOPLE else net.node_t_server[v]
+        if node_s is not None:
+            out.append((node_s, a))
+        if load.kind == EQUIPMENT and net.gauge_change(load.k_in, arc.cls):
+            x = net.node_transship_server[v]
+            if x is not None:
+                out.append((x, a))
+        return out
+
+    def _hop_stages(self, load: _Load, arc: Any) -> list[tuple[int, Any]]:
+        net, v, a = self.net, load.node, load.amount
+        stages: list[tuple[int, Any]] = [(1, s) for s in self._hop_servers(load, arc)]
+        delay = net.node_delay[v]
+        if load.kind == EQUIPMENT and net.gauge_change(load.k_in, arc.cls):
+            delay += net.node_transship_delay[v]
+        stages.append((0, delay))
+        link_s = arc.pax_server if load.kind == PEOPLE else arc.t_server
+        if link_s is not None:
+            stages.append((1, (link_s, a)))
+        if arc.pool_server is not None:
+            stages.append((1, (arc.pool_server, pool_work(arc, a, load.kind))))
+        stages.append((1, -1))
+        stages.append((0, arc.hours / 24.0))
+        return stages
+
+    def _hop_estimate(self, load: _Load, arc: Any, t: float) -> float:
+        """E(a) without H: backlog plus service of every server, plus the delays."""
+        net, a = self.net, load.amount
+        est = 0.0
+        servers = self._hop_servers(load, arc)
+        link_s = arc.pax_server if load.kind == PEOPLE else arc.t_server
+        if link_s is not None:
+            servers.append((link_s, a))
+        if arc.pool_server is not None:
+            servers.append((arc.pool_server, pool_work(arc, a, load.kind)))
+        for s_idx, work in servers:
+            srv, server = self.srv[s_idx], net.servers[s_idx]
+            est += max(0.0, srv.busy_until - t) + srv.queued_work / server.rate
+            est += server.finish(t, work) - t
+        return est + net.hop_delay(load.node, load.k_in, arc, load.cls)
+
+    def _end_hop(self, load: _Load, t: float) -> None:
+        arc = self.net.arcs[load.hop_arc]
+        net = self.net
+        self._row(
+            load,
+            "move",
+            net.node_ids[arc.src],
+            net.node_ids[arc.dst],
+            arc.link.id,
+            str(arc.link.mode),
+            load.hop_start,
+            load.hop_depart,
+            t,
+            load.hop_wait,
+            load.hop_reason,
+        )
+        load.node = arc.dst
+        load.k_in = arc.cls
+        load.visited.add(arc.dst)
+        load.hop_arc = -1
+
+    # -- destination, sets, RSOM ----------------------------------------------------------------
+
+    def _at_destination(self, load: _Load, t: float) -> None:
+        plan = self.plans[load.unit]
+        u = self.sc.units[load.unit]
+        if load.phase == "to_depot":
+            stock = self.sc.stocks[plan.stock] if plan.stock is not None else None
+            draw = stock.draw_days if stock is not None else 0.0
+            depot = self.net.node_ids[load.node]
+            self._row(
+                load,
+                "draw",
+                depot,
+                depot,
+                "",
+                "",
+                t,
+                t + draw,
+                t + draw,
+                0.0,
+                f"drawing set from {stock.id if stock else ''}",
+            )
+            # The people, then the drawn set, move on to the reception node.
+            load.phase = "move"
+            load.dest = plan.reception
+            load.k_in = None
+            load.visited = {load.node}
+            load.stages = [(0, draw)]
+            eq = self._new_load(
+                load.unit,
+                EQUIPMENT,
+                u.equipment_t,
+                u.outsize,
+                load.key[:3],
+                plan.reception,
+                load.node,
+            )
+            self._push(t + draw, _STEP, eq.key, eq.index)
+            return
+        # Arrived at the reception node: RSOM.
+        self.arrival[load.unit] = max(self.arrival[load.unit], t)
+        region = self.sc.regions[plan.region]
+        s_idx = (
+            self.net.rsom_pax_server[region.id]
+            if load.kind == PEOPLE
+            else self.net.rsom_t_server[region.id]
+        )
+        load.phase = "rsom"
+        load.hop_start = t
+        load.hop_wait = 0.0
+        load.hop_reason = ""
+        load.hop_reason_wait = 0.0
+        if s_idx is not None and load.amount > 0:
+            load.stages = [(1, (s_idx, load.amount))]
+
+    def _rsom_done(self, load: _Load, t: float) -> None:
+        plan = self.plans[load.unit]
+        region = self.sc.regions[plan.region]
+        node = self.net.node_ids[load.node]
+        self._row(
+            load, "rsom", node, node, "", "", load.hop_start, t, t, load.hop_wait, load.hop_reason
+        )
+        ui = load.unit
+        self.load_done[ui] = max(self.load_done[ui], t)
+        self.pending[ui] -= 1
+        if self.pending[ui] == 0:
+            self.closure[ui] = self.load_done[ui] + rsom_days(region, self.sc.units[ui])

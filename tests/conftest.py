@@ -1,0 +1,165 @@
+"""Shared fixtures: the tiny scenario as data, and writers of scenarios as files or folders."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, settings
+
+from forcemodel.scenario.load import bundled_scenarios
+
+# CI: reproducible examples, a modest number of them, no deadline (the machine is shared).
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=40,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+TINY_PATH: Path = bundled_scenarios()["tiny"]
+TINY_TEXT: str = TINY_PATH.read_text(encoding="utf-8")
+_TINY_DATA: dict[str, Any] = yaml.safe_load(TINY_TEXT)
+
+#: Tables written as CSV files in the folder form (regions and threats are nested: YAML).
+FOLDER_CSV_TABLES = ("nodes", "links", "lift_pools", "units", "stocks", "disruptions")
+
+_counter = itertools.count()
+
+
+def tiny_raw() -> dict[str, Any]:
+    """A fresh deep copy of the tiny scenario's YAML data."""
+    return copy.deepcopy(_TINY_DATA)
+
+
+def line_of(text: str, needle: str, start: int = 1) -> int:
+    """1-based number of the first line at or after ``start`` that contains ``needle``."""
+    for n, line in enumerate(text.splitlines(), 1):
+        if n >= start and needle in line:
+            return n
+    raise AssertionError(f"{needle!r} not in the text")
+
+
+def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested fields as dotted columns: {'transship': {'hours': 1}} -> {'transship.hours': 1}."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """A CSV table of the rows, nested fields as dotted columns, columns in first-seen order."""
+    flat = [flatten(r) for r in rows]
+    columns: list[str] = []
+    for r in flat:
+        columns.extend(c for c in r if c not in columns)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for r in flat:
+        writer.writerow(["" if r.get(c) is None else _cell(r.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_yaml(directory: Path, data: Any, name: str = "scenario.yaml") -> Path:
+    """Write ``data`` as a YAML file in ``directory``; returns the file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def write_folder(
+    directory: Path, data: dict[str, Any], tables: tuple[str, ...] = FOLDER_CSV_TABLES
+) -> Path:
+    """Write ``data`` as a scenario folder: ``scenario.yaml`` plus one CSV file per table.
+
+    The CSV files are found by name (``nodes.csv``), not named in ``scenario.yaml``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    rest = {k: v for k, v in data.items() if k not in tables}
+    write_yaml(directory, rest)
+    for table in tables:
+        if table in data:
+            (directory / f"{table}.csv").write_text(csv_text(data[table]), encoding="utf-8")
+    return directory
+
+
+class Writer:
+    """Writes scenarios into fresh sub-folders of one folder (usable inside hypothesis tests)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def fresh(self) -> Path:
+        """A new, empty folder."""
+        path = self.root / f"s{next(_counter)}"
+        path.mkdir(parents=True)
+        return path
+
+    def yaml(self, data: Any, name: str = "scenario.yaml") -> Path:
+        """A YAML file holding ``data``."""
+        return write_yaml(self.fresh(), data, name)
+
+    def text(self, text: str | bytes, name: str = "scenario.yaml") -> Path:
+        """A file holding exactly ``text``."""
+        path = self.fresh() / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def folder(self, data: dict[str, Any], tables: tuple[str, ...] = FOLDER_CSV_TABLES) -> Path:
+        """A scenario folder (``scenario.yaml`` and CSV tables) holding ``data``."""
+        return write_folder(self.fresh() / "scenario", data, tables)
+
+
+@pytest.fixture
+def tiny_data() -> dict[str, Any]:
+    """The tiny scenario's raw data (as YAML reads it); a fresh copy for each test."""
+    return tiny_raw()
+
+
+@pytest.fixture
+def tiny_text() -> str:
+    """The text of tiny.yaml."""
+    return TINY_TEXT
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Writer:
+    """Writer of scenario files and folders under this test's tmp_path."""
+    return Writer(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def session_writer() -> Iterator[Writer]:
+    """A writer whose folder lives for the session: for hypothesis tests (no function fixture)."""
+    with tempfile.TemporaryDirectory(prefix="forcemodel-tests-") as root:
+        yield Writer(Path(root))
