@@ -30,6 +30,10 @@ settings.register_profile(
 settings.register_profile(
     "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# Hunting for bugs: pytest --hypothesis-profile=thorough tests/test_properties.py
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 TINY_PATH: Path = bundled_scenarios()["tiny"]

@@ -42,7 +42,7 @@ def test_no_arguments_shows_help() -> None:
 def test_validate_ok() -> None:
     result = invoke("validate", "tiny")
     assert result.exit_code == 0
-    assert "ok tiny: 6 nodes, 7 links, 3 units, 1 regions" in result.stdout
+    assert "ok tiny: 6 nodes, 7 links, 3 units, 1 region" in result.stdout
     assert result.stderr == ""
 
 

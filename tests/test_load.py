@@ -476,7 +476,7 @@ YAML_CASES = [
         ("country: DE, lat: 52.4, lon: 10.0", "country: Germany, lat: 52.4, lon: 10.0"),
         "Germany",
         "nodes[0].country",
-        "pattern",
+        "country code",
         id="country-not-a-code",
     ),
 ]

@@ -90,10 +90,16 @@ def validate(scenario: ScenarioArg) -> None:
     """Check a scenario: every field typed, every reference resolved, problems located."""
     with user_errors():
         s = load_scenario(scenario)
-    out.print(
-        f"[green]ok[/] {s.meta.name}: {len(s.nodes)} nodes, {len(s.links)} links, "
-        f"{len(s.units)} units, {len(s.regions)} regions"
+    counts = ", ".join(
+        _count(n, what)
+        for n, what in (
+            (len(s.nodes), "node"),
+            (len(s.links), "link"),
+            (len(s.units), "unit"),
+            (len(s.regions), "region"),
+        )
     )
+    out.print(f"[green]ok[/] {s.meta.name}: {counts}")
 
 
 @app.command()
@@ -228,6 +234,10 @@ def _print_assessment(a: Any) -> None:
     out.print(_rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
     out.print(_rich_table(a.tiers, "Troops by readiness tier: ready to move / closed in region"))
     out.print(_rich_table(a.bottlenecks, "Worst bottlenecks (days at capacity)"))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

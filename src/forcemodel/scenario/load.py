@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -105,6 +105,8 @@ def load_scenario(source: str | Path) -> Scenario:
             [Problem(label, 1, "", "the top level must be a mapping with keys such as meta, nodes")]
         )
     headers: dict[str, tuple[str, list[str]]] = {}
+    # CSV tables beside scenario.yaml are picked up whether the folder or the file is named.
+    auto = path.is_dir() or main.name == "scenario.yaml"
     for table in CSV_TABLES:
         ref = raw.get(table)
         csv_path: Path | None = None
@@ -113,10 +115,16 @@ def load_scenario(source: str | Path) -> Scenario:
             if not csv_path.is_file():
                 # Located at the line that names it: that is where the mistake is.
                 file, line = locs.get((table,), (label, None))
-                problems.append(Problem(file, line, table, f"no CSV file '{ref}' ({csv_path})"))
+                problems.append(Problem(file, line, table, f"no CSV file '{ref}' beside {label}"))
                 raw[table] = []
                 continue
-        elif ref is None and path.is_dir() and (base / f"{table}.csv").exists():
+        elif auto and (base / f"{table}.csv").exists():
+            if ref is not None:
+                file, line = locs.get((table,), (label, None))
+                problems.append(
+                    Problem(file, line, table, f"given both here and in {table}.csv; keep one")
+                )
+                continue
             csv_path = base / f"{table}.csv"
         if csv_path is None:
             continue
@@ -168,6 +176,8 @@ class _Validator:
         self.catalogue = builtin_catalogue()
         # (table, column) pairs already reported as a missing CSV column.
         self.skip_missing: set[tuple[str, str]] = set()
+        # CSV tables whose header is wrong: their rows are not validated one by one.
+        self.bad_header: set[str] = set()
         # Raw list position of each validated item, per table, parallel to the validated list.
         self.positions: dict[str, list[int]] = {}
         # Items that failed validation, by table: (raw position, raw item); their references
@@ -244,14 +254,22 @@ class _Validator:
 
     def check_header(self, table: str, csv_label: str, header: list[str]) -> None:
         model = COMPONENT_MODELS[table]
-        fields = {(f.alias or name) for name, f in model.model_fields.items()}
+        fields = {(f.alias or name): f for name, f in model.model_fields.items()}
         filled = set(FILLED_BY_LOADER.get(model.__name__, ()))
+        before = len(self.problems)
         for col in header:
-            top = col.split(".")[0]
+            top, _, sub = col.partition(".")
             if col and top not in fields:
                 self.problems.append(
                     Problem(csv_label, 1, col, f"unknown column{_suggest(top, fields)}")
                 )
+            elif sub:
+                nested = _nested_model(fields[top].annotation)
+                names = set(nested.model_fields) if nested is not None else set()
+                if sub not in names:
+                    self.problems.append(
+                        Problem(csv_label, 1, col, f"unknown column{_suggest(sub, names)}")
+                    )
         present = {c.split(".")[0] for c in header}
         for name, f in model.model_fields.items():
             key = f.alias or name
@@ -259,6 +277,9 @@ class _Validator:
                 self.problems.append(Problem(csv_label, 1, key, "required column is missing"))
                 # One message for the column, not one per row.
                 self.skip_missing.add((table, key))
+        if len(self.problems) > before:
+            # With a wrong header every row would repeat the same complaint: fix the header first.
+            self.bad_header.add(table)
 
     def validate_one(
         self, model: type[BaseModel], item: Any, path: Path_, required: bool = False
@@ -281,6 +302,11 @@ class _Validator:
             return []
         out = []
         positions = self.positions.setdefault(table, [])
+        if table in self.bad_header:
+            self.invalid_ids[table].update(
+                str(it["id"]) for it in items if isinstance(it, dict) and "id" in it
+            )
+            return out
         for i, item in enumerate(items):
             if item is _SKIP:
                 continue
@@ -338,6 +364,9 @@ class _Validator:
                 defaults = types[utype]
                 for f in missing:
                     item[f] = getattr(defaults, f)
+                if isinstance(item.get("power"), dict):
+                    # Capabilities not given keep the type's value.
+                    item["power"] = {**defaults.power.model_dump(), **item["power"]}
             elif missing and isinstance(utype, str):
                 self.problem(
                     ("units", i, "type"),
@@ -385,6 +414,8 @@ class _Validator:
                     if isinstance(utype, str) and utype in types:
                         for f in missing:
                             force[f] = getattr(types[utype], f)
+                        if isinstance(force.get("power"), dict):
+                            force["power"] = {**types[utype].power.model_dump(), **force["power"]}
                     elif missing and isinstance(utype, str):
                         self.problem(
                             ("regions", i, "in_place", j, "type"),
@@ -471,7 +502,7 @@ class _Validator:
         pools = {q.id: q for q in p["lift_pools"]}
         pool_ids = set(pools) | self.invalid_ids["lift_pools"]
         link_ids = {lk.id for lk in p["links"]} | self.invalid_ids["links"]
-        set_types = {s.set_type for s in p["stocks"] if s.kind == "equipment_set"}
+        set_types = {s.set_type for s in p["stocks"] if s.kind == "equipment_set" and s.sets > 0}
 
         def rows(table: str) -> Iterable[tuple[int, Any]]:
             return zip(self.positions.get(table, []), p[table], strict=True)
@@ -575,12 +606,34 @@ def _message(err: Any, _exc: type, loc: tuple[Any, ...]) -> str:
     if kind == "missing":
         return "required field is missing"
     msg = str(err["msg"])
+    if kind == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        msg = _PATTERN_MESSAGES.get(pattern, msg)
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     value = err.get("input")
     if kind not in ("model_type", "dict_type", "missing") and not isinstance(value, (dict, list)):
         msg = f"{msg} (got {value!r})"
     return msg
+
+
+_PATTERN_MESSAGES = {
+    "^[A-Z]{2}$": "must be a two-letter country code in capitals (ISO 3166-1), e.g. PL",
+    r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$": (
+        "must be an identifier: letters, digits, '_', '-' and '.', starting with a letter or digit"
+    ),
+}
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``Power`` or ``Transship | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _suggest_field(field: str) -> str:

@@ -35,7 +35,6 @@ class _Load:
     dest: int
     node: int
     k_in: int | None = None
-    visited: set[int] = field(default_factory=set)
     stages: list[tuple[int, Any]] = field(default_factory=list)  # (0 delay | 1 server, value)
     hop_arc: int = -1
     hop_start: float = 0.0
@@ -197,7 +196,6 @@ class Engine:
             dest=dest,
             node=node,
         )
-        load.visited.add(node)
         self.loads.append(load)
         return load
 
@@ -292,27 +290,18 @@ class Engine:
         net = self.net
         v = load.node
         h = net.time_to_go(load.dest, load.cls, load.amount)
+        here = h[v][0 if load.k_in is None else load.k_in + 1]
         best, best_arc = INF, -1
         for ai in net.out_arcs[v]:
             arc = net.arcs[ai]
-            if not arc.usable[load.cls] or arc.dst in load.visited:
+            if not arc.usable[load.cls]:
                 continue
             togo = h[arc.dst][arc.cls + 1]
-            if togo == INF:
-                continue
+            if togo >= here:
+                continue  # only arcs that make progress: no wandering, no loops
             est = togo + self._hop_estimate(load, arc, t)
             if est < best:
                 best, best_arc = est, ai
-        if best_arc < 0:
-            # Every onward node was visited already: allow revisits rather than strand the load.
-            for ai in net.out_arcs[v]:
-                arc = net.arcs[ai]
-                togo = h[arc.dst][arc.cls + 1] if arc.usable[load.cls] else INF
-                if togo == INF:
-                    continue
-                est = togo + self._hop_estimate(load, arc, t)
-                if est < best:
-                    best, best_arc = est, ai
         arc = net.arcs[best_arc]
         load.hop_arc = best_arc
         load.hop_start = t
@@ -384,7 +373,6 @@ class Engine:
         )
         load.node = arc.dst
         load.k_in = arc.cls
-        load.visited.add(arc.dst)
         load.hop_arc = -1
 
     # -- destination, sets, RSOM ----------------------------------------------------------------
@@ -413,7 +401,6 @@ class Engine:
             load.phase = "move"
             load.dest = plan.reception
             load.k_in = None
-            load.visited = {load.node}
             load.stages = [(0, draw)]
             eq = self._new_load(
                 load.unit,
