@@ -300,7 +300,7 @@ class _Validator:
         if not isinstance(items, list):
             self.problem((table,), "must be a list of items (or the name of a CSV file)")
             return []
-        out = []
+        out: list[Any] = []
         positions = self.positions.setdefault(table, [])
         if table in self.bad_header:
             self.invalid_ids[table].update(
