@@ -10,10 +10,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import TINY_TEXT, Writer, line_of
 from typer.testing import CliRunner
 
 import forcemodel
+from conftest import TINY_TEXT, Writer, line_of
+from forcemodel import ScenarioError, load_scenario
 from forcemodel.cli import MAX_PROBLEMS_SHOWN, app
 
 runner = CliRunner()
@@ -52,7 +53,7 @@ def test_validate_folder(write: Writer, tiny_data: dict[str, Any]) -> None:
 
 
 def test_validate_reports_every_problem_located_on_stderr(write: Writer) -> None:
-    text = TINY_TEXT.replace("horizon_days: 60", "horizon_dayz: 60").replace(
+    text = TINY_TEXT.replace("horizon_days:", "horizon_dayz:").replace(
         "to: airbase-a, mode: road", "to: airbase-x, mode: road"
     )
     path = write.text(text)
@@ -100,7 +101,22 @@ def test_long_problem_lists_are_cut(write: Writer, tiny_data: dict[str, Any]) ->
     assert "... and " in result.stderr
     shown = [ln for ln in result.stderr.splitlines() if ln.startswith("  ") and ".yaml:" in ln]
     assert len(shown) == MAX_PROBLEMS_SHOWN, result.stderr
-    assert ":100: nodes[16].lat" in result.stderr  # not an emoji
+    # Every located problem is printed verbatim: ':100:' must not become an emoji. Pad the file
+    # with comment lines so that the first problem sits on line 100.
+    path = write.yaml(tiny_data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    first = min(p.line for p in caught.value.problems if p.line is not None)
+    assert first <= 100
+    text = "# padding\n" * (100 - first) + path.read_text(encoding="utf-8")
+    path = write.text(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    result = invoke("validate", str(path))
+    for problem in caught.value.problems[:MAX_PROBLEMS_SHOWN]:
+        assert str(problem) in result.stderr
+    assert any(p.line == 100 for p in caught.value.problems[:MAX_PROBLEMS_SHOWN])
+    assert "\U0001f4af" not in result.stderr
 
 
 def test_info_table() -> None:
@@ -125,11 +141,11 @@ def test_info_json() -> None:
 
 
 def test_info_error_exits_2(write: Writer) -> None:
-    path = write.text(TINY_TEXT.replace("t_per_day: 6000", "t_per_day: -6000"))
+    path = write.text(TINY_TEXT.replace("pax_per_day: 5000", "pax_per_day: -5000", 1))
     result = invoke("info", str(path), "--format", "json")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "links[3].t_per_day" in result.stderr
+    assert "nodes[1].pax_per_day" in result.stderr
 
 
 def test_schema_is_json_schema_that_tiny_satisfies(tiny_data: dict[str, Any]) -> None:

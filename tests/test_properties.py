@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from conftest import FOLDER_CSV_TABLES, TINY_TEXT, Writer, csv_text, tiny_raw
 from hypothesis import given, note
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import FOLDER_CSV_TABLES, TINY_TEXT, Writer, csv_text, tiny_raw
 from forcemodel import Problem, ScenarioError, load_scenario, load_scenario_data
 from forcemodel.cli import app
 from forcemodel.scenario.model import COMPONENT_MODELS, FILLED_BY_LOADER
@@ -56,9 +56,7 @@ def walk(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
 
 ALL_PATHS = [p for p, _ in walk(RAW) if p]
 KEY_PATHS = [p for p in ALL_PATHS if isinstance(p[-1], str)]
-NUMBER_PATHS = [
-    p for p, v in walk(RAW) if isinstance(v, int | float) and not isinstance(v, bool)
-]
+NUMBER_PATHS = [p for p, v in walk(RAW) if isinstance(v, int | float) and not isinstance(v, bool)]
 REF_PATHS = [
     (table, i, key)
     for table, keys in REFERENCES.items()
@@ -189,7 +187,9 @@ def at_field(problems: list[Problem], path: Path_) -> list[Problem]:
     return [
         p
         for p in problems
-        if p.field == field or p.field.startswith(field + ".") or p.field.startswith(field + "[")
+        if p.field == field
+        or p.field.startswith(field + ".")
+        or p.field.startswith(field + "[")
         or p.field == item
     ]
 

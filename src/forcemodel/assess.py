@@ -46,11 +46,17 @@ def capability_table(results: Results) -> pd.DataFrame:
     for (region, cap), g in sf.groupby(["region", "capability"], sort=True):
         g = g.sort_values("day")
         short = g["shortfall"].to_numpy()
+        # The shortfall table holds only days with a requirement: map row positions to days
+        # (days without a requirement are met).
+        days = g["day"].to_numpy()
+        unmet = days[short > 1e-9]
+        last = int(results.meta["horizon_days"])
+        closed = 0 if not unmet.size else (None if unmet[-1] >= last else int(unmet[-1]) + 1)
         rows.append(
             {
                 "region": region,
                 "capability": cap,
-                "closure_day": closure_day(short <= 1e-9),
+                "closure_day": closed,
                 "shortfall_days": int((short > 1e-9).sum()),
                 "shortfall_bde_days": float(short.sum()),
                 "max_shortfall": float(short.max()) if short.size else 0.0,

@@ -132,6 +132,7 @@ class _Generator:
         stocks = self.stocks()
         regions, threats = self.regions()
         disruptions = self.disruptions(nodes, links)
+        _scale_capacities(nodes, links, pools, regions, _capacity_scale(self.n_units, self.n_regions))
         warning_day = int(self.rng.integers(0, min(self.days, 14) + 1))
         meta = {
             "name": name,
@@ -464,6 +465,46 @@ class _Generator:
             }
             for k in range(n)
         ]
+
+
+#: Units per region that the base capacities (real-world orders of magnitude) are sized for.
+_UNITS_PER_REGION_AT_BASE = 60
+
+
+def _capacity_scale(units: int, regions: int) -> float:
+    """Capacity multiplier so that a large synthetic force can close within months, not years.
+
+    The base capacities are real-world orders of magnitude, fit for a few dozen units per
+    region; a benchmark with thousands of units gets proportionally wider pipes.
+    """
+    return max(1.0, units / (regions * _UNITS_PER_REGION_AT_BASE))
+
+
+def _scale_capacities(
+    nodes: list[dict[str, Any]],
+    links: list[dict[str, Any]],
+    pools: list[dict[str, Any]],
+    regions: list[dict[str, Any]],
+    scale: float,
+) -> None:
+    if scale == 1.0:
+        return
+
+    def widen(item: dict[str, Any], *keys: str) -> None:
+        for key in keys:
+            if item.get(key) is not None:
+                item[key] = round(item[key] * scale)
+
+    for n in nodes:
+        widen(n, "t_per_day", "pax_per_day")
+        if isinstance(n.get("transship"), dict):
+            widen(n["transship"], "t_per_day")
+    for lk in links:
+        widen(lk, "t_per_day", "pax_per_day")
+    for p in pools:
+        widen(p, "assets")
+    for r in regions:
+        widen(r["rsom"], "t_per_day", "pax_per_day")
 
 
 def _below(rng: np.random.Generator, bound: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -299,7 +299,11 @@ class Engine:
             togo = h[arc.dst][arc.cls + 1]
             if togo >= here:
                 continue  # only arcs that make progress: no wandering, no loops
-            est = togo + self._hop_estimate(load, arc, t)
+            est = self._hop_estimate(load, arc, v, load.k_in, t)
+            if arc.dst != load.dest:
+                est += self._best_next(load, h, arc.dst, arc.cls, togo, t)
+            else:
+                est += togo
             if est < best:
                 best, best_arc = est, ai
         arc = net.arcs[best_arc]
@@ -311,13 +315,34 @@ class Engine:
         load.hop_reason_wait = 0.0
         load.stages = self._hop_stages(load, arc)
 
-    def _hop_servers(self, load: _Load, arc: Any) -> list[tuple[int, float]]:
-        net, v, a = self.net, load.node, load.amount
+    def _best_next(
+        self, load: _Load, h: list[list[float]], w: int, k_in: int, here: float, t: float
+    ) -> float:
+        """min over progressing arcs b from w of e(b) + H: the second hop of the lookahead."""
+        net = self.net
+        best = INF
+        for bi in net.out_arcs[w]:
+            b = net.arcs[bi]
+            if not b.usable[load.cls]:
+                continue
+            togo = h[b.dst][b.cls + 1]
+            if togo >= here:
+                continue
+            est = self._hop_estimate(load, b, w, k_in, t) + togo
+            if est < best:
+                best = est
+        return best
+
+    def _hop_servers(
+        self, load: _Load, arc: Any, v: int, k_in: int | None
+    ) -> list[tuple[int, float]]:
+        """Servers of a hop from v over arc, with the work on each (stages 1, 2, 4, 5)."""
+        net, a = self.net, load.amount
         out: list[tuple[int, float]] = []
         node_s = net.node_pax_server[v] if load.kind == PEOPLE else net.node_t_server[v]
         if node_s is not None:
             out.append((node_s, a))
-        if load.kind == EQUIPMENT and net.gauge_change(load.k_in, arc.cls):
+        if load.kind == EQUIPMENT and net.gauge_change(k_in, arc.cls):
             x = net.node_transship_server[v]
             if x is not None:
                 out.append((x, a))
@@ -325,7 +350,9 @@ class Engine:
 
     def _hop_stages(self, load: _Load, arc: Any) -> list[tuple[int, Any]]:
         net, v, a = self.net, load.node, load.amount
-        stages: list[tuple[int, Any]] = [(1, s) for s in self._hop_servers(load, arc)]
+        stages: list[tuple[int, Any]] = [
+            (1, s) for s in self._hop_servers(load, arc, v, load.k_in)
+        ]
         delay = net.node_delay[v]
         if load.kind == EQUIPMENT and net.gauge_change(load.k_in, arc.cls):
             delay += net.node_transship_delay[v]
@@ -339,11 +366,11 @@ class Engine:
         stages.append((0, arc.hours / 24.0))
         return stages
 
-    def _hop_estimate(self, load: _Load, arc: Any, t: float) -> float:
-        """E(a) without H: backlog plus service of every server, plus the delays."""
+    def _hop_estimate(self, load: _Load, arc: Any, v: int, k_in: int | None, t: float) -> float:
+        """e(a): backlog plus service of every server of the hop, plus its delays."""
         net, a = self.net, load.amount
         est = 0.0
-        servers = self._hop_servers(load, arc)
+        servers = self._hop_servers(load, arc, v, k_in)
         link_s = arc.pax_server if load.kind == PEOPLE else arc.t_server
         if link_s is not None:
             servers.append((link_s, a))
@@ -353,7 +380,7 @@ class Engine:
             srv, server = self.srv[s_idx], net.servers[s_idx]
             est += max(0.0, srv.busy_until - t) + srv.queued_work / server.rate
             est += server.finish(t, work) - t
-        return est + net.hop_delay(load.node, load.k_in, arc, load.cls)
+        return est + net.hop_delay(v, k_in, arc, load.cls)
 
     def _end_hop(self, load: _Load, t: float) -> None:
         arc = self.net.arcs[load.hop_arc]
@@ -410,6 +437,20 @@ class Engine:
                 load.key[:3],
                 plan.reception,
                 load.node,
+            )
+            # The set was at the depot from day 0: account for it until it is drawn.
+            self._row(
+                eq,
+                "pre_positioned",
+                depot,
+                depot,
+                "",
+                "",
+                0.0,
+                t + draw,
+                t + draw,
+                0.0,
+                f"pre-positioned set {stock.id if stock else ''}",
             )
             self._push(t + draw, _STEP, eq.key, eq.index)
             return
