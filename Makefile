@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/forcemodel info eastern-flank
+	$(BIN)/forcemodel simulate eastern-flank --out results/eastern-flank
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

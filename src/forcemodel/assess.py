@@ -154,7 +154,7 @@ def bottleneck_table(results: Results, n: int = 10) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "days_at_capacity": g["full"].sum().astype(int),
-            "first_day": loads[loads["full"]].groupby(keys)["day"].min(),
+            "first_day": loads[loads["full"]].groupby(keys)["day"].min().astype("Int64"),
             "mean_utilisation": g["utilisation"].mean(),
         }
     ).reset_index()

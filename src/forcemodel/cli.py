@@ -216,7 +216,8 @@ def assess_cmd(
     try:
         a = assess(Results.load(results_dir))
     except ResultsError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        # soft_wrap: a long path must not be broken over lines; escape: it may hold "[".
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if format is Format.json:
         doc = {
@@ -233,7 +234,9 @@ def assess_cmd(
 def _print_assessment(a: Any) -> None:
     out.print(_rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
     out.print(_rich_table(a.tiers, "Troops by readiness tier: ready to move / closed in region"))
-    out.print(_rich_table(a.bottlenecks, "Worst bottlenecks (days at capacity)"))
+    out.print(
+        _rich_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
+    )
 
 
 def _count(n: int, what: str) -> str:
@@ -244,18 +247,32 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records"))  # type: ignore[no-any-return]
 
 
+#: Short column labels for the terminal; the saved tables keep their full names.
+_LABELS = {
+    "closure_day": "closure day",
+    "shortfall_bde_days": "shortfall bde-days",
+    "days_at_capacity": "days at capacity",
+    "mean_utilisation": "mean use",
+    "notice_to_move_days": "notice to move",
+    "share_of_target": "of target",
+    "land_required_day0": "land needed day 0",
+    "land_required_peak": "land needed peak",
+}
+
+
 def _rich_table(frame: pd.DataFrame, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col])
-        table.add_column(str(col), justify="right" if numeric else "left")
+        label = _LABELS.get(str(col), str(col).replace("_", " "))
+        table.add_column(label, justify="right" if numeric else "left", overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     return table
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return "-"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
