@@ -10,6 +10,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+import numpy as np
+
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
     EQUIPMENT,
@@ -80,23 +82,42 @@ def _best_set(
 
 
 class _Projection:
-    """Power planned to arrive by time t: sorted times with running sums."""
+    """Power planned to arrive over time: a step function kept as sorted arrays."""
 
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.sums: list[float] = []  # sums[i] = power of units at times[0..i]
+    def __init__(self, base: float) -> None:
+        self.base = base
+        self.times = np.empty(0)
+        self.sums = np.empty(0)  # sums[i] = power of planned units at times[0..i]
 
     def add(self, t: float, power: float) -> None:
-        i = bisect_right(self.times, t)
-        self.times.insert(i, t)
+        i = int(np.searchsorted(self.times, t, side="right"))
         prev = self.sums[i - 1] if i > 0 else 0.0
-        self.sums.insert(i, prev)
-        for j in range(i, len(self.sums)):
-            self.sums[j] += power
+        self.times = np.insert(self.times, i, t)
+        self.sums = np.insert(self.sums, i, prev)
+        self.sums[i:] += power
 
-    def upto(self, t: float) -> float:
-        i = bisect_right(self.times, t)
-        return self.sums[i - 1] if i > 0 else 0.0
+    def gap_days(self, curve: Curve, power: float, tau: float, horizon: float) -> float:
+        """Shortfall-days a unit of ``power`` arriving at ``tau`` removes before the horizon.
+
+        The integral over [tau, horizon) of min(power, max(0, required - projected)).
+        """
+        if tau >= horizon or not curve:
+            return 0.0
+        req_days = np.array([d for d, _ in curve])
+        req_vals = np.array([v for _, v in curve])
+        later = self.times[(self.times > tau) & (self.times < horizon)]
+        cuts = np.unique(
+            np.concatenate(([tau], req_days[(req_days > tau) & (req_days < horizon)], later))
+        )
+        ends = np.append(cuts[1:], horizon)
+        i = np.searchsorted(req_days, cuts, side="right") - 1
+        required = np.where(i >= 0, req_vals[np.maximum(i, 0)], 0.0)
+        j = np.searchsorted(self.times, cuts, side="right") - 1
+        have = self.base + np.where(
+            j >= 0, self.sums[np.maximum(j, 0)] if self.sums.size else 0.0, 0.0
+        )
+        filled = np.minimum(power, np.maximum(0.0, required - have))
+        return float((filled * (ends - cuts)).sum())
 
 
 def step_value(curve: Curve, t: float) -> float:
@@ -125,7 +146,8 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
         {c: sum(getattr(f.power, c) * f.count for f in r.in_place) for c in CAPABILITIES}
         for r in regions
     ]
-    planned = [{c: _Projection() for c in CAPABILITIES} for _ in regions]
+    planned = [{c: _Projection(base[r][c]) for c in CAPABILITIES} for r in range(len(regions))]
+    horizon = float(scenario.meta.horizon_days)
     order = sorted(
         range(len(scenario.units)),
         key=lambda i: (scenario.units[i].tier, scenario.units[i].notice_to_move_days, i),
@@ -164,11 +186,9 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
             gap = 0.0
             for c in CAPABILITIES:
                 p = getattr(u.power, c)
-                if p <= 0:
-                    continue
-                need = step_value(getattr(region.requirement, c), tau)
-                have = base[r][c] + planned[r][c].upto(tau)
-                gap += min(p, max(0.0, need - have))
+                if p > 0:
+                    curve = getattr(region.requirement, c)
+                    gap += planned[r][c].gap_days(curve, p, tau, horizon)
             scored.append((region.priority * gap, tau, r, stock))
         if any(g > 0 for g, _, _, _ in scored):
             g, tau, r, stock = min(scored, key=lambda x: (-x[0], x[2]))
