@@ -132,7 +132,8 @@ class _Generator:
         stocks = self.stocks()
         regions, threats = self.regions()
         disruptions = self.disruptions(nodes, links)
-        _scale_capacities(nodes, links, pools, regions, _capacity_scale(self.n_units, self.n_regions))
+        scale = _capacity_scale(self.n_units, self.n_regions)
+        _scale_capacities(nodes, links, pools, regions, scale)
         warning_day = int(self.rng.integers(0, min(self.days, 14) + 1))
         meta = {
             "name": name,

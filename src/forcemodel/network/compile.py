@@ -167,15 +167,12 @@ class CompiledNetwork:
         n, nk = len(self.node_ids), len(self.classes) + 1
         weight = g.delay + amount * g.slow
         if g.pool_rate.size:
-            trips = np.ceil(amount / g.pool_cap - 1e-9)
+            trips = amount / g.pool_cap  # fluid: loads share aircraft and ships
             weight = weight + np.where(g.has_pool, trips * g.pool_rt / g.pool_rate, 0.0)
         # Parallel edges would be summed by the sparse matrix: keep the fastest of each pair.
-        order = np.lexsort((weight, g.dst, g.src))
-        src, dst, w = g.src[order], g.dst[order], weight[order]
-        first = np.ones(len(src), dtype=bool)
-        first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        w = np.minimum.reduceat(weight[g.pair_order], g.pair_start) if weight.size else weight
         # Backwards: an edge u -> v becomes v -> u, so distances are times *to* dest.
-        graph = csr_matrix((w[first], (dst[first], src[first])), shape=(n * nk, n * nk))
+        graph = csr_matrix((w, (g.pair_dst, g.pair_src)), shape=(n * nk, n * nk))
         starts = [dest * nk + s for s in range(nk)]
         dist = dijkstra(graph, directed=True, indices=starts, min_only=True)
         h: list[list[float]] = dist.reshape(n, nk).tolist()
@@ -241,6 +238,19 @@ class _ExpandedGraph:
     pool_cap: np.ndarray
     pool_rt: np.ndarray
     pool_rate: np.ndarray
+    # Edges grouped by (src, dst) once, so each amount's fastest parallel edge is one reduceat.
+    pair_order: np.ndarray = field(init=False)
+    pair_start: np.ndarray = field(init=False)
+    pair_src: np.ndarray = field(init=False)
+    pair_dst: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pair_order = np.lexsort((self.dst, self.src))
+        src, dst = self.src[self.pair_order], self.dst[self.pair_order]
+        first = np.ones(len(src), dtype=bool)
+        first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        self.pair_start = np.flatnonzero(first)
+        self.pair_src, self.pair_dst = src[first], dst[first]
 
 
 def load_class_of(kind: int, outsize: bool) -> int:
@@ -366,6 +376,7 @@ def pool_work(arc: Arc, amount: float, kind: int) -> float:
     if pool is None or amount <= 0:
         return 0.0
     per_trip = pool.payload_t if kind == EQUIPMENT else pool.pax
-    trips = math.ceil(amount / per_trip - 1e-9)
+    # Fluid trips: loads share assets, so a battalion fills part of a ship, not a whole one.
+    trips = amount / per_trip
     round_trip_h = 2.0 * arc.link.distance_km / pool.speed_kmh + pool.turnaround_hours
     return trips * round_trip_h / 24.0

@@ -350,9 +350,7 @@ class Engine:
 
     def _hop_stages(self, load: _Load, arc: Any) -> list[tuple[int, Any]]:
         net, v, a = self.net, load.node, load.amount
-        stages: list[tuple[int, Any]] = [
-            (1, s) for s in self._hop_servers(load, arc, v, load.k_in)
-        ]
+        stages: list[tuple[int, Any]] = [(1, s) for s in self._hop_servers(load, arc, v, load.k_in)]
         delay = net.node_delay[v]
         if load.kind == EQUIPMENT and net.gauge_change(load.k_in, arc.cls):
             delay += net.node_transship_delay[v]

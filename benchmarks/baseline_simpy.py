@@ -1,0 +1,371 @@
+"""The force-flow simulation written the straightforward way, with SimPy: oracle and baseline.
+
+This is the event-by-event reference for :func:`forcemodel.simulate`. It follows
+docs/simulation.md step by step: one SimPy process per load, one SimPy ``PriorityResource`` per
+server (arc tons/people, node handling, transship, lift pool, RSOM), timeouts for the delays and
+for service times. From forcemodel it reuses only the compiled network and the day-0 plan
+(``compile_network``, ``plan_units``, ``Server.finish``, ``time_to_go``, ``pool_work``,
+``hop_delay``, ``rsom_days``), so the queueing, routing and timing logic below is checked
+independently of the engine's event core (``forcemodel.simulate.engine``).
+
+Two things SimPy does not do by itself, done here as the rules require:
+
+* **Order of simultaneous events.** SimPy handles events of the same time in the order they were
+  scheduled. The rules say: at one instant, first every load's step in order of its load key
+  ``(tier, -urgency, unit index, load index)``, then the servers that free at that instant in
+  server order. :class:`RuleEnvironment` therefore keys its event heap by
+  ``(time, order, ...)``, where ``order`` is ``(0, load key)`` for a load's events and
+  ``(1, server index)`` for a server's release; an event scheduled while another is processed
+  inherits that one's order (so a load's step runs on through its zero-length stages).
+* **Releasing a server.** When a service ends, the server is not handed on at once (SimPy's
+  ``release``) but in a release event of order ``(1, server)``, after the loads' steps of that
+  instant, so the waiting request with the smallest queue key
+  ``(tier, -urgency, request time, unit index, load index)`` (the request's SimPy priority)
+  wins. A request to a server whose service has ended and whose queue is empty starts at once.
+
+Service ends are scheduled at the exact time ``Server.finish`` gives (``now + (end - now)``
+need not equal ``end`` in floating point).
+
+``run_baseline(scenario)`` gives each unit's closure day; ``baseline_days(scenario)`` its
+arrival and closure days.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from functools import partial
+from heapq import heappop, heappush
+from typing import Any
+
+import simpy
+from simpy.core import EmptySchedule
+from simpy.events import NORMAL, Event
+from simpy.resources.resource import PriorityRequest
+
+from forcemodel.network.compile import (
+    EQUIPMENT,
+    INF,
+    PEOPLE,
+    Arc,
+    CompiledNetwork,
+    Server,
+    compile_network,
+    load_class_of,
+    pool_work,
+)
+from forcemodel.scenario.model import Scenario
+from forcemodel.simulate.plan import UnitPlan, plan_units, rsom_days
+
+Order = tuple[int, tuple[Any, ...]]
+STEP, RELEASE = 0, 1  # phases of an instant: loads' steps first, then server releases
+
+
+class RuleEnvironment(simpy.Environment):
+    """A SimPy environment that orders simultaneous events as docs/simulation.md says.
+
+    The heap holds ``(time, order, priority, id, event)``. ``order`` is the event's own
+    ``order`` attribute if it has one, else that of the event being processed when it was
+    scheduled.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: Order = (STEP, ())
+
+    def schedule(self, event: Event, priority: Any = NORMAL, delay: Any = 0) -> None:
+        order = getattr(event, "order", None) or self.order
+        heappush(self._queue, (self._now + delay, order, priority, next(self._eid), event))
+
+    def at(self, time: float) -> Event:
+        """An event that fires at exactly ``time`` (a timeout would fire at now + delay)."""
+        event = Event(self)
+        event._ok = True
+        event._value = None
+        heappush(self._queue, (time, self.order, NORMAL, next(self._eid), event))
+        return event
+
+    def start(self, order: Order, generator: Generator[Event, Any, None]) -> None:
+        """Start a process whose events all have ``order``."""
+        outer, self.order = self.order, order
+        self.process(generator)
+        self.order = outer
+
+    def step(self) -> None:
+        try:
+            self._now, self.order, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            raise event._value
+
+
+class Request(PriorityRequest):
+    """A load's request for a server: granted, it resumes the load in the load's order."""
+
+    def __init__(self, resource: simpy.PriorityResource, order: Order, queue_key: Any) -> None:
+        self.order = order
+        super().__init__(resource, priority=queue_key)
+
+
+@dataclass
+class Station:
+    """One server: its SimPy resource and what routing estimates need to know about it."""
+
+    index: int
+    server: Server
+    resource: simpy.PriorityResource
+    holder: Request | None = None  # the request in service or just served, not yet released
+    busy_until: float = 0.0
+    queued_work: float = 0.0
+
+    def backlog(self, now: float) -> float:
+        return max(0.0, self.busy_until - now) + self.queued_work / self.server.rate
+
+    def service(self, now: float, work: float) -> float:
+        return self.server.finish(now, work) - now
+
+
+@dataclass
+class Load:
+    unit: int
+    kind: int  # EQUIPMENT or PEOPLE
+    amount: float
+    cls: int  # routing class
+    key: tuple[Any, ...]  # (tier, -urgency, unit index, load index)
+
+    @property
+    def order(self) -> Order:
+        return (STEP, self.key)
+
+
+class Baseline:
+    """One run of the rules over a compiled network and a day-0 plan."""
+
+    def __init__(self, scenario: Scenario, net: CompiledNetwork, plans: list[UnitPlan]) -> None:
+        self.sc = scenario
+        self.net = net
+        self.plans = plans
+        self.env = RuleEnvironment()
+        self.stations = [
+            Station(s.index, s, simpy.PriorityResource(self.env, capacity=1)) for s in net.servers
+        ]
+        n = len(scenario.units)
+        self.arrival = [0.0] * n
+        self.closure = [INF] * n
+        self.done = [0.0] * n  # latest end of RSOM of the unit's loads so far
+        self.pending = [2] * n  # loads of the unit not yet through RSOM
+
+    def run(self) -> tuple[list[float], list[float]]:
+        for ui, (u, plan) in enumerate(zip(self.sc.units, self.plans, strict=True)):
+            key = (u.tier, -plan.urgency, ui)
+            pax_cls, eq_cls = load_class_of(PEOPLE, u.outsize), load_class_of(EQUIPMENT, u.outsize)
+            people = Load(ui, PEOPLE, float(u.personnel), pax_cls, (*key, PEOPLE))
+            equipment = Load(ui, EQUIPMENT, float(u.equipment_t), eq_cls, (*key, EQUIPMENT))
+            if plan.stock is not None:
+                self.env.start(people.order, self.people_with_set(people, equipment))
+            else:
+                self.env.start(people.order, self.own_load(people))
+                self.env.start(equipment.order, self.own_load(equipment))
+        self.env.run()
+        return self.arrival, self.closure
+
+    # -- the processes --------------------------------------------------------------------------
+
+    def own_load(self, load: Load) -> Generator[Event, Any, None]:
+        """A load with its own equipment: home -> reception from the ready time, then RSOM."""
+        u = self.sc.units[load.unit]
+        if u.notice_to_move_days > 0:
+            yield self.env.timeout(u.notice_to_move_days)
+        home = self.net.node_index[u.home]
+        yield from self.move(load, home, self.plans[load.unit].reception)
+        yield from self.rsom(load)
+
+    def people_with_set(self, people: Load, equipment: Load) -> Generator[Event, Any, None]:
+        """People to the depot, draw the set, then people and set equipment to reception."""
+        u, plan = self.sc.units[people.unit], self.plans[people.unit]
+        assert plan.stock is not None and plan.depot is not None
+        if u.notice_to_move_days > 0:
+            yield self.env.timeout(u.notice_to_move_days)
+        yield from self.move(people, self.net.node_index[u.home], plan.depot)
+        draw = self.sc.stocks[plan.stock].draw_days
+        self.env.start(equipment.order, self.drawn_equipment(equipment, draw))
+        if draw > 0:
+            yield self.env.timeout(draw)
+        yield from self.move(people, plan.depot, plan.reception)
+        yield from self.rsom(people)
+
+    def drawn_equipment(self, load: Load, draw: float) -> Generator[Event, Any, None]:
+        if draw > 0:
+            yield self.env.timeout(draw)
+        plan = self.plans[load.unit]
+        assert plan.depot is not None
+        yield from self.move(load, plan.depot, plan.reception)
+        yield from self.rsom(load)
+
+    def rsom(self, load: Load) -> Generator[Event, Any, None]:
+        """At the reception node: RSOM server; the unit closes when both loads are through."""
+        ui = load.unit
+        self.arrival[ui] = max(self.arrival[ui], self.env.now)
+        region = self.sc.regions[self.plans[ui].region]
+        s = (self.net.rsom_pax_server if load.kind == PEOPLE else self.net.rsom_t_server)[region.id]
+        if s is not None and load.amount > 0:
+            yield from self.serve(load, s, load.amount)
+        self.done[ui] = max(self.done[ui], self.env.now)
+        self.pending[ui] -= 1
+        if self.pending[ui] == 0:
+            self.closure[ui] = self.done[ui] + rsom_days(region, self.sc.units[ui])
+
+    def move(self, load: Load, origin: int, dest: int) -> Generator[Event, Any, None]:
+        """Hop by hop from ``origin`` to ``dest`` (a load of 0 is there at once)."""
+        if load.amount <= 0:
+            return
+        net, env, a = self.net, self.env, load.amount
+        h = net.time_to_go(dest, load.cls, a)
+        v, k_in = origin, None
+        while v != dest:
+            arc = self.choose(load, h, v, k_in, dest)
+            servers = self.hop_servers(load, v, k_in, arc)
+            change = load.kind == EQUIPMENT and net.gauge_change(k_in, arc.cls)
+            # 1-2: handling and transship
+            for s, work in servers:
+                if net.servers[s].kind in ("node", "transship"):
+                    yield from self.serve(load, s, work)
+            # 3: handling (and transship) delay
+            delay = net.node_delay[v]
+            if change:
+                delay += net.node_transship_delay[v]
+            if delay > 0:
+                yield env.timeout(delay)
+            # 4-5: the arc's server, the lift pool
+            for s, work in servers:
+                if net.servers[s].kind in ("arc", "pool"):
+                    yield from self.serve(load, s, work)
+            # 6: travel
+            travel = arc.hours / 24.0
+            if travel > 0:
+                yield env.timeout(travel)
+            v, k_in = arc.dst, arc.cls
+
+    # -- a server -------------------------------------------------------------------------------
+
+    def serve(self, load: Load, s: int, work: float) -> Generator[Event, Any, None]:
+        """Queue for server ``s``, be served ``work``, leave the release for later this instant."""
+        env, st = self.env, self.stations[s]
+        now = env.now
+        if st.holder is not None and st.busy_until <= now and not st.resource.queue:
+            # The server's service ended and nobody waits: it is free, start at once.
+            st.resource.release(st.holder)
+            st.holder = None
+        u, kind = load.unit, load.kind
+        tier, neg_urgency = load.key[0], load.key[1]
+        request = Request(st.resource, load.order, (tier, neg_urgency, now, u, kind))
+        queued = not request.triggered
+        if queued:
+            st.queued_work += work
+        yield request
+        if queued:
+            st.queued_work -= work
+        end = st.server.finish(env.now, work)
+        st.busy_until = end
+        st.holder = request
+        yield env.at(end)
+        release = Event(env)
+        release.order = (RELEASE, (s,))  # type: ignore[attr-defined]
+        release.callbacks.append(partial(self.release, st, request))
+        release.succeed()
+
+    def release(self, st: Station, request: Request, _event: Event) -> None:
+        if st.holder is request:  # not handed on already at once (free server, empty queue)
+            st.resource.release(request)
+            st.holder = None
+
+    # -- routing --------------------------------------------------------------------------------
+
+    def hop_servers(
+        self, load: Load, v: int, k_in: int | None, arc: Arc
+    ) -> list[tuple[int, float]]:
+        """The servers of a hop in stage order, with the work asked of each."""
+        net, a, people = self.net, load.amount, load.kind == PEOPLE
+        out: list[tuple[int, float]] = []
+        node_s = net.node_pax_server[v] if people else net.node_t_server[v]
+        if node_s is not None:
+            out.append((node_s, a))
+        if not people and net.gauge_change(k_in, arc.cls):
+            x = net.node_transship_server[v]
+            if x is not None:
+                out.append((x, a))
+        link_s = arc.pax_server if people else arc.t_server
+        if link_s is not None:
+            out.append((link_s, a))
+        if arc.pool_server is not None:
+            out.append((arc.pool_server, pool_work(arc, a, load.kind)))
+        return out
+
+    def hop_estimate(self, load: Load, v: int, k_in: int | None, arc: Arc) -> float:
+        """e(a): backlog plus service time of each of the hop's servers, plus its delays."""
+        now, est = self.env.now, 0.0
+        for s, work in self.hop_servers(load, v, k_in, arc):
+            st = self.stations[s]
+            est += st.backlog(now)
+            est += st.service(now, work)
+        return est + self.net.hop_delay(v, k_in, arc, load.cls)
+
+    def progressing(
+        self, load: Load, h: list[list[float]], v: int, k_in: int | None
+    ) -> list[tuple[Arc, float]]:
+        """Arcs out of ``v`` usable by the load that make progress, in arc order, with H."""
+        here = h[v][0 if k_in is None else k_in + 1]
+        out = []
+        for ai in sorted(self.net.out_arcs[v]):
+            arc = self.net.arcs[ai]
+            togo = h[arc.dst][arc.cls + 1]
+            if arc.usable[load.cls] and togo < here:
+                out.append((arc, togo))
+        return out
+
+    def choose(self, load: Load, h: list[list[float]], v: int, k_in: int | None, dest: int) -> Arc:
+        """The progressing arc with the smallest two-hop estimate E(a); lower index on ties."""
+        best, best_arc = INF, None
+        for arc, togo in self.progressing(load, h, v, k_in):
+            est = self.hop_estimate(load, v, k_in, arc)
+            if arc.dst == dest:
+                est += togo
+            else:
+                est += min(
+                    self.hop_estimate(load, arc.dst, arc.cls, b) + togo_b
+                    for b, togo_b in self.progressing(load, h, arc.dst, arc.cls)
+                )
+            if est < best:
+                best, best_arc = est, arc
+        if best_arc is None:
+            raise RuntimeError(f"load {load.key} stuck at node {self.net.node_ids[v]}")
+        return best_arc
+
+
+def baseline_days(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Unit id -> (arrival day, closure day), by the SimPy reference."""
+    net = compile_network(scenario)
+    plans = plan_units(scenario, net)
+    arrival, closure = Baseline(scenario, net, plans).run()
+    return {u.id: (arrival[i], closure[i]) for i, u in enumerate(scenario.units)}
+
+
+def run_baseline(scenario: Scenario) -> dict[str, float]:
+    """Unit id -> closure day, by the SimPy reference (compile, plan, run)."""
+    return {uid: closure for uid, (_, closure) in baseline_days(scenario).items()}
+
+
+if __name__ == "__main__":
+    import sys
+
+    import forcemodel
+
+    days = baseline_days(forcemodel.load_scenario(sys.argv[1] if len(sys.argv) > 1 else "tiny"))
+    for uid, (arrive, close) in days.items():
+        print(f"{uid}\tarrival {arrive:.4f}\tclosure {close:.4f}")
+    assert all(math.isfinite(c) for _, c in days.values())

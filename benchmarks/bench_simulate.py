@@ -1,0 +1,153 @@
+"""Benchmark: the force-flow simulation against its event-by-event SimPy reference.
+
+Generates a synthetic scenario (5,000 units, 1,000 nodes, 180 days, seed 0 by default) and times,
+in the same run and on the same scenario:
+
+* :func:`forcemodel.simulate` end to end: compile the network, plan destinations and sets, run
+  the event core, build the result tables;
+* the SimPy reference ``benchmarks/baseline_simpy.py`` (compile, plan, run: one SimPy process per
+  load, one ``PriorityResource`` per server), which follows the same rules and must give the
+  same closure days (checked here too).
+
+Target: the engine at least 20x faster than the reference. The engine's peak memory is measured
+in a fresh process (peak resident set, ``VmHWM``); target under 4 GiB. The bundled
+``eastern-flank`` scenario is timed too when it loads.
+
+Run: ``.venv/bin/python benchmarks/bench_simulate.py`` (``--help`` for sizes and repeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import forcemodel
+from forcemodel.simulate import simulate
+from forcemodel.synthetic import synthetic_scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline_simpy import run_baseline
+
+TARGET_RATIO = 20.0
+TARGET_MEMORY_GIB = 4.0
+
+
+def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
+    times, out = [], None
+    for _ in range(repeats):
+        out = None
+        gc.collect()
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times, out
+
+
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _scenario(units: int, nodes: int, days: int, seed: int) -> forcemodel.Scenario:
+    return forcemodel.load_scenario_data(synthetic_scenario(units, nodes, days, seed=seed))
+
+
+def _measure_memory(units: int, nodes: int, days: int, seed: int) -> None:
+    """In a fresh process: one simulate run; print peak RSS before and after it."""
+    scenario = _scenario(units, nodes, days, seed)
+    before = _peak_rss_mib()
+    simulate(scenario)
+    print(f"{before:.1f} {_peak_rss_mib():.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=5000)
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="engine runs (median reported)")
+    parser.add_argument("--baseline-repeats", type=int, default=1, help="SimPy reference runs")
+    parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        _measure_memory(args.units, args.nodes, args.days, args.seed)
+        return 0
+
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} cores, forcemodel {forcemodel.__version__}"
+    )
+    print(f"scenario: synthetic, {args.units} units, {args.nodes} nodes, {args.days} days, "
+          f"seed {args.seed}")  # fmt: skip
+    scenario = _scenario(args.units, args.nodes, args.days, args.seed)
+    simulate(forcemodel.load_scenario("tiny"))  # warm-up: imports
+
+    engine_s, engine_all, results = _time(lambda: simulate(scenario), args.repeats)
+    units = results.tables["units"]
+    events = len(results.tables["unit_events"])
+    print(
+        f"engine  (forcemodel.simulate: compile + plan + run + tables): {engine_s:8.3f} s "
+        f"median of {args.repeats} [{', '.join(f'{t:.3f}' for t in engine_all)}]; "
+        f"{events} unit events"
+    )
+    base_s, base_all, closure = _time(lambda: run_baseline(scenario), args.baseline_repeats)
+    print(
+        f"SimPy reference (compile + plan + run):                     {base_s:8.3f} s "
+        f"median of {args.baseline_repeats} [{', '.join(f'{t:.3f}' for t in base_all)}]"
+    )
+    differ = sum(
+        abs(closure[uid] - c) > 1e-9
+        for uid, c in zip(units["unit"], units["closure_day"], strict=True)
+    )
+    ratio = base_s / engine_s
+    verdict = "meets" if ratio >= TARGET_RATIO else "misses"
+    print(
+        f"ratio: engine {ratio:.1f}x faster than the reference ({verdict} the "
+        f"{TARGET_RATIO:.0f}x target); closure days that differ: {differ} of {len(units)}"
+    )
+
+    child = subprocess.run(
+        [sys.executable, __file__, "--memory-child", "--units", str(args.units), "--nodes",
+         str(args.nodes), "--days", str(args.days), "--seed", str(args.seed)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    before, after = (float(x) for x in child.stdout.split())
+    verdict = "meets" if after / 1024 < TARGET_MEMORY_GIB else "misses"
+    print(
+        f"engine peak memory (fresh process, peak RSS): {after:.0f} MiB in all, "
+        f"{after - before:.0f} MiB over the loaded scenario ({verdict} the "
+        f"{TARGET_MEMORY_GIB:.0f} GiB target)"
+    )
+
+    try:
+        flank = forcemodel.load_scenario("eastern-flank")
+    except Exception as exc:  # any failure: the data is not ready yet
+        print(f"eastern-flank: skipped, it does not load yet ({type(exc).__name__}: {exc})"[:300])
+    else:
+        flank_s, _, _ = _time(lambda: simulate(flank), args.repeats)
+        print(
+            f"eastern-flank ({len(flank.units)} units, {len(flank.nodes)} nodes, "
+            f"{flank.meta.horizon_days} days): simulate {flank_s:.3f} s median of {args.repeats}"
+        )
+    return 0 if differ == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
