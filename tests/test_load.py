@@ -409,7 +409,7 @@ YAML_CASES = [
         ("^assets: [0-9]+", "assets: -1"),
         "assets: -1",
         "lift_pools[0].assets",
-        "greater than or equal to 0",
+        "greater than or equal to 1",
         id="negative-assets",
     ),
     pytest.param(

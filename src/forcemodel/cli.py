@@ -231,6 +231,72 @@ def assess_cmd(
     _print_assessment(a)
 
 
+@app.command("report")
+def report_cmd(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder written by simulate.")],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file to write (default report.html)."),
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also (or only) write one PNG per figure here.")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="Scenario of the run (name or path); default: the bundled one named in meta.",
+        ),
+    ] = None,
+    units_per_region: Annotated[
+        int, typer.Option(min=0, help="Units per region in the movement chart (0: all).")
+    ] = 12,
+    servers: Annotated[
+        int, typer.Option(min=0, help="Busiest servers in the heat map (0: all).")
+    ] = 40,
+) -> None:
+    """Write the report of saved results: offline HTML (and PNG figures with --png)."""
+    from forcemodel.assess import assess
+    from forcemodel.report import prepare
+    from forcemodel.results import Results, ResultsError
+    from forcemodel.scenario import bundled_scenarios
+
+    try:
+        results = Results.load(results_dir)
+    except ResultsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    source = scenario or str(results.meta.get("scenario", ""))
+    if scenario is None and source not in bundled_scenarios():
+        err.print(
+            f"[bold red]error:[/] the results come from scenario {escape(repr(source))}, "
+            "which is not bundled: name its file or folder with --scenario",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    with user_errors():
+        s = load_scenario(source)
+    data = prepare(results, assess(results), s, units_per_region or None, servers or None)
+    for w in data.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    with user_errors():
+        if png is not None:
+            from forcemodel.report.figures import write_pngs
+
+            paths = write_pngs(data, png)
+            err.print(f"wrote {len(paths)} PNG figures to {png}")
+        if out_file is not None or png is None:
+            from forcemodel.report.html import write_html
+
+            try:
+                target = write_html(data, out_file or Path("report.html"))
+            except ModuleNotFoundError as exc:
+                err.print(f"[bold red]error:[/] the HTML report needs plotly ({escape(str(exc))})")
+                raise typer.Exit(2) from None
+            err.print(f"wrote {target}")
+
+
 def _print_assessment(a: Any) -> None:
     out.print(_rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
     out.print(_rich_table(a.tiers, "Troops by readiness tier: ready to move / closed in region"))

@@ -151,7 +151,7 @@ class Tier(_Model):
 class Transship(_Model):
     """The ability of a node to move cargo between rail gauges (or modes)."""
 
-    t_per_day: NonNeg = Field(description="Tons transshipped per day.")
+    t_per_day: Pos = Field(description="Tons transshipped per day (more than 0).")
     hours: NonNeg = Field(default=0.0, description="Time a load spends being transshipped.")
 
 
@@ -164,10 +164,12 @@ class Node(_Model):
     country: Country
     lat: Annotated[float, Field(ge=-90, le=90)]
     lon: Annotated[float, Field(ge=-180, le=180)]
-    t_per_day: NonNeg | None = Field(
-        default=None, description="Cargo handled per day, tons; empty means unlimited."
+    t_per_day: Pos | None = Field(
+        default=None,
+        description="Cargo handled per day, tons; empty means unlimited (0 is not allowed: "
+        "close a node with a disruption).",
     )
-    pax_per_day: NonNeg | None = Field(
+    pax_per_day: Pos | None = Field(
         default=None, description="People handled per day; empty means unlimited."
     )
     handling_hours: NonNeg = Field(default=0.0, description="Time a load spends at the node.")
@@ -226,7 +228,7 @@ class LiftPool(_Model):
 
     id: Identifier
     mode: Mode
-    assets: Annotated[int, Field(ge=0)] = Field(description="Aircraft, ships or trains available.")
+    assets: Annotated[int, Field(ge=1)] = Field(description="Aircraft, ships or trains available.")
     payload_t: NonNeg = Field(description="Tons one asset carries per trip.")
     pax: NonNeg = Field(default=0, description="People one asset carries per trip.")
     speed_kmh: Pos = Field(description="Cruise speed of an asset.")
@@ -234,7 +236,7 @@ class LiftPool(_Model):
         default=0.0, description="Loading, unloading and servicing per round trip."
     )
     outsize: bool = Field(default=False, description="Can carry outsize cargo (tanks).")
-    availability: Annotated[float, Field(ge=0, le=1)] = Field(
+    availability: Annotated[float, Field(gt=0, le=1)] = Field(
         default=1.0, description="Share of assets mission-capable on a given day."
     )
     source: str | None = None
@@ -325,8 +327,8 @@ class InPlaceForce(_Model):
 class Rsom(_Model):
     """Reception, staging and onward movement at a region."""
 
-    t_per_day: NonNeg | None = Field(default=None, description="Tons received per day.")
-    pax_per_day: NonNeg | None = Field(default=None, description="People received per day.")
+    t_per_day: Pos | None = Field(default=None, description="Tons received per day (> 0).")
+    pax_per_day: Pos | None = Field(default=None, description="People received per day (> 0).")
     days: NonNeg = Field(default=2.0, description="Days from arrival until a unit counts.")
     assigned_factor: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.5, description="Multiplier on RSOM days for units pre-assigned to the region."
