@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/forcemodel info eastern-flank
 	$(BIN)/forcemodel simulate eastern-flank --out results/eastern-flank
+	$(BIN)/forcemodel report results/eastern-flank --out results/eastern-flank/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

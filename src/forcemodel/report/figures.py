@@ -1,0 +1,310 @@
+"""The report's figures as PNG files through matplotlib (Agg backend), for papers.
+
+The same figures as the HTML report, drawn from the same
+:class:`~forcemodel.report.data.ReportData`: one PNG per region for power and for movements, one
+for the utilisation heat map and one for the network map.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from forcemodel.report.data import (
+    CAPABILITY_LABELS,
+    COLOURS,
+    LEG_LABELS,
+    TITLES,
+    ReportData,
+    aspect,
+)
+
+DPI = 150
+DAY_LABEL = "day (0 = decision to reinforce)"
+
+
+def _mark_days(ax: Any, data: ReportData, closure: float | None, label: bool) -> None:
+    ax.axvline(
+        data.warning_day, color="#ff7f0e", ls="--", lw=1.4, label="warning day" if label else None
+    )
+    if closure is not None:
+        ax.axvline(closure, color="#2ca02c", lw=1.4, label="closure day" if label else None)
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def power_png(data: ReportData, region: str) -> Figure:
+    """Power, requirement and threat of one region: land large, other capabilities below."""
+    p = data.power[data.power["region"] == region]
+    caps = list(dict.fromkeys(p["capability"]))
+    rest = caps[1:]
+    ncol = min(3, max(len(rest), 1))
+    nrow = 1 + math.ceil(len(rest) / ncol)
+    fig = plt.figure(figsize=(11, 3.6 + 2.2 * (nrow - 1)), layout="constrained")
+    gs = fig.add_gridspec(nrow, ncol, height_ratios=[1.8] + [1.0] * (nrow - 1))
+    info = data.regions.set_index("region").loc[region]
+    closure = _num(info["closure_day"])
+    spans = data.vulnerable_spans[data.vulnerable_spans["region"] == region]
+    cc = data.capability_closure
+    first_ax = None
+    for k, cap in enumerate(caps):
+        if k == 0:
+            ax = fig.add_subplot(gs[0, :])
+            first_ax = ax
+        else:
+            ax = fig.add_subplot(gs[1 + (k - 1) // ncol, (k - 1) % ncol], sharex=first_ax)
+        g = p[p["capability"] == cap]
+        d = g["day"].to_numpy()
+        ax.step(d, g["power"], where="post", color="#1f77b4", lw=2.2, label="combat power")
+        ax.step(d, g["required"], where="post", color="#222", ls="--", lw=1.6, label="requirement")
+        ax.step(d, g["threat"], where="post", color="#d62728", lw=1.5, label="threat")
+        if (g["in_place"] > 0).any():
+            ax.step(
+                d,
+                g["in_place"],
+                where="post",
+                color="#7f7f7f",
+                ls=":",
+                lw=1.0,
+                label="in place on day 0",
+            )
+        if k == 0:
+            for i, (start, end) in enumerate(zip(spans["start"], spans["end"], strict=True)):
+                ax.axvspan(
+                    float(start),
+                    float(end),
+                    color="#d62728",
+                    alpha=0.10,
+                    lw=0,
+                    label="window of vulnerability" if i == 0 else None,
+                )
+        c = cc[(cc["region"] == region) & (cc["capability"] == cap)]
+        cday = _num(c["closure_day"].iloc[0]) if len(c) else None
+        if cday is not None and cday > 0 and k > 0:
+            ax.axvline(cday, color="#2ca02c", ls=":", lw=1.0)
+        _mark_days(ax, data, closure, label=k == 0)
+        ax.set_title(CAPABILITY_LABELS.get(cap, cap), fontsize=10 if k else 11)
+        ax.set_xlim(0, data.horizon)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        if k == 0:
+            ax.set_ylabel("brigade equivalents")
+            ax.legend(loc="upper left", fontsize=8, ncol=2, framealpha=0.9)
+        if (k == 0 and nrow == 1) or (k > 0 and 1 + (k - 1) // ncol == nrow - 1):
+            ax.set_xlabel(DAY_LABEL, fontsize=9)
+    suffix = f"closure day {closure:g}" if closure is not None else "requirements not all met"
+    fig.suptitle(f"{data.region_title(region)} ({suffix})", fontsize=12, x=0.01, ha="left")
+    return fig
+
+
+def gantt_png(data: ReportData, region: str) -> Figure:
+    """Movement bars of the shown units of one region, one row per unit and load."""
+    bars = data.gantt[data.gantt["region"] == region]
+    rows = list(dict.fromkeys(bars["row"]))
+    y = {r: i for i, r in enumerate(rows)}
+    fig, ax = plt.subplots(figsize=(11, 1.4 + 0.22 * max(len(rows), 4)), layout="constrained")
+    for cat in COLOURS:
+        b = bars[bars["category"] == cat]
+        if b.empty:
+            continue
+        ax.barh(
+            [y[r] for r in b["row"]],
+            (b["end"] - b["start"]).to_numpy(),
+            left=b["start"].to_numpy(),
+            height=0.7,
+            color=COLOURS[cat],
+            lw=0,
+        )
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.invert_yaxis()
+    end = float(bars["end"].max()) if len(bars) else float(data.horizon)
+    ax.set_xlim(0, min(float(data.horizon), max(1.08 * end, 2 * data.warning_day, 1.0)))
+    ax.axvline(data.warning_day, color="#ff7f0e", ls="--", lw=1.2)
+    ax.set_xlabel(DAY_LABEL)
+    ax.grid(axis="x", alpha=0.3)
+    present = [c for c in COLOURS if (bars["category"] == c).any()]
+    ax.legend(
+        handles=[Patch(color=COLOURS[c], label=LEG_LABELS.get(c, c)) for c in present],
+        loc="lower right",
+        fontsize=8,
+        framealpha=0.9,
+    )
+    name = data.region_name(region)
+    c = data.gantt_counts[data.gantt_counts["region"] == region]
+    n_shown, n_total = (int(c["shown"].iloc[0]), int(c["total"].iloc[0])) if len(c) else (0, 0)
+    shown = f" (first {n_shown} of {n_total} units to close)" if n_shown < n_total else ""
+    ax.set_title(f"{TITLES['gantt']}: {name}{shown}", loc="left", fontsize=11)
+    return fig
+
+
+def heatmap_png(data: ReportData) -> Figure:
+    """Utilisation by server and day, busiest servers on top."""
+    servers = data.servers
+    z = np.full((len(servers), data.horizon), np.nan)
+    index = {s: i for i, s in enumerate(servers["server"])}
+    u = data.utilisation[data.utilisation["day"] < data.horizon]
+    z[u["server"].map(index).to_numpy(dtype=int), u["day"].to_numpy(dtype=int)] = u[
+        "utilisation"
+    ].to_numpy()
+    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.2 * max(len(servers), 4)), layout="constrained")
+    cmap = plt.get_cmap("YlOrRd").with_extremes(bad="white")
+    im = ax.imshow(
+        np.ma.masked_invalid(z),
+        aspect="auto",
+        cmap=cmap,
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(-0.5, data.horizon - 0.5, len(servers) - 0.5, -0.5),
+    )
+    ax.set_yticks(range(len(servers)), servers["server"].tolist(), fontsize=7)
+    ax.axvline(data.warning_day - 0.5, color="#ff7f0e", ls="--", lw=1.2)
+    ax.set_xlabel(DAY_LABEL)
+    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
+    cb.set_label("utilisation")
+    cb.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title(TITLES["heatmap"], loc="left", fontsize=11)
+    return fig
+
+
+def map_png(data: ReportData) -> Figure:
+    """The network over country outlines, link width by tons carried, colour by mode."""
+    x0, y0, x1, y1 = data.view
+    ratio = aspect(data.view)
+    width = 11.0
+    height = min(14.0, max(5.0, width * (y1 - y0) * ratio / max(x1 - x0, 1e-6)))
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    ax.set_facecolor("#dfeaf3")
+    ax.add_collection(
+        PolyCollection([a for a in data.land], facecolors="#f1eee6", edgecolors="none", zorder=0)
+    )
+    ax.add_collection(LineCollection(data.borders, colors="#9a9a9a", linewidths=0.5, zorder=1))
+    flows = data.flows
+    idle = flows[flows["legs"] == 0]
+    ax.add_collection(
+        LineCollection(
+            _segments(idle),
+            colors="#bbbbbb",
+            linewidths=0.6,
+            linestyles=":",
+            zorder=2,
+        )
+    )
+    used = flows[flows["legs"] > 0]
+    weight = used["tons"] + 0.1 * used["pax"]
+    top = float(weight.max()) if len(used) else 1.0
+    handles = []
+    for mode in [m for m in COLOURS if (used["mode"] == m).any()]:
+        m = used[used["mode"] == mode]
+        w = 0.8 + 6.0 * np.sqrt((m["tons"] + 0.1 * m["pax"]) / top)
+        order = np.argsort(w.to_numpy())
+        segs = _segments(m)
+        ax.add_collection(
+            LineCollection(
+                [segs[i] for i in order],
+                colors=COLOURS[mode],
+                linewidths=w.to_numpy()[order],
+                alpha=0.75,
+                zorder=3,
+                capstyle="round",
+            )
+        )
+        handles.append(
+            matplotlib.lines.Line2D([], [], color=COLOURS[mode], lw=3, label=LEG_LABELS[mode])
+        )
+    nodes = data.nodes
+    n = nodes[nodes["kind"] != "junction"]
+    ax.scatter(n["lon"], n["lat"], s=10, color="#333", zorder=4, lw=0)
+    recv = nodes[nodes["region"] != ""]
+    ax.scatter(
+        recv["lon"], recv["lat"], s=120, marker="*", color="#d62728", ec="white", lw=0.6, zorder=5
+    )
+    for r in recv.itertuples():
+        ax.annotate(
+            str(r.region).split(" (")[0],
+            (r.lon, r.lat),
+            xytext=(4, 5),
+            textcoords="offset points",
+            fontsize=8,
+            color="#7a0000",
+            zorder=6,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+        )
+    handles.append(
+        matplotlib.lines.Line2D(
+            [], [], color="#d62728", marker="*", ls="", ms=10, label="reception (region)"
+        )
+    )
+    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(ratio)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_title(
+        f"{TITLES['map']} (width: tons, sqrt scale; max {top:,.0f} t)", loc="left", fontsize=11
+    )
+    ax.text(
+        0.995,
+        0.005,
+        "Outlines: Natural Earth (public domain)",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="#555",
+    )
+    return fig
+
+
+def _segments(links: pd.DataFrame) -> list[np.ndarray]:
+    """Links as ``(2, 2)`` arrays of end points (lon, lat), for a LineCollection."""
+    ends = links[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
+    return list(ends.reshape(-1, 2, 2))
+
+
+def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
+    """Write every figure as a PNG into ``folder`` (created if needed); return the paths."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    todo: list[tuple[str, Callable[[], Figure]]] = []
+    regions = list(data.regions["region"])
+    for region in regions:
+        if (data.power["region"] == region).any():
+            todo.append((f"power-{region}.png", partial(power_png, data, region)))
+    for region in regions:
+        if (data.gantt["region"] == region).any():
+            todo.append((f"movements-{region}.png", partial(gantt_png, data, region)))
+    if len(data.servers):
+        todo.append(("utilisation.png", partial(heatmap_png, data)))
+    todo.append(("map.png", partial(map_png, data)))
+    paths = []
+    for name, draw in todo:
+        fig = draw()
+        try:
+            path = out / name
+            fig.savefig(path, dpi=DPI)
+        finally:
+            plt.close(fig)
+        paths.append(path)
+    return paths
