@@ -6,7 +6,7 @@ server (arc tons/people, node handling, transship, lift pool, RSOM), timeouts fo
 for service times. From forcemodel it reuses only the compiled network and the day-0 plan
 (``compile_network``, ``plan_units``, ``Server.finish``, ``time_to_go``, ``pool_work``,
 ``hop_delay``, ``rsom_days``), so the queueing, routing and timing logic below is checked
-independently of the engine's event core (``forcemodel.simulate.engine``).
+independently of the engine's event core (``forcemodel.flow.engine``).
 
 Two things SimPy does not do by itself, done here as the rules require:
 
@@ -44,6 +44,7 @@ from simpy.core import EmptySchedule
 from simpy.events import NORMAL, Event
 from simpy.resources.resource import PriorityRequest
 
+from forcemodel.flow.plan import UnitPlan, plan_units, rsom_days
 from forcemodel.network.compile import (
     EQUIPMENT,
     INF,
@@ -56,7 +57,6 @@ from forcemodel.network.compile import (
     pool_work,
 )
 from forcemodel.scenario.model import Scenario
-from forcemodel.simulate.plan import UnitPlan, plan_units, rsom_days
 
 Order = tuple[int, tuple[Any, ...]]
 STEP, RELEASE = 0, 1  # phases of an instant: loads' steps first, then server releases

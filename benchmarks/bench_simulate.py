@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import forcemodel
-from forcemodel.simulate import simulate
+from forcemodel import simulate
 from forcemodel.synthetic import synthetic_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

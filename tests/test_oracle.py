@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import forcemodel
+from forcemodel import simulate
 from forcemodel.scenario.model import Scenario
-from forcemodel.simulate import simulate
 from forcemodel.synthetic import synthetic_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from forcemodel.assess import assess
+from forcemodel import simulate
+from forcemodel.assessment import assess
 from forcemodel.cli import app
 from forcemodel.report import TITLES, ReportData, prepare
 from forcemodel.report.data import gantt_frame, vulnerable_spans
@@ -19,7 +20,6 @@ from forcemodel.report.html import map_figure
 from forcemodel.report.world import load_world, outlines
 from forcemodel.results import Results
 from forcemodel.scenario import load_scenario
-from forcemodel.simulate import simulate
 
 runner = CliRunner()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -23,8 +23,10 @@ from typer.testing import CliRunner
 
 import forcemodel
 from conftest import Writer, tiny_raw
-from forcemodel.assess import assess
+from forcemodel import UnreachableError, simulate
+from forcemodel.assessment import assess
 from forcemodel.cli import app
+from forcemodel.flow.plan import rsom_days
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
     EQUIPMENT,
@@ -35,8 +37,6 @@ from forcemodel.network.compile import (
 )
 from forcemodel.results import Results
 from forcemodel.scenario.model import Scenario, Unit
-from forcemodel.simulate import UnreachableError, simulate
-from forcemodel.simulate.plan import rsom_days
 from forcemodel.synthetic import synthetic_scenario
 
 runner = CliRunner()

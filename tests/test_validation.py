@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 import forcemodel
+from forcemodel import simulate
 from forcemodel.results import Results
-from forcemodel.simulate import simulate
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 APS2_2022 = DOCS / "validation" / "validation-aps2-2022.yaml"

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import forcemodel
-from forcemodel.assess import assess
-from forcemodel.simulate import simulate
+from forcemodel import simulate
+from forcemodel.assessment import assess
 
 TINY: dict[str, Any] = yaml.safe_load(
     forcemodel.bundled_scenarios()["tiny"].read_text(encoding="utf-8")

@@ -185,8 +185,8 @@ def simulate_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no assessment.")] = False,
 ) -> None:
     """Simulate the reinforcement of a scenario, save its results, print the assessment."""
-    from forcemodel.assess import assess
-    from forcemodel.simulate import UnreachableError, simulate
+    from forcemodel.assessment import assess
+    from forcemodel.flow import UnreachableError, simulate
 
     with user_errors():
         s = load_scenario(scenario)
@@ -210,7 +210,7 @@ def assess_cmd(
     format: Annotated[Format, typer.Option("--format", "-f", help="table or json")] = Format.table,
 ) -> None:
     """Assess saved results: closure days, shortfall, vulnerability, tiers, bottlenecks."""
-    from forcemodel.assess import assess
+    from forcemodel.assessment import assess
     from forcemodel.results import Results, ResultsError
 
     try:
@@ -257,7 +257,7 @@ def report_cmd(
     ] = 40,
 ) -> None:
     """Write the report of saved results: offline HTML (and PNG figures with --png)."""
-    from forcemodel.assess import assess
+    from forcemodel.assessment import assess
     from forcemodel.report import prepare
     from forcemodel.results import Results, ResultsError
     from forcemodel.scenario import bundled_scenarios

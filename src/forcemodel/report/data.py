@@ -1,7 +1,7 @@
 """The data behind every figure of the report: pure functions from results to tidy frames.
 
 Nothing here draws, reads results from disk or prints: :func:`prepare` takes a loaded
-:class:`~forcemodel.results.Results`, its :class:`~forcemodel.assess.Assessment` and the
+:class:`~forcemodel.results.Results`, its :class:`~forcemodel.assessment.Assessment` and the
 :class:`~forcemodel.scenario.Scenario` (for names and node coordinates) and returns a
 :class:`ReportData` that both faces, the HTML report and the matplotlib figures, draw as is.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forcemodel.assess import AT_CAPACITY, Assessment
+from forcemodel.assessment import AT_CAPACITY, Assessment
 from forcemodel.report.world import BBox, outlines
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario, great_circle_km

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from forcemodel.flow.engine import Engine, EngineOutput
+from forcemodel.flow.plan import UnitPlan, UnreachableError, plan_units, step_value
 from forcemodel.network.compile import INF, CompiledNetwork, Server, compile_network
 from forcemodel.results import RESULTS_FORMAT, Results
 from forcemodel.scenario.model import CAPABILITIES, Curve, Scenario
-from forcemodel.simulate.engine import Engine, EngineOutput
-from forcemodel.simulate.plan import UnitPlan, UnreachableError, plan_units, step_value
 
 __all__ = ["UnreachableError", "simulate"]
 

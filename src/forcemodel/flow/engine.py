@@ -11,6 +11,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
+from forcemodel.flow.plan import UnitPlan, rsom_days
 from forcemodel.network.compile import (
     EQUIPMENT,
     INF,
@@ -19,7 +20,6 @@ from forcemodel.network.compile import (
     load_class_of,
     pool_work,
 )
-from forcemodel.simulate.plan import UnitPlan, rsom_days
 
 _STEP, _RELEASE = 0, 1
 
