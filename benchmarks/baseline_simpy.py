@@ -1,30 +1,29 @@
 """The force-flow simulation written the straightforward way, with SimPy: oracle and baseline.
 
 This is the event-by-event reference for :func:`forcemodel.simulate`. It follows
-docs/simulation.md step by step: one SimPy process per load, one SimPy ``PriorityResource`` per
-server (arc tons/people, node handling, transship, lift pool, RSOM), timeouts for the delays and
-for service times. From forcemodel it reuses only the compiled network and the day-0 plan
-(``compile_network``, ``plan_units``, ``Server.finish``, ``time_to_go``, ``pool_work``,
-``hop_delay``, ``rsom_days``), so the queueing, routing and timing logic below is checked
-independently of the engine's event core (``forcemodel.flow.engine``).
+docs/simulation.md step by step: one SimPy process per load, timeouts for the delays, and per
+server (arc tons/people, node handling, transship, lift pool, RSOM) a :class:`DailyCapacity`: a
+resource that gives out a capacity per calendar day, with a SimPy process of its own that, while
+requests wait, wakes at every day start, refills the day's capacity and hands it to the waiting
+requests in queue-key order. From forcemodel it reuses only the compiled network and the day-0
+plan (``compile_network``, ``plan_units``, ``Server.day_capacity``, ``time_to_go``,
+``pool_work``, ``hop_delay``, ``rsom_days``), so the queueing, routing and timing logic below is
+checked independently of the engine's event core (``forcemodel.flow.engine``).
 
-Two things SimPy does not do by itself, done here as the rules require:
+A request for work ``W`` at time ``t`` passes at once, with no event at all, if nobody waits and
+what is left of day ``floor(t)``'s capacity covers ``W``; otherwise it takes what is left (only
+if nobody waits) and waits for the rest. At the start of day ``d`` the waiting requests share
+``C(d)`` in order of their queue key ``(tier, -urgency, request time, unit index, load index)``;
+each takes what it still needs or all that is left, and one whose need is met passes at ``d``.
 
-* **Order of simultaneous events.** SimPy handles events of the same time in the order they were
-  scheduled. The rules say: at one instant, first every load's step in order of its load key
-  ``(tier, -urgency, unit index, load index)``, then the servers that free at that instant in
-  server order. :class:`RuleEnvironment` therefore keys its event heap by
-  ``(time, order, ...)``, where ``order`` is ``(0, load key)`` for a load's events and
-  ``(1, server index)`` for a server's release; an event scheduled while another is processed
-  inherits that one's order (so a load's step runs on through its zero-length stages).
-* **Releasing a server.** When a service ends, the server is not handed on at once (SimPy's
-  ``release``) but in a release event of order ``(1, server)``, after the loads' steps of that
-  instant, so the waiting request with the smallest queue key
-  ``(tier, -urgency, request time, unit index, load index)`` (the request's SimPy priority)
-  wins. A request to a server whose service has ended and whose queue is empty starts at once.
-
-Service ends are scheduled at the exact time ``Server.finish`` gives (``now + (end - now)``
-need not equal ``end`` in floating point).
+SimPy handles events of the same time in the order they were scheduled; the rules order them
+differently, so :class:`RuleEnvironment` keys its event heap by ``(time, order, ...)``, where
+``order`` is ``(0, load key)`` for a load's events (load key ``(tier, -urgency, unit index,
+load index)``) and ``(1, server index)`` for a server's day start; an event scheduled while
+another is processed inherits that one's order (so a load's step runs on through its
+zero-length stages and instant passes). At one instant, therefore: every load's step in
+load-key order, then the servers' day starts in server order, and a load released by a day
+start (its event has the load's order, phase 0) takes its step before the next day start.
 
 ``run_baseline(scenario)`` gives each unit's closure day; ``baseline_days(scenario)`` its
 arrival and closure days.
@@ -35,14 +34,12 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
-from functools import partial
 from heapq import heappop, heappush
 from typing import Any
 
 import simpy
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, Event
-from simpy.resources.resource import PriorityRequest
 
 from forcemodel.flow.plan import UnitPlan, plan_units, rsom_days
 from forcemodel.network.compile import (
@@ -59,7 +56,7 @@ from forcemodel.network.compile import (
 from forcemodel.scenario.model import Scenario
 
 Order = tuple[int, tuple[Any, ...]]
-STEP, RELEASE = 0, 1  # phases of an instant: loads' steps first, then server releases
+STEP, DAY_START = 0, 1  # phases of an instant: loads' steps first, then servers' day starts
 
 
 class RuleEnvironment(simpy.Environment):
@@ -78,12 +75,12 @@ class RuleEnvironment(simpy.Environment):
         order = getattr(event, "order", None) or self.order
         heappush(self._queue, (self._now + delay, order, priority, next(self._eid), event))
 
-    def at(self, time: float) -> Event:
+    def at(self, time: float, order: Order) -> Event:
         """An event that fires at exactly ``time`` (a timeout would fire at now + delay)."""
         event = Event(self)
         event._ok = True
         event._value = None
-        heappush(self._queue, (time, self.order, NORMAL, next(self._eid), event))
+        heappush(self._queue, (time, order, NORMAL, next(self._eid), event))
         return event
 
     def start(self, order: Order, generator: Generator[Event, Any, None]) -> None:
@@ -104,30 +101,85 @@ class RuleEnvironment(simpy.Environment):
             raise event._value
 
 
-class Request(PriorityRequest):
-    """A load's request for a server: granted, it resumes the load in the load's order."""
+class Waiting(Event):
+    """A request that must wait: succeeds (in the load's order) when its need is met."""
 
-    def __init__(self, resource: simpy.PriorityResource, order: Order, queue_key: Any) -> None:
+    def __init__(self, env: RuleEnvironment, order: Order, need: float) -> None:
+        super().__init__(env)
         self.order = order
-        super().__init__(resource, priority=queue_key)
+        self.need = need  # work it still needs
 
 
-@dataclass
-class Station:
-    """One server: its SimPy resource and what routing estimates need to know about it."""
+class DailyCapacity:
+    """A server with a capacity per calendar day, and the SimPy process of its day starts.
 
-    index: int
-    server: Server
-    resource: simpy.PriorityResource
-    holder: Request | None = None  # the request in service or just served, not yet released
-    busy_until: float = 0.0
-    queued_work: float = 0.0
+    ``left`` is what is left of day ``day``'s capacity; a later day's capacity is taken up when
+    first asked for (by a request or a day start), and the day-start process runs only while
+    requests wait, so an idle server costs nothing.
+    """
 
-    def backlog(self, now: float) -> float:
-        return max(0.0, self.busy_until - now) + self.queued_work / self.server.rate
+    def __init__(self, env: RuleEnvironment, server: Server) -> None:
+        self.env = env
+        self.server = server
+        self.order: Order = (DAY_START, (server.index,))
+        self.day = -1
+        self.left = 0.0
+        self.queue: list[tuple[tuple[Any, ...], Waiting]] = []  # heap by queue key
+        self.queued_work = 0.0  # the work the waiting requests still need
+        self.running = False  # the day-start process runs (while requests wait)
 
-    def service(self, now: float, work: float) -> float:
-        return self.server.finish(now, work) - now
+    def left_today(self, now: float) -> float:
+        """What is left of day ``floor(now)``'s capacity (all of it if nothing was served)."""
+        d = math.floor(now)
+        return self.left if self.day == d else self.server.day_capacity(d)
+
+    def request(self, work: float, queue_key: tuple[Any, ...], order: Order) -> Waiting | None:
+        """Ask for ``work`` now: None if it passes at once, else the event of its passing."""
+        d = math.floor(self.env.now)
+        if self.day != d:
+            self.day, self.left = d, self.server.day_capacity(d)
+        if not self.queue:
+            if work <= self.left:
+                self.left -= work
+                return None
+            work -= self.left  # take what is left today, wait for the rest
+            self.left = 0.0
+        waiting = Waiting(self.env, order, work)
+        heappush(self.queue, (queue_key, waiting))
+        self.queued_work += work
+        if not self.running:
+            self.running = True
+            self.env.start(self.order, self.day_starts())
+        return waiting
+
+    def day_starts(self) -> Generator[Event, Any, None]:
+        """While requests wait: at each day start, give the day's capacity in queue-key order."""
+        env = self.env
+        while self.queue:
+            # Today's capacity is spent (a request waits): the next day start is tomorrow's.
+            yield env.at(math.floor(env.now) + 1.0, self.order)
+            self.start_day(round(env.now))
+        self.running = False
+
+    def start_day(self, d: int) -> None:
+        if self.day != d:
+            self.day, self.left = d, self.server.day_capacity(d)
+        while self.queue:
+            waiting = self.queue[0][1]
+            if waiting.need > self.left:
+                waiting.need -= self.left
+                self.queued_work -= self.left
+                self.left = 0.0
+                return
+            heappop(self.queue)
+            self.left -= waiting.need
+            self.queued_work -= waiting.need
+            waiting.succeed()  # the load's step, at once, before the next day start
+        self.queued_work = 0.0
+
+    def wait(self, now: float, work: float) -> float:
+        """wait(S, W): the waiting work plus ``work`` beyond what is left today, in days."""
+        return max(0.0, self.queued_work + work - self.left_today(now)) / self.server.rate
 
 
 @dataclass
@@ -151,9 +203,7 @@ class Baseline:
         self.net = net
         self.plans = plans
         self.env = RuleEnvironment()
-        self.stations = [
-            Station(s.index, s, simpy.PriorityResource(self.env, capacity=1)) for s in net.servers
-        ]
+        self.stations = [DailyCapacity(self.env, s) for s in net.servers]
         n = len(scenario.units)
         self.arrival = [0.0] * n
         self.closure = [INF] * n
@@ -254,35 +304,12 @@ class Baseline:
     # -- a server -------------------------------------------------------------------------------
 
     def serve(self, load: Load, s: int, work: float) -> Generator[Event, Any, None]:
-        """Queue for server ``s``, be served ``work``, leave the release for later this instant."""
-        env, st = self.env, self.stations[s]
-        now = env.now
-        if st.holder is not None and st.busy_until <= now and not st.resource.queue:
-            # The server's service ended and nobody waits: it is free, start at once.
-            st.resource.release(st.holder)
-            st.holder = None
-        u, kind = load.unit, load.kind
+        """Ask server ``s`` for ``work``: pass at once, or wait until a day start meets it."""
         tier, neg_urgency = load.key[0], load.key[1]
-        request = Request(st.resource, load.order, (tier, neg_urgency, now, u, kind))
-        queued = not request.triggered
-        if queued:
-            st.queued_work += work
-        yield request
-        if queued:
-            st.queued_work -= work
-        end = st.server.finish(env.now, work)
-        st.busy_until = end
-        st.holder = request
-        yield env.at(end)
-        release = Event(env)
-        release.order = (RELEASE, (s,))  # type: ignore[attr-defined]
-        release.callbacks.append(partial(self.release, st, request))
-        release.succeed()
-
-    def release(self, st: Station, request: Request, _event: Event) -> None:
-        if st.holder is request:  # not handed on already at once (free server, empty queue)
-            st.resource.release(request)
-            st.holder = None
+        queue_key = (tier, neg_urgency, self.env.now, load.unit, load.kind)
+        waiting = self.stations[s].request(work, queue_key, load.order)
+        if waiting is not None:
+            yield waiting
 
     # -- routing --------------------------------------------------------------------------------
 
@@ -307,12 +334,10 @@ class Baseline:
         return out
 
     def hop_estimate(self, load: Load, v: int, k_in: int | None, arc: Arc) -> float:
-        """e(a): backlog plus service time of each of the hop's servers, plus its delays."""
+        """e(a): the wait at each of the hop's servers, plus its delays."""
         now, est = self.env.now, 0.0
         for s, work in self.hop_servers(load, v, k_in, arc):
-            st = self.stations[s]
-            est += st.backlog(now)
-            est += st.service(now, work)
+            est += self.stations[s].wait(now, work)
         return est + self.net.hop_delay(v, k_in, arc, load.cls)
 
     def progressing(

@@ -6,8 +6,8 @@ in the same run and on the same scenario:
 * :func:`forcemodel.simulate` end to end: compile the network, plan destinations and sets, run
   the event core, build the result tables;
 * the SimPy reference ``benchmarks/baseline_simpy.py`` (compile, plan, run: one SimPy process per
-  load, one ``PriorityResource`` per server), which follows the same rules and must give the
-  same closure days (checked here too).
+  load, per server a capacity per day refilled by a day-start process while requests wait),
+  which follows the same rules and must give the same closure days (checked here too).
 
 Target: the engine at least 20x faster than the reference. The engine's peak memory is measured
 in a fresh process (peak resident set, ``VmHWM``); target under 4 GiB. The bundled

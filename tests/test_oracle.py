@@ -3,8 +3,9 @@
 Both follow docs/simulation.md; on the same scenario they must give every unit the same arrival
 and closure day. Besides ``tiny`` and plain synthetic scenarios, two variants stress the rules:
 one with tight capacities and many pre-positioned sets drawn (queues, draws, RSOM), and one where
-every delay is a whole number of days and every service time a binary fraction of a day, so that
-many things happen at exactly the same instant and the tie-breaking rules decide the outcome.
+every delay is a whole number of days and every amount and daily capacity a power of two, so that
+many requests come at exactly a day start, loads fill a day's capacity exactly, and the
+tie-breaking rules decide the outcome. The reference's per-day server is checked by hand too.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import pytest
 
 import forcemodel
 from forcemodel import simulate
+from forcemodel.network.compile import Server
 from forcemodel.scenario.model import Scenario
 from forcemodel.synthetic import synthetic_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from baseline_simpy import baseline_days
+from baseline_simpy import STEP, DailyCapacity, RuleEnvironment, baseline_days
 
 TOL = 1e-9
 
@@ -112,3 +114,42 @@ def test_tight_with_sets(seed: int) -> None:
 def test_exact_ties(seed: int) -> None:
     data = _whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed))
     _assert_same(forcemodel.load_scenario_data(data))
+
+
+def test_reference_server_by_hand() -> None:
+    """The reference's capacity per day on a worked example (docs/simulation.md, "Servers")."""
+    env = RuleEnvironment()
+    server = Server(0, "s", "arc", "x", 10.0, disruptions=[(1.5, 2.5, 0.5, "cut")])
+    server.finalize()  # C(0) = 10, C(1) = C(2) = 7.5 (half of each day at half), C(3) = 10
+    cap = DailyCapacity(env, server)
+    passed: dict[str, float] = {}
+    waits: dict[str, float] = {}
+
+    def load(name: str, t: float, work: float, tier: int, unit: int) -> Any:
+        yield env.timeout(t)
+        key = (tier, 0.0, unit, 0)
+        waiting = cap.request(work, (tier, 0.0, env.now, unit, 0), (STEP, key))
+        if waiting is not None:
+            yield waiting
+        passed[name] = env.now
+
+    def probe(name: str, t: float, work: float) -> Any:
+        yield env.timeout(t)
+        waits[name] = cap.wait(env.now, work)
+
+    for name, t, work, tier, unit in [
+        ("a", 0.5, 4, 1, 0),  # fits: passes at once, 6 left
+        ("b", 0.6, 8, 1, 1),  # takes the 6 left, waits for 2
+        ("c", 0.7, 3, 0, 2),  # somebody waits: takes nothing; more urgent, served first on day 1
+        ("d", 1.2, 2, 1, 3),  # day 1: 7.5 - 3 - 2 = 2.5 left: passes at once
+        ("e", 1.3, 10, 1, 4),  # takes 0.5; 7.5 on day 2; the last 2 at day 3's start
+        ("f", 3.0, 1, 0, 5),  # at the instant 3, before the day start: waits, more urgent than e
+    ]:
+        env.start((STEP, (tier, 0.0, unit, 0)), load(name, t, work, tier, unit))
+    env.start((STEP, (9, 0.0, 9, 0)), probe("at 3, before the day start", 3.0, 8))
+    env.start((STEP, (9, 0.0, 9, 0)), probe("day 3, after it", 3.5, 8))
+    env.run()
+    assert passed == {"a": 0.5, "b": 1.0, "c": 1.0, "d": 1.2, "e": 3.0, "f": 3.0}
+    # queued 2 + 1, plus 8, beyond all of C(3) = 10; then 8 beyond the 7 left on day 3
+    assert waits == pytest.approx({"at 3, before the day start": 0.1, "day 3, after it": 0.1})
+    assert cap.left == 7.0 and not cap.queue

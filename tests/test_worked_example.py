@@ -38,19 +38,11 @@ def _ad_bn_alone(d: dict[str, Any]) -> None:
 
 
 VARIANTS: list[tuple[str, Callable[[dict[str, Any]], None] | None, dict[str, float]]] = [
-    ("bundled", None, {"armd-bde-1": 29.1833, "ad-bn-1": 29.6833, "mech-bde-2": 52.7167}),
-    ("no set", _no_set, {"armd-bde-1": 31.6059, "ad-bn-1": 18.46, "mech-bde-2": 52.7167}),
-    (
-        "no disruption",
-        _no_disruption,
-        {"armd-bde-1": 28.5417, "ad-bn-1": 29.0417, "mech-bde-2": 52.7167},
-    ),
-    (
-        "no gauge break",
-        _no_gauge_break,
-        {"armd-bde-1": 24.4167, "ad-bn-1": 24.9167, "mech-bde-2": 49.4667},
-    ),
-    ("ad-bn alone", _ad_bn_alone, {"ad-bn-1": 18.46, "mech-bde-2": 52.7167}),
+    ("bundled", None, {"armd-bde-1": 27.0, "ad-bn-1": 28.0, "mech-bde-2": 50.0}),
+    ("no set", _no_set, {"armd-bde-1": 29.0, "ad-bn-1": 23.1667, "mech-bde-2": 50.0}),
+    ("no disruption", _no_disruption, {"armd-bde-1": 26.0, "ad-bn-1": 27.0, "mech-bde-2": 50.0}),
+    ("no gauge break", _no_gauge_break, {"armd-bde-1": 22.0, "ad-bn-1": 23.0, "mech-bde-2": 47.0}),
+    ("ad-bn alone", _ad_bn_alone, {"ad-bn-1": 22.25, "mech-bde-2": 50.0}),
 ]
 
 
@@ -76,19 +68,28 @@ def test_armoured_brigade_draws_the_set_and_its_stages() -> None:
     results = simulate(forcemodel.load_scenario("tiny"))
     units = results.units.set_index("unit")
     assert units.loc["armd-bde-1", "set_from"] == "powidz-set"
-    assert units.loc["armd-bde-1", "arrival_day"] == pytest.approx(23.1833, abs=1e-4)
+    assert units.loc["armd-bde-1", "arrival_day"] == pytest.approx(22.1667, abs=1e-4)
     ev = results.unit_events
     draw = ev[(ev["unit"] == "armd-bde-1") & (ev["kind"] == "draw")]
-    assert draw["start"].tolist() == pytest.approx([4.0])
-    assert draw["arrive"].tolist() == pytest.approx([11.0])
-    ad = ev[(ev["unit"] == "ad-bn-1") & (ev["load"] == "equipment") & (ev["kind"] == "move")]
-    # It waits 2.7858 days at the transshipment and 3.8542 days for the 1520 mm line.
-    assert ad["wait_days"].sum() == pytest.approx(2.78581 + 3.85417, abs=1e-4)
+    assert draw["start"].tolist() == pytest.approx([3.1667], abs=1e-4)
+    assert draw["arrive"].tolist() == pytest.approx([10.1667], abs=1e-4)
+    eq = ev[(ev["unit"] == "armd-bde-1") & (ev["load"] == "equipment") & (ev["kind"] == "move")]
+    # Leaves the depot rail on day 12, the transshipment on day 17 (+1 day), the 1520 mm line on 22.
+    assert eq["depart"].tolist() == pytest.approx([12.0, 22.0])
+    assert eq["arrive"].tolist() == pytest.approx([13.0, 22.1667], abs=1e-4)
+
+
+def test_air_defence_battalion_queues_behind_the_brigade() -> None:
+    ev = simulate(forcemodel.load_scenario("tiny")).unit_events
+    ad = ev[(ev["unit"] == "ad-bn-1") & (ev["load"] == "equipment")]
+    rsom = ad[ad["kind"] == "rsom"]
+    assert rsom["arrive"].tolist() == pytest.approx([27.0])
+    assert rsom["wait_reason"].tolist() == ["RSOM lithuania (t)"]
 
 
 def test_region_closure_and_air_defence_shortfall() -> None:
     a = assess(simulate(forcemodel.load_scenario("tiny")))
-    assert a.regions.set_index("region").loc["lithuania", "closure_day"] == 53
+    assert a.regions.set_index("region").loc["lithuania", "closure_day"] == 50
     caps = a.capabilities.set_index("capability")
-    assert caps.loc["air_defence", "shortfall_days"] == 15
-    assert caps.loc["land", "closure_day"] == 53
+    assert caps.loc["air_defence", "shortfall_days"] == 13
+    assert caps.loc["land", "closure_day"] == 50

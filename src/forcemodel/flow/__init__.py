@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 from forcemodel.flow.engine import Engine, EngineOutput
 from forcemodel.flow.plan import UnitPlan, UnreachableError, plan_units, step_value
-from forcemodel.network.compile import INF, CompiledNetwork, Server, compile_network
+from forcemodel.network.compile import INF, CompiledNetwork, compile_network
 from forcemodel.results import RESULTS_FORMAT, Results
 from forcemodel.scenario.model import CAPABILITIES, Curve, Scenario
 
@@ -145,39 +144,24 @@ def _region_power(scenario: Scenario, units: pd.DataFrame, horizon: int) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def _day_amounts(server: Server, spans: list[tuple[float, float]], horizon: int) -> np.ndarray:
-    """Work done by a server on each day [d, d+1), from its busy spans."""
-    served = np.zeros(horizon)
-    F = server.factor_integral
-    for s, e in spans:
-        if s >= horizon or e <= s:
-            continue
-        for d in range(math.floor(s), min(math.ceil(e), horizon)):
-            a, b = max(s, d), min(e, d + 1)
-            if b > a:
-                served[d] += server.rate * (F(b) - F(a))
-    return served
-
-
 def _server_loads(net: CompiledNetwork, out: EngineOutput, horizon: int) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[dict[str, object]]] = {
         k: [] for k in ("arc", "node", "transship", "pool", "rsom")
     }
-    for server, spans in zip(net.servers, out.server_spans, strict=True):
-        if not spans:
-            continue
-        served = _day_amounts(server, spans, horizon)
-        F = server.factor_integral
-        for d in np.nonzero(served > 1e-12)[0]:
-            cap = server.rate * (F(d + 1.0) - F(float(d)))
+    for server, days in zip(net.servers, out.server_days, strict=True):
+        for d in sorted(days):
+            work = days[d]
+            if d >= horizon or work <= 1e-12:
+                continue
+            cap = server.day_capacity(d)
             rows[server.kind].append(
                 {
-                    "day": int(d),
+                    "day": d,
                     "server": server.label,
                     "target": server.target,
-                    "load": float(served[d]),
+                    "load": float(work),
                     "capacity": float(cap),
-                    "utilisation": float(served[d] / cap) if cap > 0 else INF,
+                    "utilisation": float(work / cap) if cap > 0 else INF,
                 }
             )
     cols = ["day", "server", "target", "load", "capacity", "utilisation"]

@@ -1,13 +1,15 @@
-"""The force-flow engine: loads through queues of servers on a compiled network.
+"""The force-flow engine: loads through servers with a capacity per day on a compiled network.
 
 A lean discrete-event core (one heap of (time, phase, key, seq)) that follows the rules in
 docs/simulation.md exactly. Servers with unlimited capacity generate no events at all, and a
-request to a free server starts at once, so the work is proportional to the congested stages.
+load that finds capacity left in the day passes at once without an event, so the work is
+proportional to the saturated stages.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,12 @@ from forcemodel.network.compile import (
     pool_work,
 )
 
-_STEP, _RELEASE = 0, 1
+_STEP, _DAY = 0, 1
+
+
+def _covers(left: float, work: float) -> bool:
+    """Whether capacity ``left`` covers ``work`` (tolerant of rounding in sums of loads)."""
+    return work <= left + 1e-9 * max(1.0, work)
 
 
 @dataclass
@@ -49,21 +56,27 @@ class _Load:
 
 @dataclass
 class _Srv:
-    busy_until: float = 0.0
+    day: int = -1  # the calendar day whose capacity `left` is
+    left: float = 0.0
     queue: list[tuple[Any, ...]] = field(default_factory=list)
+    need: dict[int, float] = field(default_factory=dict)  # waiting load -> work still needed
     queued_work: float = 0.0
-    spans: list[tuple[float, float]] = field(default_factory=list)
+    pending: bool = False  # a day start is scheduled
+    served: dict[int, float] = field(default_factory=dict)  # day -> work passed that day
+
+    def pass_work(self, day: int, work: float) -> None:
+        self.served[day] = self.served.get(day, 0.0) + work
 
 
 @dataclass
 class EngineOutput:
-    """Raw output of a run: event rows, unit timings, server busy spans."""
+    """Raw output of a run: event rows, unit timings, work each server passed each day."""
 
     events: dict[str, list[Any]]
     ready: list[float]
     arrival: list[float]
     closure: list[float]
-    server_spans: list[list[tuple[float, float]]]
+    server_days: list[dict[int, float]]
 
 
 class Engine:
@@ -167,13 +180,13 @@ class Engine:
             if phase == _STEP:
                 self._step(self.loads[what], t)
             else:
-                self._release(what, t)
+                self._day_start(what, t)
         return EngineOutput(
             events=self.ev,
             ready=self.ready,
             arrival=self.arrival,
             closure=self.closure,
-            server_spans=[s.spans for s in self.srv],
+            server_days=[s.served for s in self.srv],
         )
 
     def _new_load(
@@ -233,7 +246,7 @@ class Engine:
                     continue
                 s_idx, work = value
                 if self._request(load, s_idx, work, t):
-                    return  # in service or queued; resumes at its finish
+                    return  # waiting for capacity; a day start resumes it
                 continue
             if load.hop_arc >= 0:
                 self._end_hop(load, t)
@@ -249,42 +262,69 @@ class Engine:
             self._start_hop(load, t)
 
     def _request(self, load: _Load, s_idx: int, work: float, t: float) -> bool:
-        """Ask server s for work; True if the load must now wait for an event."""
+        """Ask server s for work at t; False if it passes at once, True if it must wait."""
         srv = self.srv[s_idx]
         load.request_time = t
-        if srv.busy_until <= t and not srv.queue:
-            self._serve(load, s_idx, work, t)
-            return True
-        heapq.heappush(
-            srv.queue, (load.key[0], load.key[1], t, load.key[2], load.key[3], load.index, work)
-        )
+        if not srv.queue:
+            d = math.floor(t)
+            if d != srv.day:
+                srv.day, srv.left = d, self.net.servers[s_idx].day_capacity(d)
+            if _covers(srv.left, work):
+                srv.left = max(0.0, srv.left - work)
+                srv.pass_work(d, work)
+                return False
+            if srv.left > 0:  # take what is left today, wait for the rest
+                srv.pass_work(d, srv.left)
+                work -= srv.left
+                srv.left = 0.0
+        heapq.heappush(srv.queue, (*load.key[:2], t, *load.key[2:], load.index))
+        srv.need[load.index] = work
         srv.queued_work += work
+        if not srv.pending:
+            srv.pending = True
+            self._push(float(srv.day + 1), _DAY, (s_idx,), s_idx)
         return True
 
-    def _serve(self, load: _Load, s_idx: int, work: float, t: float) -> None:
-        server = self.net.servers[s_idx]
-        end = server.finish(t, work)
-        srv = self.srv[s_idx]
-        srv.busy_until = end
-        srv.spans.append((t, end))
-        wait = t - load.request_time
-        if wait > 0:
-            load.hop_wait += wait
-            if wait > load.hop_reason_wait:
-                load.hop_reason_wait = wait
-                dis = server.disruption_at(load.request_time, t)
-                load.hop_reason = server.label + (f" (disrupted: {dis})" if dis else "")
-        self._push(end, _STEP, load.key, load.index)
-        self._push(end, _RELEASE, (s_idx,), s_idx)
+    def _day_start(self, s_idx: int, t: float) -> None:
+        """Give day t's capacity to the waiting requests in queue-key order."""
+        srv, server = self.srv[s_idx], self.net.servers[s_idx]
+        srv.pending = False
+        d = int(t)
+        srv.day, srv.left = d, server.day_capacity(d)
+        while srv.queue and srv.left > 0:
+            li = srv.queue[0][-1]
+            need = srv.need[li]
+            if not _covers(srv.left, need):
+                srv.need[li] = need - srv.left
+                srv.queued_work -= srv.left
+                srv.pass_work(d, srv.left)
+                srv.left = 0.0
+                break
+            heapq.heappop(srv.queue)
+            del srv.need[li]
+            srv.queued_work -= need
+            srv.left = max(0.0, srv.left - need)
+            srv.pass_work(d, need)
+            load = self.loads[li]
+            self._waited(load, s_idx, t)
+            self._push(t, _STEP, load.key, li)
+        if not srv.queue:
+            srv.queued_work = 0.0  # no drift from sums of floats
+        else:
+            srv.pending = True
+            self._push(t + 1.0, _DAY, (s_idx,), s_idx)
 
-    def _release(self, s_idx: int, t: float) -> None:
-        srv = self.srv[s_idx]
-        if srv.busy_until > t or not srv.queue:
+    def _waited(self, load: _Load, s_idx: int, t: float) -> None:
+        """Book the wait of a load released at t, and why it waited."""
+        wait = t - load.request_time
+        if wait <= 0:
             return
-        item = heapq.heappop(srv.queue)
-        work = item[-1]
-        srv.queued_work -= work
-        self._serve(self.loads[item[-2]], s_idx, work, t)
+        load.hop_wait += wait
+        if wait > load.hop_reason_wait:
+            server = self.net.servers[s_idx]
+            load.hop_reason_wait = wait
+            dis = server.disruption_at(load.request_time, t)
+            load.hop_reason = server.label + (f" (disrupted: {dis})" if dis else "")
 
     def _start_hop(self, load: _Load, t: float) -> None:
         net = self.net
@@ -365,7 +405,7 @@ class Engine:
         return stages
 
     def _hop_estimate(self, load: _Load, arc: Any, v: int, k_in: int | None, t: float) -> float:
-        """e(a): backlog plus service of every server of the hop, plus its delays."""
+        """e(a): the wait at every server of the hop, plus its delays."""
         net, a = self.net, load.amount
         est = 0.0
         servers = self._hop_servers(load, arc, v, k_in)
@@ -374,10 +414,16 @@ class Engine:
             servers.append((link_s, a))
         if arc.pool_server is not None:
             servers.append((arc.pool_server, pool_work(arc, a, load.kind)))
+        d = math.floor(t)
         for s_idx, work in servers:
             srv, server = self.srv[s_idx], net.servers[s_idx]
-            est += max(0.0, srv.busy_until - t) + srv.queued_work / server.rate
-            est += server.finish(t, work) - t
+            if srv.queue and srv.day == d:  # today's capacity is spent; not at a day start
+                left = 0.0
+            elif srv.day == d:
+                left = srv.left
+            else:
+                left = server.day_capacity(d)
+            est += max(0.0, srv.queued_work + work - left) / server.rate
         return est + net.hop_delay(v, k_in, arc, load.cls)
 
     def _end_hop(self, load: _Load, t: float) -> None:

@@ -24,7 +24,7 @@ INF = math.inf
 
 @dataclass
 class Server:
-    """A single non-preemptive queue with a base rate per day and disruption windows.
+    """A capacity per calendar day (``rate``) with disruption windows that cut it.
 
     ``breaks``/``cum`` hold the cumulative factor F(t) = integral of the rate factor from 0,
     as a piecewise linear function (empty when there is no disruption: F(t) = t).
@@ -60,6 +60,12 @@ class Server:
             if i + 1 < len(points):
                 total += f * (points[i + 1] - t)
 
+    def day_capacity(self, day: int) -> float:
+        """C(d): the capacity of calendar day ``day``, disruptions included."""
+        if not self.breaks:
+            return self.rate
+        return self.rate * (self.factor_integral(day + 1.0) - self.factor_integral(float(day)))
+
     def factor_integral(self, t: float) -> float:
         """F(t): integral of the rate factor from 0 to t."""
         if not self.breaks:
@@ -68,27 +74,6 @@ class Server:
         if i < 0:
             return t
         return self.cum[i] + self.factors[i] * (t - self.breaks[i])
-
-    def finish(self, start: float, work: float) -> float:
-        """When serving ``work`` that starts at ``start`` ends."""
-        if work <= 0:
-            return start
-        need = work / self.rate
-        if not self.breaks:
-            return start + need
-        target = self.factor_integral(start) + need
-        i = max(bisect_right(self.breaks, start) - 1, 0)
-        # Walk the segments from the start; the last segment has factor 1 (windows end).
-        while True:
-            f = self.factors[i]
-            seg_end = self.breaks[i + 1] if i + 1 < len(self.breaks) else INF
-            seg_start = max(self.breaks[i], start)
-            base = self.cum[i] + f * (seg_start - self.breaks[i])
-            if f > 0 and base + f * (seg_end - seg_start) >= target:
-                return seg_start + (target - base) / f
-            if seg_end == INF:
-                return INF  # closed for ever: cannot happen, windows end
-            i += 1
 
     def disruption_at(self, start: float, end: float) -> str | None:
         """Id of a disruption overlapping [start, end], if any."""
@@ -155,9 +140,10 @@ class CompiledNetwork:
         """H[v][slot]: days from node v to ``dest`` for a load of ``amount``, uncongested.
 
         ``slot`` is 0 at the load's start, else 1 + the class it arrived by (so gauge changes
-        cost their transshipment). A hop costs its delays plus the service time of ``amount``
-        on its servers at their base rates (docs/simulation.md, "Routing"). Computed once per
-        destination, load class and amount by Dijkstra on the state-expanded graph.
+        cost their transshipment). A hop costs its delays plus, on each server, the days beyond
+        the first that ``amount`` needs at the server's daily capacity, max(0, W / C - 1)
+        (docs/simulation.md, "Routing"). Computed once per destination, load class and amount
+        by Dijkstra on the state-expanded graph.
         """
         key = (dest, load_class, amount)
         hit = self._h.get(key)
@@ -165,10 +151,14 @@ class CompiledNetwork:
             return hit
         g = self._expanded(load_class)
         n, nk = len(self.node_ids), len(self.classes) + 1
-        weight = g.delay + amount * g.slow
+        # Days beyond the first at each server: a load within a day's capacity costs nothing.
+        weight = g.delay + np.maximum(0.0, amount * g.slow_node - 1.0)
+        weight += np.maximum(0.0, amount * g.slow_x - 1.0)
+        weight += np.maximum(0.0, amount * g.slow_link - 1.0)
         if g.pool_rate.size:
             trips = amount / g.pool_cap  # fluid: loads share aircraft and ships
-            weight = weight + np.where(g.has_pool, trips * g.pool_rt / g.pool_rate, 0.0)
+            pool_days = np.maximum(0.0, trips * g.pool_rt / g.pool_rate - 1.0)
+            weight += np.where(g.has_pool, pool_days, 0.0)
         # Parallel edges would be summed by the sparse matrix: keep the fastest of each pair.
         w = np.minimum.reduceat(weight[g.pair_order], g.pair_start) if weight.size else weight
         # Backwards: an edge u -> v becomes v -> u, so distances are times *to* dest.
@@ -186,14 +176,27 @@ class CompiledNetwork:
             return hit
         nk = len(self.classes) + 1
         people = load_class == CLASS_PEOPLE
-        src, dst, delay, slow, has_pool, cap, rt, rate = [], [], [], [], [], [], [], []
+        src: list[int] = []
+        dst: list[int] = []
+        delay: list[float] = []
+        slow_node: list[float] = []
+        slow_x: list[float] = []
+        slow_link: list[float] = []
+        has_pool: list[bool] = []
+        cap: list[float] = []
+        rt: list[float] = []
+        rate: list[float] = []
+
+        def slowness(s: int | None) -> float:
+            """Days per unit of work at a server's undisrupted daily capacity (0: unlimited)."""
+            return 1.0 / self.servers[s].rate if s is not None else 0.0
+
         for arc in self.arcs:
             if not arc.usable[load_class]:
                 continue
             v = arc.src
             node_s = self.node_pax_server[v] if people else self.node_t_server[v]
             link_s = arc.pax_server if people else arc.t_server
-            base_slow = sum(1.0 / self.servers[s].rate for s in (node_s, link_s) if s is not None)
             pool = arc.pool
             for slot in range(nk):
                 k_in = None if slot == 0 else slot - 1
@@ -202,7 +205,9 @@ class CompiledNetwork:
                 src.append(v * nk + slot)
                 dst.append(arc.dst * nk + arc.cls + 1)
                 delay.append(self.hop_delay(v, k_in, arc, load_class))
-                slow.append(base_slow + (1.0 / self.servers[x].rate if x is not None else 0.0))
+                slow_node.append(slowness(node_s))
+                slow_x.append(slowness(x))
+                slow_link.append(slowness(link_s))
                 has_pool.append(pool is not None)
                 if pool is not None and arc.pool_server is not None:
                     cap.append(pool.pax if people else pool.payload_t)
@@ -218,7 +223,9 @@ class CompiledNetwork:
             src=np.array(src, dtype=np.int64),
             dst=np.array(dst, dtype=np.int64),
             delay=np.array(delay),
-            slow=np.array(slow),
+            slow_node=np.array(slow_node),
+            slow_x=np.array(slow_x),
+            slow_link=np.array(slow_link),
             has_pool=np.array(has_pool, dtype=bool),
             pool_cap=np.array(cap),
             pool_rt=np.array(rt),
@@ -233,7 +240,9 @@ class _ExpandedGraph:
     src: np.ndarray
     dst: np.ndarray
     delay: np.ndarray
-    slow: np.ndarray
+    slow_node: np.ndarray
+    slow_x: np.ndarray
+    slow_link: np.ndarray
     has_pool: np.ndarray
     pool_cap: np.ndarray
     pool_rt: np.ndarray
