@@ -299,7 +299,12 @@ def report_cmd(
 
 def _print_assessment(a: Any) -> None:
     out.print(_rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
-    out.print(_rich_table(a.tiers, "Troops by readiness tier: ready to move / closed in region"))
+    # The terminal shows troops closed in region; --format json and the report have it all.
+    closed = [c for c in a.tiers.columns if str(c).startswith("closed_by_")]
+    tiers = a.tiers[["tier", "troops", "target_troops", *closed]].rename(
+        columns={"target_troops": "target", **{c: c.replace("_by_", " by day ") for c in closed}}
+    )
+    out.print(_rich_table(tiers, "Troops by readiness tier closed in their region by day"))
     out.print(
         _rich_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
     )
@@ -316,8 +321,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 #: Short column labels for the terminal; the saved tables keep their full names.
 _LABELS = {
     "closure_day": "closure day",
-    "shortfall_bde_days": "shortfall bde-days",
-    "days_at_capacity": "days at capacity",
+    "shortfall_days": "gap days",
+    "shortfall_bde_days": "gap bde days",
+    "vulnerable_days": "vuln. days",
+    "vulnerable_from": "vuln. from",
+    "vulnerable_until": "vuln. until",
+    "days_at_capacity": "days full",
     "mean_utilisation": "mean use",
     "notice_to_move_days": "notice to move",
     "share_of_target": "of target",
@@ -331,7 +340,10 @@ def _rich_table(frame: pd.DataFrame, title: str) -> Table:
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col])
         label = _LABELS.get(str(col), str(col).replace("_", " "))
-        table.add_column(label, justify="right" if numeric else "left", overflow="fold")
+        # Names stay on one line; numbers and their headers may wrap.
+        table.add_column(
+            label, justify="right" if numeric else "left", overflow="fold", no_wrap=not numeric
+        )
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     return table
