@@ -231,6 +231,127 @@ def assess_cmd(
     _print_assessment(a)
 
 
+@app.command("compare")
+def compare_cmd(
+    results_a: Annotated[Path, typer.Argument(help="First results folder (A), e.g. today's.")],
+    results_b: Annotated[Path, typer.Argument(help="Second results folder (B); B - A is shown.")],
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", "-l", help="Names of the runs, 'A,B' (default: folder names)."),
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json")] = Format.table,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also save the per-region table (.csv or .json)."),
+    ] = None,
+) -> None:
+    """Compare two saved runs side by side: closure days, shortfall, vulnerability (B - A)."""
+    from forcemodel.compare import check_labels, compare
+    from forcemodel.results import Results, ResultsError
+
+    def fail(message: str) -> typer.Exit:
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        return typer.Exit(2)
+
+    if out_file is not None and out_file.suffix.lower() not in (".csv", ".json"):
+        raise fail(f"--out {out_file}: the file name must end in .csv or .json")
+    if out_file is not None and not out_file.absolute().parent.is_dir():
+        raise fail(f"--out {out_file}: no folder {out_file.absolute().parent}")
+    if labels is not None:
+        try:
+            names = check_labels([x.strip() for x in labels.split(",")])
+        except ValueError as exc:
+            raise fail(f"--labels {labels!r}: {exc}") from None
+    else:
+        names = ("A", "B")
+        candidates = [
+            (results_a.absolute().name, results_b.absolute().name),
+            (str(results_a), str(results_b)),
+        ]
+        for pair in candidates:
+            try:
+                names = check_labels(pair)
+                break
+            except ValueError:
+                continue
+    try:
+        c = compare(Results.load(results_a), Results.load(results_b), labels=names)
+    except ResultsError as exc:
+        raise fail(str(exc)) from None
+    if out_file is not None:
+        if out_file.suffix.lower() == ".csv":
+            text = c.regions.to_csv(index=False, lineterminator="\n")
+        else:
+            text = json.dumps(_records(c.regions), indent=2) + "\n"
+        with user_errors():
+            _atomic_write_text(out_file, text)
+        err.print(f"wrote {escape(str(out_file))}", highlight=False)
+    if format is Format.json:
+        doc = {
+            "labels": list(c.labels),
+            "same_scenario": c.same_scenario,
+            "notes": list(c.notes),
+            **{name: _records(frame) for name, frame in c.tables().items()},
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    la, lb = c.labels
+    out.print(
+        f"[bold]{escape(la)}[/] against [bold]{escape(lb)}[/] (diff: {escape(f'{lb} - {la}')})"
+    )
+    for note in c.notes:
+        out.print(f"  {escape(note)}", highlight=False)
+    # The terminal shows narrow views (80 columns); --format json and --out have every column.
+    regions = c.regions.copy()
+    for side in (la, lb):
+        regions[f"window_{side}"] = [
+            "-" if pd.isna(f) else f"{f}-{u}"
+            for f, u in zip(
+                regions[f"vulnerable_from_{side}"], regions[f"vulnerable_until_{side}"], strict=True
+            )
+        ]
+    views: list[tuple[str, pd.DataFrame, list[str], dict[str, str]]] = [
+        ("Closure day by region", regions, ["region"], {"closure_day": "", "closure": ""}),
+        (
+            "Shortfall by region: days short, brigade-days short",
+            regions,
+            ["region"],
+            {"shortfall_days": "days", "shortfall_bde_days": "bde days"},
+        ),
+        (
+            "Window of vulnerability by region: days the force ratio exceeds the threshold",
+            regions,
+            ["region"],
+            {"vulnerable_days": "days", "window": "window", "max_ratio": "max ratio"},
+        ),
+        (
+            "Closure day by region and capability",
+            c.capabilities,
+            ["region", "capability"],
+            {"closure_day": "", "closure": ""},
+        ),
+        (
+            "Troops closed in region by day",
+            c.alliance,
+            ["day"],
+            {"troops_closed": ""},
+        ),
+    ]
+    for title, frame, keys, quantities in views:
+        columns = {k: k for k in keys}
+        for q, word in quantities.items():
+            if q in frame.columns:
+                columns[q] = q
+            for side in (la, lb, "diff"):
+                if f"{q}_{side}" in frame.columns:
+                    columns[f"{q}_{side}"] = escape(f"{word}\n{side}" if word else side)
+        view = frame[list(columns)].copy()
+        for col in view.columns:
+            if not pd.api.types.is_numeric_dtype(view[col]):
+                view[col] = view[col].map(lambda v: escape(v) if isinstance(v, str) else v)
+        out.print(_rich_table(view.set_axis(list(columns.values()), axis=1), title))
+
+
 @app.command("report")
 def report_cmd(
     results_dir: Annotated[Path, typer.Argument(help="A results folder written by simulate.")],
