@@ -418,6 +418,95 @@ def report_cmd(
             err.print(f"wrote {target}")
 
 
+class SolverMethod(StrEnum):
+    """HiGHS method for ``forcemodel optimize``."""
+
+    choose = "choose"
+    simplex = "simplex"
+    ipm = "ipm"
+    pdlp = "pdlp"
+
+
+@app.command("optimize")
+def optimize_cmd(
+    scenario: ScenarioArg,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the plan, objective and log into.")
+    ],
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds (> 0).")] = 60.0,
+    gap: Annotated[float, typer.Option(help="Relative optimality gap of the MIP (>= 0).")] = 1e-4,
+    method: Annotated[
+        SolverMethod, typer.Option(help="HiGHS method (pdlp only with --relax).")
+    ] = SolverMethod.choose,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Solver threads (default: HiGHS's choice).")
+    ] = None,
+    early_weight: Annotated[
+        float, typer.Option(help="A gap on day 0 weighs 1 + this times one on the last day.")
+    ] = 1.0,
+    keep_assignments: Annotated[
+        bool, typer.Option(help="Keep pre-assigned units in their region.")
+    ] = False,
+    relax: Annotated[bool, typer.Option(help="Solve the LP relaxation only.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+) -> None:
+    """Choose each unit's region and set use; write the plan as a scenario folder.
+
+    The model and what it leaves out: docs/optimization.md.
+    """
+    from forcemodel.optimize import InfeasibleError, OptimizationError, Weights, optimize
+    from forcemodel.synthetic import write_scenario_folder
+
+    for bad, what in (
+        (not time_limit > 0, f"--time-limit must be more than 0 seconds, got {time_limit:g}"),
+        (not gap >= 0, f"--gap must be 0 or more, got {gap:g}"),
+        (not early_weight >= 0, f"--early-weight must be 0 or more, got {early_weight:g}"),
+        (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
+    ):
+        if bad:
+            err.print(f"[bold red]error:[/] {escape(what)}", highlight=False)
+            raise typer.Exit(2)
+    with user_errors():
+        if out_dir.exists() and not force:
+            err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
+            raise typer.Exit(2)
+        s = load_scenario(scenario)
+        try:
+            with err.status("optimising"):
+                result = optimize(
+                    s,
+                    time_limit=time_limit,
+                    mip_gap=gap,
+                    method=method.value,
+                    threads=threads,
+                    weights=Weights(early_weight=early_weight),
+                    keep_assignments=keep_assignments,
+                    relax=relax,
+                )
+        except OptimizationError as exc:
+            err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+            for why in exc.reasons[:MAX_PROBLEMS_SHOWN]:
+                err.print(f"  {why}", markup=False, highlight=False)
+            raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
+        write_scenario_folder(result.scenario_data(), out_dir)
+        objective = result.objective.assign(term="shortfall")
+        cost = pd.DataFrame([{"term": "cost", "weighted": result.cost}])
+        table = pd.concat([objective, cost], ignore_index=True)
+        table = table[["term", "region", "capability", "shortfall_bde_days", "weighted"]]
+        table.to_csv(out_dir / "objective.csv", index=False)
+        result.plan.to_csv(out_dir / "plan.csv", index=False)
+        _atomic_write_text(out_dir / "solver.log", result.log)
+    gap_text = f", gap {result.mip_gap:.2g}" if result.mip_gap is not None else ""
+    err.print(
+        f"wrote {escape(str(out_dir))}: {result.termination.replace('_', ' ')}{gap_text}, "
+        f"objective {result.objective_value:,.4f}",
+        highlight=False,
+    )
+    shown = result.plan[["unit", "region", "stock", "estimated_closure", "counted_from"]]
+    out.print(_rich_table(shown, "Plan: region and set per unit (days)"))
+    out.print(_rich_table(result.objective, "Shortfall by region and capability"))
+
+
 def _print_assessment(a: Any) -> None:
     out.print(_rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
     # The terminal shows troops closed in region; --format json and the report have it all.

@@ -1,0 +1,210 @@
+"""Read a solved model into a plan, and write the plan back as scenario data."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forcemodel.optimize.model import BuiltModel, Choice
+from forcemodel.optimize.solve import SolveOutcome
+from forcemodel.scenario.model import CAPABILITIES, Scenario
+
+
+@dataclass(frozen=True)
+class OptimizationResult:
+    """The chosen plan, its objective and what the solver said.
+
+    ``plan``: one row per unit: ``unit``, ``region``, ``stock`` ('' for its own equipment),
+    ``set_type`` ('' when no set is drawn), ``arrive_equipment``, ``arrive_people`` (uncongested
+    arrival at the reception, days), ``estimated_closure`` (without queues) and
+    ``counted_from`` (first day the model counts all its power, after RSOM queues; NaN if not
+    within the horizon).
+
+    ``objective``: one row per region and capability with a requirement: ``shortfall_bde_days``
+    (sum over days of the shortfall, brigade-days) and ``weighted`` (times the day weight and the
+    region's priority: its share of the objective). ``cost`` is the cost term as it enters the
+    objective; ``objective_value = objective.weighted.sum() + cost``.
+
+    ``region_power``: per day, region and capability: ``required`` (above the forces in place),
+    ``arrived`` (power the model counts) and ``shortfall``.
+    """
+
+    scenario: Scenario
+    plan: pd.DataFrame
+    objective: pd.DataFrame
+    region_power: pd.DataFrame
+    objective_value: float
+    cost: float
+    status: str
+    termination: str
+    mip_gap: float | None
+    runtime_s: float | None
+    log: str
+    relaxed: bool
+
+    @property
+    def choices(self) -> dict[str, Choice]:
+        """Each unit's (region id, stock id or None)."""
+        return {
+            str(r.unit): (str(r.region), str(r.stock) or None)
+            for r in self.plan.itertuples(index=False)
+        }
+
+    def scenario_data(self) -> dict[str, Any]:
+        """The scenario's raw data with this plan in it (see :func:`planned_scenario_data`)."""
+        return planned_scenario_data(self.scenario, self.choices)
+
+
+def planned_scenario_data(scenario: Scenario, choices: Mapping[str, Choice]) -> dict[str, Any]:
+    """Raw scenario data, in the scenario format, with each unit's plan written into it.
+
+    Every unit in ``choices`` gets ``assigned_to`` its region; a unit that draws a set keeps its
+    ``set_type``, one that does not loses it (so that the simulation does not draw one for it).
+    The data is the resolved scenario (catalogue defaults filled in); it loads with
+    :func:`forcemodel.load_scenario_data` and writes with
+    :func:`forcemodel.synthetic.write_scenario_folder`. Which stock a unit draws from is the
+    simulation's choice (the fastest with sets left), not written down.
+    """
+    data: dict[str, Any] = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)
+    for unit in data["units"]:
+        choice = choices.get(unit["id"])
+        if choice is None:
+            continue
+        region, stock = choice
+        unit["assigned_to"] = region
+        if stock is None:
+            unit.pop("set_type", None)
+    return data
+
+
+def read_solution(
+    scenario: Scenario, built: BuiltModel, outcome: SolveOutcome, *, relaxed: bool
+) -> OptimizationResult:
+    """Turn the solved model's values into an :class:`OptimizationResult`."""
+    m, options = built.model, built.options
+    z = m.variables["choose"].solution.to_numpy()
+    picked = _pick(options, z)
+    frac = _counted_fractions(built)
+    full = frac[picked.index.to_numpy()] >= 1.0 - 1e-4
+    counted_from = [float(np.argmax(row)) if row.any() else math.nan for row in full]
+    plan = pd.DataFrame(
+        {
+            "unit": picked["unit_id"].to_numpy(),
+            "region": picked["region_id"].to_numpy(),
+            "stock": picked["stock_id"].to_numpy(),
+            "set_type": [
+                scenario.stocks[int(si)].set_type or "" if si >= 0 else "" for si in picked["stock"]
+            ],
+            "arrive_equipment": picked["arrive_equipment"].to_numpy(),
+            "arrive_people": picked["arrive_people"].to_numpy(),
+            "estimated_closure": picked["closure"].to_numpy(),
+            "counted_from": counted_from,
+        }
+    )
+    short = m.variables["shortfall"].solution  # (region, capability, day)
+    weight = built.region_weight * _day_da(built)
+    required = built.required
+    rows = []
+    for r in scenario.regions:
+        for c in CAPABILITIES:
+            need = required.sel(region=r.id, capability=c)
+            if not float(need.sum()) > 0:
+                continue
+            s = short.sel(region=r.id, capability=c)
+            rows.append(
+                {
+                    "region": r.id,
+                    "capability": c,
+                    "shortfall_bde_days": float(s.sum()),
+                    "weighted": float((s * weight.sel(region=r.id)).sum()),
+                }
+            )
+    objective = pd.DataFrame(
+        rows, columns=["region", "capability", "shortfall_bde_days", "weighted"]
+    )
+    power = np.array(
+        [[getattr(scenario.units[u].power, c) for c in CAPABILITIES] for u in picked["unit"]]
+    ).reshape(len(picked), len(CAPABILITIES))
+    frames = []
+    for r in scenario.regions:
+        mine = (picked["region_id"] == r.id).to_numpy()
+        counted = power[mine].T @ frac[picked.index.to_numpy()[mine]]  # (capability, day)
+        for ci, c in enumerate(CAPABILITIES):
+            req = required.sel(region=r.id, capability=c).to_numpy()
+            if not req.sum() > 0:
+                continue
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "day": built.days,
+                        "region": r.id,
+                        "capability": c,
+                        "required": req,
+                        "arrived": counted[ci],
+                        "shortfall": short.sel(region=r.id, capability=c).to_numpy(),
+                    }
+                )
+            )
+    columns = ["day", "region", "capability", "required", "arrived", "shortfall"]
+    region_power = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    shortfall_total = float(objective["weighted"].sum())
+    value = float(outcome.objective) if outcome.objective is not None else math.nan
+    return OptimizationResult(
+        scenario=scenario,
+        plan=plan,
+        objective=objective,
+        region_power=region_power,
+        objective_value=value,
+        cost=value - shortfall_total,
+        status=outcome.status,
+        termination=outcome.termination,
+        mip_gap=outcome.mip_gap,
+        runtime_s=outcome.runtime_s,
+        log=outcome.log,
+        relaxed=relaxed,
+    )
+
+
+def _counted_fractions(built: BuiltModel) -> np.ndarray:
+    """Share of each option's power the model counts per day (option, day): fluid RSOM.
+
+    The smaller of its loads' shares through RSOM ``rsom_days`` earlier, from its uncongested
+    closure on; loads of nothing do not hold a unit back.
+    """
+    options = built.options
+    phi = built.model.variables["rsom_done"].solution.to_numpy()  # (option, load, day -1..H)
+    amount = np.stack([options["tons"].to_numpy(float), options["people"].to_numpy(float)], 1)
+    rsom_days = options["rsom_days"].to_numpy(float)
+    closure = options["closure"].to_numpy(float)
+    n_days = len(built.days)
+    out = np.zeros((len(options), n_days))
+    for oi in range(len(options)):
+        lag = math.ceil(rsom_days[oi] - 1e-9)
+        share = np.ones(n_days)
+        for li in range(2):
+            if amount[oi, li] > 0:
+                done = np.zeros(n_days)
+                if lag < n_days:
+                    done[lag:] = phi[oi, li, 1 : n_days + 1 - lag]
+                share = np.minimum(share, done)
+        open_ = built.days >= closure[oi] - 1e-9
+        out[oi] = np.where(open_, np.clip(share, 0.0, 1.0), 0.0)
+    return out
+
+
+def _day_da(built: BuiltModel) -> Any:
+    import xarray as xr
+
+    return xr.DataArray(built.day_weight, coords=[("day", built.days)])
+
+
+def _pick(options: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:
+    """The option each unit takes: the one with the largest value (1 in a MIP solution)."""
+    frame = options.assign(value=z)
+    best = frame.sort_values(["unit", "value"], ascending=[True, False], kind="stable")
+    return best.drop_duplicates("unit").sort_values("unit")

@@ -1,0 +1,102 @@
+"""Run HiGHS on a built model, directly (no LP file), with the user's solver settings."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import linopy
+
+#: Solver methods the user can choose: HiGHS's ``solver`` option for an LP; for a MIP, the
+#: method of the LP relaxations inside branch and bound (``mip_lp_solver``).
+METHODS: tuple[str, ...] = ("choose", "simplex", "ipm", "pdlp")
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """What the user can set: time limit (s), relative optimality gap, method, threads.
+
+    ``threads=None`` leaves HiGHS's default; use 1 inside parallel sweeps.
+    """
+
+    time_limit: float = 60.0
+    mip_gap: float = 1e-4
+    method: str = "choose"
+    threads: int | None = None
+
+    def check(self, *, mip: bool) -> None:
+        """Raise :class:`ValueError` in plain words for a setting that cannot be used."""
+        if not (math.isfinite(self.time_limit) and self.time_limit > 0):
+            raise ValueError(f"the time limit must be more than 0 seconds, got {self.time_limit}")
+        if not (math.isfinite(self.mip_gap) and self.mip_gap >= 0):
+            raise ValueError(f"the optimality gap must be 0 or more, got {self.mip_gap}")
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method '{self.method}': use one of {', '.join(METHODS)}")
+        if mip and self.method == "pdlp":
+            raise ValueError(
+                "method 'pdlp' solves only linear programmes: use it with the LP relaxation "
+                "(relax=True, --relax), or choose simplex, ipm or choose for the MIP"
+            )
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be 1 or more, got {self.threads}")
+
+    def highs_options(self, *, mip: bool) -> dict[str, Any]:
+        """HiGHS option names and values for these settings."""
+        opts: dict[str, Any] = {
+            "time_limit": float(self.time_limit),
+            "mip_rel_gap": float(self.mip_gap),
+            "log_to_console": False,
+            "output_flag": True,
+        }
+        opts["mip_lp_solver" if mip else "solver"] = self.method
+        if self.threads is not None:
+            opts["threads"] = int(self.threads)
+        return opts
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What the solver said: status words, objective, gap, run time and its log."""
+
+    status: str  # linopy status: ok, warning, error, aborted, unknown
+    termination: str  # optimal, infeasible, time_limit, ...
+    has_solution: bool
+    objective: float | None
+    mip_gap: float | None
+    runtime_s: float | None
+    log: str
+
+
+def run_highs(model: linopy.Model, settings: SolverSettings, *, mip: bool) -> SolveOutcome:
+    """Solve ``model`` with HiGHS through linopy's direct interface and capture the log."""
+    settings.check(mip=mip)
+    with tempfile.TemporaryDirectory(prefix="forcemodel-highs-") as tmp:
+        log_path = Path(tmp) / "highs.log"
+        status, termination = model.solve(
+            solver_name="highs",
+            io_api="direct",
+            log_fn=log_path,
+            **settings.highs_options(mip=mip),
+        )
+        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+    value = model.objective.value
+    has_solution = model.status in ("ok", "warning") and value is not None and math.isfinite(value)
+    h = model.solver_model
+    gap: float | None = None
+    runtime: float | None = None
+    if h is not None:
+        info = h.getInfo()
+        gap = float(info.mip_gap) if mip else None
+        runtime = float(h.getRunTime())
+    return SolveOutcome(
+        status=str(status),
+        termination=str(termination),
+        has_solution=has_solution,
+        objective=float(value) if has_solution and value is not None else None,
+        mip_gap=gap,
+        runtime_s=runtime,
+        log=log,
+    )

@@ -1,0 +1,225 @@
+"""forcemodel.optimize: tiny's optimum by hand, a synthetic plan, the written plan, bad input."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import TINY_TEXT
+from forcemodel import load_scenario, load_scenario_data, simulate
+from forcemodel.cli import app
+from forcemodel.flow.plan import plan_units
+from forcemodel.network.compile import compile_network
+from forcemodel.optimize import (
+    Choice,
+    InfeasibleError,
+    OptimizationResult,
+    Weights,
+    optimize,
+    planned_scenario_data,
+)
+from forcemodel.scenario.model import Scenario
+from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Scenario:
+    return load_scenario("tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tiny: Scenario) -> OptimizationResult:
+    return optimize(tiny, threads=1)
+
+
+def test_tiny_optimum_as_worked_out_by_hand(tiny_result: OptimizationResult) -> None:
+    """docs/optimization.md, "tiny by hand"."""
+    r = tiny_result
+    assert r.termination == "optimal"
+    plan = r.plan.set_index("unit")
+    assert plan.loc["armd-bde-1", "stock"] == "powidz-set"
+    assert plan.loc["mech-bde-2", "stock"] == ""
+    assert plan.loc["ad-bn-1", "stock"] == ""
+    assert set(plan["region"]) == {"lithuania"}
+    assert plan["estimated_closure"].to_dict() == pytest.approx(
+        {"armd-bde-1": 19.708333, "mech-bde-2": 44.116667, "ad-bn-1": 22.022523}, abs=1e-5
+    )
+    assert plan["counted_from"].to_dict() == {"armd-bde-1": 24, "mech-bde-2": 47, "ad-bn-1": 23}
+    obj = r.objective.set_index("capability")
+    assert obj.loc["land", "shortfall_bde_days"] == pytest.approx(23.95)
+    assert obj.loc["air_defence", "shortfall_bde_days"] == pytest.approx(8.0)
+    assert obj.loc["land", "weighted"] == pytest.approx(36.676667, abs=1e-5)
+    assert obj.loc["air_defence", "weighted"] == pytest.approx(13.533333, abs=1e-5)
+    assert r.cost == pytest.approx(0.000871936, abs=1e-8)
+    assert r.objective_value == pytest.approx(50.210871936, abs=1e-7)
+    assert "HiGHS" in r.log or "MIP" in r.log
+    land = r.region_power[r.region_power["capability"] == "land"].set_index("day")
+    assert land.loc[20:24, "arrived"].tolist() == pytest.approx([0.4, 0.6, 0.8, 0.9, 1.0])
+
+
+def test_tiny_without_the_set_is_worse(tiny: Scenario, tiny_result: OptimizationResult) -> None:
+    fixed: dict[str, Choice] = {"armd-bde-1": ("lithuania", None)}
+    worse = optimize(tiny, fixed=fixed, threads=1)
+    assert worse.objective_value > tiny_result.objective_value + 1.0
+
+
+def test_relaxation_bounds_the_mip(tiny: Scenario, tiny_result: OptimizationResult) -> None:
+    lp = optimize(tiny, relax=True, method="simplex", threads=1)
+    assert lp.relaxed
+    assert lp.objective_value <= tiny_result.objective_value + 1e-7
+
+
+def _bundled_choices(scenario: Scenario) -> dict[str, Choice]:
+    """The simulation's own day-0 plan as fixed choices."""
+    net = compile_network(scenario)
+    return {
+        scenario.units[p.unit].id: (
+            scenario.regions[p.region].id,
+            scenario.stocks[p.stock].id if p.stock is not None else None,
+        )
+        for p in plan_units(scenario, net)
+    }
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Scenario:
+    return load_scenario_data(synthetic_scenario(units=12, nodes=10, days=60, regions=2, seed=1))
+
+
+def test_synthetic_plan_is_feasible_and_no_worse_than_bundled(synthetic: Scenario) -> None:
+    best = optimize(synthetic, threads=1, time_limit=30)
+    assert best.termination == "optimal"
+    # Every unit once, each to a region; no stock gives more sets than it holds.
+    assert sorted(best.plan["unit"]) == sorted(u.id for u in synthetic.units)
+    drawn = best.plan[best.plan["stock"] != ""]["stock"].value_counts()
+    sets = {s.id: s.sets for s in synthetic.stocks}
+    assert all(n <= sets[sid] for sid, n in drawn.items())
+    units = {u.id: u for u in synthetic.units}
+    for r in best.plan.itertuples():
+        if r.stock:
+            assert units[str(r.unit)].set_type == r.set_type
+    bundled = optimize(synthetic, fixed=_bundled_choices(synthetic), threads=1)
+    assert best.objective_value <= bundled.objective_value + 1e-6
+    # Keeping the pre-assignments is a restriction: never better than the free optimum.
+    kept = optimize(synthetic, keep_assignments=True, threads=1)
+    assert best.objective_value <= kept.objective_value + 1e-6
+    for u in synthetic.units:
+        if u.assigned_to is not None:
+            assert kept.choices[u.id][0] == u.assigned_to
+
+
+def test_written_plan_loads_and_simulates(tiny: Scenario, tmp_path: Path) -> None:
+    result = optimize(tiny, threads=1)
+    data = result.scenario_data()
+    planned = load_scenario_data(data)
+    for u in planned.units:
+        region, stock = result.choices[u.id]
+        assert u.assigned_to == region
+        assert (u.set_type is not None) == (stock is not None)
+    write_scenario_folder(data, tmp_path / "plan")
+    again = load_scenario(tmp_path / "plan")
+    assert again == planned
+    res = simulate(again)
+    units = res.tables["units"].set_index("unit")
+    assert units.loc["armd-bde-1", "set_from"] == "powidz-set"
+    assert (units["region"] == "lithuania").all()
+    # docs/optimization.md: the simulation closes later than the model counts.
+    assert units["closure_day"].to_dict() == {
+        "armd-bde-1": 27.0,
+        "mech-bde-2": 49.0,
+        "ad-bn-1": 28.0,
+    }
+
+
+def test_planned_data_drops_sets_not_drawn(tiny: Scenario) -> None:
+    data = planned_scenario_data(tiny, {"armd-bde-1": ("lithuania", None)})
+    armd = next(u for u in data["units"] if u["id"] == "armd-bde-1")
+    assert "set_type" not in armd and armd["assigned_to"] == "lithuania"
+    assert load_scenario_data(data).units[0].set_type is None
+
+
+def _tiny_data() -> dict[str, Any]:
+    return copy.deepcopy(yaml.safe_load(TINY_TEXT))
+
+
+def test_unreachable_unit_is_named() -> None:
+    data = _tiny_data()
+    data["nodes"].append(
+        {"id": "island", "kind": "garrison", "country": "IS", "lat": 64.1, "lon": -21.9}
+    )
+    data["units"].append(
+        {"id": "lost-bn", "nation": "IS", "type": "infantry_brigade", "tier": 1, "home": "island"}
+    )
+    with pytest.raises(InfeasibleError) as info:
+        optimize(load_scenario_data(data), threads=1)
+    assert "cannot reach" in str(info.value) and "lost-bn" in str(info.value)
+
+
+def test_fixed_choices_over_the_stock_are_infeasible(tiny: Scenario) -> None:
+    data = _tiny_data()
+    data["units"][1]["set_type"] = "armoured_brigade"
+    s = load_scenario_data(data)
+    fixed: dict[str, Choice] = {
+        "armd-bde-1": ("lithuania", "powidz-set"),
+        "mech-bde-2": ("lithuania", "powidz-set"),
+    }
+    with pytest.raises(InfeasibleError, match="holds 1 set"):
+        optimize(s, fixed=fixed, threads=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"time_limit": 0}, "time limit must be more than 0"),
+        ({"time_limit": -1.0}, "time limit must be more than 0"),
+        ({"mip_gap": -0.1}, "gap must be 0 or more"),
+        ({"method": "barrier"}, "unknown method"),
+        ({"method": "pdlp"}, "pdlp"),
+        ({"threads": 0}, "threads must be 1 or more"),
+        ({"weights": Weights(early_weight=-1)}, "early_weight"),
+        ({"weights": Weights(day_weights=(1.0, 2.0))}, "day_weights needs 61 values"),
+        ({"fixed": {"nobody": ("lithuania", None)}}, "no unit 'nobody'"),
+    ],
+)
+def test_bad_settings_are_refused_in_plain_words(
+    tiny: Scenario, kwargs: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        optimize(tiny, **kwargs)
+
+
+def test_cli_writes_plan_objective_and_log(tmp_path: Path) -> None:
+    out = tmp_path / "opt"
+    result = runner.invoke(app, ["optimize", "tiny", "--out", str(out), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert {"scenario.yaml", "objective.csv", "solver.log", "plan.csv"} <= {
+        p.name for p in out.iterdir()
+    }
+    objective = pd.read_csv(out / "objective.csv")
+    assert objective["weighted"].sum() == pytest.approx(50.210871936, abs=1e-6)
+    assert load_scenario(out).units[0].assigned_to == "lithuania"
+    assert (out / "solver.log").read_text().strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--time-limit", "0"], "--time-limit must be more than 0"),
+        (["--time-limit", "-5"], "--time-limit must be more than 0"),
+        (["--gap", "-1"], "--gap must be 0 or more"),
+        (["--method", "pdlp"], "needs --relax"),
+    ],
+)
+def test_cli_bad_input_exits_2(tmp_path: Path, args: list[str], words: str) -> None:
+    result = runner.invoke(app, ["optimize", "tiny", "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2
+    assert words in result.stderr
+    assert not (tmp_path / "o").exists()
