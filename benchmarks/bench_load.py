@@ -17,16 +17,12 @@ Run: ``.venv/bin/python benchmarks/bench_load.py`` (``--help`` for sizes and rep
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,34 +32,15 @@ import forcemodel
 from forcemodel.scenario.model import Scenario
 from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import peak_rss_mib, timed
+
 TARGET_S = 5.0
-
-
-def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
-
-
-def _maxrss_mib() -> float:
-    """Peak resident memory of this process so far, MiB."""
-    try:
-        # VmHWM starts afresh at exec; ru_maxrss can carry the parent's peak over fork + exec.
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _measure_memory(kind: str, path: Path) -> None:
     """In a fresh process: run one load and print its peak RSS and the rise over the imports."""
-    before = _maxrss_mib()
+    before = peak_rss_mib()
     if kind == "loader":
         forcemodel.load_scenario(path)
     elif kind == "baseline":
@@ -71,7 +48,7 @@ def _measure_memory(kind: str, path: Path) -> None:
     else:
         text = path.read_text(encoding="utf-8")
         Scenario.model_validate(yaml.load(text, Loader=yaml.CSafeLoader))
-    after = _maxrss_mib()
+    after = peak_rss_mib()
     print(f"{after:.1f} {after - before:.1f}")
 
 
@@ -138,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         assert baseline().digest() == scenario.digest(), "baseline reads a different scenario"
         assert baseline_c().digest() == scenario.digest()
 
-        t_load, all_load = _time(loader, args.repeats)
-        t_base, all_base = _time(baseline, args.baseline_repeats)
-        t_base_c, all_base_c = _time(baseline_c, args.repeats)
+        t_load, all_load, _ = timed(loader, args.repeats)
+        t_base, all_base, _ = timed(baseline, args.baseline_repeats)
+        t_base_c, all_base_c, _ = timed(baseline_c, args.repeats)
         mem_load = _peak_rss("loader", folder)
         mem_base = _peak_rss("baseline", single)
         mem_base_c = _peak_rss("baseline_c", single)

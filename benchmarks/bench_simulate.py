@@ -19,17 +19,11 @@ Run: ``.venv/bin/python benchmarks/bench_simulate.py`` (``--help`` for sizes and
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import forcemodel
 from forcemodel import simulate
@@ -37,31 +31,10 @@ from forcemodel.synthetic import synthetic_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baseline_simpy import run_baseline
+from measure import peak_rss_mib, timed
 
 TARGET_RATIO = 20.0
 TARGET_MEMORY_GIB = 4.0
-
-
-def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
-    times, out = [], None
-    for _ in range(repeats):
-        out = None
-        gc.collect()
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times, out
-
-
-def _peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, MiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _scenario(units: int, nodes: int, days: int, seed: int) -> forcemodel.Scenario:
@@ -71,9 +44,9 @@ def _scenario(units: int, nodes: int, days: int, seed: int) -> forcemodel.Scenar
 def _measure_memory(units: int, nodes: int, days: int, seed: int) -> None:
     """In a fresh process: one simulate run; print peak RSS before and after it."""
     scenario = _scenario(units, nodes, days, seed)
-    before = _peak_rss_mib()
+    before = peak_rss_mib()
     simulate(scenario)
-    print(f"{before:.1f} {_peak_rss_mib():.1f}")
+    print(f"{before:.1f} {peak_rss_mib():.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     scenario = _scenario(args.units, args.nodes, args.days, args.seed)
     simulate(forcemodel.load_scenario("tiny"))  # warm-up: imports
 
-    engine_s, engine_all, results = _time(lambda: simulate(scenario), args.repeats)
+    engine_s, engine_all, results = timed(lambda: simulate(scenario), args.repeats)
     units = results.tables["units"]
     events = len(results.tables["unit_events"])
     print(
@@ -107,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.repeats} [{', '.join(f'{t:.3f}' for t in engine_all)}]; "
         f"{events} unit events"
     )
-    base_s, base_all, closure = _time(lambda: run_baseline(scenario), args.baseline_repeats)
+    base_s, base_all, closure = timed(lambda: run_baseline(scenario), args.baseline_repeats)
     print(
         f"SimPy reference (compile + plan + run):                     {base_s:8.3f} s "
         f"median of {args.baseline_repeats} [{', '.join(f'{t:.3f}' for t in base_all)}]"
@@ -141,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # any failure: the data is not ready yet
         print(f"eastern-flank: skipped, it does not load yet ({type(exc).__name__}: {exc})"[:300])
     else:
-        flank_s, _, _ = _time(lambda: simulate(flank), args.repeats)
+        flank_s, _, _ = timed(lambda: simulate(flank), args.repeats)
         print(
             f"eastern-flank ({len(flank.units)} units, {len(flank.nodes)} nodes, "
             f"{flank.meta.horizon_days} days): simulate {flank_s:.3f} s median of {args.repeats}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from forcemodel.network.compile import (
     EQUIPMENT,
     INF,
     PEOPLE,
+    Arc,
     CompiledNetwork,
     load_class_of,
     pool_work,
@@ -326,25 +328,30 @@ class Engine:
             dis = server.disruption_at(load.request_time, t)
             load.hop_reason = server.label + (f" (disrupted: {dis})" if dis else "")
 
+    def _progressing(
+        self, load: _Load, h: list[list[float]], v: int, here: float
+    ) -> Iterator[tuple[int, Arc, float]]:
+        """Arcs from v the load may use that bring it closer: (arc index, arc, time to go)."""
+        for ai in self.net.out_arcs[v]:
+            arc = self.net.arcs[ai]
+            if arc.usable[load.cls]:
+                togo = h[arc.dst][arc.cls + 1]
+                if togo < here:  # only progress: no wandering, no loops
+                    yield ai, arc, togo
+
     def _start_hop(self, load: _Load, t: float) -> None:
         net = self.net
         v = load.node
         h = net.time_to_go(load.dest, load.cls, load.amount)
         here = h[v][0 if load.k_in is None else load.k_in + 1]
         best, best_arc = INF, -1
-        for ai in net.out_arcs[v]:
-            arc = net.arcs[ai]
-            if not arc.usable[load.cls]:
-                continue
-            togo = h[arc.dst][arc.cls + 1]
-            if togo >= here:
-                continue  # only arcs that make progress: no wandering, no loops
+        for ai, arc, togo in self._progressing(load, h, v, here):
             est = self._hop_estimate(load, arc, v, load.k_in, t)
             if arc.dst != load.dest:
                 est += self._best_next(load, h, arc.dst, arc.cls, togo, t)
             else:
                 est += togo
-            if est < best:
+            if est < best:  # strict: among equal estimates the lower arc index wins
                 best, best_arc = est, ai
         arc = net.arcs[best_arc]
         load.hop_arc = best_arc
@@ -359,19 +366,13 @@ class Engine:
         self, load: _Load, h: list[list[float]], w: int, k_in: int, here: float, t: float
     ) -> float:
         """min over progressing arcs b from w of e(b) + H: the second hop of the lookahead."""
-        net = self.net
-        best = INF
-        for bi in net.out_arcs[w]:
-            b = net.arcs[bi]
-            if not b.usable[load.cls]:
-                continue
-            togo = h[b.dst][b.cls + 1]
-            if togo >= here:
-                continue
-            est = self._hop_estimate(load, b, w, k_in, t) + togo
-            if est < best:
-                best = est
-        return best
+        return min(
+            (
+                self._hop_estimate(load, b, w, k_in, t) + togo
+                for _, b, togo in self._progressing(load, h, w, here)
+            ),
+            default=INF,
+        )
 
     def _hop_servers(
         self, load: _Load, arc: Any, v: int, k_in: int | None
