@@ -223,3 +223,115 @@ def test_cli_bad_input_exits_2(tmp_path: Path, args: list[str], words: str) -> N
     assert result.exit_code == 2
     assert words in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+# --- Exporting the model; duals and explanations (docs/optimization.md) ---------------------
+
+
+def test_write_model_mps_and_lp_resolve_to_the_same_optimum(
+    tiny: Scenario, tiny_result: OptimizationResult, tmp_path: Path
+) -> None:
+    import highspy
+
+    for name in ("tiny.mps", "tiny.lp"):
+        path = tmp_path / name
+        r = optimize(tiny, threads=1, write_model=path, duals=False)
+        assert r.objective_value == pytest.approx(tiny_result.objective_value, rel=1e-9)
+        assert path.exists() and path.stat().st_size > 10_000
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        assert h.readModel(str(path)) == highspy.HighsStatus.kOk
+        h.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        value = h.getInfo().objective_function_value
+        assert value == pytest.approx(tiny_result.objective_value, rel=1e-6)
+    # MPS rows keep their constraint names and coordinates.
+    assert "rsom_capacity(lithuania,equipment,22)" in (tmp_path / "tiny.mps").read_text()
+
+
+def test_write_model_other_suffix_is_refused(tiny: Scenario, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"must end in \.mps or \.lp"):
+        optimize(tiny, write_model=tmp_path / "x.txt")
+    assert not (tmp_path / "x.txt").exists()
+
+
+def _rsom_prices(r: OptimizationResult, region: str = "lithuania") -> pd.Series:
+    b = r.bindings
+    sel = b[(b["kind"] == "rsom_tons") & (b["region"] == region)]
+    return sel.set_index("day")["shadow_price"].sort_index()
+
+
+def test_tiny_rsom_binds_on_the_days_worked_out_by_hand(tiny_result: OptimizationResult) -> None:
+    """docs/optimization.md, "Duals on tiny": w(d) = (120 - d) / 60, 25,000 t and 18,000 t."""
+    prices = _rsom_prices(tiny_result)
+    # Days 18-21 (armd-bde-1) and 43-45 (mech-bde-2); day 22 prices only the cost term.
+    assert prices.index.tolist() == [18, 19, 20, 21, 43, 44, 45]
+    by_hand = {
+        18: -(100 + 99 + 98) / 60 / 25_000,  # a ton more on day 18 counts on days 20-22
+        19: -(100 + 99 + 98) / 60 / 25_000,
+        20: -(99 + 98) / 60 / 25_000,
+        21: -98 / 60 / 25_000,
+        43: -0.9 * (75 + 74) / 60 / 18_000,  # mech-bde-2 (0.9 land) counts on days 45-46
+        44: -0.9 * (75 + 74) / 60 / 18_000,
+        45: -0.9 * 74 / 60 / 18_000,
+    }
+    # The cost term (earliest RSOM) adds about 1.1e-10 per ton and day of backlog saved.
+    assert prices.to_dict() == pytest.approx(by_hand, abs=1e-9)
+    b = tiny_result.bindings
+    assert b["shadow_price"].abs().fillna(-1).is_monotonic_decreasing
+    land10 = b[(b["kind"] == "requirement") & (b["capability"] == "land") & (b["day"] == 10)]
+    assert land10["shadow_price"].tolist() == pytest.approx([110 / 60])
+    stock = b[b["kind"] == "stock"].iloc[0]
+    assert stock["stock"] == "powidz-set" and pd.isna(stock["shadow_price"])
+    words = b.set_index(["kind", "day"]).loc[("rsom_tons", 21), "meaning"]
+    assert words == (
+        "one more ton a day of RSOM at lithuania on day 21 would cut the objective by 6.53e-05"
+    )
+    unmet = tiny_result.unmet
+    runs = list(zip(unmet["capability"], unmet["from_day"], unmet["to_day"], strict=True))
+    assert runs == [("land", 10, 22), ("land", 30, 46), ("air_defence", 15, 22)]
+    why = unmet["stopped_by"].tolist()
+    assert "before day 20" in why[0] and "RSOM tons at lithuania full on days 18-21" in why[0]
+    assert "full on days 43-45" in why[1] and "mech-bde-2" in why[1]
+    assert "before day 23" in why[2] and "RSOM" in why[2].split("; ")[-1]
+    assert "full on" not in why[2]
+
+
+def test_rsom_shadow_price_matches_a_finite_difference(tiny_result: OptimizationResult) -> None:
+    """Raising Lithuania's RSOM by 10 t a day on every day moves the objective by 10 times the
+    sum of the day prices: the LP with the choices fixed is linear in the capacity within its
+    basis, so the tolerance is solver accuracy (1e-6 absolute) plus 0.1 %."""
+    step = 10.0
+    data = _tiny_data()
+    region = next(r for r in data["regions"] if r["id"] == "lithuania")
+    region["rsom"]["t_per_day"] += step
+    more = optimize(load_scenario_data(data), threads=1, mip_gap=0.0, duals=False)
+    assert more.choices == tiny_result.choices
+    change = more.objective_value - tiny_result.objective_value
+    predicted = step * float(_rsom_prices(tiny_result).sum())
+    assert predicted < -0.005
+    assert change == pytest.approx(predicted, rel=1e-3, abs=1e-6)
+
+
+def test_cli_explain_prints_plain_words_and_writes_the_model(tmp_path: Path) -> None:
+    out, model = tmp_path / "opt", tmp_path / "tiny.mps"
+    args = ["optimize", "tiny", "--out", str(out), "--threads", "1"]
+    result = runner.invoke(app, [*args, "--explain", "--write-model", str(model)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Binding capacities" in text and "RSOM tons lithuania" in text
+    assert "Requirements not met" in text and "route times" in text
+    bindings = pd.read_csv(out / "bindings.csv")
+    assert {"kind", "region", "day", "shadow_price", "meaning"} <= set(bindings.columns)
+    assert (out / "unmet.csv").exists()
+    assert model.stat().st_size > 10_000
+
+
+def test_cli_write_model_other_suffix_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "x.txt"
+    args = ["optimize", "tiny", "--out", str(tmp_path / "o"), "--write-model", str(bad)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--write-model must end in .mps or .lp" in " ".join(result.stderr.split())
+    assert not bad.exists() and not (tmp_path / "o").exists()

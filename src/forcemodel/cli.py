@@ -147,7 +147,7 @@ def schema(
         return
     with user_errors():
         _atomic_write_text(output, text)
-    err.print(f"wrote {output}")
+    _wrote(output)
 
 
 @app.command()
@@ -172,7 +172,7 @@ def generate(
             raise typer.Exit(2)
         data = synthetic_scenario(units=units, nodes=nodes, days=days, regions=regions, seed=seed)
         write_scenario_folder(data, out_dir)
-    err.print(f"wrote {out_dir} ({units} units, {nodes} nodes, {days} days, seed {seed})")
+    _wrote(out_dir, f"({units} units, {nodes} nodes, {days} days, seed {seed})")
 
 
 @app.command("simulate")
@@ -199,7 +199,7 @@ def simulate_cmd(
                 err.print(f"  {uid}: {why}", markup=False, highlight=False)
             raise typer.Exit(2) from None
         results.save(out_dir)
-    err.print(f"wrote {out_dir}")
+    _wrote(out_dir)
     if not quiet:
         _print_assessment(assess(results))
 
@@ -285,7 +285,7 @@ def compare_cmd(
             text = json.dumps(_records(c.regions), indent=2) + "\n"
         with user_errors():
             _atomic_write_text(out_file, text)
-        err.print(f"wrote {escape(str(out_file))}", highlight=False)
+        _wrote(out_file)
     if format is Format.json:
         doc = {
             "labels": list(c.labels),
@@ -406,7 +406,7 @@ def report_cmd(
             from forcemodel.report.figures import write_pngs
 
             paths = write_pngs(data, png)
-            err.print(f"wrote {len(paths)} PNG figures to {png}")
+            _wrote(png, f"({len(paths)} PNG figures)")
         if out_file is not None or png is None:
             from forcemodel.report.html import write_html
 
@@ -415,7 +415,7 @@ def report_cmd(
             except ModuleNotFoundError as exc:
                 err.print(f"[bold red]error:[/] the HTML report needs plotly ({escape(str(exc))})")
                 raise typer.Exit(2) from None
-            err.print(f"wrote {target}")
+            _wrote(target)
 
 
 class SolverMethod(StrEnum):
@@ -449,6 +449,14 @@ def optimize_cmd(
     ] = False,
     relax: Annotated[bool, typer.Option(help="Solve the LP relaxation only.")] = False,
     force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    write_model: Annotated[
+        Path | None,
+        typer.Option(help="Also write the model to this .mps or .lp file for other solvers."),
+    ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(help="Print the ten binding capacities and why requirements are unmet."),
+    ] = False,
 ) -> None:
     """Choose each unit's region and set use; write the plan as a scenario folder.
 
@@ -462,6 +470,10 @@ def optimize_cmd(
         (not gap >= 0, f"--gap must be 0 or more, got {gap:g}"),
         (not early_weight >= 0, f"--early-weight must be 0 or more, got {early_weight:g}"),
         (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
+        (
+            write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
+            f"--write-model must end in .mps or .lp, got '{write_model}'",
+        ),
     ):
         if bad:
             err.print(f"[bold red]error:[/] {escape(what)}", highlight=False)
@@ -482,6 +494,7 @@ def optimize_cmd(
                     weights=Weights(early_weight=early_weight),
                     keep_assignments=keep_assignments,
                     relax=relax,
+                    write_model=write_model,
                 )
         except OptimizationError as exc:
             err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
@@ -495,6 +508,8 @@ def optimize_cmd(
         table = table[["term", "region", "capability", "shortfall_bde_days", "weighted"]]
         table.to_csv(out_dir / "objective.csv", index=False)
         result.plan.to_csv(out_dir / "plan.csv", index=False)
+        result.bindings.to_csv(out_dir / "bindings.csv", index=False)
+        result.unmet.to_csv(out_dir / "unmet.csv", index=False)
         _atomic_write_text(out_dir / "solver.log", result.log)
     gap_text = f", gap {result.mip_gap:.2g}" if result.mip_gap is not None else ""
     err.print(
@@ -505,6 +520,55 @@ def optimize_cmd(
     shown = result.plan[["unit", "region", "stock", "estimated_closure", "counted_from"]]
     out.print(_rich_table(shown, "Plan: region and set per unit (days)"))
     out.print(_rich_table(result.objective, "Shortfall by region and capability"))
+    if explain:
+        _print_explanation(result)
+
+
+def _print_explanation(result: Any) -> None:
+    """``optimize --explain``: the ten largest binding capacities, then the unmet needs."""
+    from forcemodel.optimize import CAPACITY_KINDS
+
+    kinds = {"rsom_tons": "RSOM tons", "rsom_people": "RSOM people", "stock": "stock"}
+    b = result.bindings[result.bindings["kind"].isin(CAPACITY_KINDS)].head(10)
+    if b.empty:
+        out.print("No capacity binds: more RSOM capacity or sets would not lower the objective.")
+    else:
+        table = Table(
+            title="Binding capacities (shadow price: change of the objective per ton, person or "
+            "set more)",
+            title_justify="left",
+        )
+        table.add_column("binding", no_wrap=True)
+        table.add_column("day", justify="right")
+        table.add_column("shadow price", justify="right")
+        table.add_column("in words", ratio=1)
+        for row in b.itertuples(index=False):
+            table.add_row(
+                f"{kinds[str(row.kind)]} {row.region or row.stock}",
+                str(row.day) if row.day >= 0 else "",
+                f"{row.shadow_price:.3g}" if row.shadow_price == row.shadow_price else "-",
+                str(row.meaning),
+            )
+        out.print(table)
+    if result.unmet.empty:
+        out.print("Every requirement is met on every day.")
+        return
+    table = Table(
+        title="Requirements not met (brigades), and what stops them", title_justify="left"
+    )
+    table.add_column("requirement", no_wrap=True)
+    table.add_column("days", justify="right", no_wrap=True)
+    table.add_column("short up to", justify="right")
+    table.add_column("stopped by", ratio=1)
+    for row in result.unmet.itertuples(index=False):
+        days = f"{row.from_day}-{row.to_day}" if row.from_day != row.to_day else str(row.from_day)
+        table.add_row(
+            f"{str(row.capability).replace('_', ' ')} at {row.region}",
+            days,
+            f"{row.peak_shortfall:.3g}",
+            str(row.stopped_by).replace("; ", ";\n"),
+        )
+    out.print(table)
 
 
 def _print_assessment(a: Any) -> None:
@@ -518,6 +582,11 @@ def _print_assessment(a: Any) -> None:
     out.print(
         _rich_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
     )
+
+
+def _wrote(path: Path | str, detail: str = "") -> None:
+    """Say what was written; a path never wraps and is never read as markup."""
+    err.print(f"wrote {path} {detail}".rstrip(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _count(n: int, what: str) -> str:

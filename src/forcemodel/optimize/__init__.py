@@ -8,20 +8,29 @@ and what the model leaves out are in docs/optimization.md.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 
 import linopy
+import numpy as np
 
-from forcemodel.network.compile import compile_network
+from forcemodel.network.compile import CompiledNetwork, compile_network
 from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, OptimizationError
-from forcemodel.optimize.model import Choice, Weights, build_model, option_table
+from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
+from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
 from forcemodel.optimize.plan import OptimizationResult, planned_scenario_data, read_solution
 from forcemodel.optimize.solve import METHODS, SolverSettings, run_highs
 from forcemodel.scenario.model import Scenario
 
+#: Suffixes ``write_model`` understands, and the format each one writes.
+MODEL_FORMATS: dict[str, str] = {".mps": "mps", ".lp": "lp"}
+
 __all__ = [
+    "CAPACITY_KINDS",
     "METHODS",
+    "MODEL_FORMATS",
     "Choice",
     "InfeasibleError",
     "NoSolutionError",
@@ -30,6 +39,7 @@ __all__ = [
     "Weights",
     "optimize",
     "planned_scenario_data",
+    "write_model_file",
 ]
 
 
@@ -44,6 +54,8 @@ def optimize(
     keep_assignments: bool = False,
     relax: bool = False,
     fixed: Mapping[str, Choice] | None = None,
+    write_model: str | Path | None = None,
+    duals: bool = True,
 ) -> OptimizationResult:
     """Choose every unit's region and set use to minimise the weighted shortfall, then cost.
 
@@ -61,10 +73,16 @@ def optimize(
             largest choice and is not guaranteed to respect the stocks' sets.
         fixed: pin units to a (region id, stock id or None) choice, e.g. to score a given plan
             in the model's own objective.
+        write_model: write the built model (before it is solved) to this ``.mps`` or ``.lp``
+            file with linopy's writer, so that another solver can check it; written even when
+            no plan is found.
+        duals: fix the MIP's choices, solve the LP that remains and fill
+            ``OptimizationResult.bindings`` (shadow prices) and ``unmet`` (why requirements
+            are not met); with ``relax``, read them from the LP itself.
 
     Raises:
         ValueError: a setting that cannot be used (time limit, gap, method, threads, weights,
-            unknown ids in ``fixed``).
+            unknown ids in ``fixed``, a ``write_model`` file that is not ``.mps`` or ``.lp``).
         InfeasibleError: no plan meets the constraints (reasons name the units or stocks).
         NoSolutionError: the solver stopped before finding any plan.
     """
@@ -76,11 +94,15 @@ def optimize(
     weights.by_day(scenario.meta.horizon_days)  # raises on bad weights before any work
     if fixed is not None:
         _check_fixed(scenario, fixed)
+    if write_model is not None:
+        _model_format(write_model)
     net = compile_network(scenario)
     options = option_table(scenario, net, keep_assignments=keep_assignments, fixed=fixed)
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(scenario, net, options, weights, relax=relax)
+        if write_model is not None:
+            write_model_file(built.model, write_model)
         outcome = run_highs(built.model, settings, mip=not relax)
         if outcome.termination in ("infeasible", "infeasible_or_unbounded"):
             raise InfeasibleError(
@@ -96,7 +118,54 @@ def optimize(
                 f"the solver stopped without a plan ({outcome.termination.replace('_', ' ')})",
                 ["give it more time (time_limit) or a larger gap (mip_gap)"],
             )
-        return read_solution(scenario, built, outcome, relaxed=relax)
+        result = read_solution(scenario, built, outcome, relaxed=relax)
+        if not duals:
+            return result
+        solved = built if relax else _fixed_lp(scenario, net, built, weights, settings)
+        if solved is None:
+            return result
+        bindings = bindings_table(scenario, solved, relaxed=relax)
+        unmet = unmet_requirements(scenario, solved, bindings)
+        return dataclasses.replace(result, bindings=bindings, unmet=unmet)
+
+
+def write_model_file(model: linopy.Model, path: str | Path) -> Path:
+    """Write a linopy model as MPS or LP (by the file's suffix) with linopy's own writer.
+
+    In MPS, rows and columns are named by constraint or variable and coordinates
+    (``rsom_capacity(lithuania,equipment,22)#500``); the LP format allows no ``-`` in a name
+    (ids have them), so there they are linopy's plain ``x``/``c`` labels. Raises
+    :class:`ValueError` for any other suffix.
+    """
+    path = Path(path)
+    io_api = _model_format(path)
+    model.to_file(path, io_api=io_api, explicit_coordinate_names=io_api == "mps")
+    return path
+
+
+def _model_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in MODEL_FORMATS:
+        raise ValueError(f"the model file must end in .mps or .lp, got '{Path(path).name}'")
+    return MODEL_FORMATS[suffix]
+
+
+def _fixed_lp(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    built: BuiltModel,
+    weights: Weights,
+    settings: SolverSettings,
+) -> BuiltModel | None:
+    """The MIP's choices fixed at their values, the LP that remains solved (simplex): its duals.
+
+    ``None`` when that LP has no optimal solution (then the result has no bindings).
+    """
+    z = np.round(built.model.variables["choose"].solution.to_numpy())
+    lp = build_model(scenario, net, built.options, weights, relax=True, fix_choices=z)
+    lp_settings = dataclasses.replace(settings, method="simplex")
+    outcome = run_highs(lp.model, lp_settings, mip=False)
+    return lp if outcome.termination == "optimal" else None
 
 
 def _check_fixed(scenario: Scenario, fixed: Mapping[str, Choice]) -> None:

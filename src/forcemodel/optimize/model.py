@@ -218,11 +218,15 @@ def build_model(
     weights: Weights,
     *,
     relax: bool = False,
+    fix_choices: np.ndarray | None = None,
 ) -> BuiltModel:
     """The linopy model over the options table (docs/optimization.md, "The model").
 
     Call under linopy's v1 semantics (:func:`forcemodel.optimize.optimize` does). With ``relax``
     the option choices are continuous in [0, 1] (the LP relaxation); otherwise binary (a MIP).
+    ``fix_choices`` (one value per option) fixes the choices at those values and makes them
+    continuous: the LP that remains once a MIP's integers are fixed, whose duals
+    :mod:`forcemodel.optimize.explain` reads.
     """
     horizon = scenario.meta.horizon_days
     days = np.arange(horizon + 1)
@@ -253,7 +257,10 @@ def build_model(
     g_ub = (closure[:, None] <= days[None, :] + 1e-9).astype(float)
 
     m = linopy.Model()
-    if relax:
+    if fix_choices is not None:
+        fix = xr.DataArray(np.asarray(fix_choices, dtype=float), coords=[opt])
+        z = m.add_variables(lower=fix, upper=fix, name="choose")
+    elif relax:
         z = m.add_variables(lower=0.0, upper=1.0, coords=[opt], name="choose")
     else:
         z = m.add_variables(coords=[opt], binary=True, name="choose")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forcemodel.optimize.explain import BINDING_COLUMNS, UNMET_COLUMNS
 from forcemodel.optimize.model import BuiltModel, Choice
 from forcemodel.optimize.solve import SolveOutcome
 from forcemodel.scenario.model import CAPABILITIES, Scenario
@@ -32,6 +33,14 @@ class OptimizationResult:
 
     ``region_power``: per day, region and capability: ``required`` (above the forces in place),
     ``arrived`` (power the model counts) and ``shortfall``.
+
+    ``bindings``: the binding constraints with their shadow prices (the duals of the LP left
+    once the choices are fixed; of the LP itself with ``relaxed``), sorted by absolute shadow
+    price: ``kind`` (``rsom_tons``, ``rsom_people``, ``stock``, ``requirement``), ``region``,
+    ``stock``, ``capability``, ``day`` (-1 for a stock), ``shadow_price`` (change of the
+    objective per ton, person, set or brigade more on the right-hand side) and ``meaning``.
+    ``unmet``: each run of days a region's requirement is not met, with ``stopped_by`` in words
+    (:mod:`forcemodel.optimize.explain`). Both are empty with ``duals=False``.
     """
 
     scenario: Scenario
@@ -46,6 +55,8 @@ class OptimizationResult:
     runtime_s: float | None
     log: str
     relaxed: bool
+    bindings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BINDING_COLUMNS))
+    unmet: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMET_COLUMNS))
 
     @property
     def choices(self) -> dict[str, Choice]:

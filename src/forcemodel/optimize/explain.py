@@ -1,0 +1,290 @@
+"""Why a plan falls short: shadow prices of the capacities, and unmet requirements in words.
+
+A MIP has no duals. Once it is solved, the choices are fixed at their optimal values and the LP
+that remains (RSOM progress, counted power, shortfall) is solved again with the simplex method;
+its duals are the shadow prices reported here: how much the objective changes for one more unit
+of a right-hand side *with the choices kept as they are*. With ``relax`` the model already is an
+LP and its own duals are read. docs/optimization.md, "Duals and explanations", says what the
+numbers mean and where they stop meaning it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from forcemodel.optimize.model import BuiltModel
+from forcemodel.scenario.model import CAPABILITIES, Scenario
+
+#: A shadow price smaller than this (objective per ton, person, set or brigade) is not binding.
+BINDING_TOL = 1e-9
+
+#: Shortfall below this (brigade equivalents) is no shortfall.
+SHORT_TOL = 1e-6
+
+BINDING_COLUMNS = [
+    "kind",
+    "region",
+    "stock",
+    "capability",
+    "day",
+    "shadow_price",
+    "meaning",
+]
+
+UNMET_COLUMNS = [
+    "region",
+    "capability",
+    "from_day",
+    "to_day",
+    "peak_shortfall",
+    "shortfall_bde_days",
+    "stopped_by",
+]
+
+#: Kinds of binding constraint that are capacities one could buy (the rest are requirements).
+CAPACITY_KINDS = ("rsom_tons", "rsom_people", "stock")
+
+_LOAD_KIND = {"equipment": "rsom_tons", "people": "rsom_people"}
+_LOAD_WORD = {"equipment": "ton", "people": "person"}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if abs(x) >= 1e-3 else f"{x:.2e}"
+
+
+def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> pd.DataFrame:
+    """Binding constraints of a solved LP (``built``), sorted by absolute shadow price.
+
+    ``shadow_price`` is the change of the objective for one more unit of the right-hand side:
+    a ton or a person a day of RSOM capacity (negative: more capacity, less shortfall), a set in
+    a stock, or a brigade equivalent of requirement above the forces in place (positive). With
+    the MIP's choices fixed, a stock's limit has no price (its sets are already given out by the
+    fixed choices): a stock whose sets are all drawn is listed with ``shadow_price`` NaN.
+    """
+    m = built.model
+    rows: list[dict[str, object]] = []
+    if "rsom_capacity" in m.constraints:
+        dual = m.constraints["rsom_capacity"].dual.to_series().dropna()
+        for (region, load, day), price in dual.items():
+            if abs(price) <= BINDING_TOL:
+                continue
+            what = _LOAD_WORD[str(load)]
+            verb = "cut" if price < 0 else "add to"
+            rows.append(
+                {
+                    "kind": _LOAD_KIND[str(load)],
+                    "region": region,
+                    "stock": "",
+                    "capability": "",
+                    "day": int(day),
+                    "shadow_price": float(price),
+                    "meaning": (
+                        f"one more {what} a day of RSOM at {region} on day {int(day)} would "
+                        f"{verb} the objective by {_fmt(abs(price))}"
+                    ),
+                }
+            )
+    for name in ("gap", "gap_empty"):
+        if name not in m.constraints:
+            continue
+        dual = m.constraints[name].dual.to_series().dropna()
+        for (region, cap, day), price in dual.items():
+            if abs(price) <= BINDING_TOL:
+                continue
+            cap_word = str(cap).replace("_", " ")
+            rows.append(
+                {
+                    "kind": "requirement",
+                    "region": region,
+                    "stock": "",
+                    "capability": cap,
+                    "day": int(day),
+                    "shadow_price": float(price),
+                    "meaning": (
+                        f"one more brigade of {cap_word} needed at {region} on day {int(day)} "
+                        f"would add {_fmt(price)} to the objective (one more in place, save as "
+                        "much)"
+                    ),
+                }
+            )
+    if "sets" in m.constraints:
+        con = m.constraints["sets"]
+        dual = con.dual.to_series()
+        by_id = {st.id: st.sets for st in scenario.stocks}
+        z = m.variables["choose"].solution.to_numpy()
+        options = built.options
+        for sid, price in dual.items():
+            drawn = float(z[(options["stock_id"] == sid).to_numpy()].sum())
+            sets = by_id[str(sid)]
+            if relaxed:
+                if not abs(price) > BINDING_TOL:
+                    continue
+                meaning = (
+                    f"one more set in {sid} would cut the objective by {_fmt(abs(price))} "
+                    "(in the LP relaxation)"
+                )
+                value = float(price)
+            else:
+                if drawn < sets - 1e-6:
+                    continue
+                meaning = (
+                    f"all {sets} set(s) of {sid} are drawn; with the choices fixed the limit "
+                    "has no price: re-run with one more set to value it"
+                )
+                value = math.nan
+            rows.append(
+                {
+                    "kind": "stock",
+                    "region": "",
+                    "stock": sid,
+                    "capability": "",
+                    "day": -1,
+                    "shadow_price": value,
+                    "meaning": meaning,
+                }
+            )
+    table = pd.DataFrame(rows, columns=BINDING_COLUMNS)
+    if table.empty:
+        return table
+    order = table["shadow_price"].abs().fillna(-1.0)
+    table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
+    return table.drop(columns="_o").reset_index(drop=True)
+
+
+def unmet_requirements(
+    scenario: Scenario, built: BuiltModel, bindings: pd.DataFrame
+) -> pd.DataFrame:
+    """Each run of days on which a region's requirement is not met, and what stops it.
+
+    ``stopped_by`` names, in words: the day before which no unit with the capability can count
+    in the region at all (route times plus RSOM, without queues); when the units that can reach
+    the region hold less of the capability than is needed; the binding RSOM capacity on the
+    days on which it serves a unit of that capability that is not yet through when the run
+    starts, early enough to count within it (RSOM work on day ``d`` counts from day
+    ``d + ceil(rsom days)``); and the unit whose counting ends the run.
+    """
+    m = built.model
+    short = m.variables["shortfall"].solution  # (region, capability, day)
+    phi = m.variables["rsom_done"].solution.to_numpy()  # (option, load, day -1..H)
+    g = m.variables["counted"].solution.to_numpy()  # (option, day)
+    chosen = m.variables["choose"].solution.to_numpy() > 0.5
+    options = built.options
+    closure = options["closure"].to_numpy(float)
+    arrival = options[["arrive_equipment", "arrive_people"]].max(axis=1).to_numpy(float)
+    power = np.array(
+        [[getattr(scenario.units[u].power, c) for c in CAPABILITIES] for u in options["unit"]]
+    ).reshape(len(options), len(CAPABILITIES))
+    rsom = bindings[bindings["kind"].isin(["rsom_tons", "rsom_people"])]
+    horizon = int(built.days[-1])
+    rows: list[dict[str, object]] = []
+    for r in scenario.regions:
+        here = (options["region_id"] == r.id).to_numpy()
+        lag = math.ceil(r.rsom.days * r.rsom.assigned_factor - 1e-9)
+        for ci, c in enumerate(CAPABILITIES):
+            s = short.sel(region=r.id, capability=c).to_numpy()
+            cap_word = c.replace("_", " ")
+            able = here & (power[:, ci] > 0)
+            earliest = math.ceil(closure[able].min() - 1e-9) if able.any() else None
+            # Most power any plan could bring there: each unit that can go, counted once.
+            units_able = set(options.loc[able, "unit"].tolist())
+            most = sum(getattr(scenario.units[u].power, c) for u in units_able)
+            need = built.required.sel(region=r.id, capability=c).to_numpy()
+            serving = np.flatnonzero(able & chosen)
+            for start, end in _runs(s > SHORT_TOL):
+                why: list[str] = []
+                if earliest is None:
+                    why.append(f"no unit with {cap_word} can reach {r.id}")
+                elif start < earliest:
+                    why.append(
+                        f"route times: no unit with {cap_word} can count at {r.id} before day "
+                        f"{earliest}"
+                    )
+                if start > 0 and need[start] > need[start - 1] + SHORT_TOL:
+                    n = float(need[start])
+                    why.append(
+                        f"the need above the forces in place rises to {n:.3g} "
+                        f"brigade{'' if n == 1 else 's'} on day {start}"
+                    )
+                peak_need = float(need[start : end + 1].max())
+                if peak_need > most + SHORT_TOL:
+                    why.append(
+                        f"too few forces: the units that can reach {r.id} hold {most:.3g} "
+                        f"brigades of {cap_word}, {peak_need:.3g} needed"
+                    )
+                for li, (load, kind) in enumerate(_LOAD_KIND.items()):
+                    # phi has day -1 at index 0: day d is index d + 1.
+                    first = max(start - lag, -1) + 1
+                    open_ = [o for o in serving if phi[o, li, first] < 1.0 - SHORT_TOL]
+                    days = [
+                        int(d)
+                        for d in rsom.loc[(rsom["kind"] == kind) & (rsom["region"] == r.id), "day"]
+                        if d + lag <= end
+                        and any(phi[o, li, d + 1] - phi[o, li, d] > SHORT_TOL for o in open_)
+                    ]
+                    if days:
+                        prices = rsom.loc[
+                            (rsom["kind"] == kind)
+                            & (rsom["region"] == r.id)
+                            & rsom["day"].isin(days),
+                            "shadow_price",
+                        ]
+                        what = "tons" if load == "equipment" else "people"
+                        why.append(
+                            f"RSOM {what} at {r.id} full on {_days(days)} (one more "
+                            f"{_LOAD_WORD[load]} a day is worth up to "
+                            f"{_fmt(float(prices.abs().max()))})"
+                        )
+                if end < horizon:
+                    rise = g[serving, end + 1] - g[serving, end]
+                    if rise.size and rise.max() > SHORT_TOL:
+                        o = serving[int(np.argmax(rise * power[serving, ci]))]
+                        why.append(
+                            f"met from day {end + 1}, as {options.loc[o, 'unit_id']} (at the "
+                            f"reception on day {arrival[o]:.1f} without queues) comes through "
+                            "RSOM"
+                        )
+                else:
+                    why.append("still short at the horizon")
+                if not why:
+                    why.append(
+                        f"the units with {cap_word} that could cover it are planned elsewhere"
+                    )
+                rows.append(
+                    {
+                        "region": r.id,
+                        "capability": c,
+                        "from_day": int(built.days[start]),
+                        "to_day": int(built.days[end]),
+                        "peak_shortfall": float(s[start : end + 1].max()),
+                        "shortfall_bde_days": float(s[start : end + 1].sum()),
+                        "stopped_by": "; ".join(why),
+                    }
+                )
+    return pd.DataFrame(rows, columns=UNMET_COLUMNS)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    out: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, v in enumerate(mask):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            out.append((start, i - 1))
+            start = None
+    if start is not None:
+        out.append((start, len(mask) - 1))
+    return out
+
+
+def _days(days: list[int]) -> str:
+    """'day 4' or 'days 18-21, 43' from a list of days."""
+    ds = sorted(set(int(d) for d in days))
+    parts = []
+    for a, b in _runs(np.isin(np.arange(ds[0], ds[-1] + 1), ds)):
+        parts.append(f"{ds[0] + a}" if a == b else f"{ds[0] + a}-{ds[0] + b}")
+    return ("day " if len(ds) == 1 else "days ") + ", ".join(parts)
