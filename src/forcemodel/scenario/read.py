@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import yaml
 
@@ -67,7 +67,7 @@ def read_text(path: Path, label: str) -> str:
     try:
         # Bounded read: a pipe or device (/dev/zero) reports size 0 but may never end.
         with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = _read_bounded(f, size)
     except OSError as exc:
         reason = f"cannot read the file: {exc.strerror}"
         raise ReadError([Problem(label, None, "", reason)]) from exc
@@ -85,6 +85,25 @@ def read_text(path: Path, label: str) -> str:
     if not text.strip():
         raise ReadError([Problem(label, None, "", "file is empty")])
     return text
+
+
+def _read_bounded(f: BinaryIO, size: int) -> bytes:
+    """At most MAX_FILE_BYTES + 1 bytes, without reserving that much memory up front.
+
+    A regular file is read in one go (its size is known and already checked); a pipe or a
+    device reports size 0 and is read in chunks until it ends or passes the limit.
+    """
+    if size > 0:
+        return f.read(size + 1)
+    chunks: list[bytes] = []
+    total = 0
+    while total <= MAX_FILE_BYTES:
+        chunk = f.read(min(1 << 20, MAX_FILE_BYTES + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 class _Builder:

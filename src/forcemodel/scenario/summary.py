@@ -28,9 +28,9 @@ class ScenarioSummary:
 def tier_table(scenario: Scenario) -> pd.DataFrame:
     """Reinforcing troops by readiness tier against the force model's targets.
 
-    ``troops`` counts the tier's own units; ``ready_by_day`` counts every unit whose notice to
-    move is within the tier's ``by_day`` (so faster tiers count toward slower tiers' windows,
-    as the force model's cumulative figures do not: both are shown).
+    ``troops`` counts the units of the tier itself, to compare with the tier's target.
+    ``ready_by_day`` counts every unit, of any tier, whose notice to move falls within the
+    tier's ``by_day``: the cumulative view (by day 30, tier 1 units are ready too).
     """
     by_tier: Counter[int] = Counter()
     units: Counter[int] = Counter()
