@@ -335,3 +335,22 @@ def test_cli_write_model_other_suffix_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--write-model must end in .mps or .lp" in " ".join(result.stderr.split())
     assert not bad.exists() and not (tmp_path / "o").exists()
+
+
+def test_save_is_atomic(
+    tiny_result: OptimizationResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tiny_result.save(tmp_path / "plan")
+    names = {p.name for p in target.iterdir()}
+    assert {"scenario.yaml", "objective.csv", "plan.csv", "solver.log"} <= names
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
+    with pytest.raises(OSError, match="disk full"):
+        tiny_result.save(target)
+    # The earlier folder is untouched and nothing half-written is left beside it.
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]

@@ -463,7 +463,6 @@ def optimize_cmd(
     The model and what it leaves out: docs/optimization.md.
     """
     from forcemodel.optimize import InfeasibleError, OptimizationError, Weights, optimize
-    from forcemodel.synthetic import write_scenario_folder
 
     for bad, what in (
         (not time_limit > 0, f"--time-limit must be more than 0 seconds, got {time_limit:g}"),
@@ -501,16 +500,7 @@ def optimize_cmd(
             for why in exc.reasons[:MAX_PROBLEMS_SHOWN]:
                 err.print(f"  {why}", markup=False, highlight=False)
             raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
-        write_scenario_folder(result.scenario_data(), out_dir)
-        objective = result.objective.assign(term="shortfall")
-        cost = pd.DataFrame([{"term": "cost", "weighted": result.cost}])
-        table = pd.concat([objective, cost], ignore_index=True)
-        table = table[["term", "region", "capability", "shortfall_bde_days", "weighted"]]
-        table.to_csv(out_dir / "objective.csv", index=False)
-        result.plan.to_csv(out_dir / "plan.csv", index=False)
-        result.bindings.to_csv(out_dir / "bindings.csv", index=False)
-        result.unmet.to_csv(out_dir / "unmet.csv", index=False)
-        _atomic_write_text(out_dir / "solver.log", result.log)
+        result.save(out_dir)
     gap_text = f", gap {result.mip_gap:.2g}" if result.mip_gap is not None else ""
     err.print(
         f"wrote {escape(str(out_dir))}: {result.termination.replace('_', ' ')}{gap_text}, "

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,6 +72,47 @@ class OptimizationResult:
     def scenario_data(self) -> dict[str, Any]:
         """The scenario's raw data with this plan in it (see :func:`planned_scenario_data`)."""
         return planned_scenario_data(self.scenario, self.choices)
+
+    def objective_table(self) -> pd.DataFrame:
+        """The objective by term: shortfall per region and capability, then the cost term."""
+        shortfall = self.objective.assign(term="shortfall")
+        cost = pd.DataFrame([{"term": "cost", "weighted": self.cost}])
+        table = pd.concat([shortfall, cost], ignore_index=True)
+        return table[["term", "region", "capability", "shortfall_bde_days", "weighted"]]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the plan as a scenario folder with objective, plan, bindings, unmet and the log.
+
+        Atomic: everything is written into a temporary sibling folder that replaces ``path``
+        only once complete, so a failure leaves any earlier folder as it was.
+        """
+        from forcemodel.synthetic import write_scenario_folder
+
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.staging")
+        if staging.exists():
+            shutil.rmtree(staging)
+        try:
+            write_scenario_folder(self.scenario_data(), staging)
+            self.objective_table().to_csv(staging / "objective.csv", index=False)
+            self.plan.to_csv(staging / "plan.csv", index=False)
+            self.bindings.to_csv(staging / "bindings.csv", index=False)
+            self.unmet.to_csv(staging / "unmet.csv", index=False)
+            (staging / "solver.log").write_text(self.log, encoding="utf-8")
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(target, old)
+                os.replace(staging, target)
+                shutil.rmtree(old)
+            else:
+                os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
 
 
 def planned_scenario_data(scenario: Scenario, choices: Mapping[str, Choice]) -> dict[str, Any]:
