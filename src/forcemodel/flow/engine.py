@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +88,18 @@ class Engine:
         self.plans = plans
         self.sc = net.scenario
         self.srv = [_Srv() for _ in net.servers]
+        # Per load class and node: the usable outgoing arcs with their head's time-to-go slot.
+        self.usable_out: list[list[list[tuple[int, Arc, int, int]]]] = [
+            [
+                [
+                    (ai, net.arcs[ai], net.arcs[ai].dst, net.arcs[ai].cls + 1)
+                    for ai in arcs
+                    if net.arcs[ai].usable[cls]
+                ]
+                for arcs in net.out_arcs
+            ]
+            for cls in range(3)
+        ]
         self.heap: list[tuple[Any, ...]] = []
         self.seq = 0
         self.loads: list[_Load] = []
@@ -330,14 +341,14 @@ class Engine:
 
     def _progressing(
         self, load: _Load, h: list[list[float]], v: int, here: float
-    ) -> Iterator[tuple[int, Arc, float]]:
+    ) -> list[tuple[int, Arc, float]]:
         """Arcs from v the load may use that bring it closer: (arc index, arc, time to go)."""
-        for ai in self.net.out_arcs[v]:
-            arc = self.net.arcs[ai]
-            if arc.usable[load.cls]:
-                togo = h[arc.dst][arc.cls + 1]
-                if togo < here:  # only progress: no wandering, no loops
-                    yield ai, arc, togo
+        # Only progress: no wandering, no loops. Arc index order keeps the tie rule.
+        return [
+            (ai, arc, togo)
+            for ai, arc, w, slot in self.usable_out[load.cls][v]
+            if (togo := h[w][slot]) < here
+        ]
 
     def _start_hop(self, load: _Load, t: float) -> None:
         net = self.net
@@ -406,26 +417,34 @@ class Engine:
         return stages
 
     def _hop_estimate(self, load: _Load, arc: Any, v: int, k_in: int | None, t: float) -> float:
-        """e(a): the wait at every server of the hop, plus its delays."""
-        net, a = self.net, load.amount
-        est = 0.0
-        servers = self._hop_servers(load, arc, v, k_in)
-        link_s = arc.pax_server if load.kind == PEOPLE else arc.t_server
-        if link_s is not None:
-            servers.append((link_s, a))
-        if arc.pool_server is not None:
-            servers.append((arc.pool_server, pool_work(arc, a, load.kind)))
+        """e(a): the wait at every server of the hop (stages 1, 2, 4, 5), plus its delays."""
+        net, a, people = self.net, load.amount, load.kind == PEOPLE
         d = math.floor(t)
-        for s_idx, work in servers:
-            srv, server = self.srv[s_idx], net.servers[s_idx]
-            if srv.queue and srv.day == d:  # today's capacity is spent; not at a day start
-                left = 0.0
-            elif srv.day == d:
-                left = srv.left
-            else:
-                left = server.day_capacity(d)
-            est += max(0.0, srv.queued_work + work - left) / server.rate
+        est = 0.0  # waits first, then the delays: the same sum, in the same order, as the rules
+        node_s = net.node_pax_server[v] if people else net.node_t_server[v]
+        if node_s is not None:
+            est += self._wait(node_s, a, d)
+        if not people and net.gauge_change(k_in, arc.cls):
+            x = net.node_transship_server[v]
+            if x is not None:
+                est += self._wait(x, a, d)
+        link_s = arc.pax_server if people else arc.t_server
+        if link_s is not None:
+            est += self._wait(link_s, a, d)
+        if arc.pool_server is not None:
+            est += self._wait(arc.pool_server, pool_work(arc, a, load.kind), d)
         return est + net.hop_delay(v, k_in, arc, load.cls)
+
+    def _wait(self, s_idx: int, work: float, d: int) -> float:
+        """wait(S, W): work beyond what is left of day d at server S, in days of capacity."""
+        srv, server = self.srv[s_idx], self.net.servers[s_idx]
+        if srv.queue and srv.day == d:  # today's capacity is spent; not at a day start
+            left = 0.0
+        elif srv.day == d:
+            left = srv.left
+        else:
+            left = server.day_capacity(d)
+        return max(0.0, srv.queued_work + work - left) / server.rate
 
     def _end_hop(self, load: _Load, t: float) -> None:
         arc = self.net.arcs[load.hop_arc]
