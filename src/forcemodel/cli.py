@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import forcemodel
+from forcemodel.cli_assist import assist_app
 from forcemodel.scenario import ScenarioError, load_scenario
 from forcemodel.scenario.summary import summarize
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(assist_app, name="assist")
 out = Console()
 err = Console(stderr=True)
 
@@ -633,6 +635,16 @@ def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def _add_service_commands() -> None:
+    """``forcemodel serve`` and ``forcemodel users``: the assistance service."""
+    from forcemodel.service.commands import register
+
+    register(app)
+
+
+_add_service_commands()
 
 
 def main() -> None:

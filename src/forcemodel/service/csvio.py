@@ -1,0 +1,240 @@
+"""Pledges and requirements as CSV: export every row, import all rows or none.
+
+An exported file imports back unchanged. On import a row without ``id`` is new; a row with an
+``id`` changes that record and must carry the ``version`` it was exported at (a stale row is
+refused with 409, like any other edit). ``category`` and ``standard`` come from the item
+catalogue: on import they may be left empty, and when given they must agree with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from forcemodel.service import records
+from forcemodel.service.auth import Principal
+from forcemodel.service.records import RecordError
+from forcemodel.service.schemas import (
+    ImportResult,
+    PledgeIn,
+    PledgePatch,
+    RequirementIn,
+    RequirementPatch,
+)
+from forcemodel.service.tables import Item, Pledge, PledgeStatus, Requirement
+
+PLEDGE_COLUMNS = (
+    "id",
+    "donor",
+    "item_id",
+    "category",
+    "standard",
+    "quantity",
+    "available_from",
+    "location",
+    "status",
+    "note",
+    "version",
+)
+REQUIREMENT_COLUMNS = (
+    "id",
+    "partner",
+    "item_id",
+    "category",
+    "standard",
+    "quantity",
+    "priority",
+    "needed_by",
+    "location",
+    "note",
+    "version",
+)
+#: Columns that describe the catalogue item, not the record.
+_ITEM_COLUMNS = ("category", "standard")
+
+
+class CSVImportError(Exception):
+    """The import was refused; nothing was written."""
+
+    def __init__(self, status: int, problems: list[RecordError]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.status = status
+        self.problems = problems
+
+
+def _write(columns: tuple[str, ...], rows: list[BaseModel]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row.model_dump(mode="json"))
+    return buf.getvalue()
+
+
+def export_pledges(session: Session) -> str:
+    """Every pledge as CSV text."""
+    return _write(PLEDGE_COLUMNS, list(records.pledges(session)))
+
+
+def export_requirements(session: Session) -> str:
+    """Every requirement as CSV text."""
+    return _write(REQUIREMENT_COLUMNS, list(records.requirements(session)))
+
+
+def _rows(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in columns]
+    if unknown or not header:
+        raise CSVImportError(
+            422,
+            [
+                RecordError(
+                    422,
+                    f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are "
+                    f"{', '.join(columns)}"
+                    if header
+                    else "the file is empty: it needs a header line",
+                    ("body", "header"),
+                )
+            ],
+        )
+    out = []
+    for row in reader:
+        if None in row:
+            raise CSVImportError(
+                422,
+                [RecordError(422, f"more cells than columns on line {reader.line_num}", ("body",))],
+            )
+        out.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+    return out
+
+
+def _model(model: type[BaseModel], fields: dict[str, Any], line: int) -> Any:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise CSVImportError(
+            422,
+            [
+                RecordError(
+                    422,
+                    f"line {line}: {'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}",
+                    ("body", f"line {line}", *e["loc"]),
+                )
+                for e in exc.errors()
+            ],
+        ) from None
+
+
+def _check_item(session: Session, row: dict[str, str], item_id: str, line: int) -> None:
+    item = session.get(Item, item_id)
+    if item is None:
+        return  # the record check says so
+    for column in _ITEM_COLUMNS:
+        given, known = row.get(column, ""), getattr(item, column)
+        if given and given != known:
+            raise RecordError(
+                422,
+                f"line {line}: {column}: item {item_id!r} is {known} in the catalogue, not {given}",
+                ("body", f"line {line}", column),
+            )
+
+
+def _import(
+    session: Session,
+    text: str,
+    columns: tuple[str, ...],
+    record_fields: tuple[str, ...],
+    create: Callable[[dict[str, str], int], object],
+    update: Callable[[int, dict[str, str], int, int], bool],
+) -> ImportResult:
+    created = updated = unchanged = 0
+    problems: list[RecordError] = []
+    for line, row in _rows(text, columns):
+        # An empty cell means "not given", except a note, which may be emptied.
+        fields = {k: v for k, v in row.items() if k in record_fields and (v or k == "note")}
+        try:
+            _check_item(session, row, row.get("item_id", ""), line)
+            if row.get("id"):
+                ident = _int(row["id"], "id", line)
+                version = _int(row.get("version", ""), "version", line)
+                if update(ident, fields, version, line):
+                    updated += 1
+                else:
+                    unchanged += 1
+            else:
+                create(fields, line)
+                created += 1
+        except CSVImportError as exc:
+            problems.extend(exc.problems)
+        except RecordError as exc:
+            message = exc.message if exc.message.startswith("line ") else f"line {line}: {exc}"
+            loc = ("body", f"line {line}", *exc.loc[1:])
+            problems.append(RecordError(exc.status, message, loc))
+    if problems:
+        statuses = {p.status for p in problems}
+        status = next((s for s in (403, 409) if s in statuses), 422)
+        raise CSVImportError(status, [p for p in problems if p.status in (status, 404, 422)])
+    return ImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+def _int(text: str, column: str, line: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise RecordError(
+            422,
+            f"line {line}: {column}: {'a whole number is needed' if text else 'missing'}"
+            + (" (the version the row was exported at)" if column == "version" else ""),
+            ("body", f"line {line}", column),
+        ) from None
+    return value
+
+
+def import_pledges(session: Session, actor: Principal, text: str) -> ImportResult:
+    """Create and update pledges from CSV text, all rows or none (raises CSVImportError)."""
+    fields = ("donor", "item_id", "quantity", "available_from", "location", "status", "note")
+
+    def create(row: dict[str, str], line: int) -> object:
+        status = row.pop("status", PledgeStatus.pledged.value)
+        if status != PledgeStatus.pledged.value:
+            raise RecordError(422, "status: a new pledge starts as pledged", ("body", "status"))
+        return records.create_pledge(session, actor, _model(PledgeIn, row, line))
+
+    def update(ident: int, row: dict[str, str], version: int, line: int) -> bool:
+        current = records.get_row(session, Pledge, ident, "pledge")
+        donor = row.pop("donor", current.donor)
+        if donor != current.donor:
+            raise RecordError(422, "donor: a pledge keeps its donor", ("body", "donor"))
+        before = current.version
+        records.update_pledge(session, actor, ident, _model(PledgePatch, row, line), version)
+        return current.version != before
+
+    return _import(session, text, PLEDGE_COLUMNS, fields, create, update)
+
+
+def import_requirements(session: Session, actor: Principal, text: str) -> ImportResult:
+    """Create and update requirements from CSV text, all rows or none (raises CSVImportError)."""
+    fields = ("partner", "item_id", "quantity", "priority", "needed_by", "location", "note")
+
+    def create(row: dict[str, str], line: int) -> object:
+        return records.create_requirement(session, actor, _model(RequirementIn, row, line))
+
+    def update(ident: int, row: dict[str, str], version: int, line: int) -> bool:
+        current = records.get_row(session, Requirement, ident, "requirement")
+        partner = row.pop("partner", current.partner)
+        if partner != current.partner:
+            raise RecordError(422, "partner: a requirement keeps its partner", ("body", "partner"))
+        before = current.version
+        records.update_requirement(
+            session, actor, ident, _model(RequirementPatch, row, line), version
+        )
+        return current.version != before
+
+    return _import(session, text, REQUIREMENT_COLUMNS, fields, create, update)

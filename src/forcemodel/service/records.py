@@ -1,0 +1,467 @@
+"""Reading and changing the records, with the checks that keep them consistent and owned.
+
+Every change here: checks the caller's right to it (403), that the row exists (404), that the
+caller saw its current version (409), that the result is valid (422); then changes the row and
+adds an audit entry in the same transaction. Callers commit. On SQLite the transaction holds the
+write lock from its start (``db.begin_write``); elsewhere the rows a check depends on are locked
+(``SELECT ... FOR UPDATE``), so two concurrent changes cannot both pass a check that only one
+of them may.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forcemodel.service import audit
+from forcemodel.service.auth import Principal
+from forcemodel.service.schemas import (
+    AllocationIn,
+    AllocationOut,
+    AllocationPatch,
+    DonorIn,
+    DonorPatch,
+    ItemIn,
+    ItemPatch,
+    PledgeIn,
+    PledgeOut,
+    PledgePatch,
+    RequirementIn,
+    RequirementOut,
+    RequirementPatch,
+)
+from forcemodel.service.tables import (
+    Allocation,
+    AuditAction,
+    Base,
+    Donor,
+    Item,
+    Pledge,
+    PledgeStatus,
+    Requirement,
+    Role,
+)
+
+R = TypeVar("R", bound=Base)
+
+
+@dataclass
+class RecordError(Exception):
+    """A change or read refused; ``status`` is the HTTP status that says why."""
+
+    status: int
+    message: str
+    #: For 422: where the problem is, e.g. ("body", "quantity").
+    loc: tuple[str | int, ...] = field(default=())
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def not_found(entity: str, key: object) -> RecordError:
+    return RecordError(404, f"no {entity} {key}")
+
+
+def forbidden(message: str) -> RecordError:
+    return RecordError(403, message)
+
+
+def invalid(message: str, *loc: str | int) -> RecordError:
+    return RecordError(422, message, ("body", *loc))
+
+
+def _get(session: Session, model: type[R], key: object, entity: str, *, lock: bool = False) -> R:
+    row = session.get(model, key, with_for_update=lock)
+    if row is None:
+        raise not_found(entity, key)
+    return row
+
+
+def check_version(row: Any, entity: str, key: object, expected: int) -> None:
+    """Refuse (409) a change based on a version that is no longer current."""
+    if row.version != expected:
+        raise RecordError(
+            409,
+            f"{entity} {key} is at version {row.version}, not {expected}: it changed since you "
+            "read it; read it again and make your change on the current version",
+        )
+
+
+def _item(session: Session, item_id: str, *loc: str | int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None:
+        raise invalid(
+            f"no item {item_id!r} in the catalogue (coordinators add items with POST /items)",
+            *loc,
+        )
+    return item
+
+
+def _apply(
+    session: Session,
+    actor: Principal,
+    row: Base,
+    entity: str,
+    key: object,
+    changes: dict[str, Any],
+) -> bool:
+    """Set the changed fields and audit the change; False when nothing changed."""
+    changes = {k: v for k, v in changes.items() if getattr(row, k) != v}
+    if not changes:
+        return False
+    before = audit.snapshot(row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    session.flush()
+    _audit(session, actor, AuditAction.update, entity, key, before, audit.snapshot(row))
+    return True
+
+
+def _audit(
+    session: Session,
+    actor: Principal,
+    action: AuditAction,
+    entity: str,
+    key: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor.name,
+        actor_role=actor.role.value,
+        action=action,
+        entity=entity,
+        entity_id=key,
+        before=before,
+        after=after,
+    )
+
+
+def _create(session: Session, actor: Principal, row: R, entity: str) -> R:
+    session.add(row)
+    session.flush()
+    _audit(session, actor, AuditAction.create, entity, _key(row), None, audit.snapshot(row))
+    return row
+
+
+def _key(row: Base) -> object:
+    return getattr(row, "code", None) or getattr(row, "id", None)
+
+
+def _delete(session: Session, actor: Principal, row: Base, entity: str) -> None:
+    before = audit.snapshot(row)
+    key = _key(row)
+    session.delete(row)
+    session.flush()
+    _audit(session, actor, AuditAction.delete, entity, key, before, None)
+
+
+def _allocated(session: Session, column: Any, key: int) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(Allocation.quantity), 0)).where(column == key)
+    )
+    return int(total or 0)
+
+
+def _count(session: Session, column: Any, key: int) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(Allocation).where(column == key)) or 0
+    )
+
+
+# --- items and donors (coordinators) -------------------------------------------------------
+
+
+def create_item(session: Session, actor: Principal, data: ItemIn) -> Item:
+    if session.get(Item, data.id) is not None:
+        raise RecordError(409, f"item {data.id!r} exists already")
+    return _create(session, actor, Item(**data.model_dump()), "item")
+
+
+def update_item(
+    session: Session, actor: Principal, item_id: str, patch: ItemPatch, version: int
+) -> Item:
+    item = _get(session, Item, item_id, "item", lock=True)
+    check_version(item, "item", item_id, version)
+    _apply(session, actor, item, "item", item_id, patch.changes())
+    return item
+
+
+def create_donor(session: Session, actor: Principal, data: DonorIn) -> Donor:
+    if session.get(Donor, data.code) is not None:
+        raise RecordError(409, f"donor {data.code} exists already")
+    return _create(session, actor, Donor(**data.model_dump()), "donor")
+
+
+def update_donor(
+    session: Session, actor: Principal, code: str, patch: DonorPatch, version: int
+) -> Donor:
+    donor = _get(session, Donor, code, "donor", lock=True)
+    check_version(donor, "donor", code, version)
+    _apply(session, actor, donor, "donor", code, patch.changes())
+    return donor
+
+
+# --- pledges (donors: their own nation's; coordinators: the status) ------------------------
+
+
+def _own_nation(actor: Principal, nation: str, what: str) -> None:
+    if actor.nation != nation:
+        raise forbidden(
+            f"{actor.name} acts for {actor.nation or 'no nation'} "
+            f"and may not change {what} of {nation}"
+        )
+
+
+def create_pledge(session: Session, actor: Principal, data: PledgeIn) -> Pledge:
+    donor = data.donor or actor.nation
+    if donor is None:
+        raise invalid("donor: give the donor nation", "donor")
+    _own_nation(actor, donor, "the pledges")
+    if session.get(Donor, donor) is None:
+        raise invalid(f"donor {donor} is not registered (coordinators add donors)", "donor")
+    _item(session, data.item_id, "item_id")
+    pledge = Pledge(
+        donor=donor,
+        item_id=data.item_id,
+        quantity=data.quantity,
+        available_from=data.available_from,
+        location=data.location,
+        status=PledgeStatus.pledged.value,
+        note=data.note,
+    )
+    return _create(session, actor, pledge, "pledge")
+
+
+def update_pledge(
+    session: Session, actor: Principal, pledge_id: int, patch: PledgePatch, version: int
+) -> Pledge:
+    pledge = _get(session, Pledge, pledge_id, "pledge", lock=True)
+    changes = patch.changes()
+    if actor.role is Role.coordinator:
+        other = sorted(set(changes) - {"status"})
+        if other:
+            raise forbidden(
+                f"coordinators may change only the status of a pledge, not {', '.join(other)}"
+            )
+    else:
+        _own_nation(actor, pledge.donor, "the pledges")
+    check_version(pledge, "pledge", pledge_id, version)
+    if "item_id" in changes:
+        _item(session, changes["item_id"], "item_id")
+        if changes["item_id"] != pledge.item_id and _count(
+            session, Allocation.pledge_id, pledge_id
+        ):
+            raise invalid(
+                "item_id: the pledge is allocated; remove its allocations first", "item_id"
+            )
+    if "quantity" in changes:
+        allocated = _allocated(session, Allocation.pledge_id, pledge_id)
+        if changes["quantity"] < allocated:
+            raise invalid(
+                f"quantity {changes['quantity']} is below the {allocated} already allocated",
+                "quantity",
+            )
+    if "status" in changes:
+        changes["status"] = PledgeStatus(changes["status"]).value
+    _apply(session, actor, pledge, "pledge", pledge_id, changes)
+    return pledge
+
+
+def delete_pledge(session: Session, actor: Principal, pledge_id: int, version: int) -> None:
+    pledge = _get(session, Pledge, pledge_id, "pledge", lock=True)
+    _own_nation(actor, pledge.donor, "the pledges")
+    check_version(pledge, "pledge", pledge_id, version)
+    n = _count(session, Allocation.pledge_id, pledge_id)
+    if n:
+        raise RecordError(409, f"pledge {pledge_id} has {n} allocation(s); remove them first")
+    _delete(session, actor, pledge, "pledge")
+
+
+# --- requirements (the partner: its own nation's) -----------------------------------------
+
+
+def create_requirement(session: Session, actor: Principal, data: RequirementIn) -> Requirement:
+    partner = data.partner or actor.nation
+    if partner is None:
+        raise invalid("partner: give the partner nation", "partner")
+    _own_nation(actor, partner, "the requirements")
+    _item(session, data.item_id, "item_id")
+    requirement = Requirement(
+        partner=partner,
+        item_id=data.item_id,
+        quantity=data.quantity,
+        priority=data.priority,
+        needed_by=data.needed_by,
+        location=data.location,
+        note=data.note,
+    )
+    return _create(session, actor, requirement, "requirement")
+
+
+def update_requirement(
+    session: Session, actor: Principal, req_id: int, patch: RequirementPatch, version: int
+) -> Requirement:
+    req = _get(session, Requirement, req_id, "requirement", lock=True)
+    _own_nation(actor, req.partner, "the requirements")
+    check_version(req, "requirement", req_id, version)
+    changes = patch.changes()
+    if "item_id" in changes:
+        _item(session, changes["item_id"], "item_id")
+        if changes["item_id"] != req.item_id and _count(session, Allocation.requirement_id, req_id):
+            raise invalid("item_id: the requirement has allocations; remove them first", "item_id")
+    if "quantity" in changes:
+        allocated = _allocated(session, Allocation.requirement_id, req_id)
+        if changes["quantity"] < allocated:
+            raise invalid(
+                f"quantity {changes['quantity']} is below the {allocated} already allocated",
+                "quantity",
+            )
+    _apply(session, actor, req, "requirement", req_id, changes)
+    return req
+
+
+def delete_requirement(session: Session, actor: Principal, req_id: int, version: int) -> None:
+    req = _get(session, Requirement, req_id, "requirement", lock=True)
+    _own_nation(actor, req.partner, "the requirements")
+    check_version(req, "requirement", req_id, version)
+    n = _count(session, Allocation.requirement_id, req_id)
+    if n:
+        raise RecordError(409, f"requirement {req_id} has {n} allocation(s); remove them first")
+    _delete(session, actor, req, "requirement")
+
+
+# --- allocations (coordinators) ------------------------------------------------------------
+
+
+def _check_room(
+    session: Session,
+    pledge: Pledge,
+    req: Requirement,
+    quantity: int,
+    already: int = 0,
+) -> None:
+    """Refuse (422) an allocation beyond what the pledge has left or the requirement needs."""
+    left = pledge.quantity - _allocated(session, Allocation.pledge_id, pledge.id) + already
+    if quantity > left:
+        raise invalid(
+            f"quantity {quantity} exceeds the {left} left of pledge {pledge.id}", "quantity"
+        )
+    open_ = req.quantity - _allocated(session, Allocation.requirement_id, req.id) + already
+    if quantity > open_:
+        raise invalid(
+            f"quantity {quantity} exceeds the {open_} still needed by requirement {req.id}",
+            "quantity",
+        )
+
+
+def _set_status(
+    session: Session, actor: Principal, pledge: Pledge, old: PledgeStatus, new: PledgeStatus
+) -> None:
+    if pledge.status == old.value:
+        _apply(session, actor, pledge, "pledge", pledge.id, {"status": new.value})
+
+
+def create_allocation(session: Session, actor: Principal, data: AllocationIn) -> Allocation:
+    pledge = session.get(Pledge, data.pledge_id, with_for_update=True)
+    if pledge is None:
+        raise invalid(f"no pledge {data.pledge_id}", "pledge_id")
+    req = session.get(Requirement, data.requirement_id, with_for_update=True)
+    if req is None:
+        raise invalid(f"no requirement {data.requirement_id}", "requirement_id")
+    offered, needed = _item(session, pledge.item_id), _item(session, req.item_id)
+    if (offered.category, offered.standard) != (needed.category, needed.standard):
+        raise invalid(
+            f"pledge {pledge.id} offers {offered.category} of standard {offered.standard}, but "
+            f"requirement {req.id} needs {needed.category} of standard {needed.standard}",
+            "requirement_id",
+        )
+    _check_room(session, pledge, req, data.quantity)
+    allocation = _create(session, actor, Allocation(**data.model_dump()), "allocation")
+    _set_status(session, actor, pledge, PledgeStatus.pledged, PledgeStatus.allocated)
+    return allocation
+
+
+def update_allocation(
+    session: Session, actor: Principal, alloc_id: int, patch: AllocationPatch, version: int
+) -> Allocation:
+    allocation = _get(session, Allocation, alloc_id, "allocation", lock=True)
+    check_version(allocation, "allocation", alloc_id, version)
+    changes = patch.changes()
+    if "quantity" in changes:
+        pledge = _get(session, Pledge, allocation.pledge_id, "pledge", lock=True)
+        req = _get(session, Requirement, allocation.requirement_id, "requirement", lock=True)
+        _check_room(session, pledge, req, changes["quantity"], already=allocation.quantity)
+    _apply(session, actor, allocation, "allocation", alloc_id, changes)
+    return allocation
+
+
+def delete_allocation(session: Session, actor: Principal, alloc_id: int, version: int) -> None:
+    allocation = _get(session, Allocation, alloc_id, "allocation", lock=True)
+    check_version(allocation, "allocation", alloc_id, version)
+    pledge = _get(session, Pledge, allocation.pledge_id, "pledge", lock=True)
+    _delete(session, actor, allocation, "allocation")
+    if not _count(session, Allocation.pledge_id, pledge.id):
+        _set_status(session, actor, pledge, PledgeStatus.allocated, PledgeStatus.pledged)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def pledge_out(pledge: Pledge, item: Item) -> PledgeOut:
+    return PledgeOut.model_validate(
+        {**audit.snapshot(pledge), "category": item.category, "standard": item.standard}
+    )
+
+
+def requirement_out(req: Requirement, item: Item) -> RequirementOut:
+    return RequirementOut.model_validate(
+        {**audit.snapshot(req), "category": item.category, "standard": item.standard}
+    )
+
+
+def allocation_out(allocation: Allocation) -> AllocationOut:
+    return AllocationOut.model_validate(allocation)
+
+
+def pledges(session: Session, donor: str | None = None) -> list[PledgeOut]:
+    query = select(Pledge, Item).join(Item, Pledge.item_id == Item.id).order_by(Pledge.id)
+    if donor is not None:
+        query = query.where(Pledge.donor == donor)
+    return [pledge_out(p, i) for p, i in session.execute(query)]
+
+
+def requirements(session: Session, partner: str | None = None) -> list[RequirementOut]:
+    query = (
+        select(Requirement, Item)
+        .join(Item, Requirement.item_id == Item.id)
+        .order_by(Requirement.id)
+    )
+    if partner is not None:
+        query = query.where(Requirement.partner == partner)
+    return [requirement_out(r, i) for r, i in session.execute(query)]
+
+
+def pledge(session: Session, pledge_id: int) -> PledgeOut:
+    row = _get(session, Pledge, pledge_id, "pledge")
+    return pledge_out(row, _get(session, Item, row.item_id, "item"))
+
+
+def requirement(session: Session, req_id: int) -> RequirementOut:
+    row = _get(session, Requirement, req_id, "requirement")
+    return requirement_out(row, _get(session, Item, row.item_id, "item"))
+
+
+def get_row(session: Session, model: type[R], key: object, entity: str) -> R:
+    """The row, or 404."""
+    return _get(session, model, key, entity)
+
+
+def all_rows(session: Session, model: type[R], order: Sequence[Any]) -> list[R]:
+    """Every row of the table, in the order given."""
+    return list(session.scalars(select(model).order_by(*order)))
