@@ -354,3 +354,16 @@ def test_save_is_atomic(
     # The earlier folder is untouched and nothing half-written is left beside it.
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+def test_planner_start_bounds_the_plan_at_a_tiny_time_limit() -> None:
+    """The day-0 planner's plan is HiGHS's first incumbent: the result is never worse."""
+    scenario = load_scenario_data(
+        synthetic_scenario(units=40, nodes=12, days=60, regions=3, seed=2)
+    )
+    planner = optimize(scenario, fixed=_bundled_choices(scenario), threads=1, duals=False)
+    quick = optimize(scenario, time_limit=0.05, threads=1, duals=False)
+    assert "MIP start solution is feasible" in quick.log
+    assert quick.objective_value <= planner.objective_value + 1e-6
+    with pytest.raises(ValueError, match="start must be"):
+        optimize(scenario, start="bundled")

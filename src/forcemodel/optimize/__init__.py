@@ -9,6 +9,7 @@ and what the model leaves out are in docs/optimization.md.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import linopy
 import numpy as np
 
+from forcemodel.flow.plan import UnreachableError, plan_units
 from forcemodel.network.compile import CompiledNetwork, compile_network
 from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, OptimizationError
 from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
@@ -56,6 +58,7 @@ def optimize(
     fixed: Mapping[str, Choice] | None = None,
     write_model: str | Path | None = None,
     duals: bool = True,
+    start: str | None = "planner",
 ) -> OptimizationResult:
     """Choose every unit's region and set use to minimise the weighted shortfall, then cost.
 
@@ -79,10 +82,16 @@ def optimize(
         duals: fix the MIP's choices, solve the LP that remains and fill
             ``OptimizationResult.bindings`` (shadow prices) and ``unmet`` (why requirements
             are not met); with ``relax``, read them from the LP itself.
+        start: ``"planner"`` gives the MIP a first plan, the simulation's day-0 planner's
+            choices (``fixed`` ones where given) with the rest of the model solved for them,
+            so the plan returned is never worse in the model's objective than the planner's;
+            ``None`` starts from nothing. Skipped with ``relax`` and where the planner's
+            choices are not options of the model (``keep_assignments``, ``fixed``).
 
     Raises:
         ValueError: a setting that cannot be used (time limit, gap, method, threads, weights,
-            unknown ids in ``fixed``, a ``write_model`` file that is not ``.mps`` or ``.lp``).
+            unknown ids in ``fixed``, a ``write_model`` file that is not ``.mps`` or ``.lp``,
+            a ``start`` other than ``"planner"`` or ``None``).
         InfeasibleError: no plan meets the constraints (reasons name the units or stocks).
         NoSolutionError: the solver stopped before finding any plan.
     """
@@ -90,6 +99,8 @@ def optimize(
         time_limit=time_limit, mip_gap=mip_gap, method=method, threads=threads
     )
     settings.check(mip=not relax)
+    if start not in ("planner", None):
+        raise ValueError(f"start must be 'planner' or None, got {start!r}")
     weights = weights or Weights()
     weights.by_day(scenario.meta.horizon_days)  # raises on bad weights before any work
     if fixed is not None:
@@ -103,7 +114,13 @@ def optimize(
         built = build_model(scenario, net, options, weights, relax=relax)
         if write_model is not None:
             write_model_file(built.model, write_model)
-        outcome = run_highs(built.model, settings, mip=not relax)
+        with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
+            start_file = None
+            if start == "planner" and not relax:
+                start_file = _planner_start(
+                    scenario, net, built, weights, settings, fixed, Path(tmp) / "start.sol"
+                )
+            outcome = run_highs(built.model, settings, mip=not relax, start=start_file)
         if outcome.termination in ("infeasible", "infeasible_or_unbounded"):
             raise InfeasibleError(
                 "no plan meets the model's constraints",
@@ -162,10 +179,80 @@ def _fixed_lp(
     ``None`` when that LP has no optimal solution (then the result has no bindings).
     """
     z = np.round(built.model.variables["choose"].solution.to_numpy())
+    return _solve_fixed(scenario, net, built, z, weights, settings)
+
+
+def _solve_fixed(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    built: BuiltModel,
+    z: np.ndarray,
+    weights: Weights,
+    settings: SolverSettings,
+    *,
+    names: bool = False,
+) -> BuiltModel | None:
+    """``built``'s LP with the choices fixed at ``z``, solved (simplex); ``None`` unless optimal.
+
+    ``names``: name HiGHS's columns as linopy does for a start file (see :func:`run_highs`).
+    """
     lp = build_model(scenario, net, built.options, weights, relax=True, fix_choices=z)
     lp_settings = dataclasses.replace(settings, method="simplex")
-    outcome = run_highs(lp.model, lp_settings, mip=False)
+    outcome = run_highs(lp.model, lp_settings, mip=False, names=names)
     return lp if outcome.termination == "optimal" else None
+
+
+def _planner_choices(
+    scenario: Scenario, net: CompiledNetwork, fixed: Mapping[str, Choice] | None
+) -> dict[str, Choice]:
+    """The simulation's day-0 planner's choice per unit (``fixed`` ones where given)."""
+    choices: dict[str, Choice] = {
+        scenario.units[p.unit].id: (
+            scenario.regions[p.region].id,
+            scenario.stocks[p.stock].id if p.stock is not None else None,
+        )
+        for p in plan_units(scenario, net)
+    }
+    choices.update(fixed or {})
+    return choices
+
+
+def _planner_start(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    built: BuiltModel,
+    weights: Weights,
+    settings: SolverSettings,
+    fixed: Mapping[str, Choice] | None,
+    path: Path,
+) -> Path | None:
+    """Write the planner's plan as a complete HiGHS solution of ``built`` to ``path``.
+
+    The planner's option gets ``z = 1``, every other 0; the LP that remains (RSOM progress,
+    counted power, shortfall) is solved for those choices and its whole solution written.
+    ``None`` (no start) where the planner's plan is not a plan of this model: a choice that
+    is not an option, more sets drawn than a stock holds, or an LP that is not solved.
+    """
+    try:
+        choices = _planner_choices(scenario, net, fixed)
+    except UnreachableError:  # the planner cannot place a unit: no start
+        return None
+    opts = built.options
+    key = list(zip(opts["unit_id"], opts["region_id"], opts["stock_id"], strict=True))
+    wanted = {(uid, rid, sid or "") for uid, (rid, sid) in choices.items()}
+    z = np.array([1.0 if k in wanted else 0.0 for k in key])
+    taken = Counter(opts["unit_id"][z > 0])
+    if any(taken.get(uid, 0) != 1 for uid in set(opts["unit_id"])):
+        return None
+    drawn = Counter(opts["stock_id"][(z > 0) & (opts["stock"].to_numpy() >= 0)])
+    sets = {s.id: s.sets for s in scenario.stocks}
+    if any(n > sets[sid] for sid, n in drawn.items()):
+        return None
+    lp = _solve_fixed(scenario, net, built, z, weights, settings, names=True)
+    if lp is None or lp.model.solver_model is None:
+        return None
+    lp.model.solver_model.writeSolution(str(path), 0)
+    return path
 
 
 def _check_fixed(scenario: Scenario, fixed: Mapping[str, Choice]) -> None:

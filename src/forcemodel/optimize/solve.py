@@ -70,8 +70,21 @@ class SolveOutcome:
     log: str
 
 
-def run_highs(model: linopy.Model, settings: SolverSettings, *, mip: bool) -> SolveOutcome:
-    """Solve ``model`` with HiGHS through linopy's direct interface and capture the log."""
+def run_highs(
+    model: linopy.Model,
+    settings: SolverSettings,
+    *,
+    mip: bool,
+    start: Path | None = None,
+    names: bool = False,
+) -> SolveOutcome:
+    """Solve ``model`` with HiGHS through linopy's direct interface and capture the log.
+
+    ``start``: a HiGHS solution file (``.sol``, written by ``Highs.writeSolution`` for a model
+    with the same columns) that HiGHS reads before it runs; for a MIP, its first incumbent.
+    ``names``: give HiGHS linopy's column and row names (as it does for a ``start``), so that
+    a solution written from this model can be read as the start of another built alike.
+    """
     settings.check(mip=mip)
     with tempfile.TemporaryDirectory(prefix="forcemodel-highs-") as tmp:
         log_path = Path(tmp) / "highs.log"
@@ -79,6 +92,8 @@ def run_highs(model: linopy.Model, settings: SolverSettings, *, mip: bool) -> So
             solver_name="highs",
             io_api="direct",
             log_fn=log_path,
+            warmstart_fn=start,
+            set_names=True if names else None,
             **settings.highs_options(mip=mip),
         )
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
