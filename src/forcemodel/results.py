@@ -8,14 +8,13 @@ horizon, warning day, ratio threshold, tier targets).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from forcemodel.folders import staged_folder
 
 #: Bumped when the layout of a results folder changes.
 RESULTS_FORMAT = 1
@@ -51,27 +50,13 @@ class Results:
     def save(self, path: str | Path) -> Path:
         """Write every table as Parquet and CSV plus meta.json; atomic (temp folder, rename)."""
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with staged_folder(target) as tmp:
             for name, frame in self.tables.items():
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
                 frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
             (tmp / "meta.json").write_text(
                 json.dumps(self.meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
             )
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target
 
     @classmethod

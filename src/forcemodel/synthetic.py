@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import secrets
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from forcemodel.folders import staged_folder
 from forcemodel.scenario.catalogue import builtin_catalogue
 
 __all__ = ["synthetic_scenario", "write_scenario_folder"]
@@ -570,38 +568,19 @@ def write_scenario_folder(data: dict[str, Any], path: Path) -> None:
     existing folder at ``path`` is replaced only on success and a failure leaves it untouched
     and nothing half-written behind.
     """
-    path = Path(path)
-    files = _folder_files(data)  # render everything before touching the file system
-    parent = path.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    old: Path | None = None
-    try:
-        for name, text in files.items():
-            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        if path.exists() or path.is_symlink():
-            old = parent / f".{path.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-            path.rename(old)
-        try:
-            tmp.rename(path)
-        except BaseException:
-            if old is not None:
-                old.rename(path)
-                old = None
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
+    files = scenario_folder_files(data)  # render everything before touching the file system
+    with staged_folder(Path(path)) as tmp:
+        write_files(tmp, files)
 
 
-def _folder_files(data: dict[str, Any]) -> dict[str, str]:
+def write_files(folder: Path, files: dict[str, str]) -> None:
+    """Write name -> text into ``folder`` as UTF-8 with the newlines as given."""
+    for name, text in files.items():
+        with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+
+
+def scenario_folder_files(data: dict[str, Any]) -> dict[str, str]:
     """File name -> text of a scenario folder, in a fixed order."""
     doc: dict[str, Any] = {}
     files: dict[str, str] = {}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forcemodel.folders import staged_folder
 from forcemodel.optimize.explain import BINDING_COLUMNS, UNMET_COLUMNS
 from forcemodel.optimize.model import BuiltModel, Choice
 from forcemodel.optimize.solve import SolveOutcome
@@ -86,32 +85,16 @@ class OptimizationResult:
         Atomic: everything is written into a temporary sibling folder that replaces ``path``
         only once complete, so a failure leaves any earlier folder as it was.
         """
-        from forcemodel.synthetic import write_scenario_folder
+        from forcemodel.synthetic import scenario_folder_files, write_files
 
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.staging")
-        if staging.exists():
-            shutil.rmtree(staging)
-        try:
-            write_scenario_folder(self.scenario_data(), staging)
-            self.objective_table().to_csv(staging / "objective.csv", index=False)
-            self.plan.to_csv(staging / "plan.csv", index=False)
-            self.bindings.to_csv(staging / "bindings.csv", index=False)
-            self.unmet.to_csv(staging / "unmet.csv", index=False)
-            (staging / "solver.log").write_text(self.log, encoding="utf-8")
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(target, old)
-                os.replace(staging, target)
-                shutil.rmtree(old)
-            else:
-                os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        with staged_folder(target) as tmp:
+            write_files(tmp, scenario_folder_files(self.scenario_data()))
+            self.objective_table().to_csv(tmp / "objective.csv", index=False)
+            self.plan.to_csv(tmp / "plan.csv", index=False)
+            self.bindings.to_csv(tmp / "bindings.csv", index=False)
+            self.unmet.to_csv(tmp / "unmet.csv", index=False)
+            (tmp / "solver.log").write_text(self.log, encoding="utf-8")
         return target
 
 
