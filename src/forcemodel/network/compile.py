@@ -121,6 +121,8 @@ class CompiledNetwork:
     rsom_pax_server: dict[str, int | None]
     _h: dict[tuple[int, int, float], list[list[float]]] = field(default_factory=dict)
     _graphs: dict[int, _ExpandedGraph] = field(default_factory=dict)
+    _same_as: dict[tuple[int, float], float] = field(default_factory=dict)
+    _by_weights: dict[tuple[int, bytes], float] = field(default_factory=dict)
 
     def gauge_change(self, k_in: int | None, k: int) -> bool:
         """Whether leaving by class ``k`` after arriving by ``k_in`` changes rail gauge."""
@@ -142,15 +144,47 @@ class CompiledNetwork:
         ``slot`` is 0 at the load's start, else 1 + the class it arrived by (so gauge changes
         cost their transshipment). A hop costs its delays plus, on each server, the days beyond
         the first that ``amount`` needs at the server's daily capacity, max(0, W / C - 1)
-        (docs/simulation.md, "Routing"). Computed once per destination, load class and amount
-        by Dijkstra on the state-expanded graph.
+        (docs/simulation.md, "Routing"). Computed by Dijkstra on the state-expanded graph once per
+        destination, load class and set of edge weights (amounts with equal weights share it).
         """
         key = (dest, load_class, amount)
         hit = self._h.get(key)
         if hit is not None:
             return hit
+        same = self._same_as.get((load_class, amount))
+        if same is None:
+            same = self._canonical_amount(load_class, amount)
+        if same != amount:
+            # Another amount gives bit for bit the same edge weights, hence the same table.
+            shared = self.time_to_go(dest, load_class, same)
+            self._h[key] = shared
+            return shared
         g = self._expanded(load_class)
         n, nk = len(self.node_ids), len(self.classes) + 1
+        w = self._pair_weights(g, amount)
+        # Backwards: an edge u -> v becomes v -> u, so distances are times *to* dest.
+        graph = csr_matrix((w, (g.pair_dst, g.pair_src)), shape=(n * nk, n * nk))
+        starts = [dest * nk + s for s in range(nk)]
+        dist = dijkstra(graph, directed=True, indices=starts, min_only=True)
+        h: list[list[float]] = dist.reshape(n, nk).tolist()
+        self._h[key] = h
+        return h
+
+    def _canonical_amount(self, load_class: int, amount: float) -> float:
+        """The first amount seen whose edge weights equal ``amount``'s exactly.
+
+        Every load within the daily capacity of every server it could meet costs only the
+        delays, so most amounts share one table: found by comparing the weights themselves,
+        which makes sharing exact (never an approximation).
+        """
+        digest = self._pair_weights(self._expanded(load_class), amount).tobytes()
+        same = self._by_weights.setdefault((load_class, digest), amount)
+        self._same_as[(load_class, amount)] = same
+        return same
+
+    @staticmethod
+    def _pair_weights(g: _ExpandedGraph, amount: float) -> np.ndarray:
+        """Days per edge of the state-expanded graph for ``amount``, fastest of parallel edges."""
         # Days beyond the first at each server: a load within a day's capacity costs nothing.
         weight = g.delay + np.maximum(0.0, amount * g.slow_node - 1.0)
         weight += np.maximum(0.0, amount * g.slow_x - 1.0)
@@ -160,14 +194,7 @@ class CompiledNetwork:
             pool_days = np.maximum(0.0, trips * g.pool_rt / g.pool_rate - 1.0)
             weight += np.where(g.has_pool, pool_days, 0.0)
         # Parallel edges would be summed by the sparse matrix: keep the fastest of each pair.
-        w = np.minimum.reduceat(weight[g.pair_order], g.pair_start) if weight.size else weight
-        # Backwards: an edge u -> v becomes v -> u, so distances are times *to* dest.
-        graph = csr_matrix((w, (g.pair_dst, g.pair_src)), shape=(n * nk, n * nk))
-        starts = [dest * nk + s for s in range(nk)]
-        dist = dijkstra(graph, directed=True, indices=starts, min_only=True)
-        h: list[list[float]] = dist.reshape(n, nk).tolist()
-        self._h[key] = h
-        return h
+        return np.minimum.reduceat(weight[g.pair_order], g.pair_start) if weight.size else weight
 
     def _expanded(self, load_class: int) -> _ExpandedGraph:
         """Edges (v, slot) -> (w, class slot) of the state-expanded graph, per load class."""
