@@ -459,6 +459,16 @@ def optimize_cmd(
         bool,
         typer.Option(help="Print the ten binding capacities and why requirements are unmet."),
     ] = False,
+    closure_by_bundled: Annotated[
+        bool,
+        typer.Option(
+            "--closure-by-bundled/--no-closure-by-bundled",
+            help="Weigh a shortfall after the day the scenario as given closes a region more.",
+        ),
+    ] = True,
+    late_weight: Annotated[
+        float, typer.Option(help="A shortfall after that day weighs 1 + this times more.")
+    ] = 10.0,
 ) -> None:
     """Choose each unit's region and set use; write the plan as a scenario folder.
 
@@ -470,6 +480,7 @@ def optimize_cmd(
         (not time_limit > 0, f"--time-limit must be more than 0 seconds, got {time_limit:g}"),
         (not gap >= 0, f"--gap must be 0 or more, got {gap:g}"),
         (not early_weight >= 0, f"--early-weight must be 0 or more, got {early_weight:g}"),
+        (not late_weight >= 0, f"--late-weight must be 0 or more, got {late_weight:g}"),
         (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
         (
             write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
@@ -492,10 +503,11 @@ def optimize_cmd(
                     mip_gap=gap,
                     method=method.value,
                     threads=threads,
-                    weights=Weights(early_weight=early_weight),
+                    weights=Weights(early_weight=early_weight, late_weight=late_weight),
                     keep_assignments=keep_assignments,
                     relax=relax,
                     write_model=write_model,
+                    closure_by="bundled" if closure_by_bundled else None,
                 )
         except OptimizationError as exc:
             err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)

@@ -6,7 +6,9 @@ does not compute. Bad input exits with status 2 and a located message, never a t
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +46,19 @@ err = Console(stderr=True)
 MAX_PROBLEMS_SHOWN = 50
 
 CaseArg = Annotated[str, typer.Argument(help="A case YAML file, or a bundled name (example).")]
+DatabaseURL = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="The service's database (SQLAlchemy URL, e.g. sqlite:///forcemodel.db).",
+        show_default=False,
+    ),
+]
+#: The records the CSV commands read and write.
+RECORD_KINDS = ("pledges", "requirements")
+#: Who the audit log names for changes made from the command line.
+CLI_MATCH_ACTOR = "forcemodel assist match"
+CLI_IMPORT_ACTOR = "forcemodel assist import"
 
 
 @contextmanager
@@ -89,18 +104,42 @@ def demo_cmd(
 
 @assist_app.command("match")
 def match_cmd(
-    case_path: CaseArg,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write tables into.")],
+    case_path: Annotated[
+        str | None,
+        typer.Argument(help="A case YAML file, or a bundled name; or --database-url instead."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder to write tables into.")
+    ] = None,
     time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 60.0,
     gap: Annotated[float, typer.Option(help="Relative optimality gap of the MIP.")] = 1e-4,
     relax: Annotated[bool, typer.Option(help="Solve the LP relaxation only.")] = False,
     force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    database_url: DatabaseURL = None,
+    apply: Annotated[
+        bool, typer.Option(help="With --database-url: write the proposed allocations.")
+    ] = False,
 ) -> None:
-    """Match a case's pledges to its requirements; write the plan as CSV tables."""
+    """Match a case's pledges to its requirements; write the plan as CSV tables.
+
+    With --database-url, match the service's records instead (as POST /match does): show the
+    allocations the plan adds, and with --apply write them (audited, all or none).
+    """
     if not time_limit > 0:
         raise _fail(f"--time-limit must be more than 0 seconds, got {time_limit:g}")
     if not gap >= 0:
         raise _fail(f"--gap must be 0 or more, got {gap:g}")
+    if database_url is not None:
+        if case_path is not None:
+            raise _fail("give a case or --database-url, not both")
+        if relax:
+            raise _fail("--relax is for cases; the database's records are matched as a MIP")
+        _match_database(database_url, out_dir, force, apply, time_limit, gap)
+        return
+    if apply:
+        raise _fail("--apply writes allocations to a database: give --database-url")
+    if case_path is None or out_dir is None:
+        raise _fail("give a case and --out FOLDER (or --database-url URL)")
     with _user_errors():
         if out_dir.exists() and not force:
             raise _fail(f"{out_dir} exists; use --force to replace it")
@@ -172,6 +211,258 @@ def import_kiel_cmd(
         err.print(f"  not imported: {p}", markup=False, highlight=False, soft_wrap=True)
     if len(got.unmapped) > MAX_PROBLEMS_SHOWN:
         err.print(f"  ... and {len(got.unmapped) - MAX_PROBLEMS_SHOWN} more not imported")
+
+
+@contextmanager
+def _database(database_url: str) -> Iterator[Any]:
+    """Sessions on the service's database, brought to the newest schema first.
+
+    Database errors (a bad URL, a file that cannot be opened) exit with status 2.
+    """
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from forcemodel.service.db import make_engine, session_factory
+    from forcemodel.service.migrate import upgrade_to_head
+
+    try:
+        engine = make_engine(database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise _fail(f"--database-url {database_url!r}: {exc}") from None
+    try:
+        upgrade_to_head(engine)
+        yield session_factory(engine)
+    except SQLAlchemyError as exc:
+        raise _fail(f"database {database_url}: {str(exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+
+
+def _kind(kind: str) -> str:
+    if kind not in RECORD_KINDS:
+        raise _fail(f"{kind!r}: choose pledges or requirements")
+    return kind
+
+
+@assist_app.command("export")
+def export_cmd(
+    kind: Annotated[str, typer.Argument(help="pledges or requirements")],
+    database_url: DatabaseURL = None,
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="CSV file to write ('-': standard output).")
+    ] = Path("-"),
+) -> None:
+    """Export the service's pledges or requirements as CSV (the layout GET /pledges.csv gives)."""
+    from forcemodel.service import csvio
+
+    _kind(kind)
+    if database_url is None:
+        raise _fail("give --database-url URL (the service's database)")
+    with _database(database_url) as sessions, sessions() as session:
+        text = (
+            csvio.export_pledges(session)
+            if kind == "pledges"
+            else (csvio.export_requirements(session))
+        )
+    if str(out_file) == "-":
+        typer.echo(text, nl=False)
+        return
+    with _user_errors():
+        out_file.write_text(text, encoding="utf-8")
+    rows = max(0, text.count("\n") - 1)
+    err.print(f"wrote {out_file}: {rows} {kind}", markup=False, highlight=False, soft_wrap=True)
+
+
+@assist_app.command("import")
+def import_cmd(
+    kind: Annotated[str, typer.Argument(help="pledges or requirements")],
+    csv_file: Annotated[Path, typer.Argument(help="CSV file in the layout export writes.")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Import pledges or requirements from CSV into the service's database: all rows or none.
+
+    Rows without id are created, rows with id and version change that record (a stale version
+    is refused), as POST /pledges.csv does. Each row acts for its own donor (pledges) or partner
+    (requirements), so one file may hold several nations' rows. A problem names the file, line
+    and field, and nothing is written (exit status 2).
+    """
+    from forcemodel.service import csvio
+    from forcemodel.service.auth import Principal
+    from forcemodel.service.db import begin_write
+    from forcemodel.service.records import RecordError
+    from forcemodel.service.tables import Pledge, Requirement, Role
+
+    _kind(kind)
+    if database_url is None:
+        raise _fail("give --database-url URL (the service's database)")
+    with _user_errors():
+        try:
+            raw = csv_file.read_bytes()
+        except OSError as exc:
+            raise _fail(f"{csv_file}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{csv_file}: not UTF-8 text ({exc.reason})") from None
+    owner_column = "donor" if kind == "pledges" else "partner"
+    model: Any = Pledge if kind == "pledges" else Requirement
+    role = Role.donor if kind == "pledges" else Role.partner
+    do_import = csvio.import_pledges if kind == "pledges" else csvio.import_requirements
+    problems: list[str] = []
+    totals = {"created": 0, "updated": 0, "unchanged": 0}
+    with _database(database_url) as sessions, sessions() as session:
+        begin_write(session)
+
+        def owner_of(row_id: str) -> str | None:
+            try:
+                found = session.get(model, int(row_id))
+            except ValueError:
+                return None
+            return None if found is None else str(getattr(found, owner_column))
+
+        parts, unowned = _split_by_owner(text, owner_column, owner_of)
+        problems.extend(f"{csv_file}:{line}: {owner_column}: {why}" for line, why in unowned)
+        for nation, part in parts.items():
+            actor = Principal(id=0, name=CLI_IMPORT_ACTOR, role=role, nation=nation)
+            try:
+                got = do_import(session, actor, part)
+            except csvio.CSVImportError as exc:
+                problems.extend(_located(str(csv_file), p.message) for p in exc.problems)
+                continue
+            except RecordError as exc:
+                problems.append(_located(str(csv_file), exc.message))
+                continue
+            for key in totals:
+                totals[key] += int(getattr(got, key))
+        if problems:
+            session.rollback()
+            unique = sorted(set(problems), key=_line_key)
+            n = len(unique)
+            err.print(
+                f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in {escape(str(csv_file))}"
+                "; nothing was imported"
+            )
+            for p in unique[:MAX_PROBLEMS_SHOWN]:
+                err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+            if n > MAX_PROBLEMS_SHOWN:
+                err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
+            raise typer.Exit(2)
+        session.commit()
+    err.print(
+        f"imported {csv_file}: {totals['created']} created, {totals['updated']} updated, "
+        f"{totals['unchanged']} unchanged",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _split_by_owner(
+    text: str, column: str, owner_of: Any
+) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """The CSV text split by the nation each row acts for, line numbers kept.
+
+    Each part holds the header and its nation's rows; the other rows become empty lines (the CSV
+    reader skips them but counts them), so a problem's line is the line of the whole file.
+    A row's nation is its ``column`` cell, else that of the record its ``id`` names.
+    """
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return {"": text}, []
+    head_end = reader.line_num
+    names = [h.strip() for h in header]
+    col = names.index(column) if column in names else None
+    ident = names.index("id") if "id" in names else None
+    spans: list[tuple[int, int, str | None]] = []
+    unowned: list[tuple[int, str]] = []
+    start = head_end
+    for row in reader:
+        end = reader.line_num
+        if not any(cell.strip() for cell in row):
+            start = end
+            continue
+        nation = row[col].strip() if col is not None and col < len(row) else ""
+        if not nation and ident is not None and ident < len(row) and row[ident].strip():
+            nation = owner_of(row[ident].strip()) or ""
+        if not nation:
+            unowned.append((start + 1, "missing: whose row is it? (a nation code such as DE)"))
+        spans.append((start, end, nation or None))
+        start = end
+    parts: dict[str, list[str]] = {}
+    for nation in sorted({n for _, _, n in spans if n}):
+        keep = list(lines[:head_end])
+        for s0, s1, n in spans:
+            chunk = lines[s0:s1]
+            keep.extend(chunk if n == nation else ["\n"] * len(chunk))
+        parts[nation] = keep
+    if not spans:
+        # A file with a header only: let the import check the header.
+        return {"": text}, unowned
+    return {n: "".join(v) for n, v in parts.items()}, unowned
+
+
+def _located(file: str, message: str) -> str:
+    """``line 4: quantity: ...`` as ``FILE:4: quantity: ...``."""
+    if message.startswith("line "):
+        number, _, rest = message[5:].partition(": ")
+        if number.isdigit():
+            return f"{file}:{number}: {rest}"
+    return f"{file}: {message}"
+
+
+def _line_key(problem: str) -> tuple[int, str]:
+    parts = problem.split(":")
+    return (int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0, problem)
+
+
+def _match_database(
+    database_url: str,
+    out_dir: Path | None,
+    force: bool,
+    apply: bool,
+    time_limit: float,
+    gap: float,
+) -> None:
+    """``assist match --database-url``: the matcher over the service's records."""
+    from forcemodel.service.auth import Principal
+    from forcemodel.service.matching import match_records, proposed_frame
+    from forcemodel.service.records import RecordError
+    from forcemodel.service.tables import Role
+
+    if out_dir is not None and out_dir.exists() and not force:
+        raise _fail(f"{out_dir} exists; use --force to replace it")
+    actor = Principal(id=0, name=CLI_MATCH_ACTOR, role=Role.coordinator, nation=None)
+    with _database(database_url) as sessions:
+        try:
+            with err.status("matching"):
+                got = match_records(
+                    sessions, actor, apply=apply, time_limit=time_limit, mip_gap=gap
+                )
+        except RecordError as exc:
+            raise _fail(exc.message) from None
+    proposed = proposed_frame(got)
+    unmet = pd.DataFrame([u.model_dump(mode="json") for u in got.unmet])
+    mix = pd.DataFrame([r.model_dump(mode="json") for r in got.fleet_mix])
+    if out_dir is not None:
+        with _user_errors():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            proposed.to_csv(out_dir / "allocations.csv", index=False)
+            unmet.to_csv(out_dir / "unmet.csv", index=False)
+            mix.to_csv(out_dir / "fleet_mix.csv", index=False)
+        err.print(f"wrote {out_dir}", markup=False, highlight=False, soft_wrap=True)
+    gap_text = f", gap {got.mip_gap:.2g}" if got.mip_gap is not None else ""
+    out.print(
+        f"[bold]database[/]: {got.termination.replace('_', ' ')}{gap_text}, "
+        f"objective {got.objective:,.4f}",
+        highlight=False,
+    )
+    verb = "Allocations written" if apply else "Allocations proposed (dry run: --apply writes)"
+    out.print(_table(proposed, verb))
+    if not unmet.empty:
+        out.print(
+            _table(unmet[["requirement_id", "reason", "detail"]], "Why requirements are short")
+        )
 
 
 def _show(result: MatchResult) -> None:

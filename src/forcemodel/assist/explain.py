@@ -117,7 +117,11 @@ def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tup
     delivered = float(prog["delivered"].sum())
     operational = float(prog["operational"].sum())
     comp = res.compiled
-    arcs = comp.arcs[(comp.arcs["requirement"] == r.id) & (comp.arcs["role"] == "main")]
+    # Arcs that can bring its items: by item, so that the same rows serve the per-arc model
+    # (arcs per line) and the pool model (arcs per source and route only); a bound above the
+    # requirement's quantity is cut to it where it is used.
+    its = set(comp.lines.loc[comp.lines["requirement"] == r.id, "item"])
+    arcs = comp.arcs[comp.arcs["item"].isin(its) & (comp.arcs["role"] == "main")]
     funds = {p.id for p in case.pledges if p.funds_eur is not None}
     if delivered < r.quantity - 1e-6:
         pledged = min(_pledged_for(case, serving), r.quantity)
@@ -150,8 +154,11 @@ def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tup
             if full:
                 out.append(("hub_capacity", f"full before {date}: {full}"))
             else:
+                # A source may hold several identical pledges (merged): look at them all.
+                held = comp.sources["members"].to_numpy()
+                in_time_pledges = {m for si in set(in_time["source"]) for m in held[int(si)]}
                 taken = res.deliveries[
-                    res.deliveries["pledge"].isin(set(in_time["pledge"]))
+                    res.deliveries["pledge"].isin(in_time_pledges)
                     & (res.deliveries["requirement"] != r.id)
                 ]
                 to = sorted(set(taken["requirement"]))

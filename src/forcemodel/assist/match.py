@@ -37,6 +37,28 @@ TIE_WEIGHT = 1e-3
 TOL = 1e-6
 
 
+#: Columns of :attr:`Compiled.sources`; ``members`` are the pledges a source holds (several
+#: when identical pledges were merged), with their quantities and donors.
+SOURCE_COLUMNS = [
+    "pledge",
+    "donor",
+    "item",
+    "quantity",
+    "funds",
+    "price",
+    "available",
+    "location",
+    "members",
+    "member_quantities",
+    "member_donors",
+]
+
+
+#: ``formulation="auto"`` switches to the pool model above this many per-arc delivery
+#: variables (arcs x days): the per-arc model's size where it still solves in about a minute.
+AUTO_POOL_VARIABLES = 2_000_000
+
+
 @dataclass(frozen=True)
 class Compiled:
     """The case as index tables for the model (see the module docstring)."""
@@ -50,24 +72,52 @@ class Compiled:
     training: pd.DataFrame
 
 
-def compile_case(case: AssistanceCase) -> Compiled:
-    """Index the case: sources, lines, slots, arcs, cohorts and training rows."""
+def compile_case(case: AssistanceCase, *, per_line: bool = True) -> Compiled:
+    """Index the case: sources, lines, slots, arcs, cohorts and training rows.
+
+    ``per_line=False`` (the pool model, :mod:`forcemodel.assist.pool`) makes one arc per
+    source and route only (``role`` ``main``, no line, slot or requirement, bounded by what the
+    source holds): lines draw from item pools there, so arcs to each line are not needed.
+    """
     horizon = case.meta.horizon_days
     items = {it.id: it for it in case.items}
     src: list[dict[str, Any]] = []
+    # Item pledges of the same item, location and availability day are interchangeable in the
+    # model (only their quantities count), so they become one source holding their sum; a
+    # pledge named by a recorded delivery keeps a source of its own. For systems (integer
+    # deliveries) the sum is of whole items per pledge, which is what each pledge can give.
+    recorded = {d.pledge for d in case.deliveries}
+    grouped: dict[tuple[str, str, int], int] = {}
     for p in case.pledges:
         avail = max(0, case.day(p.available_from))
         if p.item is not None:
+            whole = items[p.item].category == Category.system
+            qty = float(p.quantity or 0.0)
+            if whole:
+                qty = float(math.floor(qty + TOL))
+            key = (p.item, str(p.location), avail)
+            if p.id not in recorded and key in grouped:
+                row = src[grouped[key]]
+                row["quantity"] += qty
+                row["members"] = (*row["members"], p.id)
+                row["member_quantities"] = (*row["member_quantities"], qty)
+                row["member_donors"] = (*row["member_donors"], p.donor)
+                continue
+            if p.id not in recorded:
+                grouped[key] = len(src)
             src.append(
                 {
                     "pledge": p.id,
                     "donor": p.donor,
                     "item": p.item,
-                    "quantity": float(p.quantity or 0.0),
+                    "quantity": qty,
                     "funds": "",
                     "price": math.nan,
                     "available": avail,
                     "location": p.location,
+                    "members": (p.id,),
+                    "member_quantities": (qty,),
+                    "member_donors": (p.donor,),
                 }
             )
             continue
@@ -84,11 +134,12 @@ def compile_case(case: AssistanceCase) -> Compiled:
                     "price": float(it.price_eur),
                     "available": avail + it.lead_days,
                     "location": it.made_at,
+                    "members": (p.id,),
+                    "member_quantities": (math.inf,),
+                    "member_donors": (p.donor,),
                 }
             )
-    sources = _frame(
-        src, ["pledge", "donor", "item", "quantity", "funds", "price", "available", "location"]
-    )
+    sources = _frame(src, SOURCE_COLUMNS)
     has_source = set(sources["item"])
     ln: list[dict[str, Any]] = []
     for r in case.requirements:
@@ -114,6 +165,7 @@ def compile_case(case: AssistanceCase) -> Compiled:
         for s in items[str(line["item"])].supplies:
             sl.append({"line": li, "family": s.family, "per_system": float(s.per_system)})
     slots = _frame(sl, ["line", "family", "per_system"])
+    funds_of = {p.id: float(p.funds_eur or 0.0) for p in case.pledges if p.funds_eur is not None}
     routes_from: dict[str, list[int]] = {}
     for ri, rt in enumerate(case.routes):
         routes_from.setdefault(rt.origin, []).append(ri)
@@ -129,8 +181,7 @@ def compile_case(case: AssistanceCase) -> Compiled:
                 continue
             bound = min(float(s["quantity"]), cap)
             if s["funds"]:
-                funds = next(p.funds_eur for p in case.pledges if p.id == s["funds"])
-                bound = min(bound, float(funds or 0.0) / float(s["price"]))
+                bound = min(bound, funds_of[str(s["funds"])] / float(s["price"]))
             integer = role == "main" and it.category == Category.system
             if integer:
                 bound = math.floor(bound + TOL)
@@ -142,7 +193,7 @@ def compile_case(case: AssistanceCase) -> Compiled:
                     "role": role,
                     "line": li,
                     "slot": slot,
-                    "requirement": ln[li]["requirement"],
+                    "requirement": ln[li]["requirement"] if li >= 0 else "",
                     "route": rt.id,
                     "hub": rt.hub,
                     "to_hub": rt.to_hub_days,
@@ -154,16 +205,25 @@ def compile_case(case: AssistanceCase) -> Compiled:
                 }
             )
 
-    for li, line in enumerate(ln):
-        for si, source in enumerate(src):
-            if source["item"] == line["item"]:
+    # Sources by item and by the family they can supply (indexes, not a scan per line).
+    by_item: dict[str, list[int]] = {}
+    by_family: dict[str, list[int]] = {}
+    for si, source in enumerate(src):
+        it = items[str(source["item"])]
+        by_item.setdefault(it.id, []).append(si)
+        if it.category != Category.system:
+            by_family.setdefault(it.family, []).append(si)
+    if per_line:
+        for li, line in enumerate(ln):
+            for si in by_item.get(str(line["item"]), []):
                 add_arcs(si, "main", li, -1, float(line["quantity"]))
-    for k, slot in enumerate(sl):
-        cap = float(ln[slot["line"]]["quantity"]) * float(slot["per_system"])
-        for si, source in enumerate(src):
-            it = items[str(source["item"])]
-            if it.family == slot["family"] and it.category != Category.system:
+        for k, slot in enumerate(sl):
+            cap = float(ln[slot["line"]]["quantity"]) * float(slot["per_system"])
+            for si in by_family.get(str(slot["family"]), []):
                 add_arcs(si, "supply", int(slot["line"]), k, cap)
+    else:
+        for si in range(len(src)):
+            add_arcs(si, "main", -1, -1, math.inf)
     arcs = _frame(
         ar,
         [
@@ -302,7 +362,10 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     day_ext = np.arange(-1, H + 1)
     earliest = arcs["earliest"].to_numpy(int)
     bound = arcs["bound"].to_numpy(float)
-    ub = np.where(day_ext[None, :] >= earliest[:, None], bound[:, None], 0.0)
+    # Sparse in time: an arc has variables from its earliest delivery day on only; before that
+    # its label is -1, which every constraint and the objective read as a zero.
+    live = day_ext[None, :] >= earliest[:, None]
+    ub = np.where(live, bound[:, None], 0.0)
     x = np.full((n_arc, H + 2), -1, dtype=np.int64)
     integer = arcs["integer"].to_numpy(bool) & (not relax)
     for name, sel in (("deliver_int", integer), ("deliver", ~integer)):
@@ -316,12 +379,18 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
             upper=xr.DataArray(ub[idx], coords=[arc_ix, day_ix]),
             integer=name == "deliver_int",
             name=name,
+            mask=xr.DataArray(live[idx], coords=[arc_ix, day_ix]),
         )
         x[idx] = var.labels.to_numpy()
 
     # Operational systems O[line, d]: at most the requirement's quantity.
     qty = lines["quantity"].to_numpy(float)
     op = np.full((n_line, H + 1), -1, dtype=np.int64)
+    # A line is operational only from the first day something is delivered to it.
+    first = np.full(n_line, H + 1, dtype=np.int64)
+    main_arcs = (arcs["role"] == "main").to_numpy()
+    np.minimum.at(first, arcs["line"].to_numpy(int)[main_arcs], earliest[main_arcs])
+    op_live = days[None, :] >= first[:, None]
     systems = lines["system"].to_numpy(bool) & (not relax)
     for name, sel in (("operational_int", systems), ("operational", ~systems)):
         idx = np.flatnonzero(sel)
@@ -334,38 +403,15 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
             upper=xr.DataArray(np.repeat(ubq[:, None], H + 1, axis=1), coords=[line_ix, days]),
             integer=name == "operational_int",
             name=name,
+            mask=xr.DataArray(op_live[idx], coords=[line_ix, days]),
         )
         op[idx] = var.labels.to_numpy()
 
-    # Trainees per training row, and whether each cohort runs.
+    trainees, runs = training_variables(m, comp, relax=relax)
     tr, co = comp.training, comp.cohorts
-    trainees = np.full(len(tr), -1, dtype=np.int64)
-    runs = np.full(len(co), -1, dtype=np.int64)
-    if len(co):
-        size = co["size"].to_numpy(float)
-        row_ix = pd.RangeIndex(len(tr), name="training_row")
-        cap = size[tr["cohort"].to_numpy(int)]
-        t_var = m.add_variables(
-            lower=0.0, upper=xr.DataArray(cap, coords=[row_ix]), name="trainees"
-        )
-        trainees = t_var.labels.to_numpy()
-        co_ix = pd.RangeIndex(len(co), name="cohort")
-        u_var = (
-            m.add_variables(lower=0.0, upper=1.0, coords=[co_ix], name="cohort_runs")
-            if relax
-            else m.add_variables(coords=[co_ix], binary=True, name="cohort_runs")
-        )
-        runs = u_var.labels.to_numpy()
 
     def constrain(t: _Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
-        expr, mask = t.build(m)
-        rhs_da = xr.DataArray(np.broadcast_to(rhs, t.shape).copy(), coords=t.coords)
-        if not bool(mask.any()):
-            return
-        if sign == "<=":
-            m.add_constraints(expr <= rhs_da, name=name, mask=mask)
-        else:
-            m.add_constraints(expr >= rhs_da, name=name, mask=mask)
+        add_rows(m, t, sign, rhs, name)
 
     arc_rows = np.arange(n_arc)
     arc_req = arcs["requirement"].to_numpy()
@@ -450,6 +496,139 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
         t.add(slot_of[sup][:, None] * (H + 1) + days[None, :], x[sup][:, 1:], -1.0)
         constrain(t, "<=", 0.0, "operational_supplied")
 
+    # (7)-(9) Crews, cohorts and prerequisites.
+    training_constraints(m, case, comp, op, days, trainees, runs)
+
+    # (10) Hub throughput on the day loads pass the hub; route capacity on the delivery day.
+    tons = arcs["tons"].to_numpy(float)
+    arc_hub, arc_route = arcs["hub"].to_numpy(), arcs["route"].to_numpy()
+    hubs = [h.id for h in case.hubs]
+    if n_arc and hubs:
+        hpos = {h: k for k, h in enumerate(hubs)}
+        t = _Terms([pd.Index(hubs, name="hub"), D])
+        onward = arcs["onward"].to_numpy(int)
+        heavy = np.flatnonzero(tons > 0)
+        # Arc a passes the hub on day h = d - onward_a: one row per (hub, h), all arcs at once.
+        d = days[None, :] + onward[heavy][:, None]  # delivery day of each (arc, hub day)
+        ok = d <= H
+        hub_row = np.array([hpos[str(h)] for h in arc_hub[heavy]], dtype=np.int64)
+        rows = hub_row[:, None] * (H + 1) + days[None, :]
+        dd = np.minimum(d, H)
+        now = np.where(ok, x[heavy[:, None], dd + 1], -1)
+        before = np.where(ok, x[heavy[:, None], dd], -1)
+        t.add(rows, now, tons[heavy][:, None])
+        t.add(rows, before, -tons[heavy][:, None])
+        cap = np.repeat([[h.t_per_day] for h in case.hubs], H + 1, axis=1)
+        constrain(t, "<=", cap, "hub_capacity")
+    capped = [rt for rt in case.routes if rt.t_per_day is not None]
+    if n_arc and capped:
+        rpos = {rt.id: k for k, rt in enumerate(capped)}
+        t = _Terms([pd.Index(list(rpos), name="route"), D])
+        on_capped = np.flatnonzero((tons > 0) & np.isin(arc_route, list(rpos)))
+        route_row = np.array([rpos[str(r)] for r in arc_route[on_capped]], dtype=np.int64)
+        rows = route_row[:, None] * (H + 1) + days[None, :]
+        t.add(rows, x[on_capped, 1:], tons[on_capped][:, None])
+        t.add(rows, x[on_capped, :-1], -tons[on_capped][:, None])
+        cap = np.repeat([[float(rt.t_per_day or 0.0)] for rt in capped], H + 1, axis=1)
+        constrain(t, "<=", cap, "route_capacity")
+
+    # (11) Recorded deliveries are honoured.
+    _recorded(case, comp, m, x)
+
+    # Objective: priority-weighted share of each requirement operational by its needed-by date,
+    # a tenth for delivered items, a tenth spread over every day (earlier is better), minus
+    # small tie-breaking costs.
+    w_req = {r.id: r.priority / r.quantity for r in case.requirements}
+    due = {r.id: case.day(r.needed_by) for r in case.requirements}
+    obj = _Terms([])
+    spread = EARLY_WEIGHT / (H + 1)
+    if n_line:
+        w_line = np.array([w_req[str(r)] for r in lines["requirement"]])
+        obj.add(0, op[np.arange(n_line), lines["due"].to_numpy(int)], w_line)
+        obj.add(0, op, w_line[:, None] * spread)
+    if main.any():
+        mi = np.flatnonzero(main)
+        w_arc = np.array([w_req[str(r)] for r in arc_req[mi]])
+        due_arc = np.array([due[str(r)] for r in arc_req[mi]], dtype=np.int64)
+        obj.add(0, x[mi, due_arc + 1], w_arc * DELIVERED_WEIGHT)
+        obj.add(0, x[mi, 1:], w_arc[:, None] * DELIVERED_WEIGHT * spread)
+    # Trainees and cohorts are worth something only through crewed systems: their costs are
+    # scaled by the least weight of a crewed line, so they never outweigh what they give.
+    crewed = [w_req[str(r)] for r, c in zip(lines["requirement"], lines["crew"], strict=True) if c]
+    w_min = min(crewed, default=1.0)
+    if (~main).any():
+        # A cost on supplies sent (none without a use), less a smaller reward for early ones.
+        si = np.flatnonzero(~main)
+        w_sup = np.array([w_req[str(r)] for r in arc_req[si]]) / per[slot_of[si]]
+        obj.add(0, last[si], -TIE_WEIGHT * w_sup)
+        obj.add(0, x[si, 1:], TIE_WEIGHT * w_sup[:, None] * spread)
+    if len(tr):
+        crew_max = max(1, int(lines["crew"].max()) if n_line else 1)
+        obj.add(0, trainees, -TIE_WEIGHT * w_min / crew_max)
+        obj.add(0, runs, -TIE_WEIGHT * w_min)
+    expr, _ = obj.build(m)
+    m.add_objective(expr, sense="max")
+    mip = not relax and (bool(integer.any()) or bool(systems.any()) or len(co) > 0)
+    return BuiltModel(m, comp, x, op, trainees, runs, mip)
+
+
+def add_rows(m: linopy.Model, t: _Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
+    """Add ``t sign rhs`` for every row of ``t`` that has a term (empty rows are left out)."""
+    expr, mask = t.build(m)
+    rhs_da = xr.DataArray(np.broadcast_to(rhs, t.shape).copy(), coords=t.coords)
+    if not bool(mask.any()):
+        return
+    if sign == "<=":
+        m.add_constraints(expr <= rhs_da, name=name, mask=mask)
+    else:
+        m.add_constraints(expr >= rhs_da, name=name, mask=mask)
+
+
+def training_variables(
+    m: linopy.Model, comp: Compiled, *, relax: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trainees per training row and whether each cohort runs (labels; -1: none)."""
+    # Trainees per training row, and whether each cohort runs.
+    tr, co = comp.training, comp.cohorts
+    trainees = np.full(len(tr), -1, dtype=np.int64)
+    runs = np.full(len(co), -1, dtype=np.int64)
+    if len(co):
+        size = co["size"].to_numpy(float)
+        row_ix = pd.RangeIndex(len(tr), name="training_row")
+        cap = size[tr["cohort"].to_numpy(int)]
+        t_var = m.add_variables(
+            lower=0.0, upper=xr.DataArray(cap, coords=[row_ix]), name="trainees"
+        )
+        trainees = t_var.labels.to_numpy()
+        co_ix = pd.RangeIndex(len(co), name="cohort")
+        u_var = (
+            m.add_variables(lower=0.0, upper=1.0, coords=[co_ix], name="cohort_runs")
+            if relax
+            else m.add_variables(coords=[co_ix], binary=True, name="cohort_runs")
+        )
+        runs = u_var.labels.to_numpy()
+
+    return trainees, runs
+
+
+def training_constraints(
+    m: linopy.Model,
+    case: AssistanceCase,
+    comp: Compiled,
+    op: np.ndarray,
+    grid: np.ndarray,
+    trainees: np.ndarray,
+    runs: np.ndarray,
+) -> None:
+    """Constraints (7)-(9): crews by each day of ``grid`` (``op``: labels (line, grid point)),
+    cohorts and prerequisites."""
+    lines, tr, co = comp.lines, comp.training, comp.cohorts
+    n = len(grid)
+    D = pd.Index(grid, name="day")
+
+    def constrain(t: _Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
+        add_rows(m, t, sign, rhs, name)
+
     # (7) Crews: operational systems of an item need crew x systems people trained by then.
     crew_items = sorted({str(i) for i, c in zip(lines["item"], lines["crew"], strict=True) if c})
     if crew_items:
@@ -457,12 +636,12 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
         t = _Terms([pd.Index(crew_items, name="item"), D])
         for li, line in enumerate(records(lines)):
             if line["crew"]:
-                rows = ipos[str(line["item"])] * (H + 1) + days
+                rows = ipos[str(line["item"])] * n + np.arange(n)
                 t.add(rows, op[li], float(line["crew"]))
         for k, row in enumerate(records(tr)):
             if str(row["item"]) in ipos:
-                d = days[days >= int(row["end"])]
-                t.add(ipos[str(row["item"])] * (H + 1) + d, trainees[k], -1.0)
+                d = np.flatnonzero(grid >= int(row["end"]))
+                t.add(ipos[str(row["item"])] * n + d, trainees[k], -1.0)
         constrain(t, "<=", 0.0, "crews")
 
     # (8) Cohorts: trainees only in a cohort that runs, at most its size; at most max_cohorts.
@@ -502,70 +681,6 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
             t.add(k, trainees[enter], 1.0)
             t.add(k, trainees[done], -1.0)
         constrain(t, "<=", 0.0, "prerequisites")
-
-    # (10) Hub throughput on the day loads pass the hub; route capacity on the delivery day.
-    tons = arcs["tons"].to_numpy(float)
-    arc_hub, arc_route = arcs["hub"].to_numpy(), arcs["route"].to_numpy()
-    hubs = [h.id for h in case.hubs]
-    if n_arc and hubs:
-        hpos = {h: k for k, h in enumerate(hubs)}
-        t = _Terms([pd.Index(hubs, name="hub"), D])
-        onward = arcs["onward"].to_numpy(int)
-        for a in np.flatnonzero(tons > 0):
-            h = days[: H + 1 - onward[a]]
-            d = h + onward[a]
-            rows = hpos[str(arc_hub[a])] * (H + 1) + h
-            t.add(rows, x[a, d + 1], tons[a])
-            t.add(rows, x[a, d], -tons[a])
-        cap = np.repeat([[h.t_per_day] for h in case.hubs], H + 1, axis=1)
-        constrain(t, "<=", cap, "hub_capacity")
-    capped = [rt for rt in case.routes if rt.t_per_day is not None]
-    if n_arc and capped:
-        rpos = {rt.id: k for k, rt in enumerate(capped)}
-        t = _Terms([pd.Index(list(rpos), name="route"), D])
-        for a in np.flatnonzero(tons > 0):
-            rid = str(arc_route[a])
-            if rid in rpos:
-                t.add(rpos[rid] * (H + 1) + days, x[a, 1:], tons[a])
-                t.add(rpos[rid] * (H + 1) + days, x[a, :-1], -tons[a])
-        cap = np.repeat([[float(rt.t_per_day or 0.0)] for rt in capped], H + 1, axis=1)
-        constrain(t, "<=", cap, "route_capacity")
-
-    # (11) Recorded deliveries are honoured.
-    _recorded(case, comp, m, x)
-
-    # Objective: priority-weighted share of each requirement operational by its needed-by date,
-    # a tenth for delivered items, a tenth spread over every day (earlier is better), minus
-    # small tie-breaking costs.
-    w_req = {r.id: r.priority / r.quantity for r in case.requirements}
-    due = {r.id: case.day(r.needed_by) for r in case.requirements}
-    obj = _Terms([])
-    spread = EARLY_WEIGHT / (H + 1)
-    for li, line in enumerate(records(lines)):
-        w = w_req[str(line["requirement"])]
-        obj.add(0, op[li, int(line["due"])], w)
-        obj.add(0, op[li], w * spread)
-    for a in np.flatnonzero(main):
-        w = w_req[str(arc_req[a])]
-        obj.add(0, x[a, due[str(arc_req[a])] + 1], w * DELIVERED_WEIGHT)
-        obj.add(0, x[a, 1:], w * DELIVERED_WEIGHT * spread)
-    # Trainees and cohorts are worth something only through crewed systems: their costs are
-    # scaled by the least weight of a crewed line, so they never outweigh what they give.
-    crewed = [w_req[str(r)] for r, c in zip(lines["requirement"], lines["crew"], strict=True) if c]
-    w_min = min(crewed, default=1.0)
-    for a in np.flatnonzero(~main):
-        # A cost on supplies sent (none without a use), less a smaller reward for early ones.
-        w = w_req[str(arc_req[a])] / float(per[slot_of[a]])
-        obj.add(0, last[a], -TIE_WEIGHT * w)
-        obj.add(0, x[a, 1:], TIE_WEIGHT * w * spread)
-    if len(tr):
-        crew_max = max(1, int(lines["crew"].max()) if n_line else 1)
-        obj.add(0, trainees, -TIE_WEIGHT * w_min / crew_max)
-        obj.add(0, runs, -TIE_WEIGHT * w_min)
-    expr, _ = obj.build(m)
-    m.add_objective(expr, sense="max")
-    mip = not relax and (bool(integer.any()) or bool(systems.any()) or len(co) > 0)
-    return BuiltModel(m, comp, x, op, trainees, runs, mip)
 
 
 def _recorded(case: AssistanceCase, comp: Compiled, m: linopy.Model, x: np.ndarray) -> None:
@@ -643,13 +758,33 @@ def solve(
     time_limit: float = 60.0,
     mip_gap: float = 1e-4,
     relax: bool = False,
+    formulation: str = "auto",
+    step: int = 1,
 ) -> MatchResult:
     """Build, solve and read the matching model (without explanations).
+
+    ``formulation``: ``pool`` (:mod:`forcemodel.assist.pool`: far fewer variables), ``arcs``
+    (the per-arc model), or ``auto``: the per-arc model unless it would exceed
+    ``AUTO_POOL_VARIABLES`` and the case has no recorded deliveries (which name pledges and
+    requirements: per-arc only). The per-arc model stays the default where it fits because on
+    one case the two disagree by 0.1 % with both solves reported optimal (docs/assistance.md,
+    "Open"). ``step``: days between the pool model's decision days (1: daily; more: a
+    restriction, docs/assistance.md).
 
     Raises :class:`InfeasibleError` when recorded deliveries cannot be honoured, and
     :class:`NoSolutionError` when the solver stops without a plan.
     """
-    comp = compile_case(case)
+    if formulation not in ("auto", "pool", "arcs"):
+        raise ValueError(f"unknown formulation '{formulation}': use auto, pool or arcs")
+    if formulation == "pool" and case.deliveries:
+        raise ValueError("the pool model does not keep recorded deliveries: use 'arcs'")
+    comp = None if formulation == "pool" else compile_case(case)
+    if comp is None or (
+        formulation == "auto"
+        and not case.deliveries
+        and len(comp.arcs) * (comp.horizon + 1) > AUTO_POOL_VARIABLES
+    ):
+        return _solve_pool(case, time_limit=time_limit, mip_gap=mip_gap, relax=relax, step=step)
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(case, comp, relax=relax)
@@ -677,13 +812,36 @@ def solve(
         return _read(case, built, outcome)
 
 
+def _solve_pool(
+    case: AssistanceCase, *, time_limit: float, mip_gap: float, relax: bool, step: int
+) -> MatchResult:
+    """:func:`solve` with the pool model (imported here: it builds on this module)."""
+    from forcemodel.assist import pool
+
+    comp = compile_case(case, per_line=False)
+    with linopy.options as opts:
+        opts(semantics="v1")
+        pm = pool.build_pool(case, step=step, relax=relax, comp=comp)
+        settings = SolverSettings(time_limit=time_limit, mip_gap=mip_gap)
+        if pm.model.nvars == 0:
+            settings.check(mip=pm.mip)
+            outcome = SolveOutcome("ok", "optimal", True, 0.0, None, 0.0, "nothing to decide\n")
+            return pool.read_pool(pm, outcome)
+        outcome = run_highs(pm.model, settings, mip=pm.mip)
+        if not outcome.has_solution:
+            raise NoSolutionError(
+                f"the solver stopped without a plan ({outcome.termination.replace('_', ' ')})",
+                ["give it more time (time_limit) or a larger gap (mip_gap)"],
+            )
+        return pool.read_pool(pm, outcome)
+
+
 def _read(
     case: AssistanceCase,
     built: BuiltModel,
     outcome: SolveOutcome,
 ) -> MatchResult:
     comp = built.compiled
-    H = comp.horizon
     m = built.model
     value_of = _label_values(m)
     X = _lookup(value_of, built.x)
@@ -696,29 +854,12 @@ def _read(
     op = np.where(lines["system"].to_numpy(bool)[:, None], np.round(op), op)
     flow = np.diff(X, axis=1)  # (arc, day 0..H)
     flow[np.abs(flow) < TOL] = 0.0
-
-    # Delivered and operational per line and day.
-    delivered = np.zeros((len(lines), H + 1))
-    main = (arcs["role"] == "main").to_numpy()
-    np.add.at(delivered, arcs["line"].to_numpy(int)[main], X[main, 1:])
-    days = np.arange(H + 1)
-    progress = pd.DataFrame(
-        {
-            "requirement": np.repeat(lines["requirement"].to_numpy(), H + 1),
-            "item": np.repeat(lines["item"].to_numpy(), H + 1),
-            "standard": np.repeat(lines["standard"].to_numpy(), H + 1),
-            "system": np.repeat(lines["system"].to_numpy(bool), H + 1),
-            "day": np.tile(days, len(lines)),
-            "delivered": delivered.ravel(),
-            "operational": np.minimum(op, delivered).ravel(),
-        }
-    )
-
     rows: list[dict[str, Any]] = []
     for a, d in zip(*np.nonzero(flow > TOL), strict=True):
         arc = arcs.iloc[int(a)]
         rows.append(
             {
+                "source": int(arc["source"]),
                 "pledge": arc["pledge"],
                 "donor": comp.sources.at[int(arc["source"]), "donor"],
                 "item": arc["item"],
@@ -733,6 +874,50 @@ def _read(
                 "delivery_day": int(d),
             }
         )
+    return finish_result(case, comp, rows, op, T, U, outcome)
+
+
+def finish_result(
+    case: AssistanceCase,
+    comp: Compiled,
+    rows: list[dict[str, Any]],
+    op: np.ndarray,
+    T: np.ndarray,
+    U: np.ndarray,
+    outcome: SolveOutcome,
+) -> MatchResult:
+    """The result tables from delivery rows (one per source, route, line or slot and delivery
+    day: what the plan sends), operational systems per line and day (``op``), trainees per
+    training row (``T``) and cohorts run (``U``)."""
+    H = comp.horizon
+    lines = comp.lines
+    # Delivered per line and day: the cumulative sum of the rows of the line's own item.
+    delivered = np.zeros((len(lines), H + 1))
+    for row in rows:
+        if row["role"] == "main":
+            delivered[int(row["line"]), int(row["delivery_day"])] += float(row["quantity"])
+    delivered = np.cumsum(delivered, axis=1)
+    days = np.arange(H + 1)
+    progress = pd.DataFrame(
+        {
+            "requirement": np.repeat(lines["requirement"].to_numpy(), H + 1),
+            "item": np.repeat(lines["item"].to_numpy(), H + 1),
+            "standard": np.repeat(lines["standard"].to_numpy(), H + 1),
+            "system": np.repeat(lines["system"].to_numpy(bool), H + 1),
+            "day": np.tile(days, len(lines)),
+            "delivered": delivered.ravel(),
+            "operational": np.minimum(op, delivered).ravel(),
+        }
+    )
+    # Hub loads from what the rows send through each hub on their hub day.
+    tons_of = {it.id: it.tons for it in case.items}
+    load: dict[str, np.ndarray] = {h.id: np.zeros(H + 1) for h in case.hubs}
+    for row in rows:
+        hd = int(row["hub_day"])
+        if str(row["hub"]) in load and 0 <= hd <= H:
+            load[str(row["hub"])][hd] += tons_of[str(row["item"])] * float(row["quantity"])
+
+    rows = _split_merged(rows, comp.sources)
     cols = [
         "pledge",
         "donor",
@@ -826,16 +1011,10 @@ def _read(
     tr["end_date"] = [case.date(int(v)).isoformat() for v in tr["end"]]
 
     hub_rows = []
-    tons = arcs["tons"].to_numpy(float)
-    onward_of = arcs["onward"].to_numpy(int)
     for h in case.hubs:
-        load = np.zeros(H + 1)
-        for a in np.flatnonzero((arcs["hub"] == h.id).to_numpy()):
-            on = int(onward_of[a])
-            load[: H + 1 - on] += tons[a] * flow[a, on:]
         for d in days:
             hub_rows.append(
-                {"hub": h.id, "day": int(d), "tons": float(load[d]), "capacity": h.t_per_day}
+                {"hub": h.id, "day": int(d), "tons": float(load[h.id][d]), "capacity": h.t_per_day}
             )
     hubs = pd.DataFrame(hub_rows, columns=["hub", "day", "tons", "capacity"])
     return MatchResult(
@@ -852,6 +1031,39 @@ def _read(
         training=tr.reset_index(drop=True),
         hubs=hubs,
     )
+
+
+def _split_merged(rows: list[dict[str, Any]], sources: pd.DataFrame) -> list[dict[str, Any]]:
+    """Delivery rows of merged sources shared out to their pledges, in pledge order.
+
+    The pledges of a merged source are identical but for their quantities, so any share that
+    gives no pledge more than it holds is a plan of the unmerged case with the same value; whole
+    numbers stay whole (systems: whole deliveries from pledges of whole items).
+    """
+    left: dict[int, list[float]] = {}
+    out: list[dict[str, Any]] = []
+    held = sources["members"].to_numpy()
+    amounts = sources["member_quantities"].to_numpy()
+    givers = sources["member_donors"].to_numpy()
+    for row in rows:
+        si = int(row.pop("source"))
+        members: tuple[str, ...] = held[si]
+        if len(members) == 1:
+            out.append(row)
+            continue
+        room = left.setdefault(si, list(amounts[si]))
+        donors: tuple[str, ...] = givers[si]
+        qty = float(row["quantity"])
+        for k, pledge in enumerate(members):
+            last = k == len(members) - 1
+            take = qty if last else min(qty, room[k])
+            if take > TOL:
+                out.append({**row, "pledge": pledge, "donor": donors[k], "quantity": take})
+                room[k] -= take
+                qty -= take
+            if qty <= TOL:
+                break
+    return out
 
 
 def _label_values(m: linopy.Model) -> np.ndarray:

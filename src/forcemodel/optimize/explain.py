@@ -11,6 +11,7 @@ numbers mean and where they stop meaning it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
     m = built.model
     rows: list[dict[str, object]] = []
     if "rsom_capacity" in m.constraints:
-        dual = m.constraints["rsom_capacity"].dual.to_series().dropna()
+        dual = _capacity_prices(built).to_series().dropna()
         for (region, load, day), price in dual.items():
             if abs(price) <= BINDING_TOL:
                 continue
@@ -154,6 +155,45 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
     return table.drop(columns="_o").reset_index(drop=True)
 
 
+def _capacity_prices(built: BuiltModel) -> Any:
+    """Shadow price of each region's RSOM capacity per load and day (region, load, day).
+
+    A day's capacity enters two kinds of rows: the pooled capacity row of that day, and the
+    own-speed rows of the units that arrive on or before it (their bound is the capacity summed
+    from their arrival, over the load's amount). One more ton or person on day ``d`` relaxes
+    each of those by ``z / amount``, so its price is the capacity row's dual plus theirs, each
+    times ``z / amount``.
+    """
+    m = built.model
+    # The capacity rows are in days of the undisrupted capacity: per ton, divide by it.
+    price = m.constraints["rsom_capacity"].dual / built.rsom_unit
+    rows = built.own_speed
+    if "own_speed" not in m.constraints or rows.empty:
+        return price
+    dual = m.constraints["own_speed"].dual.to_numpy()[rows["option"], rows["step"]]
+    z = m.variables["choose"].solution.to_numpy()[rows["option"]]
+    per = np.nan_to_num(dual) * z / rows["amount"].to_numpy(float)
+    first = rows["first"].to_numpy(int)
+    last = rows["last"].to_numpy(int)
+    keep = (per != 0) & (last >= first)
+    if not keep.any():
+        return price
+    length = (last - first + 1)[keep]
+    which = np.repeat(np.flatnonzero(keep), length)
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    values = price.to_numpy().copy()
+    np.add.at(
+        values,
+        (
+            rows["region"].to_numpy(int)[which],
+            rows["load"].to_numpy(int)[which],
+            first[which] + offset,
+        ),
+        per[which],
+    )
+    return price.copy(data=values)
+
+
 def unmet_requirements(
     scenario: Scenario, built: BuiltModel, bindings: pd.DataFrame
 ) -> pd.DataFrame:
@@ -168,8 +208,9 @@ def unmet_requirements(
     """
     m = built.model
     short = m.variables["shortfall"].solution  # (region, capability, day)
-    phi = m.variables["rsom_done"].solution.to_numpy()  # (option, load, day -1..H)
-    g = m.variables["counted"].solution.to_numpy()  # (option, day)
+    through = built.through()  # (option, day -1..H): both loads alike
+    phi = np.stack([through, through], axis=1)  # (option, load, day -1..H)
+    g = built.counted()  # (option, day)
     chosen = m.variables["choose"].solution.to_numpy() > 0.5
     options = built.options
     closure = options["closure"].to_numpy(float)

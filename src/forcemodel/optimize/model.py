@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import linopy
 import numpy as np
@@ -35,6 +35,12 @@ LOADS: tuple[str, str] = ("equipment", "people")
 #: Default weight of the cost term (unit-days to closure over units times horizon).
 DEFAULT_COST_WEIGHT = 1e-3
 
+#: A shortfall after a region's closure target weighs this much more (1 + it times).
+DEFAULT_LATE_WEIGHT = 10.0
+
+#: Days after its uncongested closure within which a unit may start to count (RSOM queue).
+DEFAULT_WINDOW = 30
+
 #: A chosen option per unit id: (region id, stock id or None for its own equipment).
 Choice = tuple[str, str | None]
 
@@ -47,12 +53,16 @@ class Weights:
     day 0 costs ``1 + early_weight`` times one on the horizon day ``H``); ``day_weights`` gives
     the whole sequence instead (``H + 1`` values, one per day ``0..H``, non-negative). Each
     region's gaps are multiplied by its ``priority`` as well. The cost term (docs/optimization.md)
-    is below 2 and is multiplied by ``cost_weight``.
+    is below 2 and is multiplied by ``cost_weight``. A shortfall on or after a region's
+    ``closure_by`` day (region id -> day: a soft closure target, e.g. the day the plan as
+    given closes it in the simulation) weighs ``1 + late_weight`` times as much.
     """
 
     early_weight: float = 1.0
     day_weights: tuple[float, ...] | None = None
     cost_weight: float = DEFAULT_COST_WEIGHT
+    late_weight: float = DEFAULT_LATE_WEIGHT
+    closure_by: Mapping[str, float] | None = None
 
     def by_day(self, horizon: int) -> np.ndarray:
         """The weight of each day ``0..horizon``."""
@@ -65,6 +75,8 @@ class Weights:
             if (w < 0).any() or not np.isfinite(w).all():
                 raise ValueError("day_weights must be finite and 0 or more")
             return w
+        if not (math.isfinite(self.late_weight) and self.late_weight >= 0):
+            raise ValueError(f"late_weight must be 0 or more, got {self.late_weight}")
         if not (math.isfinite(self.early_weight) and self.early_weight >= 0):
             raise ValueError(f"early_weight must be 0 or more, got {self.early_weight}")
         days = np.arange(horizon + 1, dtype=float)
@@ -81,7 +93,111 @@ class BuiltModel:
     day_weight: np.ndarray
     required: xr.DataArray  # (region, capability, day): requirement above forces in place
     region_weight: xr.DataArray  # (region,): priority
+    shortfall_weight: xr.DataArray  # (region, day): weight of a brigade-day short
     cost_weight: float
+    window: int = DEFAULT_WINDOW
+    first_day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    lag: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    #: One row per own-speed constraint: option, step, region and load (indices), the RSOM
+    #: days ``first..last`` whose capacity bounds it, and the load's amount.
+    own_speed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Per option: the days of the region's RSOM capacity it needs (0 if unlimited), to
+    #: spread what it counts over the days it passed.
+    pace: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: (region, load): tons or people a day that one unit of the RSOM rows stands for.
+    rsom_unit: xr.DataArray = field(default_factory=lambda: xr.DataArray(np.ones((0, 2))))
+
+    def counted(self) -> np.ndarray:
+        """Share of each option's power counted on each day (option, day), from the solution."""
+        dx = self.model.variables["count_from"].solution.to_numpy()
+        return counted_share(np.nan_to_num(dx), self.first_day, len(self.days))
+
+    def through(self) -> np.ndarray:
+        """Share of each option's loads through RSOM by the end of each day (option, day -1..H).
+
+        What counts on day ``d + k`` was through by the end of day ``d`` (``k`` the region's
+        RSOM lag); the model does not track the loads apart, so both share this curve.
+        """
+        counted = self.counted()
+        n_days = len(self.days)
+        out = np.zeros((counted.shape[0], n_days + 1))
+        for oi in range(counted.shape[0]):
+            k = int(self.lag[oi])
+            out[oi, 1 : n_days + 1 - k] = counted[oi, k:]
+            out[oi, n_days + 1 - k :] = counted[oi, -1]
+        # What counts on the first possible day ``t0`` went through on the days just before
+        # ``t0 - k``, at the region's full capacity (its pace, in days): as late as it could.
+        last = self.first_day - self.lag  # day -1..H; index + 1
+        d = np.arange(-1, n_days)[None, :]
+        c0 = out[np.arange(out.shape[0]), np.clip(last + 1, 0, n_days)][:, None]
+        pace = np.maximum(self.pace[:, None], 1e-12)
+        early = np.clip(c0 - (last[:, None] - d) / pace, 0.0, None)
+        return np.where(d <= last[:, None], np.minimum(early, c0), out)
+
+
+def counted_share(dx: np.ndarray, first_day: np.ndarray, n_days: int) -> np.ndarray:
+    """Cumulative share counted per option and day from the per-step increments ``dx``."""
+    n_opt, n_step = dx.shape
+    out = np.zeros((n_opt, n_days + n_step))
+    rows = np.repeat(np.arange(n_opt), n_step)
+    cols = (first_day[:, None] + np.arange(n_step)[None, :]).ravel()
+    ok = cols < n_days
+    np.add.at(out, (rows[ok], cols[ok]), dx.ravel()[ok])
+    share: np.ndarray = np.clip(np.cumsum(out[:, :n_days], axis=1), 0.0, 1.0)
+    return share
+
+
+class _Terms:
+    """Linear terms collected as flat arrays (row, variable label, coefficient).
+
+    Rows are flat indices into a labelled shape; :meth:`expression` turns them into one linopy
+    expression over that shape, every row padded to the same number of terms. Building the
+    model this way keeps it vectorised (numpy arrays, never a Python object per variable) and
+    lets a row gather terms from variables of different shapes (a region's day from the
+    options that count on it).
+    """
+
+    def __init__(self, coords: list[pd.Index]) -> None:
+        self.coords = coords
+        self.shape = tuple(len(c) for c in coords)
+        self.rows: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
+        self.coeffs: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, labels: np.ndarray, coeffs: np.ndarray | float) -> None:
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        labels = np.asarray(labels, dtype=np.int64).ravel()
+        c = np.broadcast_to(np.asarray(coeffs, dtype=float), labels.shape).ravel()
+        keep = (labels >= 0) & (c != 0)
+        self.rows.append(rows[keep])
+        self.labels.append(labels[keep])
+        self.coeffs.append(c[keep])
+
+    def expression(self, m: linopy.Model) -> linopy.LinearExpression:
+        n = int(np.prod(self.shape))
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
+        labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int64)
+        coeffs = np.concatenate(self.coeffs) if self.coeffs else np.zeros(0)
+        order = np.argsort(rows, kind="stable")
+        rows, labels, coeffs = rows[order], labels[order], coeffs[order]
+        count = np.bincount(rows, minlength=n)
+        width = max(1, int(count.max()) if n else 1)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        pos = np.arange(rows.size) - start[rows]
+        v = np.full((n, width), -1, dtype=np.int64)
+        c = np.zeros((n, width))
+        v[rows, pos] = labels
+        c[rows, pos] = coeffs
+        dims = [str(ix.name) for ix in self.coords]
+        coords = {str(ix.name): ix for ix in self.coords}
+        data = xr.Dataset(
+            {
+                "vars": ([*dims, "_term"], v.reshape(*self.shape, width)),
+                "coeffs": ([*dims, "_term"], c.reshape(*self.shape, width)),
+            },
+            coords=coords,
+        )
+        return linopy.LinearExpression(data, m)
 
 
 def option_table(
@@ -219,6 +335,7 @@ def build_model(
     *,
     relax: bool = False,
     fix_choices: np.ndarray | None = None,
+    window: int = DEFAULT_WINDOW,
 ) -> BuiltModel:
     """The linopy model over the options table (docs/optimization.md, "The model").
 
@@ -226,35 +343,73 @@ def build_model(
     the option choices are continuous in [0, 1] (the LP relaxation); otherwise binary (a MIP).
     ``fix_choices`` (one value per option) fixes the choices at those values and makes them
     continuous: the LP that remains once a MIP's integers are fixed, whose duals
-    :mod:`forcemodel.optimize.explain` reads.
+    :mod:`forcemodel.optimize.explain` reads. ``window``: the days after its uncongested
+    closure within which an option's power may be counted (later: not within the model).
     """
+    closure_by = weights.closure_by
+    if window < 0:
+        raise ValueError(f"window must be 0 or more days, got {window}")
     horizon = scenario.meta.horizon_days
-    days = np.arange(horizon + 1)
+    n_days = horizon + 1
+    days = np.arange(n_days)
     day_weight = weights.by_day(horizon)
     n_opt = len(options)
     opt = pd.RangeIndex(n_opt, name="option")
+    step = pd.RangeIndex(window + 1, name="step")
     load = pd.Index(list(LOADS), name="load")
     day = pd.Index(days, name="day")
-    # phi runs from day -1 (always 0) so that a day's increment is one subtraction.
-    day_ext = pd.Index(np.arange(-1, horizon + 1), name="day")
     region_ids = [r.id for r in scenario.regions]
     region = pd.Index(region_ids, name="region")
     cap_idx = pd.Index(list(CAPABILITIES), name="capability")
+    n_reg, n_cap = len(region_ids), len(CAPABILITIES)
 
+    r_of = options["region"].to_numpy(int)
     arrive = np.stack(
         [options["arrive_equipment"].to_numpy(float), options["arrive_people"].to_numpy(float)],
         axis=1,
     )
     amount = np.stack([options["tons"].to_numpy(float), options["people"].to_numpy(float)], axis=1)
+    # Lag from RSOM done to counted: a load through by the end of day e counts from e + k.
+    k_region = np.array(
+        [math.ceil(r.rsom.days * r.rsom.assigned_factor - 1e-9) for r in scenario.regions]
+    )
+    lag = k_region[r_of] if n_opt else np.zeros(0, dtype=int)
+    # First day an option can count: its uncongested closure, rounded up.
     closure = options["closure"].to_numpy(float)
-    # A load passes RSOM on a day d >= floor(arrival); the rest is processed after the horizon.
-    phi_ub = (
-        (day_ext.to_numpy()[None, None, :] >= np.floor(arrive)[:, :, None])
-        & (day_ext.to_numpy()[None, None, :] >= 0)
-        & (amount[:, :, None] > 0)
-    ).astype(float)
-    # A unit can count on day d only once its uncongested closure is <= d.
-    g_ub = (closure[:, None] <= days[None, :] + 1e-9).astype(float)
+    first = np.ceil(closure - 1e-9).astype(int)
+    count_day = first[:, None] + step.to_numpy()[None, :]  # (option, step)
+    valid = count_day <= horizon
+    release = np.floor(arrive).astype(int)  # (option, load): day a load reaches RSOM
+
+    # RSOM capacity per region, load and calendar day (inf: unlimited, no server).
+    cap = np.full((n_reg, 2, n_days), np.inf)
+    # The RSOM rows are written in days of the region's undisrupted capacity (a 25,000 t
+    # brigade at 5,000 t a day is 5), not tons: coefficients near 1 keep the LP well scaled.
+    rsom_unit = np.ones((n_reg, 2))
+    for ri, r in enumerate(scenario.regions):
+        for li, srv in enumerate((net.rsom_t_server[r.id], net.rsom_pax_server[r.id])):
+            if srv is not None:
+                cap[ri, li, :] = [net.servers[srv].day_capacity(int(d)) for d in days]
+                rsom_unit[ri, li] = net.servers[srv].rate
+    finite = np.isfinite(cap)  # (region, load, day); constant over days
+    # Own speed: a load cannot pass faster than its region's whole RSOM capacity from the day
+    # it arrives; the share counted on day t is at most the share that could be through k days
+    # earlier. This keeps the pooled capacity below from passing a unit before it arrives.
+    beta_l = np.ones((2, n_opt, window + 1))
+    cum = np.concatenate([np.zeros((n_reg, 2, 1)), np.cumsum(np.where(finite, cap, 0), 2)], 2)
+    until = np.clip(count_day - lag[:, None], -1, horizon)  # last RSOM day that counts
+    for li in range(2):
+        has = (amount[:, li] > 0) & finite[r_of, li, 0]
+        rel = np.clip(release[:, li], 0, n_days)[:, None]
+        lo = np.minimum(rel, until + 1)
+        avail = cum[r_of[:, None], li, until + 1] - cum[r_of[:, None], li, lo]
+        share = avail / np.maximum(amount[:, li, None], 1e-12)
+        beta_l[li] = np.where(has[:, None], np.clip(share, 0.0, 1.0), 1.0)
+    beta = beta_l.min(axis=0)
+    # Which load sets each own-speed bound, and the RSOM days whose capacity it sums: the
+    # shadow price of a day's capacity includes these rows' (explain.py).
+    own_load = beta_l.argmin(axis=0)
+    own_from = np.take_along_axis(release.T[:, :, None].repeat(window + 1, 2), own_load[None], 0)[0]
 
     m = linopy.Model()
     if fix_choices is not None:
@@ -264,17 +419,31 @@ def build_model(
         z = m.add_variables(lower=0.0, upper=1.0, coords=[opt], name="choose")
     else:
         z = m.add_variables(coords=[opt], binary=True, name="choose")
-    phi = m.add_variables(
+    dx = m.add_variables(
         lower=0.0,
-        upper=xr.DataArray(phi_ub, coords=[opt, load, day_ext]),
-        name="rsom_done",
+        upper=1.0,
+        coords=[opt, step],
+        mask=xr.DataArray(valid, coords=[opt, step]),
+        name="count_from",
     )
-    g = m.add_variables(lower=0.0, upper=xr.DataArray(g_ub, coords=[opt, day]), name="counted")
+    v = m.add_variables(lower=0.0, upper=1.0, coords=[opt], name="served")
+    rsom_mask = xr.DataArray(finite, coords=[region, load, day])
+    arrived = m.add_variables(
+        lower=0.0, coords=[region, load, day], mask=rsom_mask, name="rsom_arrived"
+    )
+    through = m.add_variables(
+        lower=0.0, coords=[region, load, day], mask=rsom_mask, name="rsom_through"
+    )
+    done = m.add_variables(lower=0.0, coords=[region, load, day], mask=rsom_mask, name="rsom_done")
+    power = m.add_variables(lower=0.0, coords=[region, cap_idx, day], name="power")
     s = m.add_variables(lower=0.0, coords=[region, cap_idx, day], name="shortfall")
 
-    unit_of = xr.DataArray(options["unit_id"].to_numpy(), coords=[opt], name="unit")
-    region_of = xr.DataArray(options["region_id"].to_numpy(), coords=[opt], name="region")
+    z_lab = z.labels.to_numpy()
+    dx_lab = dx.labels.to_numpy()  # -1 where not valid
+    v_lab = v.labels.to_numpy()
+    opt_rows = np.repeat(np.arange(n_opt), window + 1)
 
+    unit_of = xr.DataArray(options["unit_id"].to_numpy(), coords=[opt], name="unit")
     # Each unit takes exactly one option.
     m.add_constraints(z.groupby(unit_of).sum() == 1, name="one_option")
 
@@ -291,42 +460,117 @@ def build_model(
         sets = xr.DataArray([float(by_id[i]) for i in stock_ids], coords=[("stock", stock_ids)])
         m.add_constraints(used <= sets, name="sets")
 
-    # RSOM progress: non-decreasing, done only for the chosen option.
-    phi_now = phi.sel(day=day)
-    phi_before = phi.sel(day=day_ext[:-1]).assign_coords(day=day)
-    increment = phi_now - phi_before
-    m.add_constraints(increment >= 0, name="rsom_monotone")
-    m.add_constraints(phi.sel(day=horizon) - z <= 0, name="rsom_chosen")
+    # served[o] = the share of the option counted within its window, and only if chosen.
+    t = _Terms([opt])
+    t.add(np.arange(n_opt), v_lab, 1.0)
+    t.add(opt_rows, dx_lab, -1.0)
+    m.add_constraints(t.expression(m) == 0, name="served_share")
+    m.add_constraints(v - z <= 0, name="served_chosen")
 
-    # RSOM capacity per region, load and calendar day (disruptions are on links and nodes only).
-    cap = np.full((len(region_ids), 2, horizon + 1), np.inf)
-    for ri, r in enumerate(scenario.regions):
-        for li, srv in enumerate((net.rsom_t_server[r.id], net.rsom_pax_server[r.id])):
-            if srv is not None:
-                cap[ri, li, :] = [net.servers[srv].day_capacity(int(d)) for d in days]
-    amount_da = xr.DataArray(amount, coords=[opt, load])
-    through = (increment * amount_da).groupby(region_of).sum()
-    present = [str(x) for x in through.coords["region"].values]
-    cap_da = xr.DataArray(cap, coords=[region, load, day]).sel(region=present)
-    finite = np.isfinite(cap_da)
-    m.add_constraints(through <= cap_da.where(finite, 0.0), name="rsom_capacity", mask=finite)
-
-    # Power counts in proportion to the share of each load through RSOM, rsom_days earlier.
-    m.add_constraints(g - z <= 0, name="counted_chosen")
-    for rid in present:
-        mine = opt[options["region_id"].to_numpy() == rid]
-        lag = math.ceil(float(options.loc[mine[0], "rsom_days"]) - 1e-9)
-        if lag > horizon:
-            continue
-        later = day[lag:]
-        done = phi.sel(option=mine, day=day_ext[1 : horizon + 2 - lag]).assign_coords(day=later)
-        has = xr.DataArray(amount[mine] > 0, coords=[mine, load])
+    # Own speed (rows only where it cuts): share counted by day t <= beta(t) * z.
+    rows_o, rows_s = np.nonzero(valid & (beta < 1.0 - 1e-12))
+    if rows_o.size:
+        t = _Terms([opt, step])
+        flat = rows_o * (window + 1) + rows_s
+        for back in range(window + 1):
+            ok = rows_s - back >= 0
+            t.add(flat[ok], dx_lab[rows_o[ok], rows_s[ok] - back], 1.0)
+        t.add(flat, z_lab[rows_o], -beta[rows_o, rows_s])
+        mask = np.zeros((n_opt, window + 1), dtype=bool)
+        mask[rows_o, rows_s] = True
         m.add_constraints(
-            g.sel(option=mine, day=later) - done <= 0, name=f"counted_{rid}", mask=has
+            t.expression(m) <= 0, name="own_speed", mask=xr.DataArray(mask, coords=[opt, step])
+        )
+        own_speed = pd.DataFrame(
+            {
+                "option": rows_o,
+                "step": rows_s,
+                "region": r_of[rows_o],
+                "load": own_load[rows_o, rows_s],
+                "first": own_from[rows_o, rows_s],
+                "last": until[rows_o, rows_s],
+                "amount": amount[rows_o, own_load[rows_o, rows_s]],
+            }
+        )
+    else:
+        own_speed = pd.DataFrame(
+            columns=["option", "step", "region", "load", "first", "last", "amount"]
         )
 
+    # RSOM, pooled per region and load: cumulative arrivals (of the work that is counted),
+    # cumulative throughput under the daily capacity, cumulative work counted (k days later).
+    rld = n_reg * 2 * n_days
+
+    def _rld(r: np.ndarray, li: int | np.ndarray, d: np.ndarray) -> np.ndarray:
+        flat: np.ndarray = (r * 2 + li) * n_days + d
+        return flat
+
+    a_lab, y_lab, w_lab = (x.labels.to_numpy() for x in (arrived, through, done))
+    rr, ll, ee = np.meshgrid(np.arange(n_reg), np.arange(2), days, indexing="ij")
+    flat = _rld(rr, ll, ee).ravel()
+    prev_ok = (ee > 0).ravel()
+    prev = flat - 1
+
+    t = _Terms([region, load, day])  # arrivals
+    t.add(flat, a_lab.ravel(), 1.0)
+    t.add(flat[prev_ok], a_lab.ravel()[prev[prev_ok] % rld], -1.0)
+    for li in range(2):
+        inside = release[:, li] <= horizon
+        size = amount[inside, li] / rsom_unit[r_of[inside], li]
+        t.add(_rld(r_of[inside], li, release[inside, li]), v_lab[inside], -size)
+    m.add_constraints(t.expression(m) == 0, name="rsom_arrivals", mask=rsom_mask)
+
+    t = _Terms([region, load, day])  # through <= arrived
+    t.add(flat, y_lab.ravel(), 1.0)
+    t.add(flat, a_lab.ravel(), -1.0)
+    m.add_constraints(t.expression(m) <= 0, name="rsom_released", mask=rsom_mask)
+
+    t = _Terms([region, load, day])  # capacity per day
+    t.add(flat, y_lab.ravel(), 1.0)
+    t.add(flat[prev_ok], y_lab.ravel()[prev[prev_ok]], -1.0)
+    cap_da = xr.DataArray(
+        np.where(finite, cap, 0.0) / rsom_unit[:, :, None], coords=[region, load, day]
+    )
+    m.add_constraints(t.expression(m) <= cap_da, name="rsom_capacity", mask=rsom_mask)
+
+    t = _Terms([region, load, day])  # work counted, by the last RSOM day it needs
+    t.add(flat, w_lab.ravel(), 1.0)
+    t.add(flat[prev_ok], w_lab.ravel()[prev[prev_ok]], -1.0)
+    e_of = count_day - lag[:, None]
+    for li in range(2):
+        ok = valid & (e_of >= 0) & (amount[:, li, None] > 0)
+        oo, ss = np.nonzero(ok)
+        size = amount[oo, li] / rsom_unit[r_of[oo], li]
+        t.add(_rld(r_of[oo], li, e_of[oo, ss]), dx_lab[oo, ss], -size)
+    m.add_constraints(t.expression(m) == 0, name="rsom_counted", mask=rsom_mask)
+
+    t = _Terms([region, load, day])  # counted work was through RSOM
+    t.add(flat, w_lab.ravel(), 1.0)
+    t.add(flat, y_lab.ravel(), -1.0)
+    m.add_constraints(t.expression(m) <= 0, name="rsom_done_before", mask=rsom_mask)
+
+    # Counted power per region, capability and day: the cumulative sum of what starts counting.
+    unit_power = np.array(
+        [[getattr(u.power, c) for c in CAPABILITIES] for u in scenario.units]
+    ).reshape(len(scenario.units), n_cap)
+    opt_power = unit_power[options["unit"].to_numpy(int)] if n_opt else np.zeros((0, n_cap))
+    p_lab = power.labels.to_numpy()
+    rcd = np.meshgrid(np.arange(n_reg), np.arange(n_cap), days, indexing="ij")
+    flat_p = ((rcd[0] * n_cap + rcd[1]) * n_days + rcd[2]).ravel()
+    prev_p = (rcd[2] > 0).ravel()
+    t = _Terms([region, cap_idx, day])
+    t.add(flat_p, p_lab.ravel(), 1.0)
+    t.add(flat_p[prev_p], p_lab.ravel()[flat_p[prev_p] - 1], -1.0)
+    oo, ss = np.nonzero(valid)
+    for ci in range(n_cap):
+        has = opt_power[oo, ci] > 0
+        o2, s2 = oo[has], ss[has]
+        rows = (r_of[o2] * n_cap + ci) * n_days + count_day[o2, s2]
+        t.add(rows, dx_lab[o2, s2], -opt_power[o2, ci])
+    m.add_constraints(t.expression(m) == 0, name="power_counted")
+
     # Shortfall against the requirement above the forces in place.
-    need = np.zeros((len(region_ids), len(CAPABILITIES), horizon + 1))
+    need = np.zeros((n_reg, n_cap, n_days))
     for ri, r in enumerate(scenario.regions):
         for ci, c in enumerate(CAPABILITIES):
             in_place = sum(getattr(f.power, c) * f.count for f in r.in_place)
@@ -334,29 +578,30 @@ def build_model(
             need[ri, ci] = [step_value(curve, float(d)) - in_place for d in days]
     need = np.maximum(need, 0.0)
     required = xr.DataArray(need, coords=[region, cap_idx, day])
-    power = np.array(
-        [[getattr(scenario.units[u].power, c) for c in CAPABILITIES] for u in options["unit"]]
-    ).reshape(n_opt, len(CAPABILITIES))
-    arrived = (g * xr.DataArray(power, coords=[opt, cap_idx])).groupby(region_of).sum()
-    m.add_constraints(s.sel(region=present) + arrived >= required.sel(region=present), name="gap")
-    absent = [rid for rid in region_ids if rid not in present]
-    if absent:
-        m.add_constraints(s.sel(region=absent) >= required.sel(region=absent), name="gap_empty")
+    m.add_constraints(s + power >= required, name="gap")
 
     priority = xr.DataArray([r.priority for r in scenario.regions], coords=[region])
-    # Cost: unit-days to each unit's uncongested closure (capped at H + 1) plus the RSOM
-    # backlog (share of each load not yet through, summed over days), each scaled to at most 1,
-    # so the whole cost term stays below 2 * cost_weight. The backlog term makes RSOM serve as
-    # early as capacity allows, as a work-conserving server does.
+    # Cost: each chosen unit's uncongested closure (capped at H + 1) plus the days its power
+    # waits beyond it to count, in unit-days over units times days (each part in [0, 1]).
+    # It prefers the earliest options among equal shortfalls, and makes RSOM serve the units
+    # it serves as early as capacity allows. A unit never counted costs no waiting: charging
+    # it (to make RSOM serve everything) makes the LP highly degenerate and slow.
     n_units = max(1, len(scenario.units))
-    cost_scale = float(n_units * (horizon + 1))
-    tau = np.minimum(closure, horizon + 1.0) / cost_scale
-    has_load = amount > 0
-    backlog_scale = float(n_units * 2 * (horizon + 1))
-    z_coef = tau + has_load.sum(axis=1) * (horizon + 1) / backlog_scale
-    backlog = phi.sel(day=day) * xr.DataArray(has_load / backlog_scale, coords=[opt, load])
-    cost = (z * xr.DataArray(z_coef, coords=[opt])).sum() - backlog.sum()
-    w = xr.DataArray(day_weight, coords=[day]) * priority
+    scale = float(n_units * n_days)
+    wait = np.clip(count_day - first[:, None], 0, None) / scale
+    tau = np.minimum(closure, n_days) / scale
+    cost = (z * xr.DataArray(tau, coords=[opt])).sum() + (
+        dx * xr.DataArray(wait, coords=[opt, step])
+    ).sum()
+    late = np.zeros((n_reg, n_days))
+    for ri, rid in enumerate(region_ids):
+        if closure_by is not None and rid in closure_by:
+            late[ri] = days >= closure_by[rid]
+    w = (
+        xr.DataArray(day_weight, coords=[day])
+        * priority
+        * xr.DataArray(1.0 + weights.late_weight * late, coords=[region, day])
+    )
     m.add_objective((s * w).sum() + weights.cost_weight * cost)
     return BuiltModel(
         model=m,
@@ -365,5 +610,14 @@ def build_model(
         day_weight=day_weight,
         required=required,
         region_weight=priority,
+        shortfall_weight=w,
         cost_weight=weights.cost_weight,
+        window=window,
+        first_day=first,
+        lag=lag,
+        own_speed=own_speed,
+        pace=(np.where(finite[r_of, :, 0], amount, 0.0) / rsom_unit[r_of]).max(axis=1)
+        if n_opt
+        else np.zeros(0),
+        rsom_unit=xr.DataArray(rsom_unit, coords=[region, load]),
     )

@@ -127,7 +127,7 @@ def read_solution(
     m, options = built.model, built.options
     z = m.variables["choose"].solution.to_numpy()
     picked = _pick(options, z)
-    frac = _counted_fractions(built)
+    frac = built.counted()
     full = frac[picked.index.to_numpy()] >= 1.0 - 1e-4
     counted_from = [float(np.argmax(row)) if row.any() else math.nan for row in full]
     plan = pd.DataFrame(
@@ -145,7 +145,7 @@ def read_solution(
         }
     )
     short = m.variables["shortfall"].solution  # (region, capability, day)
-    weight = built.region_weight * _day_da(built)
+    weight = built.shortfall_weight
     required = built.required
     rows = []
     for r in scenario.regions:
@@ -206,39 +206,6 @@ def read_solution(
         log=outcome.log,
         relaxed=relaxed,
     )
-
-
-def _counted_fractions(built: BuiltModel) -> np.ndarray:
-    """Share of each option's power the model counts per day (option, day): fluid RSOM.
-
-    The smaller of its loads' shares through RSOM ``rsom_days`` earlier, from its uncongested
-    closure on; loads of nothing do not hold a unit back.
-    """
-    options = built.options
-    phi = built.model.variables["rsom_done"].solution.to_numpy()  # (option, load, day -1..H)
-    amount = np.stack([options["tons"].to_numpy(float), options["people"].to_numpy(float)], 1)
-    rsom_days = options["rsom_days"].to_numpy(float)
-    closure = options["closure"].to_numpy(float)
-    n_days = len(built.days)
-    out = np.zeros((len(options), n_days))
-    for oi in range(len(options)):
-        lag = math.ceil(rsom_days[oi] - 1e-9)
-        share = np.ones(n_days)
-        for li in range(2):
-            if amount[oi, li] > 0:
-                done = np.zeros(n_days)
-                if lag < n_days:
-                    done[lag:] = phi[oi, li, 1 : n_days + 1 - lag]
-                share = np.minimum(share, done)
-        open_ = built.days >= closure[oi] - 1e-9
-        out[oi] = np.where(open_, np.clip(share, 0.0, 1.0), 0.0)
-    return out
-
-
-def _day_da(built: BuiltModel) -> Any:
-    import xarray as xr
-
-    return xr.DataArray(built.day_weight, coords=[("day", built.days)])
 
 
 def _pick(options: pd.DataFrame, z: np.ndarray) -> pd.DataFrame:

@@ -1,0 +1,254 @@
+"""A case from the service's records, and the matcher's plan as allocations of those records.
+
+The service's database holds items (``category``, ``standard``), pledges (item, quantity,
+available-from date), requirements (item, quantity, priority 1 most urgent to 5, needed-by
+date) and allocations. It holds no routes, hubs, crews, courses or ammunition loads, so the case
+built here has none: every pledge reaches the partner on its available-from date, and what is
+delivered counts as operational. Compatibility is the service's rule: a pledge can serve a
+requirement whose item has the same category and standard. Existing allocations are recorded
+deliveries (status ``allocated``): the plan keeps them and adds to them.
+
+Plain data in, plain data out: no database access here (the service reads the rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import pandas as pd
+
+from forcemodel.assist.match import MatchResult
+from forcemodel.assist.model import (
+    AssistanceCase,
+    Delivery,
+    Donor,
+    Hub,
+    Item,
+    Meta,
+    Pledge,
+    Requirement,
+    Route,
+)
+
+#: The one place every pledge leaves from, and its route (no delay, no capacity).
+ORIGIN = "origin"
+ROUTE = "direct"
+HUB = "direct"
+#: Longest span of dates a case may cover (the case format's limit on the horizon).
+MAX_DAYS = 1100
+#: Columns of :func:`proposed_allocations`.
+ALLOCATION_COLUMNS = [
+    "pledge_id",
+    "requirement_id",
+    "quantity",
+    "existing",
+    "planned",
+    "delivery_date",
+]
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """A catalogue entry of the service."""
+
+    id: str
+    category: str
+    standard: str
+
+
+@dataclass(frozen=True)
+class PledgeRecord:
+    """A pledge of the service."""
+
+    id: int
+    donor: str
+    item_id: str
+    quantity: int
+    available_from: dt.date
+
+
+@dataclass(frozen=True)
+class RequirementRecord:
+    """A requirement of the service (priority 1 is the most urgent)."""
+
+    id: int
+    partner: str
+    item_id: str
+    quantity: int
+    priority: int
+    needed_by: dt.date
+
+
+@dataclass(frozen=True)
+class AllocationRecord:
+    """An allocation of the service: this much of a pledge to a requirement."""
+
+    pledge_id: int
+    requirement_id: int
+    quantity: int
+
+
+def _ident(text: str) -> str:
+    """``text`` as an identifier of the case format (letters, digits, '_', '-', '.')."""
+    out = re.sub(r"[^A-Za-z0-9_.\-]", "_", text)
+    return out if out[:1].isalnum() else f"x{out}"
+
+
+def pledge_key(pledge_id: int) -> str:
+    """The case's id of the service's pledge ``pledge_id``."""
+    return f"p{pledge_id}"
+
+
+def requirement_key(requirement_id: int) -> str:
+    """The case's id of the service's requirement ``requirement_id``."""
+    return f"r{requirement_id}"
+
+
+def _standard(text: str) -> str:
+    low = text.lower()
+    return "nato" if low.startswith("nato") else "soviet" if low.startswith("soviet") else "other"
+
+
+def case_from_records(
+    items: Sequence[ItemRecord],
+    pledges: Sequence[PledgeRecord],
+    requirements: Sequence[RequirementRecord],
+    allocations: Iterable[AllocationRecord] = (),
+    *,
+    name: str = "database",
+) -> AssistanceCase:
+    """The matching case of the service's records (see the module docstring).
+
+    Day 0 is the earliest available-from or needed-by date; the horizon the latest.
+
+    Raises:
+        ValueError: the dates span more than :data:`MAX_DAYS` days.
+    """
+    dates = [p.available_from for p in pledges] + [r.needed_by for r in requirements]
+    start = min(dates, default=dt.date(2000, 1, 1))
+    span = (max(dates, default=start) - start).days
+    if span > MAX_DAYS:
+        raise ValueError(
+            f"the pledges and requirements span {span} days ({start.isoformat()} to "
+            f"{max(dates).isoformat()}); the matcher plans at most {MAX_DAYS} days"
+        )
+    known = {it.id: it for it in items}
+
+    def capability(item_id: str) -> str:
+        it = known[item_id]
+        return _ident(f"{it.category}.{it.standard}")
+
+    categories = {"system", "ammunition", "spares", "other"}
+    case_items = tuple(
+        Item(
+            id=_ident(it.id),
+            name=it.id,
+            category=it.category if it.category in categories else "other",
+            capability=capability(it.id),
+            family=_ident(it.id),
+            standard=_standard(it.standard),
+        )
+        for it in items
+    )
+    donors = tuple(Donor(id=_ident(d)) for d in sorted({p.donor for p in pledges}))
+    case_pledges = tuple(
+        Pledge(
+            id=pledge_key(p.id),
+            donor=_ident(p.donor),
+            item=_ident(p.item_id),
+            quantity=float(p.quantity),
+            available_from=p.available_from,
+            location=ORIGIN,
+        )
+        for p in pledges
+    )
+    case_reqs = tuple(
+        Requirement(
+            id=requirement_key(r.id),
+            capability=capability(r.item_id),
+            quantity=float(r.quantity),
+            # The service's 1 (most urgent) .. 5 becomes a weight 5 .. 1.
+            priority=float(6 - r.priority),
+            needed_by=r.needed_by,
+        )
+        for r in requirements
+    )
+    # Several allocations of one pledge to one requirement are one recorded quantity.
+    held: dict[tuple[int, int], int] = {}
+    for a in allocations:
+        held[(a.pledge_id, a.requirement_id)] = held.get((a.pledge_id, a.requirement_id), 0) + (
+            a.quantity
+        )
+    deliveries = tuple(
+        Delivery(
+            pledge=pledge_key(p),
+            requirement=requirement_key(r),
+            quantity=float(q),
+            status="allocated",
+            source="an allocation in the database",
+        )
+        for (p, r), q in sorted(held.items())
+    )
+    return AssistanceCase(
+        meta=Meta(name=_ident(name), start=start, horizon_days=max(1, span), partner="partner"),
+        donors=donors,
+        items=case_items,
+        requirements=case_reqs,
+        pledges=case_pledges,
+        hubs=(Hub(id=HUB, t_per_day=1e12),),
+        routes=(
+            Route.model_validate(
+                {"id": ROUTE, "from": ORIGIN, "hub": HUB, "to_hub_days": 0, "onward_days": 0}
+            ),
+        ),
+        deliveries=deliveries,
+    )
+
+
+def proposed_allocations(
+    result: MatchResult,
+    allocations: Iterable[AllocationRecord] = (),
+) -> pd.DataFrame:
+    """What the plan allocates beyond the existing allocations, per pledge and requirement.
+
+    Columns: ``pledge_id``, ``requirement_id`` (the service's ids), ``quantity`` (to add: whole
+    items, the plan rounded down), ``existing`` (already allocated), ``planned`` (the plan's
+    total) and ``delivery_date`` (the first day the plan delivers it). Rows with nothing to
+    add are left out.
+    """
+    dl = result.deliveries
+    dl = dl[dl["role"] == "main"]
+    existing: dict[tuple[int, int], int] = {}
+    for a in allocations:
+        existing[(a.pledge_id, a.requirement_id)] = (
+            existing.get((a.pledge_id, a.requirement_id), 0) + a.quantity
+        )
+    rows: list[dict[str, object]] = []
+    if not dl.empty:
+        grouped = dl.groupby(["pledge", "requirement"], sort=False).agg(
+            planned=("quantity", "sum"), delivery_date=("delivery_date", "min")
+        )
+        for key, row in grouped.iterrows():
+            pledge, req = cast(tuple[str, str], key)
+            pid, rid = int(str(pledge)[1:]), int(str(req)[1:])
+            # Records hold whole items; the tolerance keeps 99.9999999 from becoming 99.
+            planned = math.floor(float(row["planned"]) + 1e-6)
+            have = existing.get((pid, rid), 0)
+            if planned - have > 0:
+                rows.append(
+                    {
+                        "pledge_id": pid,
+                        "requirement_id": rid,
+                        "quantity": planned - have,
+                        "existing": have,
+                        "planned": planned,
+                        "delivery_date": str(row["delivery_date"]),
+                    }
+                )
+    out = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
+    return out.sort_values(["pledge_id", "requirement_id"], kind="stable").reset_index(drop=True)
