@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, settings
 
 from forcemodel.scenario.load import bundled_scenarios
 
+pytest_plugins = ["conftest_pg"]  # the service tests' databases: SQLite and PostgreSQL
+
 # CI: reproducible examples, a modest number of them, no deadline (the machine is shared).
 settings.register_profile(
     "ci",

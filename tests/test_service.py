@@ -1,12 +1,15 @@
 """The assistance service: who may do what, stale edits refused, every change audited.
 
-SQLite in a temporary folder. The authorisation matrix runs every role against every endpoint
-on one shared database: each case makes the fresh records it needs, so cases do not interfere.
+Every test runs twice: on SQLite in a temporary folder and on a PostgreSQL database of its own
+(``conftest_pg``: the test setup installs and starts the server). The authorisation matrix runs
+every role against every endpoint on one shared database per backend: each case makes the fresh
+records it needs, so cases do not interfere. Load, SIGKILL and fuzzing: test_service_http.py.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import os
@@ -25,16 +28,28 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, insert, inspect, select
 from starlette.exceptions import StarletteDeprecationWarning
 from typer.testing import CliRunner
 
+from conftest_pg import BACKENDS, database_kind, new_database
 from forcemodel.cli import app as cli_app
 from forcemodel.service.api import create_app
 from forcemodel.service.auth import add_user, hash_token
 from forcemodel.service.db import make_engine, session_factory
 from forcemodel.service.migrate import alembic_config
-from forcemodel.service.tables import Base, Role, User
+from forcemodel.service.tables import (
+    Allocation,
+    AuditEntry,
+    Base,
+    Donor,
+    Item,
+    Pledge,
+    Requirement,
+    Role,
+    User,
+    utcnow,
+)
 
 with warnings.catch_warnings():
     # Starlette asks for the httpx2 package for its test client; httpx still works.
@@ -56,7 +71,7 @@ _fresh = itertools.count(1)
 
 @dataclass
 class Service:
-    """A service on a SQLite file, with a token for each user of USERS."""
+    """A service on a database, with a token for each user of USERS."""
 
     client: TestClient
     tokens: dict[str, str]
@@ -104,8 +119,7 @@ class Service:
         return entries
 
 
-def start_service(folder: Path) -> Iterator[Service]:
-    url = f"sqlite:///{folder / 'service.db'}"
+def start_service(url: str) -> Iterator[Service]:
     app = create_app(url)
     sessions = session_factory(app.state.engine)
     tokens = {}
@@ -120,16 +134,19 @@ def start_service(folder: Path) -> Iterator[Service]:
         yield service
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """One service for the whole matrix."""
-    yield from start_service(tmp_path_factory.mktemp("service"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """One service for the whole matrix, on each backend."""
+    for url in new_database(request.param, request, tmp_path_factory.mktemp("service")):
+        yield from start_service(url)
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    """A service of one's own."""
-    yield from start_service(tmp_path)
+def service(database_url: str) -> Iterator[Service]:
+    """A service of one's own, on a database of its own."""
+    yield from start_service(database_url)
 
 
 # --- the authorisation matrix ------------------------------------------------------------------
@@ -284,6 +301,7 @@ ENDPOINTS = [
     Endpoint("PATCH /allocations/{id}", _edit_allocation, COORDINATOR),
     Endpoint("DELETE /allocations/{id}", _delete_allocation, COORDINATOR),
     Endpoint("GET /audit", lambda s: ("GET", "/audit", {}), COORDINATOR),
+    Endpoint("POST /match", lambda s: ("POST", "/match", {}), COORDINATOR),
 ]
 
 
@@ -562,26 +580,147 @@ def test_csv_import_is_all_or_nothing_with_located_errors(service: Service) -> N
 # --- migrations --------------------------------------------------------------------------------
 
 
-def test_migrations_upgrade_an_empty_database_to_the_models(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    command.upgrade(alembic_config(engine), "head")
+def _schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
         assert set(inspect(connection).get_table_names()) >= set(Base.metadata.tables)
-        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-        assert mode == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_migrations_upgrade_an_empty_database_to_the_models(database_url: str) -> None:
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "head")
+    _schema_matches_the_models(engine)
+    if database_kind(database_url) == "sqlite":
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     command.downgrade(alembic_config(engine), "base")
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == {"alembic_version"}
     engine.dispose()
 
 
+def _fill_at_0001(engine: Engine) -> int:
+    """Rows in every table, written as a database at revision 0001 holds them; the id of the
+    shipped pledge. Ids are left to the database (PostgreSQL's sequences must count them)."""
+    now = utcnow()
+    stamp = {"version": 1, "created_at": now, "updated_at": now}
+
+    def add(connection: Any, model: type[Base], **row: Any) -> Any:
+        return connection.execute(insert(model.__table__).values(**row)).inserted_primary_key[0]
+
+    with engine.begin() as connection:
+        add(connection, User, name="kyiv", role="partner", nation="UA", token_hash="ab" * 32)
+        add(connection, Donor, code="DE", name="Germany", **stamp)
+        item = {"name": "shell", "category": "ammunition", "standard": "nato-155"}
+        add(connection, Item, id="155-he", **item, **stamp)
+        pledges = {
+            status: add(
+                connection,
+                Pledge,
+                donor="DE",
+                item_id="155-he",
+                quantity=10 * n,
+                available_from=dt.date(2026, 3, n),
+                location="Rzeszow",
+                status=status,
+                note="",
+                **stamp,
+            )
+            for n, status in enumerate(("pledged", "allocated", "shipped"), 1)
+        }
+        req = add(
+            connection,
+            Requirement,
+            partner="UA",
+            item_id="155-he",
+            quantity=100,
+            priority=1,
+            needed_by=dt.date(2026, 4, 1),
+            location="Kyiv",
+            note="",
+            **stamp,
+        )
+        add(
+            connection,
+            Allocation,
+            pledge_id=pledges["allocated"],
+            requirement_id=req,
+            quantity=5,
+            note="",
+            **stamp,
+        )
+        add(
+            connection,
+            AuditEntry,
+            at=now,
+            actor="x",
+            actor_role="coordinator",
+            entity="pledge",
+            entity_id=str(pledges["allocated"]),
+            action="update",
+            before={"status": "pledged"},
+            after={"status": "allocated"},
+        )
+    return int(pledges["shipped"])
+
+
+def _read_back(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    models = (User, Donor, Item, Pledge, Requirement, Allocation, AuditEntry)
+    with engine.connect() as connection:
+        return {
+            m.__tablename__: [
+                dict(row._mapping)
+                for row in connection.execute(
+                    select(m.__table__).order_by(*m.__table__.primary_key.columns)
+                )
+            ]
+            for m in models
+        }
+
+
+def test_migrations_upgrade_a_database_at_0001_with_its_data(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0001")
+    shipped_id = _fill_at_0001(engine)
+    before = _read_back(engine)
+    assert all(before.values())
+    command.upgrade(config, "head")
+    _schema_matches_the_models(engine)
+    assert _read_back(engine) == before
+    with engine.connect() as connection:
+        indexes = {i["name"]: i["column_names"] for i in inspect(connection).get_indexes("pledges")}
+        assert indexes["ix_pledges_status"] == ["status"]
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert revision == "0002"
+    engine.dispose()
+    # The service starts on it and uses the new index's query.
+    app = create_app(database_url)
+    with session_factory(app.state.engine)() as session:
+        token = add_user(session, "coordinator", Role.coordinator, None)[1]
+    with TestClient(app) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        shipped = client.get("/pledges", params={"status": "shipped"}, headers=headers)
+        assert [p["id"] for p in shipped.json()] == [shipped_id]
+        assert client.get("/pledges", params={"status": "lost"}, headers=headers).status_code == 422
+    # And back down: the index goes, the data stays.
+    engine = make_engine(database_url)
+    command.downgrade(alembic_config(engine), "0001")
+    with engine.connect() as connection:
+        names = {i["name"] for i in inspect(connection).get_indexes("pledges")}
+        assert "ix_pledges_status" not in names and "ix_pledges_donor" in names
+    after = _read_back(engine)
+    # The service added a user (and its audit entry) after the rows written at 0001.
+    assert {k: v[: len(before[k])] for k, v in after.items()} == before
+    engine.dispose()
+
+
 # --- the CLI -----------------------------------------------------------------------------------
 
 
-def test_users_add_prints_the_token_once_and_stores_its_hash(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_users_add_prints_the_token_once_and_stores_its_hash(database_url: str) -> None:
+    url = database_url
     runner = CliRunner()
     result = runner.invoke(
         cli_app,
@@ -614,8 +753,9 @@ def _free_port() -> int:
         return port
 
 
-def test_serve_over_real_http(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'served.db'}"
+def test_serve_over_real_http(database_url: str, tmp_path: Path) -> None:
+    # A PostgreSQL URL without a driver works too: psycopg is the one installed.
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
     cli = [sys.executable, "-m", "forcemodel"]
     add = [*cli, "users", "add", "kyiv", "--role", "partner", "--nation", "UA"]
     added = subprocess.run(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -60,6 +62,34 @@ def authenticate(session: Session, token: str) -> Principal | None:
     if user is None or not secrets.compare_digest(user.token_hash, digest):
         return None
     return Principal(id=user.id, name=user.name, role=Role(user.role), nation=user.nation)
+
+
+class PrincipalCache:
+    """The callers of recently seen tokens, remembered for ``ttl_s`` seconds.
+
+    Every request names its caller by token; looking the token up in the database costs a
+    connection and several round trips, more than a read of a record. Users are only ever added
+    (not removed or changed), so a remembered caller stays right; a token that is not found is
+    never remembered, so a user just added is found at once. The key is the token's digest.
+    """
+
+    def __init__(self, ttl_s: float = 60.0, size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()  # rare (many distinct tokens): start afresh
+            self._entries[digest] = (time.monotonic() + self.ttl_s, principal)
 
 
 def add_user(session: Session, name: str, role: Role, nation: str | None) -> tuple[User, str]:

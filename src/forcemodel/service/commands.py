@@ -6,6 +6,8 @@ CLI starts as fast as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -47,14 +49,19 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-def _session(database_url: str | None) -> Session:
+@contextmanager
+def _session(database_url: str | None) -> Iterator[Session]:
     from forcemodel.service.db import make_engine, session_factory
     from forcemodel.service.migrate import upgrade_to_head
     from forcemodel.service.settings import Settings
 
     engine = make_engine(Settings.load(database_url).database_url)
-    upgrade_to_head(engine)
-    return session_factory(engine)()
+    try:
+        upgrade_to_head(engine)
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()  # close the pooled connections now, not when collected
 
 
 @users_app.command("add")

@@ -20,6 +20,7 @@ from forcemodel.service import records
 from forcemodel.service.auth import Principal
 from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import (
+    MAX_INT,
     ImportResult,
     PledgeIn,
     PledgePatch,
@@ -86,7 +87,22 @@ def export_requirements(session: Session) -> str:
     return _write(REQUIREMENT_COLUMNS, list(records.requirements(session)))
 
 
+def _refuse(message: str, *loc: str) -> CSVImportError:
+    return CSVImportError(422, [RecordError(422, message, ("body", *loc))])
+
+
 def _rows(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    # NUL: no database stores it, and its place in the file is lost once in a cell.
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise _refuse(f"line {line}: the file contains a NUL character")
+    try:
+        return _read(text, columns)
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+        raise _refuse(f"the file is not CSV as expected: {exc}") from None
+
+
+def _read(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     unknown = [c for c in header if c not in columns]
@@ -187,6 +203,8 @@ def _import(
 def _int(text: str, column: str, line: int) -> int:
     try:
         value = int(text)
+        if not 1 <= value <= MAX_INT:  # ids and versions are positive 32-bit numbers
+            raise ValueError(text)
     except ValueError:
         raise RecordError(
             422,

@@ -1,19 +1,49 @@
 """The API's pydantic schemas: what clients send (``...In``, ``...Patch``) and get (``...Out``).
 
 Unknown fields are refused (a typo is a 422, not a silently ignored field). A patch names only
-the fields it changes; none of them may be null. Every patch carries the ``version`` it was
-based on, in the body or in an ``If-Match`` header.
+the fields it changes; none of them may be null (and the OpenAPI description says so). Every
+patch carries the ``version`` it was based on, in the body or in an ``If-Match`` header. Text
+must be storable in every database: no NUL character (PostgreSQL refuses it) and no unpaired
+surrogate (not UTF-8). Ids and versions fit the database's 32-bit integers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from forcemodel.service.auth import NATION_PATTERN
 from forcemodel.service.tables import PledgeStatus, Role
+
+#: The largest id or version: the database's INTEGER columns hold 32 bits (PostgreSQL).
+MAX_INT = 2_147_483_647
+#: Catalogue ids and other codes.
+CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+CODE_LENGTH = 40
+
+
+def storable(value: str) -> str:
+    """Refuse text that a database cannot store: NUL, or a surrogate that is not UTF-8."""
+    if "\x00" in value:
+        raise ValueError("text may not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (an unpaired surrogate is not)") from None
+    return value
+
 
 Nation = Annotated[
     str,
@@ -22,14 +52,19 @@ Nation = Annotated[
 ]
 Code = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=40),
+    StringConstraints(pattern=CODE_PATTERN, max_length=CODE_LENGTH),
     Field(description="Lower-case letters, digits, '.', '_' or '-'; at most 40 characters."),
 ]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Note = Annotated[str, StringConstraints(max_length=2000)]
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(storable),
+]
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(storable)]
 Quantity = Annotated[int, Field(gt=0, le=1_000_000_000, description="A whole number above 0.")]
 Priority = Annotated[int, Field(ge=1, le=5, description="1 (most urgent) to 5.")]
-Version = Annotated[int, Field(ge=1, description="The version the change is based on.")]
+Version = Annotated[int, Field(ge=1, le=MAX_INT, description="The version the change is based on.")]
+RowId = Annotated[int, Field(ge=1, le=MAX_INT, description="A record's id.")]
 
 
 class _In(BaseModel):
@@ -42,6 +77,22 @@ class _Patch(_In):
     version: Version | None = Field(
         default=None, description="The version read; or send it as an If-Match header."
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The fields are optional but never null: say so in the OpenAPI description, which
+        # would otherwise offer null (``X | None``) and a default of null.
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        for prop in json_schema.get("properties", {}).values():
+            prop.pop("default", None)
+            kinds = [k for k in prop.pop("anyOf", []) if k.get("type") != "null"]
+            if len(kinds) == 1:
+                prop.update(kinds[0])
+            elif kinds:
+                prop["anyOf"] = kinds
+        return json_schema
 
     @model_validator(mode="before")
     @classmethod
@@ -199,8 +250,8 @@ class RequirementOut(_Row):
 class AllocationIn(_In):
     """A new allocation of (part of) a pledge to a requirement."""
 
-    pledge_id: int
-    requirement_id: int
+    pledge_id: RowId
+    requirement_id: RowId
     quantity: Quantity
     note: Note = ""
 
@@ -234,6 +285,51 @@ class AuditOut(_Out):
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class Problem(BaseModel):
+    """One problem of an invalid request: where, and what."""
+
+    loc: list[str | int] = Field(description='Where, e.g. ["body", "quantity"].')
+    msg: str
+    type: str
+
+
+class Unprocessable(BaseModel):
+    """422: the request is invalid; every problem located, and summed up in one line."""
+
+    detail: list[Problem]
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+
+
+_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    400: (ErrorOut, "The body could not be read (not UTF-8, not JSON)."),
+    401: (ErrorOut, "No token, or an unknown one."),
+    403: (ErrorOut, "The caller's role or nation may not do this."),
+    404: (ErrorOut, "No such record."),
+    409: (ErrorOut, "A stale version, a record that exists already, or one still in use."),
+    422: (Unprocessable, "Invalid input: every problem located."),
+    428: (ErrorOut, "The change names no version (If-Match or version)."),
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route documents (FastAPI's ``responses=``), by status.
+
+    Every status a route can answer must be documented: the schemathesis tests refuse an
+    answer whose status or body the OpenAPI description does not give.
+    """
+    return {s: {"model": _ERRORS[s][0], "description": _ERRORS[s][1]} for s in statuses}
+
+
+#: What the audit log records changes of.
+AuditEntity = Literal["item", "donor", "pledge", "requirement", "allocation", "user"]
 
 
 class ImportResult(BaseModel):

@@ -188,7 +188,8 @@ class Pledge(Versioned, Base):
     quantity: Mapped[int] = mapped_column(Integer)
     available_from: Mapped[dt.date] = mapped_column(Date)
     location: Mapped[str] = mapped_column(String(NAME))
-    status: Mapped[str] = mapped_column(String(20), default=PledgeStatus.pledged.value)
+    #: Indexed (revision 0002): coordinators list pledges by how far they have got.
+    status: Mapped[str] = mapped_column(String(20), default=PledgeStatus.pledged.value, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (

@@ -1,0 +1,304 @@
+"""Run the matcher over the service's records: ``POST /match`` (coordinators).
+
+A dry run (the default) answers the allocations the plan proposes beyond those that exist, why
+requirements stay short, and the fleet mix; ``?apply=true`` also writes the proposed allocations
+through the records layer (checks, pledge status, versions and audit as for ``POST
+/allocations``), all of them or none. The case is built from the records by
+:func:`forcemodel.assist.records.case_from_records` (what that leaves out is said there and in
+docs/assistance.md); existing allocations are kept.
+
+The matcher runs outside any write transaction (it may take seconds); the writes then happen in
+one transaction that first checks that no pledge, requirement or allocation changed meanwhile
+(409 if one did: run the match again). :func:`match_records` is the same for the command line.
+
+No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
+"""
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forcemodel.assist import fleet_mix, match_case
+from forcemodel.assist.records import (
+    AllocationRecord,
+    ItemRecord,
+    PledgeRecord,
+    RequirementRecord,
+    case_from_records,
+    proposed_allocations,
+)
+from forcemodel.optimize.errors import InfeasibleError, OptimizationError
+from forcemodel.service import records
+from forcemodel.service.auth import Principal, authenticate
+from forcemodel.service.db import begin_write, session_factory
+from forcemodel.service.records import RecordError
+from forcemodel.service.schemas import AllocationIn, ErrorOut, error_responses
+from forcemodel.service.tables import Allocation, Item, Pledge, Requirement, Role
+
+#: The note written on allocations the matcher makes.
+NOTE = "proposed by the matcher (POST /match)"
+#: Default seconds the solver may run for one match.
+DEFAULT_TIME_LIMIT = 30.0
+#: Days between two rows of the fleet mix answered.
+FLEET_MIX_EVERY = 7
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProposedAllocation(_Out):
+    """An allocation the plan adds: whole items of a pledge to a requirement."""
+
+    pledge_id: int
+    requirement_id: int
+    quantity: int
+    existing: int
+    planned: int
+    delivery_date: dt.date
+    allocation_id: int | None = None
+
+
+class UnmetReason(_Out):
+    """One reason a requirement is short on its needed-by date."""
+
+    requirement_id: int
+    needed_by: dt.date
+    quantity: float
+    operational_by_due: float
+    shortfall: float
+    reason: str
+    detail: str
+
+
+class FleetMixRow(_Out):
+    """Donated systems delivered by a date, by standard."""
+
+    date: dt.date
+    nato: float
+    soviet: float
+    other: float
+    nato_share: float | None
+
+
+class MatchOut(_Out):
+    """What the matcher proposes (and, with ``apply``, wrote)."""
+
+    applied: bool
+    termination: str
+    objective: float
+    mip_gap: float | None
+    allocations: list[ProposedAllocation]
+    unmet: list[UnmetReason]
+    fleet_mix: list[FleetMixRow]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Snapshot:
+    """The records a plan was made from, and their versions."""
+
+    items: list[ItemRecord]
+    pledges: list[PledgeRecord]
+    requirements: list[RequirementRecord]
+    allocations: list[AllocationRecord]
+    versions: dict[tuple[str, int], int]
+
+
+def _snapshot(session: Session) -> _Snapshot:
+    items = [ItemRecord(i.id, i.category, i.standard) for i in session.scalars(select(Item))]
+    versions: dict[tuple[str, int], int] = {}
+    pledges = []
+    for p in session.scalars(select(Pledge).order_by(Pledge.id)):
+        pledges.append(PledgeRecord(p.id, p.donor, p.item_id, p.quantity, p.available_from))
+        versions[("pledge", p.id)] = p.version
+    reqs = []
+    for r in session.scalars(select(Requirement).order_by(Requirement.id)):
+        reqs.append(
+            RequirementRecord(r.id, r.partner, r.item_id, r.quantity, r.priority, r.needed_by)
+        )
+        versions[("requirement", r.id)] = r.version
+    allocations = []
+    for a in session.scalars(select(Allocation).order_by(Allocation.id)):
+        allocations.append(AllocationRecord(a.pledge_id, a.requirement_id, a.quantity))
+        versions[("allocation", a.id)] = a.version
+    return _Snapshot(items, pledges, reqs, allocations, versions)
+
+
+def _versions(session: Session) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = {}
+    for entity, model in (("pledge", Pledge), ("requirement", Requirement)):
+        for key, version in session.execute(select(model.id, model.version)):
+            out[(entity, int(key))] = int(version)
+    for key, version in session.execute(select(Allocation.id, Allocation.version)):
+        out[("allocation", int(key))] = int(version)
+    return out
+
+
+def _float(value: Any) -> float | None:
+    v = float(value)
+    return None if math.isnan(v) else v
+
+
+def match_records(
+    sessions: Callable[[], Session],
+    actor: Principal,
+    *,
+    apply: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    mip_gap: float = 1e-4,
+) -> MatchOut:
+    """Match the pledges to the requirements in the database; with ``apply``, write the plan.
+
+    ``sessions`` makes sessions on the database; ``actor`` is recorded in the audit log.
+
+    Raises:
+        RecordError: 403 for a caller who is not a coordinator; 409 when the existing
+            allocations cannot all be kept, or the records changed while the plan was made;
+            422 for records the matcher cannot plan (dates too far apart); 503 when the solver
+            stops without a plan.
+    """
+    if actor.role is not Role.coordinator:
+        raise RecordError(
+            403, f"role {actor.role.value} may not run the matcher; allowed: coordinator"
+        )
+    with sessions() as session:
+        snap = _snapshot(session)
+    try:
+        case = case_from_records(snap.items, snap.pledges, snap.requirements, snap.allocations)
+        result = match_case(case, time_limit=time_limit, mip_gap=mip_gap)
+    except InfeasibleError as exc:
+        raise RecordError(409, f"{exc.message}: {'; '.join(exc.reasons)}") from None
+    except OptimizationError as exc:
+        raise RecordError(503, f"{exc.message}: {'; '.join(exc.reasons)}") from None
+    except ValueError as exc:
+        raise RecordError(422, str(exc), ("query", "apply")) from None
+    plan = proposed_allocations(result, snap.allocations)
+    proposed = [ProposedAllocation.model_validate(row) for row in plan.to_dict("records")]
+    if apply and proposed:
+        with sessions() as session:
+            begin_write(session)
+            if _versions(session) != snap.versions:
+                raise RecordError(
+                    409,
+                    "pledges, requirements or allocations changed while the plan was made; "
+                    "run the match again",
+                )
+            for p in proposed:
+                made = records.create_allocation(
+                    session,
+                    actor,
+                    AllocationIn(
+                        pledge_id=p.pledge_id,
+                        requirement_id=p.requirement_id,
+                        quantity=p.quantity,
+                        note=NOTE,
+                    ),
+                )
+                p.allocation_id = made.id
+            session.commit()
+    unmet = [
+        UnmetReason(
+            requirement_id=int(str(row["requirement"])[1:]),
+            needed_by=row["needed_by"],
+            quantity=row["quantity"],
+            operational_by_due=row["operational_by_due"],
+            shortfall=row["shortfall"],
+            reason=row["reason"],
+            detail=row["detail"],
+        )
+        for row in result.unmet.to_dict("records")
+    ]
+    mix = fleet_mix(result, every=FLEET_MIX_EVERY)
+    mix_rows = [
+        FleetMixRow(
+            date=row["date"],
+            nato=row["nato"],
+            soviet=row["soviet"],
+            other=row["other"],
+            nato_share=_float(row["nato_share"]),
+        )
+        for row in mix.to_dict("records")
+    ]
+    return MatchOut(
+        applied=apply,
+        termination=result.termination,
+        objective=result.objective,
+        mip_gap=result.mip_gap,
+        allocations=proposed,
+        unmet=unmet,
+        fleet_mix=mix_rows,
+    )
+
+
+def proposed_frame(out: MatchOut) -> pd.DataFrame:
+    """The proposed allocations of ``out`` as a table (for the command line)."""
+    return pd.DataFrame(
+        [a.model_dump(mode="json") for a in out.allocations],
+        columns=list(ProposedAllocation.model_fields),
+    )
+
+
+# --- the route -----------------------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, description="A token made by `forcemodel users add`.")
+
+
+def _sessions(request: Request) -> Callable[[], Session]:
+    factory = request.app.state.__dict__.get("_match_sessions")
+    if factory is None:
+        factory = session_factory(request.app.state.engine)
+        request.app.state._match_sessions = factory
+    return factory  # type: ignore[no-any-return]
+
+
+def _caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise RecordError(401, "no token: send the header 'Authorization: Bearer <token>'")
+    with _sessions(request)() as session:
+        principal = authenticate(session, credentials.credentials)
+    if principal is None:
+        raise RecordError(401, "invalid token")
+    if principal.role is not Role.coordinator:
+        raise RecordError(403, f"role {principal.role.value} may not do this; allowed: coordinator")
+    return principal
+
+
+router = APIRouter(tags=["matching"])
+
+
+#: Every status the route answers is documented (the schemathesis tests hold it to that).
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **error_responses(401, 403, 409, 422),
+    503: {"model": ErrorOut, "description": "The solver stopped without a plan: try again."},
+}
+
+
+@router.post("/match", responses=_RESPONSES)
+def run_match(
+    user: Annotated[Principal, Depends(_caller)],
+    sessions: Annotated[Callable[[], Session], Depends(_sessions)],
+    apply: Annotated[
+        bool, Query(description="Write the proposed allocations (all or none); default: dry run.")
+    ] = False,
+    time_limit: Annotated[
+        float, Query(gt=0, le=600, description="Seconds the solver may run.")
+    ] = DEFAULT_TIME_LIMIT,
+) -> MatchOut:
+    """Match pledges to requirements (coordinators): proposed allocations, unmet, fleet mix.
+
+    Existing allocations are kept; ``apply=true`` writes the allocations the plan adds, each
+    audited and moving its pledge to ``allocated``.
+    """
+    return match_records(sessions, user, apply=apply, time_limit=time_limit)
