@@ -86,19 +86,28 @@ def _run(command: list[str], timeout: float, env: dict[str, str] | None = None) 
 
 
 def install() -> Path:
-    """Install the ``postgresql`` package through apt (root only); its programs' folder."""
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+    """Install the ``postgresql`` package through apt (as root, or with passwordless sudo)."""
+    # A CI machine may run the tests as a user with passwordless sudo rather than as root.
+    sudo = (
+        ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+        if os.geteuid() != 0
+        and shutil.which("sudo") is not None
+        and subprocess.run(["sudo", "-n", "true"], capture_output=True, check=False).returncode == 0
+        else []
+    )
+    if (os.geteuid() != 0 and not sudo) or shutil.which("apt-get") is None:
         raise PostgresUnavailable(
-            "PostgreSQL's server programs (initdb, pg_ctl) are not installed, and only root on a "
-            "Debian-like system can install them here: apt-get install postgresql"
+            "PostgreSQL's server programs (initdb, pg_ctl) are not installed, and only root (or "
+            "passwordless sudo) on a Debian-like system can install them: apt-get install "
+            "postgresql"
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    command = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
+    command = [*sudo, "apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
     try:
         _run(command, INSTALL_TIMEOUT_S, env)
     except PostgresUnavailable:
         # A fresh machine may have no package lists yet (or stale ones): fetch them, try again.
-        _run(["apt-get", "update"], INSTALL_TIMEOUT_S, env)
+        _run([*sudo, "apt-get", "update"], INSTALL_TIMEOUT_S, env)
         _run(command, INSTALL_TIMEOUT_S, env)
     found = find_bin_dir()
     if found is None:
