@@ -670,3 +670,16 @@ def test_non_finite_numbers_in_any_numeric_field(write: Writer, tiny_data: dict[
     fields = {p.field for p in problems}
     assert {"lift_pools[0].payload_t", "stocks[0].draw_days", "regions[0].rsom.days"} <= fields
     assert all(p.line is not None for p in problems)
+
+
+def test_a_disruption_needs_a_capacity_to_cut(write: Writer, tiny_data: dict[str, Any]) -> None:
+    # A disruption cuts capacities: on an unlimited link or node it would silently do nothing.
+    tiny_data["disruptions"].append(
+        {"target": "assembly-lt", "start_day": 5, "days": 3, "capacity_factor": 0.0}
+    )
+    path = write.yaml(tiny_data)
+    p = find(problems_of(path), "disruptions[1].target", "no capacity for the disruption to cut")
+    assert "node 'assembly-lt'" in p.message and p.line is not None
+    # A link or node with any capacity (here the gauge break's transshipment) can be cut.
+    tiny_data["disruptions"][1]["target"] = "gauge-change"
+    assert len(load_scenario(write.yaml(tiny_data)).disruptions) == 2

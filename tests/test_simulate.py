@@ -203,6 +203,8 @@ def unlimited(data: dict[str, Any]) -> Scenario:
     d["lift_pools"] = [{**p, "assets": 10**12, "availability": 1.0} for p in d["lift_pools"]]
     for r in d["regions"]:
         r["rsom"] = {k: v for k, v in r.get("rsom", {}).items() if k not in caps}
+    # A disruption cuts a capacity; with none left there is nothing to cut (the loader refuses it).
+    d["disruptions"] = []
     s = forcemodel.load_scenario_data(d)
     # transship.t_per_day is required by the format: drop its server on the loaded model.
     nodes = tuple(

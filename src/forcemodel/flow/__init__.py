@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,22 +18,50 @@ __all__ = ["UnreachableError", "simulate"]
 Progress = Callable[[str], None]
 
 
-def simulate(scenario: Scenario, seed: int = 0, progress: Progress | None = None) -> Results:
+def simulate(
+    scenario: Scenario,
+    seed: int = 0,
+    progress: Progress | None = None,
+    *,
+    plans: Sequence[UnitPlan] | None = None,
+) -> Results:
     """Run the force-flow simulation of a scenario and return its tidy results.
 
     The run is deterministic: the same scenario and seed give identical tables (the seed is
     recorded; this engine draws nothing at random yet). Raises :class:`UnreachableError`
     naming every unit that cannot reach its region.
+
+    ``plans``: one :class:`~forcemodel.flow.plan.UnitPlan` per unit, in unit order, to move the
+    units by instead of the day-0 planner's (re-planning hands its combined plan back this way,
+    docs/optimization.md "Re-planning"); the engine's rules are the same either way.
     """
     say = progress or (lambda _msg: None)
     say("compiling the network")
     net = compile_network(scenario)
-    say("planning destinations and pre-positioned sets")
-    plans = plan_units(scenario, net)
+    if plans is None:
+        say("planning destinations and pre-positioned sets")
+        unit_plans = plan_units(scenario, net)
+    else:
+        unit_plans = list(plans)
+        _check_plans(scenario, unit_plans)
     say(f"moving {len(scenario.units)} units")
-    out = Engine(net, plans).run()
+    out = Engine(net, unit_plans).run()
     say("tabulating results")
-    return _results(scenario, net, plans, out, seed)
+    return _results(scenario, net, unit_plans, out, seed)
+
+
+def _check_plans(scenario: Scenario, plans: list[UnitPlan]) -> None:
+    """Given plans must name every unit once, in order, and only regions and stocks there are."""
+    if [p.unit for p in plans] != list(range(len(scenario.units))):
+        raise ValueError(
+            f"plans: need one plan per unit in unit order ({len(scenario.units)}), "
+            f"got units {[p.unit for p in plans][:10]}"
+        )
+    for p in plans:
+        if not 0 <= p.region < len(scenario.regions) or (
+            p.stock is not None and not 0 <= p.stock < len(scenario.stocks)
+        ):
+            raise ValueError(f"plans: unit {scenario.units[p.unit].id} has no such region or stock")
 
 
 def _results(

@@ -556,6 +556,11 @@ class _Validator:
             if t.region in threat_regions:
                 self.problem(("threats", i, "region"), f"a second threat for region '{t.region}'")
             threat_regions.add(t.region)
+        uncapped = {
+            n.id: "node"
+            for n in p["nodes"]
+            if n.t_per_day is None and n.pax_per_day is None and n.transship is None
+        } | {lk.id: "link" for lk in p["links"] if lk.t_per_day is None and lk.pax_per_day is None}
         for i, d in rows("disruptions"):
             in_nodes, in_links = d.target in node_ids, d.target in link_ids
             if not in_nodes and not in_links:
@@ -567,6 +572,14 @@ class _Validator:
                 self.problem(
                     ("disruptions", i, "target"),
                     f"'{d.target}' is both a node and a link id; rename one",
+                )
+            elif d.target in uncapped:
+                # A disruption cuts capacities; on an unlimited target it would silently do
+                # nothing, which no one who wrote it means.
+                self.problem(
+                    ("disruptions", i, "target"),
+                    f"{uncapped[d.target]} '{d.target}' has no capacity for the disruption to cut "
+                    "(unlimited): give it t_per_day or pax_per_day",
                 )
         # Items that failed validation: check the references they do hold (as raw text), so
         # that a link with a negative capacity AND an unknown node reports both.
