@@ -15,7 +15,12 @@ from typing import Any
 import pyomo.environ as pyo
 
 from forcemodel.assist import AssistanceCase, compile_case
-from forcemodel.assist.match import DELIVERED_WEIGHT, EARLY_WEIGHT, TIE_WEIGHT
+from forcemodel.assist.match import (
+    DELIVERED_WEIGHT,
+    DOMINATED_COLUMN_RULE,
+    EARLY_WEIGHT,
+    TIE_WEIGHT,
+)
 
 
 def solve_baseline(case: AssistanceCase, *, time_limit: float, mip_gap: float) -> float:
@@ -188,5 +193,8 @@ def solve_baseline(case: AssistanceCase, *, time_limit: float, mip_gap: float) -
     solver.config.mip_gap = mip_gap
     solver.config.stream_solver = False
     solver.config.load_solution = True
+    # The same HiGHS setting as the engine: its dominated-column presolve reduction cuts the
+    # optimum off these MIPs (docs/assistance.md, "Correctness of the solver").
+    solver.highs_options = {"presolve_rule_off": DOMINATED_COLUMN_RULE}
     solver.solve(m)
     return float(pyo.value(m.obj))

@@ -11,9 +11,10 @@ byte-reproducible). For each size of the ladder it times, in the same run:
   (relative).
 
 At the target size the pool model (:mod:`forcemodel.assist.pool`) is used on a grid of
-``--step`` days (7 by default: a restriction, docs/assistance.md) with a HiGHS time limit; the
-ladder uses the default (exact, daily) model. Every line is flushed: run with ``python -u`` or
-redirect freely.
+``--step`` days (7 by default: a restriction, docs/assistance.md) with a HiGHS time limit,
+starting from the greedy plan (:mod:`forcemodel.assist.greedy`); the ladder uses
+``formulation="auto"`` (exact, daily; the per-arc model at those sizes). Every line is
+flushed: run with ``python -u`` or redirect freely.
 
 Run: ``.venv/bin/python benchmarks/bench_match.py`` (``--help`` for sizes and limits).
 """

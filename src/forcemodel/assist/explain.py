@@ -16,7 +16,10 @@ the plan, in the order a coordinator would look:
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from forcemodel.assist.match import TOL, MatchResult, records
@@ -39,6 +42,185 @@ REASONS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _Arcs:
+    """Main arcs (columns as arrays) of some items: what a requirement's reasons read."""
+
+    row: np.ndarray  # position in the compiled arcs table
+    source: np.ndarray
+    pledge: np.ndarray
+    earliest: np.ndarray
+    onward: np.ndarray
+    bound: np.ndarray
+    hub: np.ndarray
+    route: np.ndarray
+    funded: np.ndarray  # the arc's pledge is a pledge of funds
+
+    def take(self, sel: np.ndarray) -> _Arcs:
+        return _Arcs(*(np.asarray(getattr(self, f))[sel] for f in _ARC_FIELDS))
+
+    def __len__(self) -> int:
+        return int(self.row.size)
+
+
+_ARC_FIELDS = (
+    "row",
+    "source",
+    "pledge",
+    "earliest",
+    "onward",
+    "bound",
+    "hub",
+    "route",
+    "funded",
+)
+
+
+@dataclass
+class _Index:
+    """The plan's and the case's tables grouped once, by what each reason looks up.
+
+    Every requirement used to scan the whole progress table (requirements x items x days
+    rows), the deliveries and all pledges: about a minute for 2,000 requirements. Grouped once
+    here, each lookup is a dictionary access; the figures and their order are the same.
+    """
+
+    items: dict[str, Item]
+    #: Quantity pledged per item (item pledges only), and the pledges of funds' values.
+    pledged: dict[str, float]
+    funds_values: list[float]
+    any_funds: bool
+    #: Progress rows on each requirement's needed-by day, per requirement (table order).
+    due_progress: dict[str, pd.DataFrame]
+    #: Delivered per (item, day), summed over requirements.
+    delivered_on: dict[tuple[str, int], float]
+    #: Items of each requirement's lines; main arcs per item.
+    line_items: dict[str, set[str]]
+    main_arcs: dict[str, _Arcs]
+    empty_arcs: _Arcs
+    #: Requirements each pledge's deliveries went to (any role).
+    pledge_requirements: dict[str, set[str]]
+    #: Supply deliveries per (requirement, family of the item delivered).
+    supplies: dict[tuple[str, str], pd.DataFrame]
+    #: Per hub: its capacity and, per day, whether it was full (cumulative count).
+    hub_full: dict[str, tuple[float, np.ndarray, np.ndarray]]
+    #: Per capped route: tons delivered per delivery day.
+    route_load: dict[str, pd.Series]
+    first_end: dict[str, int]
+    empty_progress: pd.DataFrame
+    funds_by_cheapest: dict[float, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: MatchResult) -> _Index:
+        case, comp = result.case, result.compiled
+        items = {it.id: it for it in case.items}
+        pledged: dict[str, float] = defaultdict(float)
+        for p in case.pledges:
+            if p.item is not None:
+                pledged[p.item] += float(p.quantity or 0.0)
+        due = {r.id: case.day(r.needed_by) for r in case.requirements}
+        prog = result.progress
+        at_due = prog[prog["day"].to_numpy() == prog["requirement"].map(due).to_numpy()]
+        due_progress = {str(k): g for k, g in at_due.groupby("requirement", sort=False)}
+        sums = prog.groupby(["item", "day"], sort=False)["delivered"].sum()
+        delivered_on = {
+            (str(i), int(d)): float(v)
+            for i, d, v in zip(
+                sums.index.get_level_values(0),
+                sums.index.get_level_values(1),
+                sums.to_numpy(),
+                strict=True,
+            )
+        }
+        line_items: dict[str, set[str]] = defaultdict(set)
+        for r, i in zip(comp.lines["requirement"], comp.lines["item"], strict=True):
+            line_items[str(r)].add(str(i))
+        arcs = comp.arcs
+        funds = {p.id for p in case.pledges if p.funds_eur is not None}
+        every = _Arcs(
+            row=np.arange(len(arcs)),
+            source=arcs["source"].to_numpy(int),
+            pledge=arcs["pledge"].to_numpy(object),
+            earliest=arcs["earliest"].to_numpy(int),
+            onward=arcs["onward"].to_numpy(int),
+            bound=arcs["bound"].to_numpy(float),
+            hub=arcs["hub"].to_numpy(object),
+            route=arcs["route"].to_numpy(object),
+            funded=arcs["pledge"].isin(funds).to_numpy(bool),
+        )
+        main = (arcs["role"] == "main").to_numpy()
+        arc_item = arcs["item"].to_numpy(object)
+        main_arcs = {str(i): every.take(main & (arc_item == i)) for i in pd.unique(arc_item[main])}
+        dl = result.deliveries
+        pledge_requirements: dict[str, set[str]] = defaultdict(set)
+        for pl, r in zip(dl["pledge"], dl["requirement"], strict=True):
+            pledge_requirements[str(pl)].add(str(r))
+        sup = dl[dl["role"] == "supply"]
+        fam = sup["item"].map(lambda i: items[str(i)].family)
+        supplies = {
+            (str(r), str(f)): g for (r, f), g in sup.groupby([sup["requirement"], fam], sort=False)
+        }
+        hub_full: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}
+        for hub, h in result.hubs.groupby("hub", sort=False):
+            full = (h["tons"] >= h["capacity"] * (1 - 1e-6) - TOL).to_numpy()
+            hub_full[str(hub)] = (
+                float(h["capacity"].iloc[0]),
+                h["day"].to_numpy(int),
+                np.concatenate([[0], np.cumsum(full)]),
+            )
+        tons = {it.id: it.tons for it in case.items}
+        route_load: dict[str, pd.Series] = {}
+        for rt in case.routes:
+            if rt.t_per_day is not None:
+                d = dl[dl["route"] == rt.id]
+                route_load[rt.id] = (
+                    (d["quantity"] * d["item"].map(tons)).groupby(d["delivery_day"]).sum()
+                )
+        co = comp.cohorts
+        first_end = {str(k): int(v) for k, v in co.groupby("course")["end"].min().items()}
+        return cls(
+            items=items,
+            pledged=dict(pledged),
+            funds_values=[float(p.funds_eur or 0.0) for p in case.pledges],
+            any_funds=any(p.funds_eur is not None for p in case.pledges),
+            due_progress=due_progress,
+            delivered_on=delivered_on,
+            line_items=dict(line_items),
+            main_arcs=main_arcs,
+            empty_arcs=every.take(np.zeros(len(arcs), dtype=bool)),
+            pledge_requirements=dict(pledge_requirements),
+            supplies=supplies,
+            hub_full=hub_full,
+            route_load=route_load,
+            first_end=first_end,
+            empty_progress=prog.iloc[:0],
+        )
+
+    def pledged_of(self, ok: set[str]) -> float:
+        """Quantity pledged of the items ``ok`` (item pledges)."""
+        return sum(self.pledged.get(i, 0.0) for i in sorted(ok))
+
+    def funds_buy(self, cheapest: float) -> float:
+        """Items at the price ``cheapest`` that all pledges of funds, one by one, can buy."""
+        if cheapest not in self.funds_by_cheapest:
+            self.funds_by_cheapest[cheapest] = sum(v // cheapest for v in self.funds_values)
+        return self.funds_by_cheapest[cheapest]
+
+    def arcs_of(self, its: set[str]) -> _Arcs:
+        """Main arcs of the items ``its``, in the compiled table's order."""
+        parts = [self.main_arcs[i] for i in sorted(its) if i in self.main_arcs]
+        if not parts:
+            return self.empty_arcs
+        if len(parts) == 1:
+            return parts[0]
+        joined = _Arcs(*(np.concatenate([getattr(a, f) for a in parts]) for f in _ARC_FIELDS))
+        return joined.take(np.argsort(joined.row, kind="stable"))
+
+    def progress_at_due(self, r: str) -> pd.DataFrame:
+        """Progress rows of requirement ``r`` on its needed-by day."""
+        return self.due_progress.get(r, self.empty_progress)
+
+
 def unmet_requirements(result: MatchResult) -> pd.DataFrame:
     """One row per reason a requirement is short on its needed-by date.
 
@@ -48,11 +230,14 @@ def unmet_requirements(result: MatchResult) -> pd.DataFrame:
     case = result.case
     rows: list[dict[str, object]] = []
     summary = {str(row["requirement"]): row for row in records(result.requirements)}
+    index: _Index | None = None
     for r in case.requirements:
         s = summary[r.id]
         if float(s["shortfall"]) <= 1e-6:
             continue
-        for reason, detail in _reasons(case, result, r):
+        if index is None:  # built only when something is short
+            index = _Index.of(result)
+        for reason, detail in _reasons(case, result, r, index):
             rows.append(
                 {
                     "requirement": r.id,
@@ -82,25 +267,21 @@ def _wants(r: Requirement) -> str:
     return f"{r.capability}" + (f" of standard {r.standard}" if r.standard else "")
 
 
-def _pledged(case: AssistanceCase, ok: set[str]) -> float:
-    return sum(float(p.quantity or 0.0) for p in case.pledges if p.item in ok)
-
-
-def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tuple[str, str]]:
-    items = {it.id: it for it in case.items}
+def _reasons(
+    case: AssistanceCase, res: MatchResult, r: Requirement, ix: _Index
+) -> list[tuple[str, str]]:
+    items = ix.items
     serving = {it.id for it in case.items if requirement_serves(r, it)}
-    funded = any(p.funds_eur is not None for p in case.pledges) and any(
-        items[i].price_eur is not None for i in serving
-    )
+    funded = ix.any_funds and any(items[i].price_eur is not None for i in serving)
     due = case.day(r.needed_by)
     date = r.needed_by.isoformat()
-    if _pledged(case, serving) <= 0 and not funded:
+    if ix.pledged_of(serving) <= 0 and not funded:
         cap = items[r.item].capability if r.item is not None else r.capability
         others = sorted(
             {
                 f"{it.id} ({it.standard})"
                 for it in case.items
-                if it.capability == cap and it.id not in serving and _pledged(case, {it.id}) > 0
+                if it.capability == cap and it.id not in serving and ix.pledged_of({it.id}) > 0
             }
         )
         if others:
@@ -113,30 +294,28 @@ def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tup
         return [("no_pledge", f"no pledge of {_wants(r)} and no funds that could buy one")]
 
     out: list[tuple[str, str]] = []
-    prog = res.progress[(res.progress["requirement"] == r.id) & (res.progress["day"] == due)]
+    prog = ix.progress_at_due(r.id)
     delivered = float(prog["delivered"].sum())
     operational = float(prog["operational"].sum())
     comp = res.compiled
     # Arcs that can bring its items: by item, so that the same rows serve the per-arc model
     # (arcs per line) and the pool model (arcs per source and route only); a bound above the
     # requirement's quantity is cut to it where it is used.
-    its = set(comp.lines.loc[comp.lines["requirement"] == r.id, "item"])
-    arcs = comp.arcs[comp.arcs["item"].isin(its) & (comp.arcs["role"] == "main")]
-    funds = {p.id for p in case.pledges if p.funds_eur is not None}
+    arcs = ix.arcs_of(ix.line_items.get(r.id, set()))
     if delivered < r.quantity - 1e-6:
-        pledged = min(_pledged_for(case, serving), r.quantity)
+        pledged = min(_pledged_for(case, serving, ix), r.quantity)
         if pledged < r.quantity - 1e-6:
             out.append(
                 (
                     "no_pledge",
                     f"only {pledged:g} of {r.quantity:g} pledged"
-                    + (" (with what funds can buy)" if (arcs["pledge"].isin(funds)).any() else ""),
+                    + (" (with what funds can buy)" if arcs.funded.any() else ""),
                 )
             )
-        in_time = arcs[arcs["earliest"] <= due]
+        in_time = arcs.take(arcs.earliest <= due)
         reachable = min(_can_get(in_time), r.quantity)
         if reachable < min(pledged, r.quantity) - 1e-6:
-            first = int(arcs["earliest"].min()) if len(arcs) else None
+            first = int(arcs.earliest.min()) if len(arcs) else None
             when = (
                 f"; the first could arrive {case.date(first).isoformat()}"
                 if first is not None
@@ -150,18 +329,17 @@ def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tup
                 )
             )
         if delivered < min(reachable, r.quantity) - 1e-6:
-            full = _full_capacity(res, in_time, due)
+            full = _full_capacity(res, in_time, due, ix)
             if full:
                 out.append(("hub_capacity", f"full before {date}: {full}"))
             else:
                 # A source may hold several identical pledges (merged): look at them all.
                 held = comp.sources["members"].to_numpy()
-                in_time_pledges = {m for si in set(in_time["source"]) for m in held[int(si)]}
-                taken = res.deliveries[
-                    res.deliveries["pledge"].isin(in_time_pledges)
-                    & (res.deliveries["requirement"] != r.id)
-                ]
-                to = sorted(set(taken["requirement"]))
+                in_time_pledges = {m for si in set(in_time.source.tolist()) for m in held[si]}
+                went: set[str] = set()
+                for pl in in_time_pledges:
+                    went |= ix.pledge_requirements.get(str(pl), set())
+                to = sorted(went - {r.id})
                 what = f" to {', '.join(to)}" if to else ""
                 out.append(
                     (
@@ -171,7 +349,7 @@ def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tup
                     )
                 )
     if operational < delivered - 1e-6:
-        out.extend(_not_operational(case, res, r, due, prog, items))
+        out.extend(_not_operational(case, res, r, due, prog, ix))
     if not out:
         out.append(
             (
@@ -182,46 +360,51 @@ def _reasons(case: AssistanceCase, res: MatchResult, r: Requirement) -> list[tup
     return out
 
 
-def _pledged_for(case: AssistanceCase, serving: set[str]) -> float:
+def _pledged_for(case: AssistanceCase, serving: set[str], ix: _Index) -> float:
     """Items pledged that serve, plus the most that each pledge of funds can buy of them."""
-    total = _pledged(case, serving)
+    total = ix.pledged_of(serving)
     prices = [it.price_eur for it in case.items if it.id in serving and it.price_eur]
     if prices:
-        cheapest = min(prices)
-        total += sum(float(p.funds_eur or 0.0) // cheapest for p in case.pledges)
+        total += ix.funds_buy(min(prices))
     return total
 
 
-def _can_get(arcs: pd.DataFrame) -> float:
+def _can_get(arcs: _Arcs) -> float:
     """Most the sources of ``arcs`` can give (each source once; funds by what they buy)."""
-    if arcs.empty:
+    if not len(arcs):
         return 0.0
-    per_source = arcs.groupby("source").agg(bound=("bound", "max"), pledge=("pledge", "first"))
-    # Sources of one pledge of funds share its money: count the largest of them only.
-    return float(per_source.groupby("pledge")["bound"].max().sum())
+    sources, at, inv = np.unique(arcs.source, return_index=True, return_inverse=True)
+    per_source = np.full(sources.size, -np.inf)
+    np.maximum.at(per_source, inv, arcs.bound)
+    # Sources of one pledge of funds share its money: count the largest of them only (pledges
+    # in sorted order, as a group-by would sum them).
+    pledges, inv2 = np.unique(arcs.pledge[at], return_inverse=True)
+    per_pledge = np.full(pledges.size, -np.inf)
+    np.maximum.at(per_pledge, inv2, per_source)
+    return float(per_pledge.sum())
 
 
-def _full_capacity(res: MatchResult, arcs: pd.DataFrame, due: int) -> str:
+def _full_capacity(res: MatchResult, arcs: _Arcs, due: int, ix: _Index) -> str:
     """Hubs and capped routes of ``arcs`` that were full on some day before ``due``."""
     found: list[str] = []
-    hubs = res.hubs
-    for hub in sorted(set(arcs["hub"])):
-        mine = arcs[arcs["hub"] == hub]
-        lo = int((mine["earliest"] - mine["onward"]).min())
-        hi = int((due - mine["onward"]).max())
-        h = hubs[(hubs["hub"] == hub) & (hubs["day"] >= lo) & (hubs["day"] <= hi)]
-        n = int((h["tons"] >= h["capacity"] * (1 - 1e-6) - TOL).sum())
+    for hub in sorted(set(arcs.hub.tolist())):
+        mine = arcs.hub == hub
+        lo = int((arcs.earliest[mine] - arcs.onward[mine]).min())
+        hi = int((due - arcs.onward[mine]).max())
+        if str(hub) not in ix.hub_full:
+            continue
+        cap, days, full_before = ix.hub_full[str(hub)]
+        # Full days in [lo, hi]: a difference of the cumulative count (days are sorted).
+        a, b = np.searchsorted(days, lo, side="left"), np.searchsorted(days, hi, side="right")
+        n = int(full_before[max(a, b)] - full_before[a])
         if n:
-            cap = float(h["capacity"].iloc[0])
             found.append(f"hub {hub} ({cap:g} t/day) on {n} day{'s' if n != 1 else ''}")
     routes = {rt.id: rt for rt in res.case.routes}
-    for rid in sorted(set(arcs["route"])):
+    for rid in sorted(set(arcs.route.tolist())):
         rt = routes[str(rid)]
         if rt.t_per_day is None:
             continue
-        d = res.deliveries[res.deliveries["route"] == rid]
-        tons = {it.id: it.tons for it in res.case.items}
-        load = (d["quantity"] * d["item"].map(tons)).groupby(d["delivery_day"]).sum()
+        load = ix.route_load[rt.id]
         n = int((load[load.index <= due] >= rt.t_per_day * (1 - 1e-6)).sum())
         if n:
             found.append(f"route {rid} ({rt.t_per_day:g} t/day) on {n} day{'s' if n != 1 else ''}")
@@ -234,9 +417,10 @@ def _not_operational(
     r: Requirement,
     due: int,
     prog: pd.DataFrame,
-    items: dict[str, Item],
+    ix: _Index,
 ) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
+    items = ix.items
     date = r.needed_by.isoformat()
     for row in records(prog):
         it = items[str(row["item"])]
@@ -245,13 +429,12 @@ def _not_operational(
             continue
         supplied = True
         for s in it.supplies:
-            fed = res.deliveries[
-                (res.deliveries["role"] == "supply")
-                & (res.deliveries["requirement"] == r.id)
-                & (res.deliveries["delivery_day"] <= due)
-                & (res.deliveries["item"].map(lambda i: items[str(i)].family) == s.family)
-            ]
-            got = float(fed["quantity"].sum())
+            fed = ix.supplies.get((r.id, s.family))
+            got = (
+                float(fed.loc[fed["delivery_day"] <= due, "quantity"].sum())
+                if fed is not None
+                else 0.0
+            )
             need = float(row["delivered"]) * s.per_system
             if got >= need - 1e-6:
                 continue
@@ -265,7 +448,7 @@ def _not_operational(
                     if i.family != s.family
                     and i.category != "system"
                     and (i.capability in kinds)
-                    and _pledged(case, {i.id}) > 0
+                    and ix.pledged_of({i.id}) > 0
                 }
             )
             short = f"{got:g} of the {need:g} {s.family} its delivered {it.id} need by {date}"
@@ -276,17 +459,23 @@ def _not_operational(
                         f"{short}; also pledged but not fitting: {', '.join(other)}",
                     )
                 )
-            elif _pledged(case, fitting) <= 0:
+            elif ix.pledged_of(fitting) <= 0:
                 out.append(("no_pledge", f"{short}: no {s.family} pledged"))
             else:
                 out.append(("supplies", short))
         if it.crew:
-            out.extend(_training(case, res, it, due, date, supplied))
+            out.extend(_training(case, res, it, due, date, supplied, ix))
     return out
 
 
 def _training(
-    case: AssistanceCase, res: MatchResult, it: Item, due: int, date: str, supplied: bool
+    case: AssistanceCase,
+    res: MatchResult,
+    it: Item,
+    due: int,
+    date: str,
+    supplied: bool,
+    ix: _Index,
 ) -> list[tuple[str, str]]:
     """A training bottleneck for ``it`` by ``due``, if there is one.
 
@@ -299,16 +488,14 @@ def _training(
         return [("training_bottleneck", f"no course trains crews for {it.id}")]
     tr = res.training
     trained = float(tr[(tr["item"] == it.id) & (tr["end"] <= due)]["trainees"].sum())
-    prog = res.progress
-    need = float(prog[(prog["item"] == it.id) & (prog["day"] == due)]["delivered"].sum()) * it.crew
+    need = ix.delivered_on.get((it.id, due), 0.0) * it.crew
     if trained >= need - 1e-6:
         return []
     co = res.compiled.cohorts
-    first_end = co.groupby("course")["end"].min().to_dict()
     most = 0.0
     for c in courses:
         # A cohort can fill only once every prerequisite course has had graduates.
-        ready = max((first_end.get(q, math.inf) for q in c.prerequisites), default=0)
+        ready = max((ix.first_end.get(q, math.inf) for q in c.prerequisites), default=0)
         n = int(((co["course"] == c.id) & (co["end"] <= due) & (co["start"] >= ready)).sum())
         if c.max_cohorts is not None:
             n = min(n, c.max_cohorts)

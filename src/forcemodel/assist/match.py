@@ -15,7 +15,9 @@ is vectorised whatever the shape of the case. No file is read and nothing is pri
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import linopy
@@ -56,7 +58,27 @@ SOURCE_COLUMNS = [
 
 #: ``formulation="auto"`` switches to the pool model above this many per-arc delivery
 #: variables (arcs x days): the per-arc model's size where it still solves in about a minute.
+#: Below it the per-arc model is the faster of the two (both give the same optimum).
 AUTO_POOL_VARIABLES = 2_000_000
+
+#: HiGHS's ``presolve_rule_off`` bit of its "dominated column" presolve reduction (rule 5 in
+#: HiGHS 1.16; ``presolve_rule_logging`` names it). With it, HiGHS 1.16 cuts the optimum off
+#: both matching models and reports a worse plan as optimal at gap 0 (the bundled example
+#: without its deliveries: 10.2135 and 10.2260 instead of 10.3507; docs/assistance.md,
+#: "Correctness of the solver"). It is switched off for every matching MIP.
+DOMINATED_COLUMN_RULE = 1 << 5
+
+
+@dataclass(frozen=True)
+class MatchSettings(SolverSettings):
+    """The solver settings of a matching MIP: the user's, with HiGHS's dominated-column
+    presolve reduction off (:data:`DOMINATED_COLUMN_RULE`)."""
+
+    def highs_options(self, *, mip: bool) -> dict[str, Any]:
+        opts = super().highs_options(mip=mip)
+        if mip:
+            opts["presolve_rule_off"] = DOMINATED_COLUMN_RULE
+        return opts
 
 
 @dataclass(frozen=True)
@@ -448,13 +470,14 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
             fsel = sources["funds"].to_numpy()[src_of] != ""
             t = _Terms([fund_ix])
             price = sources["price"].to_numpy(float)[src_of]
-            t.add(
-                [pos[str(f)] for f in sources["funds"].to_numpy()[src_of][fsel]],
-                last[fsel],
-                price[fsel],
-            )
+            row = np.array([pos[str(f)] for f in sources["funds"].to_numpy()[src_of][fsel]])
+            # Each row in units of the cheapest item its funds buy, not in euros (coefficients
+            # near 1, not up to 4e5 against right-hand sides of 5e7: a badly scaled LP).
+            unit = np.full(len(funds), np.inf)
+            np.minimum.at(unit, row, price[fsel])
+            t.add(row, last[fsel], price[fsel] / unit[row])
             value = {p.id: float(p.funds_eur or 0.0) for p in case.pledges}
-            constrain(t, "<=", np.array([value[f] for f in funds]), "funds")
+            constrain(t, "<=", np.array([value[f] for f in funds]) / unit, "funds")
 
     # (3) A requirement takes at most its quantity (all its lines together).
     req_ids = [r.id for r in case.requirements]
@@ -766,9 +789,9 @@ def solve(
     ``formulation``: ``pool`` (:mod:`forcemodel.assist.pool`: far fewer variables), ``arcs``
     (the per-arc model), or ``auto``: the per-arc model unless it would exceed
     ``AUTO_POOL_VARIABLES`` and the case has no recorded deliveries (which name pledges and
-    requirements: per-arc only). The per-arc model stays the default where it fits because on
-    one case the two disagree by 0.1 % with both solves reported optimal (docs/assistance.md,
-    "Open"). ``step``: days between the pool model's decision days (1: daily; more: a
+    requirements: per-arc only). Both are exact (the same optimum); the per-arc model stays
+    the choice where it fits because HiGHS solves it faster there (docs/assistance.md, "The
+    pool model"). ``step``: days between the pool model's decision days (1: daily; more: a
     restriction, docs/assistance.md).
 
     Raises :class:`InfeasibleError` when recorded deliveries cannot be honoured, and
@@ -788,7 +811,7 @@ def solve(
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(case, comp, relax=relax)
-        settings = SolverSettings(time_limit=time_limit, mip_gap=mip_gap)
+        settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap)
         if built.model.nvars == 0:
             # Nothing to decide (no pledge reaches any requirement): the empty plan is optimal.
             settings.check(mip=built.mip)
@@ -815,25 +838,49 @@ def solve(
 def _solve_pool(
     case: AssistanceCase, *, time_limit: float, mip_gap: float, relax: bool, step: int
 ) -> MatchResult:
-    """:func:`solve` with the pool model (imported here: it builds on this module)."""
+    """:func:`solve` with the pool model (imported here: it builds on this module), its MIP
+    started from the greedy plan (:mod:`forcemodel.assist.greedy`)."""
     from forcemodel.assist import pool
 
     comp = compile_case(case, per_line=False)
     with linopy.options as opts:
         opts(semantics="v1")
         pm = pool.build_pool(case, step=step, relax=relax, comp=comp)
-        settings = SolverSettings(time_limit=time_limit, mip_gap=mip_gap)
+        settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap)
         if pm.model.nvars == 0:
             settings.check(mip=pm.mip)
             outcome = SolveOutcome("ok", "optimal", True, 0.0, None, 0.0, "nothing to decide\n")
             return pool.read_pool(pm, outcome)
-        outcome = run_highs(pm.model, settings, mip=pm.mip)
+        if pm.mip:
+            # HiGHS's own heuristics find poor plans at large sizes (and its LP relaxation
+            # takes longer than the time budget there): start it from the greedy plan, which
+            # is feasible by construction and costs seconds (docs/assistance.md).
+            from forcemodel.assist.greedy import greedy_values
+
+            with tempfile.TemporaryDirectory(prefix="forcemodel-match-") as tmp:
+                start = Path(tmp) / "start.sol"
+                write_start(pm.model, greedy_values(pm), start)
+                outcome = run_highs(pm.model, settings, mip=True, start=start, names=True)
+        else:
+            outcome = run_highs(pm.model, settings, mip=pm.mip)
         if not outcome.has_solution:
             raise NoSolutionError(
                 f"the solver stopped without a plan ({outcome.termination.replace('_', ' ')})",
                 ["give it more time (time_limit) or a larger gap (mip_gap)"],
             )
         return pool.read_pool(pm, outcome)
+
+
+def write_start(m: linopy.Model, values: np.ndarray, path: Path) -> None:
+    """A HiGHS solution file giving every variable of ``m`` its value in ``values`` (by label),
+    for :func:`forcemodel.optimize.solve.run_highs` (``start``, with ``names=True``: HiGHS
+    then knows the columns as ``x<label>`` and matches them by name)."""
+    labels = np.concatenate([m.variables[name].labels.to_numpy().ravel() for name in m.variables])
+    labels = np.sort(labels[labels >= 0])
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Model status\nNot Set\n\n# Primal solution values\nFeasible\nObjective 0\n")
+        out.write(f"# Columns {labels.size}\n")
+        out.writelines(f"x{lab} {float(values[lab])!r}\n" for lab in labels.tolist())
 
 
 def _read(

@@ -287,10 +287,17 @@ def build_pool(
         fpos = {f: k for k, f in enumerate(fund_ids)}
         t = _Terms([pd.Index(fund_ids, name="fund")])
         f_of, price = sources["funds"].to_numpy(), sources["price"].to_numpy(float)
+        # Each row in units of the cheapest item its funds buy, not in euros: coefficients
+        # near 1 and right-hand sides of thousands instead of 4e5 and 5e7, which left HiGHS's
+        # LP badly scaled (the same constraint, divided by a positive number).
+        unit = np.full(len(fund_ids), np.inf)
         for s in funded.tolist():
-            t.add(fpos[str(f_of[s])], pm.B[s], float(price[s]))
+            unit[fpos[str(f_of[s])]] = min(unit[fpos[str(f_of[s])]], float(price[s]))
+        for s in funded.tolist():
+            row = fpos[str(f_of[s])]
+            t.add(row, pm.B[s], float(price[s]) / unit[row])
         value = {p.id: float(p.funds_eur or 0.0) for p in case.pledges}
-        add_rows(m, t, "<=", np.array([value[f] for f in fund_ids]), "funds")
+        add_rows(m, t, "<=", np.array([value[f] for f in fund_ids]) / unit, "funds")
 
     # --- pools ------------------------------------------------------------------------------
     # Item pool: the lines' draws and the transfers to the supply pool, by every grid day, at

@@ -1,0 +1,329 @@
+"""A feasible plan of the pool model built greedily: the first incumbent for large cases.
+
+At the target size (10,000 pledges, 2,000 requirements, 50 courses) HiGHS does not finish the
+LP relaxation of the pool model within the time budget on a small machine (docs/performance.md,
+"Security assistance: matching"), so an LP-rounding start is out of reach there and HiGHS's
+own heuristics find poor plans. This module builds a plan directly, by the rule a coordinator
+would follow, and hands it to HiGHS as its first incumbent:
+
+1. training: every cohort runs, in start order, as full as its prerequisites allow (graduates
+   of each prerequisite course by the start, less those already entered; at most
+   ``max_cohorts`` per course); a cohort's trainees are shared equally among the systems it
+   qualifies;
+2. requirements' lines, most valuable first (priority per unit, then needed-by date): as many
+   whole systems as can be operational by the needed-by date, limited by the requirement's
+   quantity, the items that can arrive by then (pledges available by the ship day, hub and
+   route capacity on the days the loads pass), the compatible first loads that can arrive by
+   then, and the crews trained by then that no earlier line took; those goods are shipped,
+   earliest first, and the systems are operational from the first grid day everything is
+   there;
+3. then, in the same order, what can still arrive by a line's date but cannot be made
+   operational is delivered too (a delivery is worth a tenth of an operational system).
+
+Every constraint of :func:`forcemodel.assist.pool.build_pool` holds for the plan by
+construction (tested against the model's rows in tests/test_assist_solver.py); funds buy
+nothing here. The plan is only a start: HiGHS improves it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from forcemodel.assist.match import TOL
+from forcemodel.assist.pool import PoolModel
+
+__all__ = ["greedy_values"]
+
+
+class _Plan:
+    """Goods shipped so far, and what each resource has left, on the model's grid."""
+
+    def __init__(self, pm: PoolModel) -> None:
+        case, comp, grid = pm.case, pm.comp, pm.grid
+        self.grid = grid
+        self.H = comp.horizon
+        fl = pm.flows
+        self.n_f, self.n = len(fl), len(grid)
+        self.f_item = fl["item"].to_numpy(object)
+        self.f_loc = fl["location"].to_numpy(object)
+        self.f_hub = fl["hub"].to_numpy(object)
+        self.f_route = fl["route"].to_numpy(object)
+        self.f_L = fl["L"].to_numpy(int)
+        self.f_onward = fl["onward"].to_numpy(int)
+        self.f_tons = fl["tons"].to_numpy(float)
+        self.f_int = fl["integer"].to_numpy(bool)
+        self.f_live = grid[None, :] >= fl["earliest"].to_numpy(int)[:, None]
+        self.inc = np.zeros((self.n_f, self.n))  # arrivals per flow and grid point
+        self.flows_of: dict[str, list[int]] = defaultdict(list)
+        for f in range(self.n_f):
+            self.flows_of[str(self.f_item[f])].append(f)
+        # What each (item, location) holds by each day (item pledges only: funds buy nothing
+        # here); shipments are taken off it from their ship day on.
+        src = comp.sources
+        held: dict[tuple[str, str], np.ndarray] = {}
+        for item, loc, avail, qty, funds in zip(
+            src["item"],
+            src["location"],
+            src["available"],
+            src["quantity"],
+            src["funds"],
+            strict=True,
+        ):
+            if funds or not math.isfinite(float(qty)) or int(avail) > self.H:
+                continue
+            arr = held.setdefault((str(item), str(loc)), np.zeros(self.H + 1))
+            arr[int(avail) :] += float(qty)
+        #: What each (item, location) still holds by each day: held less shipped by then.
+        self.slack = held
+        # Per flow, as plain Python values (the loops below look them up a million times).
+        self.days = [int(d) for d in grid]
+        self.first_p = [int(np.argmax(row)) if row.any() else self.n for row in self.f_live]
+        self.key = [(str(i), str(loc)) for i, loc in zip(self.f_item, self.f_loc, strict=True)]
+        self.L = [int(v) for v in self.f_L]
+        self.onward = [int(v) for v in self.f_onward]
+        self.tons = [float(v) for v in self.f_tons]
+        self.whole = [bool(v) for v in self.f_int]
+        self.hub = [str(v) for v in self.f_hub]
+        self.route = [str(v) for v in self.f_route]
+        self.hub_left = {h.id: np.full(self.H + 1, float(h.t_per_day)) for h in case.hubs}
+        #: Per tuple of items: the last grid point by which nothing more of them can arrive.
+        self.exhausted: dict[tuple[str, ...], int] = {}
+        self.route_left = {
+            rt.id: np.full(self.n, float(rt.t_per_day))
+            for rt in case.routes
+            if rt.t_per_day is not None
+        }
+
+    def room(self, f: int, p: int) -> float:
+        """Most units flow ``f`` can still bring on grid point ``p``."""
+        if p < self.first_p[f]:
+            return 0.0
+        ship = self.days[p] - self.L[f]
+        key = self.key[f]
+        if ship < 0 or key not in self.slack:
+            return 0.0
+        # Shipping x on day `ship` raises what has left by every later day: each must stay
+        # within what the location holds by then.
+        left = float(self.slack[key][ship:].min())
+        tons = self.tons[f]
+        if tons > 0:
+            hub_day = self.days[p] - self.onward[f]
+            if self.hub[f] in self.hub_left and 0 <= hub_day <= self.H:
+                left = min(left, float(self.hub_left[self.hub[f]][hub_day]) / tons)
+            if self.route[f] in self.route_left:
+                left = min(left, float(self.route_left[self.route[f]][p]) / tons)
+        left = max(0.0, left - TOL)
+        return float(math.floor(left + TOL)) if self.whole[f] else left
+
+    def take(self, f: int, p: int, x: float) -> None:
+        """Ship ``x`` units along flow ``f`` to arrive on grid point ``p`` (negative: undo)."""
+        ship = self.days[p] - self.L[f]
+        self.slack[self.key[f]][ship:] -= x
+        self.inc[f, p] += x
+        tons = self.tons[f]
+        if tons > 0:
+            hub_day = self.days[p] - self.onward[f]
+            if self.hub[f] in self.hub_left and 0 <= hub_day <= self.H:
+                self.hub_left[self.hub[f]][hub_day] -= tons * x
+            if self.route[f] in self.route_left:
+                self.route_left[self.route[f]][p] -= tons * x
+
+    def bring(
+        self, items: list[str], last: int, want: float, log: list[tuple[int, int, float]] | None
+    ) -> tuple[float, int]:
+        """Bring up to ``want`` units of ``items`` by grid point ``last``, earliest first:
+        the quantity and the last grid point used (-1: none). With a ``log``, the shipments are
+        made and logged (for :meth:`undo`); without, it only looks.
+        """
+        got, when = 0.0, -1
+        key = tuple(items)
+        if last <= self.exhausted.get(key, -1):
+            return got, when
+        for p in range(last + 1):
+            for i in items:
+                for f in self.flows_of.get(i, []):
+                    if got >= want - TOL:
+                        return got, when
+                    if p < self.first_p[f]:
+                        continue
+                    x = min(self.room(f, p), want - got)
+                    if self.whole[f]:
+                        x = float(math.floor(x + TOL))
+                    if x <= TOL:
+                        continue
+                    if log is not None:
+                        self.take(f, p, x)
+                        log.append((f, p, x))
+                    got += x
+                    when = p
+        if log is not None and got < want - TOL:
+            # Every room up to `last` was taken and nothing more of these items can arrive by
+            # then: capacity and stocks only shrink (until an undo), so a later call up to
+            # `last` need not look again.
+            self.exhausted[key] = max(self.exhausted.get(key, -1), last)
+        return got, when
+
+    def undo(self, log: list[tuple[int, int, float]]) -> None:
+        for f, p, x in reversed(log):
+            self.take(f, p, -x)
+        self.exhausted.clear()
+
+
+def _suffix_min(a: np.ndarray) -> np.ndarray:
+    """``out[p] = min(a[p:])``."""
+    return np.minimum.accumulate(a[::-1])[::-1]
+
+
+def _training(pm: PoolModel) -> tuple[np.ndarray, np.ndarray]:
+    """Trainees per training row and cohorts run: every cohort, as full as it may be."""
+    case, comp = pm.case, pm.comp
+    co, tr = comp.cohorts, comp.training
+    courses = {c.id: c for c in case.courses}
+    T = np.zeros(len(tr))
+    U = np.zeros(len(co))
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for k, c in enumerate(tr["cohort"].to_numpy(int)):
+        rows_of[int(c)].append(k)
+    trained = np.zeros(len(co))  # trainees of each cohort
+    entered: dict[str, float] = defaultdict(float)  # entrants after each prerequisite so far
+    runs: dict[str, int] = defaultdict(int)
+    c_course, c_start = co["course"].to_numpy(object), co["start"].to_numpy(int)
+    c_end, c_size = co["end"].to_numpy(int), co["size"].to_numpy(float)
+    for k in np.lexsort((np.arange(len(co)), c_start)).tolist():
+        course = courses[str(c_course[k])]
+        if course.max_cohorts is not None and runs[course.id] >= course.max_cohorts:
+            continue
+        allowed = float(c_size[k])
+        for q in course.prerequisites:
+            grads = float(trained[(c_course == q) & (c_end <= c_start[k])].sum())
+            allowed = min(allowed, grads - entered[q])
+        if allowed <= TOL:
+            continue
+        for q in course.prerequisites:
+            entered[q] += allowed
+        trained[k] = allowed
+        U[k] = 1.0
+        runs[course.id] += 1
+        for r in rows_of[k]:
+            T[r] = allowed / len(rows_of[k])
+    return T, U
+
+
+def greedy_values(pm: PoolModel) -> np.ndarray:
+    """A value for every variable label of ``pm.model``: a feasible plan (module docstring)."""
+    comp, grid = pm.comp, pm.grid
+    n = len(grid)
+    lines, slots, tr = comp.lines, comp.slots, comp.training
+    items = {it.id: it for it in pm.case.items}
+    plan = _Plan(pm)
+    T, U = _training(pm)
+    # Crews trained for each item by each grid point, less those lines already took.
+    crews: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+    for row, (item, end) in enumerate(zip(tr["item"], tr["end"], strict=True)):
+        if item:
+            crews[str(item)][grid >= int(end)] += T[row]
+    has_course = {str(i) for i in tr["item"] if i}
+    Y = np.zeros((len(lines), n))
+    Op = np.zeros((len(lines), n))
+    Z = np.zeros((len(slots), n))
+    W = np.zeros((len(pm.pool_items), n))
+    w_pos = {i: k for k, i in enumerate(pm.pool_items)}
+    family_items: dict[str, list[str]] = defaultdict(list)
+    for i in pm.pool_items:
+        family_items[items[i].family].append(i)
+    slots_of: dict[int, list[int]] = defaultdict(list)
+    for sk, li in enumerate(slots["line"].to_numpy(int)):
+        slots_of[int(li)].append(sk)
+    per = slots["per_system"].to_numpy(float)
+    left = {r.id: float(r.quantity) for r in pm.case.requirements}
+    weight = (lines["priority"] / lines["quantity"]).to_numpy(float)
+    due = lines["due"].to_numpy(int)
+    due_p = np.searchsorted(grid, due, side="right") - 1
+    order = np.lexsort((np.arange(len(lines)), due, -weight))
+    l_item, l_req = lines["item"].to_numpy(object), lines["requirement"].to_numpy(object)
+    l_whole, l_crew = lines["system"].to_numpy(bool), lines["crew"].to_numpy(float)
+    s_family = slots["family"].to_numpy(object)
+    for li in order.tolist():
+        item, req = str(l_item[li]), str(l_req[li])
+        whole, crew = bool(l_whole[li]), float(l_crew[li])
+        last = int(due_p[li])
+        if last < 0:
+            continue
+        k: float = left[req]
+        if crew > 0:
+            if item not in has_course:
+                continue  # no course: never operational (constraint 7)
+            # Operational systems stay so: crews must be free on every day from the date on.
+            k = min(k, float(_suffix_min(crews[item])[last]) / crew)
+        for s in slots_of[li]:
+            got, _ = plan.bring(family_items.get(str(s_family[s]), []), last, k * per[s], None)
+            k = min(k, got / per[s])
+        k = min(k, plan.bring([item], last, k, None)[0])
+        # Ship it; should a shipment of one good have taken capacity another needed (a hub
+        # shared by the items and their rounds), undo and try with less.
+        for _ in range(4):
+            if whole:
+                k = float(math.floor(k + TOL))
+            if k <= TOL:
+                break
+            log: list[tuple[int, int, float]] = []
+            got, ready = plan.bring([item], last, k, log)
+            short = got < k - 1e-9
+            cuts = [len(log)]  # where each slot's shipments start in the log
+            for s in slots_of[li]:
+                need = k * per[s]
+                got_s, when = plan.bring(family_items.get(str(s_family[s]), []), last, need, log)
+                cuts.append(len(log))
+                ready = max(ready, when)
+                short |= got_s < need - 1e-9
+                if short:
+                    break
+            if short:
+                plan.undo(log)
+                k = k - 1.0 if whole else k * 0.99
+                continue
+            # The line draws its units on arrival; first loads go into the family pool and
+            # to the slot on arrival (cumulative: from the arrival's grid point on).
+            for _f, p, x in log[: cuts[0]]:
+                Y[li, p:] += x
+            for j, s in enumerate(slots_of[li]):
+                for f, p, x in log[cuts[j] : cuts[j + 1]]:
+                    W[w_pos[str(plan.f_item[f])], p:] += x
+                    Z[s, p:] += x
+            if crew > 0:
+                free = _suffix_min(crews[item]) - crew * k >= -TOL
+                ready = max(ready, int(np.flatnonzero(free)[0]))
+                crews[item][ready:] -= crew * k
+            Op[li, ready:] += k
+            left[req] -= k
+            break
+    # Second pass: what can still arrive by a line's date but cannot be made operational
+    # (crews or first loads short) is delivered too, for the tenth a delivery is worth.
+    for li in order.tolist():
+        item, req, last = str(l_item[li]), str(l_req[li]), int(due_p[li])
+        if last < 0 or left[req] <= TOL:
+            continue
+        want = float(math.floor(left[req] + TOL)) if bool(l_whole[li]) else left[req]
+        shipped: list[tuple[int, int, float]] = []
+        got, _ = plan.bring([item], last, want, shipped)
+        for _f, p, x in shipped:
+            Y[li, p:] += x
+        left[req] -= got
+    F = np.cumsum(plan.inc, axis=1)
+    values = np.zeros(int(pm.model._xCounter))
+
+    def put(labels: np.ndarray, v: np.ndarray) -> None:
+        ok = labels >= 0
+        values[labels[ok]] = v[ok]
+
+    put(pm.F, F)
+    put(pm.Y, Y)
+    put(pm.O, Op)
+    put(pm.Z, Z)
+    put(pm.W, W)
+    put(pm.trainees, T)
+    put(pm.runs, U)
+    return values
