@@ -73,7 +73,9 @@ def build_linopy(scenario: Scenario, net: Any, options: Any) -> BuiltModel:
     """forcemodel's own builder (vectorised)."""
     with linopy.options as opts:
         opts(semantics="v1")
-        return build_model(scenario, net, options, Weights())
+        # The shared capacities on the way (links, nodes, lift pools) are left out here: the
+        # per-element Pyomo model below has only the RSOM rows.
+        return build_model(scenario, net, options, Weights(), shared=False)
 
 
 def build_pyomo(scenario: Scenario, net: Any, options: Any, ref: BuiltModel) -> pyo.ConcreteModel:

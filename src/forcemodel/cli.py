@@ -18,6 +18,7 @@ from rich.table import Table
 
 import forcemodel
 from forcemodel.cli_assist import assist_app
+from forcemodel.cli_replan import replan_cmd
 from forcemodel.scenario import ScenarioError, load_scenario
 from forcemodel.scenario.summary import summarize
 
@@ -29,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(assist_app, name="assist")
+app.command("replan")(replan_cmd)
 out = Console()
 err = Console(stderr=True)
 
@@ -532,7 +534,7 @@ def _print_explanation(result: Any) -> None:
     """``optimize --explain``: the ten largest binding capacities, then the unmet needs."""
     from forcemodel.optimize import CAPACITY_KINDS
 
-    kinds = {"rsom_tons": "RSOM tons", "rsom_people": "RSOM people", "stock": "stock"}
+    kinds = {"rsom_tons": "RSOM tons", "rsom_people": "RSOM people", "stock": "stock", "shared": ""}
     b = result.bindings[result.bindings["kind"].isin(CAPACITY_KINDS)].head(10)
     if b.empty:
         out.print("No capacity binds: more RSOM capacity or sets would not lower the objective.")
@@ -548,7 +550,7 @@ def _print_explanation(result: Any) -> None:
         table.add_column("in words", ratio=1)
         for row in b.itertuples(index=False):
             table.add_row(
-                f"{kinds[str(row.kind)]} {row.region or row.stock}",
+                f"{kinds[str(row.kind)]} {row.region or row.stock or row.server}".strip(),
                 str(row.day) if row.day >= 0 else "",
                 f"{row.shadow_price:.3g}" if row.shadow_price == row.shadow_price else "-",
                 str(row.meaning),

@@ -1,7 +1,8 @@
 """optimize: choose each unit's region and pre-positioned set to close the requirement gaps.
 
 A daily time-expanded model (linopy) solved by HiGHS: binary choices of (region, own equipment
-or a set from a stock) per unit, the regions' RSOM capacity shared day by day, and the weighted
+or a set from a stock) per unit, the regions' RSOM capacity and the lift pools, links and nodes
+that could bind shared day by day, and the weighted
 shortfall against every region's requirement as the objective (then a small cost). The maths
 and what the model leaves out are in docs/optimization.md.
 """
@@ -13,8 +14,9 @@ import math
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import linopy
 import numpy as np
@@ -26,6 +28,7 @@ from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, Optimiz
 from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
 from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
 from forcemodel.optimize.plan import OptimizationResult, planned_scenario_data, read_solution
+from forcemodel.optimize.replan import replan as replan
 from forcemodel.optimize.solve import METHODS, SolveOutcome, SolverSettings, run_highs
 from forcemodel.scenario.model import Scenario
 
@@ -64,6 +67,7 @@ def optimize(
     duals: bool = True,
     start: str | None = "planner",
     closure_by: Mapping[str, float] | str | None = None,
+    check_closure: bool = True,
 ) -> OptimizationResult:
     """Choose every unit's region and set use to minimise the weighted shortfall, then cost.
 
@@ -96,6 +100,10 @@ def optimize(
             ``1 + weights.late_weight`` times as much. ``"bundled"``: the day the simulation
             closes each region with the scenario as given (:func:`bundled_closure_days`), so
             that the plan does not close a region later than that plan does.
+        check_closure: with ``closure_by``, simulate the candidate plans of the search and
+            keep the best (in the model's objective) that closes no region later than its
+            target (the safeguard of docs/optimization.md, "How it is solved"); the day-0
+            planner's plan is always a candidate with ``start="planner"``.
 
     Raises:
         ValueError: a setting that cannot be used (time limit, gap, method, threads, weights,
@@ -144,7 +152,15 @@ def optimize(
                 result, bindings=bindings, unmet=unmet_requirements(scenario, built, bindings)
             )
         solved, outcome = _solve_mip(
-            scenario, net, built, weights, settings, fixed, deadline, start=start
+            scenario,
+            net,
+            built,
+            weights,
+            settings,
+            fixed,
+            deadline,
+            start=start,
+            check_closure=check_closure,
         )
         result = read_solution(scenario, solved, outcome, relaxed=False)
         if not duals:
@@ -175,8 +191,12 @@ def _raise_without_plan(outcome: SolveOutcome) -> None:
         )
 
 
-#: Share of the time limit kept back, after the search, for the final LP and its duals.
-RESERVE_SHARE = 0.08
+#: Share of the time limit kept back, after the search, for scoring the plans found, the
+#: safeguard's simulations and the final LP.
+RESERVE_SHARE = 0.2
+
+#: A plan found by the search: its objective, where it came from, its choices, its fixed LP.
+Candidate = tuple[float, str, np.ndarray, BuiltModel]
 
 
 def _solve_mip(
@@ -189,6 +209,7 @@ def _solve_mip(
     deadline: float,
     *,
     start: str | None,
+    check_closure: bool = True,
 ) -> tuple[BuiltModel, SolveOutcome]:
     """Search for the best plan within the deadline (docs/optimization.md, "How it is solved").
 
@@ -210,8 +231,10 @@ def _solve_mip(
     def left(share: float = 1.0) -> float:
         return max(0.05, share * (deadline - time.monotonic() - reserve))
 
-    # 1. The LP relaxation.
-    lp = build_model(scenario, net, built.options, weights, relax=True)
+    # 1. The LP relaxation, without the shared capacities on the way (links, nodes, lift
+    # pools): still a lower bound, and with them the relaxation is too slow for the minute
+    # (docs/optimization.md, "How it is solved").
+    lp = build_model(scenario, net, built.options, weights, relax=True, shared=False)
     lp_out = run_highs(
         lp.model, dataclasses.replace(settings, method="simplex", time_limit=left()), mip=False
     )
@@ -219,7 +242,7 @@ def _solve_mip(
     if lp_out.termination in ("infeasible", "infeasible_or_unbounded"):
         _raise_without_plan(lp_out)
     bound = lp_out.objective if lp_out.termination == "optimal" else None
-    candidates: list[tuple[float, str, np.ndarray, BuiltModel]] = []
+    candidates: list[Candidate] = []
     sub_closed = False
     z_plan = _planner_z(scenario, net, built, fixed) if start == "planner" else None
     if lp_out.has_solution:
@@ -246,6 +269,13 @@ def _solve_mip(
             + "; ".join(f"{name} {value:.6f}" for value, name, _, _ in candidates)
             + "\n"
         )
+    targets = weights.closure_by if check_closure else None
+    if targets and candidates:
+
+        def score(z: np.ndarray) -> BuiltModel | None:
+            return _solve_fixed(scenario, net, built, z, weights, settings, names=True)
+
+        best = _first_on_time(scenario, built.options, candidates, targets, z_plan, score, logs)
     # 3. The whole MIP from the incumbent, when the search above left time and finished.
     time_left = deadline - time.monotonic() - reserve
     if best is None or (sub_closed and time_left > 0.5 and not _proven(best[0], bound, settings)):
@@ -258,7 +288,26 @@ def _solve_mip(
             outcome = run_highs(built.model, mip_settings, mip=True, start=start_file)
         logs.append(_stage_log("whole MIP", outcome))
         _raise_without_plan(outcome)
+        if targets and best is not None:
+            z = np.round(built.model.variables["choose"].solution.to_numpy())
+            late = _late_regions(scenario, built.options, z, targets)
+            if late and not _late_regions(scenario, built.options, best[2], targets):
+                logs.append(
+                    f"Simulated: the whole MIP's plan closes {_late_words(late)}; kept "
+                    f"{best[1]} ({best[0]:.6f}), which closes every region on time\n"
+                )
+                return _as_outcome(best, bound, settings, deadline, logs)
         return built, dataclasses.replace(outcome, log="\n".join(logs))
+    return _as_outcome(best, bound, settings, deadline, logs)
+
+
+def _as_outcome(
+    best: Candidate,
+    bound: float | None,
+    settings: SolverSettings,
+    deadline: float,
+    logs: list[str],
+) -> tuple[BuiltModel, SolveOutcome]:
     value, _, _, model = best
     gap = 0.0 if bound is None else max(0.0, value - bound) / max(abs(value), 1e-12)
     proven = bound is not None and gap <= settings.mip_gap
@@ -272,6 +321,144 @@ def _solve_mip(
         log="\n".join(logs),
     )
     return model, outcome
+
+
+def _first_on_time(
+    scenario: Scenario,
+    options: pd.DataFrame,
+    candidates: list[Candidate],
+    targets: Mapping[str, float],
+    z_plan: np.ndarray | None,
+    score: Callable[[np.ndarray], BuiltModel | None],
+    logs: list[str],
+) -> Candidate:
+    """The safeguard (docs/optimization.md, "How it is solved"): the best plan, in the model's
+    objective, whose simulation closes no region later than its target.
+
+    Every candidate is simulated (about 0.3 s each on eastern-flank). One that closes a region
+    late is blended with the day-0 planner's plan, when it is at hand (:func:`_blend`); the
+    blend is scored in the model (its choices fixed) and joins the candidates. If no plan
+    closes every region on time, the best one is kept and the log says so.
+    """
+    on_time: list[Candidate] = []
+    for cand in candidates:
+        late = _late_regions(scenario, options, cand[2], targets)
+        if not late:
+            logs.append(f"Simulated: {cand[1]} closes every region on time\n")
+            on_time.append(cand)
+            continue
+        logs.append(f"Simulated: {cand[1]} closes {_late_words(late)}\n")
+        if z_plan is None:
+            continue
+        z = _blend(scenario, options, cand[2], z_plan, targets, logs)
+        if z is None or np.array_equal(z, z_plan):
+            continue
+        found = score(z)
+        if found is not None:
+            name = f"day-0 planner blended with {cand[1]}"
+            logs.append(f"Simulated: {name} closes every region on time ({_value(found):.6f})\n")
+            on_time.append((_value(found), name, z, found))
+    if not on_time:
+        logs.append("Simulated: no plan found closes every region on time; kept the best\n")
+        return candidates[0]
+    best = min(on_time, key=lambda c: c[0])
+    logs.append(f"Kept: {best[1]} ({best[0]:.6f})\n")
+    return best
+
+
+def _blend(
+    scenario: Scenario,
+    options: pd.DataFrame,
+    z: np.ndarray,
+    z_plan: np.ndarray,
+    targets: Mapping[str, float],
+    logs: list[str],
+    rounds: int = 6,
+) -> np.ndarray | None:
+    """``z`` repaired towards the planner's plan until the simulation closes every region on
+    time: in each round, the units that close after their region's target in the simulation
+    of a late region, and the units the planner sends to a late region, take the planner's
+    choice (and so does every unit drawing from a stock that the mix would overdraw).
+    ``None`` if the plan is still late after ``rounds``."""
+    unit = options["unit"].to_numpy()
+    unit_id = options["unit_id"].to_numpy()
+    region = options["region_id"].to_numpy()
+    stock = options["stock_id"].to_numpy()
+    sets = {st.id: st.sets for st in scenario.stocks}
+    cur = np.round(z)
+    for _ in range(rounds):
+        late, closed = _late_regions(scenario, options, cur, targets, units=True)
+        if not late:
+            return cur
+        due = {rid: targets[rid] for rid in late}
+        slow = [uid for uid, (rid, day) in closed.items() if rid in due and day > due[rid] - 1e-9]
+        back = np.unique(
+            np.concatenate(
+                [
+                    unit[np.isin(unit_id, slow)],
+                    unit[(z_plan > 0.5) & np.isin(region, list(late)) & (cur < 0.5)],
+                ]
+            )
+        )
+        while True:
+            mix = np.where(np.isin(unit, back), z_plan, cur)
+            drawn = pd.Series(stock[(mix > 0.5) & (stock != "")]).value_counts()
+            over = [str(sid) for sid, n in drawn.items() if n > sets[str(sid)]]
+            extra = np.setdiff1d(np.unique(unit[(mix > 0.5) & np.isin(stock, over)]), back)
+            if not extra.size:
+                break
+            back = np.union1d(back, extra)
+        logs.append(f"Repair: {_late_words(late)}; {back.size} unit(s) take the planner's choice\n")
+        if np.array_equal(mix, cur):
+            return None
+        cur = mix
+    return None if _late_regions(scenario, options, cur, targets) else cur
+
+
+def _late_regions(
+    scenario: Scenario,
+    options: pd.DataFrame,
+    z: np.ndarray,
+    targets: Mapping[str, float],
+    *,
+    units: bool = False,
+) -> Any:
+    """Regions whose closure, with the plan ``z`` simulated, comes after their target (region
+    -> (closure day, target)); with ``units``, also each unit's (region, closure day)."""
+    from forcemodel.flow import simulate
+    from forcemodel.scenario import load_scenario_data
+
+    picked = options[np.asarray(z) > 0.5]
+    choices: dict[str, Choice] = {
+        str(r.unit_id): (str(r.region_id), str(r.stock_id) or None)
+        for r in picked.itertuples(index=False)
+    }
+    result = simulate(load_scenario_data(planned_scenario_data(scenario, choices)))
+    closed = _closure_days(scenario, result.tables["shortfall"])
+    late = {
+        rid: (closed.get(rid, math.inf), day)
+        for rid, day in targets.items()
+        if closed.get(rid, math.inf) > day + 1e-9
+    }
+    if not units:
+        return late
+    table = result.tables["units"]
+    by_unit = {
+        str(u): (str(r), float(d) if d == d else math.inf)
+        for u, r, d in zip(table["unit"], table["region"], table["closure_day"], strict=True)
+    }
+    return late, by_unit
+
+
+def _late_words(late: Mapping[str, tuple[float, float]]) -> str:
+    return ", ".join(
+        f"{rid} on day {closed:g} (target {day:g})" for rid, (closed, day) in sorted(late.items())
+    )
+
+
+def _servers(built: BuiltModel) -> np.ndarray:
+    """The shared servers of ``built``, for the sub-models built from it."""
+    return built.shared["server"].to_numpy(np.int64) if len(built.shared) else np.zeros(0, int)
 
 
 def _proven(value: float, bound: float | None, settings: SolverSettings) -> bool:
@@ -304,7 +491,7 @@ def _rens(
     z_lp: np.ndarray,
     z_start: np.ndarray | None,
     time_limit: float,
-    candidates: list[tuple[float, str, np.ndarray, BuiltModel]],
+    candidates: list[Candidate],
     logs: list[str],
 ) -> bool:
     """The sub-MIP around the LP relaxation (RENS): add its plan to ``candidates``.
@@ -322,7 +509,9 @@ def _rens(
     keep = np.where(open_unit, weight > 1e-6, z_lp > 1 - 1e-6)
     index = np.flatnonzero(keep)
     sub_options = options.iloc[index].reset_index(drop=True)
-    sub = build_model(scenario, net, sub_options, weights)
+    # Without the shared capacities on the way: with them HiGHS's root LP alone takes most of
+    # the minute on eastern-flank. The plan found is then scored in the whole model.
+    sub = build_model(scenario, net, sub_options, weights, shared=False)
     sub_settings = dataclasses.replace(settings, time_limit=time_limit)
     with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
         start_file = None
@@ -331,7 +520,6 @@ def _rens(
             if first is not None and first.model.solver_model is not None:
                 start_file = Path(tmp) / "start.sol"
                 first.model.solver_model.writeSolution(str(start_file), 0)
-                candidates.append((_value(first), "day-0 planner", z_start, first))
         out = run_highs(sub.model, sub_settings, mip=True, start=start_file)
     logs.append(
         _stage_log(
@@ -360,12 +548,18 @@ def bundled_closure_days(scenario: Scenario) -> dict[str, float]:
     """
     from forcemodel.flow import simulate
 
-    short = simulate(scenario).tables["shortfall"]
+    closed = _closure_days(scenario, simulate(scenario).tables["shortfall"])
+    return {rid: day for rid, day in closed.items() if math.isfinite(day)}
+
+
+def _closure_days(scenario: Scenario, short: pd.DataFrame) -> dict[str, float]:
+    """Each region's closure day from a simulation's shortfall table (inf: not closed)."""
     horizon = scenario.meta.horizon_days
     out: dict[str, float] = {}
     for rid, rows in short.groupby("region", sort=True):
         unmet = rows.loc[rows["shortfall"] > 1e-9, "day"].to_numpy()
         if unmet.size and unmet.max() >= horizon:
+            out[str(rid)] = math.inf
             continue
         out[str(rid)] = float(unmet.max() + 1) if unmet.size else 0.0
     return out
@@ -421,7 +615,9 @@ def _solve_fixed(
 
     ``names``: name HiGHS's columns as linopy does for a start file (see :func:`run_highs`).
     """
-    lp = build_model(scenario, net, built.options, weights, relax=True, fix_choices=z)
+    lp = build_model(
+        scenario, net, built.options, weights, relax=True, fix_choices=z, servers=_servers(built)
+    )
     lp_settings = dataclasses.replace(settings, method="simplex")
     outcome = run_highs(lp.model, lp_settings, mip=False, names=names)
     return lp if outcome.termination == "optimal" else None

@@ -33,6 +33,7 @@ BINDING_COLUMNS = [
     "day",
     "shadow_price",
     "meaning",
+    "server",
 ]
 
 UNMET_COLUMNS = [
@@ -46,10 +47,20 @@ UNMET_COLUMNS = [
 ]
 
 #: Kinds of binding constraint that are capacities one could buy (the rest are requirements).
-CAPACITY_KINDS = ("rsom_tons", "rsom_people", "stock")
+CAPACITY_KINDS = ("rsom_tons", "rsom_people", "stock", "shared")
 
 _LOAD_KIND = {"equipment": "rsom_tons", "people": "rsom_people"}
 _LOAD_WORD = {"equipment": "ton", "people": "person"}
+
+
+_SERVER_WORD = {"t": "ton", "pax": "person", "pool": "asset-day"}
+
+
+def _server_unit(label: str) -> str:
+    """What a shared server's capacity counts, from its label (network.compile's)."""
+    if label.startswith("lift pool"):
+        return "pool"
+    return "pax" if label.endswith("(pax)") else "t"
 
 
 def _fmt(x: float) -> str:
@@ -86,6 +97,30 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                         f"one more {what} a day of RSOM at {region} on day {int(day)} would "
                         f"{verb} the objective by {_fmt(abs(price))}"
                     ),
+                }
+            )
+    if "shared_capacity" in m.constraints and len(built.shared):
+        rate = built.shared.set_index("label")["rate"]
+        dual = m.constraints["shared_capacity"].dual.to_series().dropna()
+        for (label, day), value in dual.items():
+            price = float(value) / float(rate[label])
+            if abs(price) <= BINDING_TOL:
+                continue
+            what = _SERVER_WORD[_server_unit(str(label))]
+            verb = "cut" if price < 0 else "add to"
+            rows.append(
+                {
+                    "kind": "shared",
+                    "region": "",
+                    "stock": "",
+                    "capability": "",
+                    "day": int(day),
+                    "shadow_price": price,
+                    "meaning": (
+                        f"one more {what} a day of {label} on day {int(day)} would {verb} the "
+                        f"objective by {_fmt(abs(price))}"
+                    ),
+                    "server": str(label),
                 }
             )
     for name in ("gap", "gap_empty"):
@@ -150,6 +185,7 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
     table = pd.DataFrame(rows, columns=BINDING_COLUMNS)
     if table.empty:
         return table
+    table["server"] = table["server"].astype(object).where(table["server"].notna(), "")
     order = table["shadow_price"].abs().fillna(-1.0)
     table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
     return table.drop(columns="_o").reset_index(drop=True)

@@ -4,8 +4,9 @@ Every unit has a set of **options**: a region it can reach, with its own equipme
 set from a stock of its ``set_type``. For each option the uncongested arrival of its two loads at
 the region's reception is precomputed from the compiled network (``time_to_go``, the same
 estimate the simulation's planner uses), so the model itself only decides which option each
-unit takes and how the region's RSOM capacity is shared day by day. The maths, and what is left
-out, are in docs/optimization.md.
+unit takes and how the region's RSOM capacity, and the capacity of the lift pools, links and
+nodes on the options' fixed routes that could bind, are shared day by day. The maths, and what
+is left out, are in docs/optimization.md.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from forcemodel.flow.plan import step_value
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
     EQUIPMENT,
+    PEOPLE,
     CompiledNetwork,
     load_class_of,
+    pool_work,
 )
 from forcemodel.optimize.errors import InfeasibleError
 from forcemodel.scenario.model import CAPABILITIES, Scenario, Unit
@@ -41,8 +44,16 @@ DEFAULT_LATE_WEIGHT = 10.0
 #: Days after its uncongested closure within which a unit may start to count (RSOM queue).
 DEFAULT_WINDOW = 30
 
+#: Links, nodes and transshipment servers (besides every lift pool that could bind) kept in
+#: the model: those that could be overloaded by the most days of their capacity.
+DEFAULT_MAX_SERVERS = 24
+
 #: A chosen option per unit id: (region id, stock id or None for its own equipment).
 Choice = tuple[str, str | None]
+
+#: One server on a load's uncongested route: (load 0/1, server index, day the load reaches
+#: it, day it leaves it without queues, work: tons, people or asset-days).
+Passage = tuple[int, int, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,9 @@ class BuiltModel:
     pace: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: (region, load): tons or people a day that one unit of the RSOM rows stands for.
     rsom_unit: xr.DataArray = field(default_factory=lambda: xr.DataArray(np.ones((0, 2))))
+    #: Shared servers in the model (links, nodes, transshipment, lift pools; RSOM apart):
+    #: index into ``CompiledNetwork.servers``, label and undisrupted rate (one row unit).
+    shared: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def counted(self) -> np.ndarray:
         """Share of each option's power counted on each day (option, day), from the solution."""
@@ -173,13 +187,18 @@ class _Terms:
         self.labels.append(labels[keep])
         self.coeffs.append(c[keep])
 
-    def expression(self, m: linopy.Model) -> linopy.LinearExpression:
-        n = int(np.prod(self.shape))
+    def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
         labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int64)
         coeffs = np.concatenate(self.coeffs) if self.coeffs else np.zeros(0)
         order = np.argsort(rows, kind="stable")
-        rows, labels, coeffs = rows[order], labels[order], coeffs[order]
+        return rows[order], labels[order], coeffs[order]
+
+    @staticmethod
+    def _padded(
+        rows: np.ndarray, labels: np.ndarray, coeffs: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``0..n-1`` (``rows`` sorted) as (n, width) arrays of labels and coefficients."""
         count = np.bincount(rows, minlength=n)
         width = max(1, int(count.max()) if n else 1)
         start = np.concatenate([[0], np.cumsum(count)[:-1]])
@@ -188,6 +207,13 @@ class _Terms:
         c = np.zeros((n, width))
         v[rows, pos] = labels
         c[rows, pos] = coeffs
+        return v, c
+
+    def expression(self, m: linopy.Model) -> linopy.LinearExpression:
+        n = int(np.prod(self.shape))
+        rows, labels, coeffs = self._flat()
+        v, c = self._padded(rows, labels, coeffs, n)
+        width = v.shape[1]
         dims = [str(ix.name) for ix in self.coords]
         coords = {str(ix.name): ix for ix in self.coords}
         data = xr.Dataset(
@@ -198,6 +224,30 @@ class _Terms:
             coords=coords,
         )
         return linopy.LinearExpression(data, m)
+
+    def equal_zero_by_width(self, m: linopy.Model, name: str) -> None:
+        """``row == 0`` for every row, as one constraint per band of row lengths.
+
+        linopy stores a constraint padded to its longest row; rows of very unequal lengths
+        (a lift pool on a busy day against a quiet link) would waste most of it, so rows are
+        grouped by length (powers of 4), each group a constraint ``name_w<k>`` over a flat
+        ``row`` coordinate (the row's flat index in the labelled shape).
+        """
+        n = int(np.prod(self.shape))
+        rows, labels, coeffs = self._flat()
+        count = np.bincount(rows, minlength=n)
+        band = np.ceil(np.log(np.maximum(count, 1)) / np.log(4)).astype(int)
+        for k in np.unique(band):
+            ids = np.flatnonzero(band == k)
+            local = np.full(n, -1, dtype=np.int64)
+            local[ids] = np.arange(ids.size)
+            sel = local[rows] >= 0
+            v, c = self._padded(local[rows[sel]], labels[sel], coeffs[sel], ids.size)
+            data = xr.Dataset(
+                {"vars": (["row", "_term"], v), "coeffs": (["row", "_term"], c)},
+                coords={"row": pd.Index(ids, name="row")},
+            )
+            m.add_constraints(linopy.LinearExpression(data, m) == 0, name=f"{name}_w{k}")
 
 
 def option_table(
@@ -224,6 +274,7 @@ def option_table(
     receptions = [net.node_index[r.reception] for r in regions]
     region_index = {r.id: i for i, r in enumerate(regions)}
     stock_index = {s.id: i for i, s in enumerate(scenario.stocks)}
+    routes: dict[tuple[int, int, int, float], tuple[Passage, ...]] = {}
     rows: list[dict[str, object]] = []
     problems: list[tuple[str, str]] = []
     for ui, u in enumerate(scenario.units):
@@ -242,10 +293,12 @@ def option_table(
             dest = receptions[r]
             rsom = region.rsom.days * region.rsom.assigned_factor
             ready = u.notice_to_move_days
-            choices: list[tuple[int, float, float]] = []  # (stock, eq arrival, pax arrival)
+            # (stock, eq arrival, pax arrival, servers on the routes)
+            choices: list[tuple[int, float, float, tuple[Passage, ...]]] = []
             if allowed_stocks is None or -1 in allowed_stocks:
                 t_eq, t_pax = _legs(net, u, home, dest)
-                choices.append((-1, ready + t_eq, ready + t_pax))
+                route = _route(net, u, home, dest, ready, (True, True), routes)
+                choices.append((-1, ready + t_eq, ready + t_pax, route))
             for si, s in enumerate(scenario.stocks):
                 if allowed_stocks is not None and si not in allowed_stocks:
                     continue
@@ -255,8 +308,13 @@ def option_table(
                 to_depot = _people_time(net, u, home, depot)
                 drawn = ready + to_depot + s.draw_days
                 t_eq, t_pax = _legs(net, u, depot, dest)
-                choices.append((si, drawn + t_eq, drawn + t_pax))
-            for si, a_eq, a_pax in choices:
+                if not (math.isfinite(to_depot) and math.isfinite(t_eq) and math.isfinite(t_pax)):
+                    continue
+                route = _route(net, u, home, depot, ready, (False, True), routes) + _route(
+                    net, u, depot, dest, drawn, (True, True), routes
+                )
+                choices.append((si, drawn + t_eq, drawn + t_pax, route))
+            for si, a_eq, a_pax, route in choices:
                 if not (math.isfinite(a_eq) and math.isfinite(a_pax)):
                     continue
                 rows.append(
@@ -274,6 +332,7 @@ def option_table(
                         "people": float(u.personnel),
                         "rsom_days": rsom,
                         "closure": max(a_eq, a_pax) + rsom,
+                        "route": route,
                     }
                 )
         if len(rows) == before:
@@ -297,6 +356,7 @@ def option_table(
         "people",
         "rsom_days",
         "closure",
+        "route",
     ]
     return pd.DataFrame(rows, columns=columns)
 
@@ -327,6 +387,86 @@ def _legs(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> tuple[float,
     return t_eq, _people_time(net, u, origin, dest)
 
 
+def _route(
+    net: CompiledNetwork,
+    u: Unit,
+    origin: int,
+    dest: int,
+    start: float,
+    which: tuple[bool, bool],
+    cache: dict[tuple[int, int, int, float], tuple[Passage, ...]],
+) -> tuple[Passage, ...]:
+    """The servers on the uncongested routes of a unit's loads (``which``: equipment, people)
+    from ``origin`` (leaving at ``start``) to ``dest``, with their times and work."""
+    out: list[Passage] = []
+    for li, (go, amount) in enumerate(zip(which, (u.equipment_t, float(u.personnel)), strict=True)):
+        if not go or amount <= 0:
+            continue
+        cls = load_class_of(EQUIPMENT, u.outsize) if li == 0 else CLASS_PEOPLE
+        key = (origin, dest, cls, amount)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = _follow(net, origin, dest, cls, amount)
+        out.extend((li, srv, start + a, start + b, w) for _, srv, a, b, w in hit)
+    return tuple(out)
+
+
+def _follow(
+    net: CompiledNetwork, origin: int, dest: int, cls: int, amount: float
+) -> tuple[Passage, ...]:
+    """Follow the time-to-go successors from ``origin`` to ``dest`` (the route the simulation
+    takes when nothing queues: docs/simulation.md, "Routing"): every server met, with the
+    offsets (days from leaving ``origin``) at which the load reaches and leaves it."""
+    h = net.time_to_go(dest, cls, amount)
+    if not math.isfinite(h[origin][0]):
+        return ()
+    kind = PEOPLE if cls == CLASS_PEOPLE else EQUIPMENT
+    people = cls == CLASS_PEOPLE
+    v, slot, t = origin, 0, 0.0
+    out: list[Passage] = []
+    for _ in range(len(net.node_ids) * (len(net.classes) + 1)):
+        if v == dest:
+            break
+        k_in = None if slot == 0 else slot - 1
+        best: tuple[float, int, list[tuple[int, float, float, float]], float] | None = None
+        for ai in net.out_arcs[v]:
+            arc = net.arcs[ai]
+            after = h[arc.dst][arc.cls + 1]
+            if not arc.usable[cls] or not math.isfinite(after):
+                continue
+            change = not people and net.gauge_change(k_in, arc.cls)
+            # Stages of a hop (docs/simulation.md, "A hop"): server and work, or a delay.
+            stages: list[tuple[int | None, float]] = [
+                (net.node_pax_server[v] if people else net.node_t_server[v], amount),
+                (net.node_transship_server[v] if change else None, amount),
+                (-1, net.node_delay[v] + (net.node_transship_delay[v] if change else 0.0)),
+                (arc.pax_server if people else arc.t_server, amount),
+                (arc.pool_server, pool_work(arc, amount, kind)),
+                (-1, arc.hours / 24.0),
+            ]
+            clock = 0.0
+            met: list[tuple[int, float, float, float]] = []
+            for srv, work in stages:
+                if srv is None:
+                    continue
+                if srv < 0:
+                    clock += work
+                    continue
+                busy = max(0.0, work / net.servers[srv].rate - 1.0)
+                met.append((srv, clock, clock + busy, work))
+                clock += busy
+            cost = clock + after
+            if best is None or cost < best[0] - 1e-12:
+                best = (cost, ai, met, clock)
+        if best is None:  # pragma: no cover - a finite time to go always has a successor
+            break
+        _, ai, met, clock = best
+        out.extend((kind, srv, t + a, t + b, w) for srv, a, b, w in met)
+        t += clock
+        v, slot = net.arcs[ai].dst, net.arcs[ai].cls + 1
+    return tuple(out)
+
+
 def build_model(
     scenario: Scenario,
     net: CompiledNetwork,
@@ -336,6 +476,9 @@ def build_model(
     relax: bool = False,
     fix_choices: np.ndarray | None = None,
     window: int = DEFAULT_WINDOW,
+    shared: bool = True,
+    max_servers: int | None = None,
+    servers: np.ndarray | None = None,
 ) -> BuiltModel:
     """The linopy model over the options table (docs/optimization.md, "The model").
 
@@ -345,6 +488,12 @@ def build_model(
     continuous: the LP that remains once a MIP's integers are fixed, whose duals
     :mod:`forcemodel.optimize.explain` reads. ``window``: the days after its uncongested
     closure within which an option's power may be counted (later: not within the model).
+    ``shared``: add the capacities of the links, nodes, transshipment and lift pools on the
+    options' routes that could bind (docs/optimization.md, "Shared capacities on the way"):
+    every lift pool and the ``max_servers`` others (default :data:`DEFAULT_MAX_SERVERS`) that
+    could be overloaded by the most days, or exactly ``servers`` (indices into
+    ``net.servers``; a sub-model built for some of the options passes its parent's, so that
+    both have the same columns).
     """
     closure_by = weights.closure_by
     if window < 0:
@@ -549,6 +698,25 @@ def build_model(
     t.add(flat, y_lab.ravel(), -1.0)
     m.add_constraints(t.expression(m) <= 0, name="rsom_done_before", mask=rsom_mask)
 
+    # Shared capacities on the way (links, nodes, transshipment, lift pools), in the RSOM
+    # form per server and day: what arrives there (of the work that counts), what passes
+    # under the day's capacity, and what must be through for each counting day.
+    shared_table = (
+        _shared_servers(
+            net,
+            options,
+            n_days,
+            DEFAULT_MAX_SERVERS if max_servers is None else max_servers,
+            servers,
+        )
+        if shared
+        else _no_shared()
+    )
+    if len(shared_table.passages):
+        _add_shared_rows(
+            m, shared_table, dx_lab, v_lab, count_day, valid, first, closure, n_days, horizon
+        )
+
     # Counted power per region, capability and day: the cumulative sum of what starts counting.
     unit_power = np.array(
         [[getattr(u.power, c) for c in CAPABILITIES] for u in scenario.units]
@@ -620,4 +788,182 @@ def build_model(
         if n_opt
         else np.zeros(0),
         rsom_unit=xr.DataArray(rsom_unit, coords=[region, load]),
+        shared=shared_table.servers,
     )
+
+
+@dataclass
+class _Shared:
+    """Shared servers kept in the model, and every passage of an option's load through one."""
+
+    servers: pd.DataFrame  # server (network index), label, kind, target, rate; one row each
+    passages: pd.DataFrame  # option, row (index into servers), enter, exit, work (in days)
+    capacity: np.ndarray  # (server row, day): C(d) in days of the undisrupted rate
+
+
+def _no_shared() -> _Shared:
+    return _Shared(
+        pd.DataFrame(columns=["server", "label", "kind", "target", "rate"]),
+        pd.DataFrame(columns=["option", "row", "enter", "exit", "work"]),
+        np.zeros((0, 0)),
+    )
+
+
+def _shared_servers(
+    net: CompiledNetwork,
+    options: pd.DataFrame,
+    n_days: int,
+    max_servers: int,
+    only: np.ndarray | None = None,
+) -> _Shared:
+    """The servers on the options' routes that could bind, and the passages through them.
+
+    A server could bind if, on some run of days ``d1..d2``, the loads that may reach it then
+    (every unit counted with its largest load among its options that reach it on a day of the
+    run) need more than its capacity over those days; otherwise no load ever waits there and
+    its row would never be tight.
+    """
+    route = options["route"].tolist() if "route" in options else []
+    n = sum(len(r) for r in route)
+    if (n == 0 and only is None) or (only is not None and len(only) == 0):
+        return _no_shared()
+    opt = np.repeat(np.arange(len(route)), [len(r) for r in route])
+    flat = np.array([p for r in route for p in r], dtype=float).reshape(n, 5)
+    srv = flat[:, 1].astype(np.int64)
+    enter, leave, work = flat[:, 2], flat[:, 3], flat[:, 4]
+    unit = options["unit"].to_numpy(int)[opt]
+    rel = np.floor(enter).astype(np.int64)
+    inside = (rel < n_days) & (work > 0)
+    ids = np.unique(srv[inside]) if only is None else np.unique(np.asarray(only, dtype=np.int64))
+    cap = np.array([[net.servers[s].day_capacity(d) for d in range(n_days)] for s in ids])
+    row_of = np.full(max(len(net.servers), 1), -1, dtype=np.int64)
+    row_of[ids] = np.arange(ids.size)
+    # Largest work per (server, unit, load, day), summed per (server, day): an upper bound on
+    # what can reach a server on any run of days.
+    inside &= row_of[srv] >= 0
+    df = pd.DataFrame(
+        {
+            "row": row_of[srv[inside]],
+            "unit": unit[inside],
+            "load": flat[inside, 0],
+            "day": rel[inside],
+            "work": work[inside],
+        }
+    )
+    most = df.groupby(["row", "unit", "load", "day"])["work"].max().groupby(["row", "day"]).sum()
+    load = np.zeros((ids.size, n_days))
+    rr, dd = (most.index.get_level_values(i).to_numpy() for i in (0, 1))
+    load[rr, dd] = most.to_numpy()
+    cum_load = np.concatenate([np.zeros((ids.size, 1)), np.cumsum(load, 1)], 1)
+    cum_cap = np.concatenate([np.zeros((ids.size, 1)), np.cumsum(cap, 1)], 1)
+    # excess[s, d1, d2] = load(d1..d2) - capacity(d1..d2); binds only if positive somewhere.
+    excess = np.zeros(ids.size)
+    upper = np.triu_indices(n_days)
+    for i in range(ids.size):
+        diff = cum_load[i] - cum_cap[i]
+        excess[i] = (diff[None, 1:] - diff[:-1, None])[upper].max() / net.servers[ids[i]].rate
+    pool = np.array([net.servers[s].kind == "pool" for s in ids], dtype=bool)
+    others = np.flatnonzero(~pool & (excess > 1e-9))
+    top = others[np.argsort(-excess[others], kind="stable")][:max_servers]
+    binds = (pool & (excess > 1e-9)) | np.isin(np.arange(ids.size), top)
+    if only is not None:
+        binds = np.isin(ids, only)
+    keep = ids[binds]
+    rate = np.array([net.servers[s].rate for s in keep])
+    servers = pd.DataFrame(
+        {
+            "server": keep,
+            "label": [net.servers[s].label for s in keep],
+            "kind": [net.servers[s].kind for s in keep],
+            "target": [net.servers[s].target for s in keep],
+            "rate": rate,
+        }
+    )
+    row_of[:] = -1
+    row_of[keep] = np.arange(keep.size)
+    on = inside & (row_of[srv] >= 0)
+    row = row_of[srv[on]]
+    passages = pd.DataFrame(
+        {
+            "option": opt[on],
+            "row": row,
+            "enter": enter[on],
+            "exit": leave[on],
+            "work": work[on] / rate[row],
+        }
+    )
+    return _Shared(servers, passages, cap[binds] / rate[:, None] if keep.size else cap[:0])
+
+
+def _add_shared_rows(
+    m: linopy.Model,
+    sh: _Shared,
+    dx_lab: np.ndarray,
+    v_lab: np.ndarray,
+    count_day: np.ndarray,
+    valid: np.ndarray,
+    first: np.ndarray,
+    closure: np.ndarray,
+    n_days: int,
+    horizon: int,
+) -> None:
+    """Per shared server and day: arrivals, throughput under the day's capacity, work due.
+
+    A passage of option ``o``'s load reaches the server on day ``floor(enter)``; for ``o`` to
+    count on day ``t0(o) + j`` it must be through by the end of day
+    ``max(floor(exit + t0(o) - tau_o), floor(enter) + ceil(work) - 1) + j``: the uncongested
+    schedule delayed by the days the option waits, and never less than the days its own work
+    takes (so an unshared server never delays an option in the model).
+    """
+    n_srv = len(sh.servers)
+    srv_ix = pd.Index(sh.servers["label"].to_numpy(), name="server")
+    day = pd.Index(np.arange(n_days), name="day")
+    arrived = m.add_variables(lower=0.0, coords=[srv_ix, day], name="shared_arrived")
+    through = m.add_variables(lower=0.0, coords=[srv_ix, day], name="shared_through")
+    done = m.add_variables(lower=0.0, coords=[srv_ix, day], name="shared_done")
+    a_lab, y_lab, w_lab = (x.labels.to_numpy().ravel() for x in (arrived, through, done))
+    ss, ee = np.meshgrid(np.arange(n_srv), np.arange(n_days), indexing="ij")
+    flat = (ss * n_days + ee).ravel()
+    prev_ok = (ee > 0).ravel()
+    po = sh.passages["option"].to_numpy(int)
+    prow = sh.passages["row"].to_numpy(int)
+    enter = sh.passages["enter"].to_numpy(float)
+    leave = sh.passages["exit"].to_numpy(float)
+    work = sh.passages["work"].to_numpy(float)
+    rel = np.floor(enter).astype(np.int64)
+
+    t = _Terms([srv_ix, day])
+    t.add(flat, a_lab, 1.0)
+    t.add(flat[prev_ok], a_lab[flat[prev_ok] - 1], -1.0)
+    t.add(prow * n_days + rel, v_lab[po], -work)
+    m.add_constraints(t.expression(m) == 0, name="shared_arrivals")
+
+    t = _Terms([srv_ix, day])
+    t.add(flat, y_lab, 1.0)
+    t.add(flat, a_lab, -1.0)
+    m.add_constraints(t.expression(m) <= 0, name="shared_released")
+
+    t = _Terms([srv_ix, day])
+    t.add(flat, y_lab, 1.0)
+    t.add(flat[prev_ok], y_lab[flat[prev_ok] - 1], -1.0)
+    cap = xr.DataArray(sh.capacity, coords=[srv_ix, day])
+    m.add_constraints(t.expression(m) <= cap, name="shared_capacity")
+
+    t = _Terms([srv_ix, day])
+    t.add(flat, w_lab, 1.0)
+    t.add(flat[prev_ok], w_lab[flat[prev_ok] - 1], -1.0)
+    base = np.maximum(
+        np.floor(leave + first[po] - closure[po] + 1e-9),
+        rel + np.ceil(work - 1e-9) - 1,
+    ).astype(np.int64)
+    steps = count_day.shape[1]
+    due = base[:, None] + np.arange(steps)[None, :]  # (passage, step)
+    ok = valid[po] & (due <= horizon)
+    pp, jj = np.nonzero(ok)
+    t.add(prow[pp] * n_days + np.clip(due[pp, jj], 0, horizon), dx_lab[po[pp], jj], -work[pp])
+    t.equal_zero_by_width(m, "shared_counted")
+
+    t = _Terms([srv_ix, day])
+    t.add(flat, w_lab, 1.0)
+    t.add(flat, y_lab, -1.0)
+    m.add_constraints(t.expression(m) <= 0, name="shared_done_before")
