@@ -437,7 +437,10 @@ def optimize_cmd(
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write the plan, objective and log into.")
     ],
-    time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds (> 0).")] = 60.0,
+    time_limit: Annotated[
+        float,
+        typer.Option(help="Time budget of the search, seconds (> 0); the final checks add a few."),
+    ] = 50.0,
     gap: Annotated[float, typer.Option(help="Relative optimality gap of the MIP (>= 0).")] = 1e-4,
     method: Annotated[
         SolverMethod, typer.Option(help="HiGHS method (pdlp only with --relax).")
