@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import TINY_TEXT
-from forcemodel import load_scenario, load_scenario_data, simulate
+from forcemodel import ScenarioError, load_scenario, load_scenario_data, simulate
 from forcemodel.cli import app
 from forcemodel.flow.plan import plan_units
 from forcemodel.network.compile import compile_network
@@ -464,3 +464,23 @@ def test_simulated_shortfall_is_within_the_stated_tolerance_on_synthetic(
     both = both.fillna(0.0)
     assert (both["sim"] >= both["model"] - 1e-6).all(), both.to_dict("index")
     assert both["sim"].sum() <= 1.05 * both["model"].sum(), both.to_dict("index")
+
+
+def test_weights_come_from_the_scenario_unless_given() -> None:
+    raw = yaml.safe_load(TINY_TEXT)
+    horizon = raw["meta"]["horizon_days"]
+    raw["meta"]["objective"] = {"early_weight": 3.0, "late_weight": 2.0, "cost_weight": 0.0}
+    s = load_scenario_data(raw)
+    w = Weights.of(s)
+    assert (w.early_weight, w.late_weight, w.cost_weight) == (3.0, 2.0, 0.0)
+    # A value given (command line, Python) wins; the rest stay the scenario's.
+    w = Weights.of(s, early_weight=0.5, late_weight=None)
+    assert (w.early_weight, w.late_weight) == (0.5, 2.0)
+    assert Weights.of(load_scenario("tiny")) == Weights()
+    # The optimiser uses them: with no cost weight the objective is the shortfall alone.
+    r = optimize(s, time_limit=30, duals=False)
+    assert r.cost == pytest.approx(0.0, abs=1e-9)
+    # day_weights must cover every day of the horizon: the loader says so.
+    raw["meta"]["objective"] = {"day_weights": [1.0] * horizon}
+    with pytest.raises(ScenarioError, match=f"needs {horizon + 1} values"):
+        load_scenario_data(raw)

@@ -449,8 +449,12 @@ def optimize_cmd(
         int | None, typer.Option(min=1, help="Solver threads (default: HiGHS's choice).")
     ] = None,
     early_weight: Annotated[
-        float, typer.Option(help="A gap on day 0 weighs 1 + this times one on the last day.")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            help="A gap on day 0 weighs 1 + this times one on the last day "
+            "(default: the scenario's meta.objective, else 1)."
+        ),
+    ] = None,
     keep_assignments: Annotated[
         bool, typer.Option(help="Keep pre-assigned units in their region.")
     ] = False,
@@ -472,8 +476,12 @@ def optimize_cmd(
         ),
     ] = True,
     late_weight: Annotated[
-        float, typer.Option(help="A shortfall after that day weighs 1 + this times more.")
-    ] = 10.0,
+        float | None,
+        typer.Option(
+            help="A shortfall after that day weighs 1 + this times more "
+            "(default: the scenario's meta.objective, else 10)."
+        ),
+    ] = None,
 ) -> None:
     """Choose each unit's region and set use; write the plan as a scenario folder.
 
@@ -484,8 +492,14 @@ def optimize_cmd(
     for bad, what in (
         (not time_limit > 0, f"--time-limit must be more than 0 seconds, got {time_limit:g}"),
         (not gap >= 0, f"--gap must be 0 or more, got {gap:g}"),
-        (not early_weight >= 0, f"--early-weight must be 0 or more, got {early_weight:g}"),
-        (not late_weight >= 0, f"--late-weight must be 0 or more, got {late_weight:g}"),
+        (
+            early_weight is not None and not early_weight >= 0,
+            f"--early-weight must be 0 or more, got {early_weight}",
+        ),
+        (
+            late_weight is not None and not late_weight >= 0,
+            f"--late-weight must be 0 or more, got {late_weight}",
+        ),
         (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
         (
             write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
@@ -508,7 +522,7 @@ def optimize_cmd(
                     mip_gap=gap,
                     method=method.value,
                     threads=threads,
-                    weights=Weights(early_weight=early_weight, late_weight=late_weight),
+                    weights=Weights.of(s, early_weight=early_weight, late_weight=late_weight),
                     keep_assignments=keep_assignments,
                     relax=relax,
                     write_model=write_model,

@@ -81,7 +81,8 @@ def optimize(
         method: ``choose``, ``simplex`` or ``ipm`` (for the MIP, the method of its LP
             relaxations); ``pdlp`` only with ``relax``.
         threads: HiGHS threads; ``None`` for its default, 1 inside parallel sweeps.
-        weights: day weights, early-gap weight and cost weight (:class:`Weights`).
+        weights: day weights, early-gap weight and cost weight (:class:`Weights`); none:
+            the scenario's (``meta.objective``, :meth:`Weights.of`).
         keep_assignments: keep pre-assigned units (``assigned_to``) in their region.
         relax: solve the LP relaxation (choices in [0, 1]); the plan then takes each unit's
             largest choice and is not guaranteed to respect the stocks' sets.
@@ -120,7 +121,7 @@ def optimize(
     settings.check(mip=not relax)
     if start not in ("planner", None):
         raise ValueError(f"start must be 'planner' or None, got {start!r}")
-    weights = weights or Weights()
+    weights = weights or Weights.of(scenario)
     if isinstance(closure_by, str):
         if closure_by != "bundled":
             raise ValueError(f"closure_by must be 'bundled', a mapping or None, got {closure_by!r}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import linopy
 import numpy as np
@@ -74,6 +75,22 @@ class Weights:
     cost_weight: float = DEFAULT_COST_WEIGHT
     late_weight: float = DEFAULT_LATE_WEIGHT
     closure_by: Mapping[str, float] | None = None
+
+    @classmethod
+    def of(cls, scenario: Scenario, **overrides: float | None) -> Weights:
+        """The scenario's weights (``meta.objective``; the defaults without one), with
+        ``overrides`` that are not None in their place (e.g. from the command line)."""
+        obj = scenario.meta.objective
+        values: dict[str, Any] = {}
+        if obj is not None:
+            values = {
+                "early_weight": obj.early_weight,
+                "day_weights": obj.day_weights,
+                "late_weight": obj.late_weight,
+                "cost_weight": obj.cost_weight,
+            }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
     def by_day(self, horizon: int) -> np.ndarray:
         """The weight of each day ``0..horizon``."""

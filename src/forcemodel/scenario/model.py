@@ -116,6 +116,31 @@ class Source(_Model):
     note: str | None = None
 
 
+class Objective(_Model):
+    """How the optimiser weighs shortfall and cost (docs/optimization.md, "The model").
+
+    Each field can also be given to ``forcemodel optimize`` (Python or command line), which
+    then wins over the scenario's value.
+    """
+
+    early_weight: NonNeg = Field(
+        default=1.0,
+        description="A gap on day 0 weighs 1 + early_weight times a gap on the horizon day.",
+    )
+    day_weights: tuple[NonNeg, ...] | None = Field(
+        default=None,
+        description="The weight of each day 0..horizon_days instead (horizon_days + 1 values).",
+    )
+    late_weight: NonNeg = Field(
+        default=10.0,
+        description="A gap on or after a region's closure target weighs 1 + late_weight times "
+        "as much (with closure targets: the plan as given, by default on the command line).",
+    )
+    cost_weight: NonNeg = Field(
+        default=1e-3, description="Weight of the tie-breaking cost (earliest closure, RSOM)."
+    )
+
+
 class Meta(_Model):
     """What the scenario is and the clock it runs on."""
 
@@ -132,6 +157,19 @@ class Meta(_Model):
         description="Attacker:defender force ratio above which a day counts as vulnerable.",
     )
     sources: tuple[Source, ...] = ()
+    objective: Objective | None = Field(
+        default=None, description="The optimiser's weights; none: its defaults."
+    )
+
+    @model_validator(mode="after")
+    def _day_weights_cover_the_horizon(self) -> Meta:
+        days = self.objective.day_weights if self.objective is not None else None
+        if days is not None and len(days) != self.horizon_days + 1:
+            raise ValueError(
+                f"objective.day_weights needs {self.horizon_days + 1} values (days 0.."
+                f"{self.horizon_days}), got {len(days)}"
+            )
+        return self
 
 
 class Tier(_Model):
