@@ -60,7 +60,7 @@ def replan_cmd(
     (closure day and shortfall per region) and OUT/units.csv (each unit's plan before and
     after). The rules: docs/optimization.md, "Re-planning".
     """
-    from forcemodel.cli import user_errors
+    from forcemodel.cli.common import user_errors
     from forcemodel.flow import UnreachableError
     from forcemodel.folders import staged_folder
     from forcemodel.optimize.errors import InfeasibleError, OptimizationError

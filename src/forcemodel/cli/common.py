@@ -1,0 +1,134 @@
+"""What every command shares: consoles, located errors, tables, writing files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from forcemodel.scenario import ScenarioError
+
+out = Console()
+err = Console(stderr=True)
+
+#: Problems printed before the rest are counted (a 10,000-row table can hold 10,000 of them).
+MAX_PROBLEMS_SHOWN = 50
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(StrEnum):
+    """Output format of a command."""
+
+    table = "table"
+    json = "json"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn input errors into a located message and exit status 2, never a traceback."""
+    try:
+        yield
+    except ScenarioError as exc:
+        n = len(exc.problems)
+        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the scenario")
+        for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
+            # emoji=False: "file.yaml:100:" must not become a 100-points emoji.
+            err.print(f"  {p}", markup=False, highlight=False, emoji=False, soft_wrap=True)
+        if n > MAX_PROBLEMS_SHOWN:
+            err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        what = escape(f"{where}: {exc.strerror or exc}")
+        err.print(f"[bold red]error:[/]{what}", highlight=False, emoji=False)
+        raise typer.Exit(2) from None
+
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(help="A YAML file, a scenario folder, or a bundled name (tiny, eastern-flank)."),
+]
+
+
+def print_assessment(a: Any) -> None:
+    out.print(rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
+    # The terminal shows troops closed in region; --format json and the report have it all.
+    closed = [c for c in a.tiers.columns if str(c).startswith("closed_by_")]
+    tiers = a.tiers[["tier", "troops", "target_troops", *closed]].rename(
+        columns={"target_troops": "target", **{c: c.replace("_by_", " by day ") for c in closed}}
+    )
+    out.print(rich_table(tiers, "Troops by readiness tier closed in their region by day"))
+    out.print(
+        rich_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
+    )
+
+
+def wrote(path: Path | str, detail: str = "") -> None:
+    """Say what was written; a path never wraps and is never read as markup."""
+    err.print(f"wrote {path} {detail}".rstrip(), markup=False, highlight=False, soft_wrap=True)
+
+
+def count_of(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records"))  # type: ignore[no-any-return]
+
+
+#: Short column labels for the terminal; the saved tables keep their full names.
+_LABELS = {
+    "closure_day": "closure day",
+    "shortfall_days": "gap days",
+    "shortfall_bde_days": "gap bde days",
+    "vulnerable_days": "vuln. days",
+    "vulnerable_from": "vuln. from",
+    "vulnerable_until": "vuln. until",
+    "days_at_capacity": "days full",
+    "mean_utilisation": "mean use",
+    "notice_to_move_days": "notice to move",
+    "share_of_target": "of target",
+    "land_required_day0": "land needed day 0",
+    "land_required_peak": "land needed peak",
+}
+
+
+def rich_table(frame: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[col])
+        label = _LABELS.get(str(col), str(col).replace("_", " "))
+        # Names stay on one line; numbers and their headers may wrap.
+        table.add_column(
+            label, justify="right" if numeric else "left", overflow="fold", no_wrap=not numeric
+        )
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a failure leaves the old file intact."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
