@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -29,6 +28,7 @@ from forcemodel.assist import (
     status_table,
     table_csv,
 )
+from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, print_os_error, print_problems
 from forcemodel.optimize.errors import InfeasibleError, OptimizationError
 from forcemodel.scenario.read import ReadError, read_text
 
@@ -39,11 +39,6 @@ assist_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-#: Problems printed before the rest are counted.
-MAX_PROBLEMS_SHOWN = 50
 
 CaseArg = Annotated[str, typer.Argument(help="A case YAML file, or a bundled name (example).")]
 DatabaseURL = Annotated[
@@ -67,12 +62,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except AssistError as exc:
-        n = len(exc.problems)
-        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the case")
-        for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
-            err.print(f"  {p}", markup=False, highlight=False, emoji=False, soft_wrap=True)
-        if n > MAX_PROBLEMS_SHOWN:
-            err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
+        print_problems(exc.problems, "in the case")
         raise typer.Exit(2) from None
     except OptimizationError as exc:
         err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
@@ -80,8 +70,7 @@ def _user_errors() -> Iterator[None]:
             err.print(f"  {why}", markup=False, highlight=False)
         raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        err.print(f"[bold red]error:[/]{escape(f'{where}: {exc.strerror or exc}')}")
+        print_os_error(exc)
         raise typer.Exit(2) from None
 
 

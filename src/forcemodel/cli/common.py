@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -39,19 +39,29 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ScenarioError as exc:
-        n = len(exc.problems)
-        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the scenario")
-        for p in exc.problems[:MAX_PROBLEMS_SHOWN]:
-            # emoji=False: "file.yaml:100:" must not become a 100-points emoji.
-            err.print(f"  {p}", markup=False, highlight=False, emoji=False, soft_wrap=True)
-        if n > MAX_PROBLEMS_SHOWN:
-            err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
+        print_problems(exc.problems, "in the scenario")
         raise typer.Exit(2) from None
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        what = escape(f"{where}: {exc.strerror or exc}")
-        err.print(f"[bold red]error:[/]{what}", highlight=False, emoji=False)
+        print_os_error(exc)
         raise typer.Exit(2) from None
+
+
+def print_problems(problems: Sequence[object], where: str) -> None:
+    """``error: N problems <where>``, then the first :data:`MAX_PROBLEMS_SHOWN` of them."""
+    n = len(problems)
+    err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} {where}")
+    for p in problems[:MAX_PROBLEMS_SHOWN]:
+        # emoji=False: "file.yaml:100:" must not become a 100-points emoji.
+        err.print(f"  {p}", markup=False, highlight=False, emoji=False, soft_wrap=True)
+    if n > MAX_PROBLEMS_SHOWN:
+        err.print(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
+
+
+def print_os_error(exc: OSError) -> None:
+    """A file that cannot be read or written, by name and reason."""
+    where = f" {exc.filename}" if exc.filename else ""
+    what = escape(f"{where}: {exc.strerror or exc}")
+    err.print(f"[bold red]error:[/]{what}", highlight=False, emoji=False)
 
 
 ScenarioArg = Annotated[
