@@ -28,6 +28,7 @@ import xarray as xr
 from forcemodel.assist.model import AssistanceCase, Category, requirement_serves
 from forcemodel.optimize.errors import InfeasibleError, NoSolutionError
 from forcemodel.optimize.solve import SolveOutcome, SolverSettings, run_highs
+from forcemodel.optimize.terms import Terms
 
 #: Weight of a delivered (not yet operational) item against an operational one.
 DELIVERED_WEIGHT = 0.1
@@ -306,56 +307,6 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-class _Terms:
-    """Sparse (row, variable label, coefficient) terms; rows are cells of the given coords."""
-
-    def __init__(self, coords: list[pd.Index]) -> None:
-        self.coords = coords
-        self.shape = tuple(len(c) for c in coords)
-        self.rows: list[np.ndarray] = []
-        self.labels: list[np.ndarray] = []
-        self.coeffs: list[np.ndarray] = []
-
-    def add(self, rows: object, labels: object, coeffs: object) -> None:
-        r, lab, c = np.broadcast_arrays(
-            np.asarray(rows, dtype=np.int64),
-            np.asarray(labels, dtype=np.int64),
-            np.asarray(coeffs, dtype=float),
-        )
-        keep = (lab >= 0) & (c != 0)
-        self.rows.append(r[keep].ravel())
-        self.labels.append(lab[keep].ravel())
-        self.coeffs.append(c[keep].ravel())
-
-    def build(self, m: linopy.Model) -> tuple[linopy.LinearExpression, xr.DataArray]:
-        """The expression over the coords, and the mask of rows that have any term."""
-        n = int(np.prod(self.shape)) if self.shape else 1
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int64)
-        coeffs = np.concatenate(self.coeffs) if self.coeffs else np.zeros(0)
-        order = np.argsort(rows, kind="stable")
-        rows, labels, coeffs = rows[order], labels[order], coeffs[order]
-        counts = np.bincount(rows, minlength=n)
-        width = max(1, int(counts.max()) if counts.size else 1)
-        starts = np.cumsum(counts) - counts
-        pos = np.arange(rows.size) - np.repeat(starts, counts)
-        v = np.full((n, width), -1, dtype=np.int64)
-        c = np.zeros((n, width))
-        v[rows, pos] = labels
-        c[rows, pos] = coeffs
-        dims = [str(ix.name) for ix in self.coords]
-        shape = (*self.shape, width)
-        ds = xr.Dataset(
-            {
-                "vars": ([*dims, "_term"], v.reshape(shape)),
-                "coeffs": ([*dims, "_term"], c.reshape(shape)),
-            },
-            coords={d: ix for d, ix in zip(dims, self.coords, strict=True)},
-        )
-        mask = xr.DataArray((counts > 0).reshape(self.shape), coords=self.coords)
-        return linopy.LinearExpression(ds, m), mask
-
-
 @dataclass
 class BuiltModel:
     """A linopy model with the label tables needed to read its solution."""
@@ -432,7 +383,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     trainees, runs = training_variables(m, comp, relax=relax)
     tr, co = comp.training, comp.cohorts
 
-    def constrain(t: _Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
+    def constrain(t: Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
         add_rows(m, t, sign, rhs, name)
 
     arc_rows = np.arange(n_arc)
@@ -445,7 +396,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
 
     # (1) Deliveries only grow.
     if n_arc:
-        t = _Terms([pd.RangeIndex(n_arc, name="arc"), D])
+        t = Terms([pd.RangeIndex(n_arc, name="arc"), D])
         rows = arc_rows[:, None] * (H + 1) + days[None, :]
         t.add(rows, x[:, 1:], 1.0)
         t.add(rows, x[:, :-1], -1.0)
@@ -455,7 +406,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     sources = comp.sources
     if n_arc:
         src_of = arcs["source"].to_numpy(int)
-        t = _Terms([pd.RangeIndex(len(sources), name="source")])
+        t = Terms([pd.RangeIndex(len(sources), name="source")])
         t.add(src_of, last, 1.0)
         held = sources["quantity"].to_numpy(float)
         expr, mask = t.build(m)
@@ -468,7 +419,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
             fund_ix = pd.Index(funds, name="fund")
             pos = {f: i for i, f in enumerate(funds)}
             fsel = sources["funds"].to_numpy()[src_of] != ""
-            t = _Terms([fund_ix])
+            t = Terms([fund_ix])
             price = sources["price"].to_numpy(float)[src_of]
             row = np.array([pos[str(f)] for f in sources["funds"].to_numpy()[src_of][fsel]])
             # Each row in units of the cheapest item its funds buy, not in euros (coefficients
@@ -483,14 +434,14 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     req_ids = [r.id for r in case.requirements]
     req_pos = {r: i for i, r in enumerate(req_ids)}
     if n_arc and main.any():
-        t = _Terms([pd.Index(req_ids, name="requirement")])
+        t = Terms([pd.Index(req_ids, name="requirement")])
         t.add([req_pos[str(r)] for r in arcs["requirement"][main]], last[main], 1.0)
         constrain(t, "<=", np.array([r.quantity for r in case.requirements]), "requirement")
 
     # (4) A line takes supplies for the systems it receives only.
     per = slots["per_system"].to_numpy(float)
     if len(slots) and n_arc:
-        t = _Terms([pd.RangeIndex(len(slots), name="slot")])
+        t = Terms([pd.RangeIndex(len(slots), name="slot")])
         sup = ~main
         t.add(slot_of[sup], last[sup], 1.0)
         for k, slot in enumerate(records(slots)):
@@ -500,18 +451,18 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
 
     # (5) Operational <= delivered; (6) <= supplies / per system; operational never falls.
     if n_line:
-        t = _Terms([pd.RangeIndex(n_line, name="line"), D])
+        t = Terms([pd.RangeIndex(n_line, name="line"), D])
         t.add(np.arange(n_line)[:, None] * (H + 1) + days[None, :], op, 1.0)
         rows = line_of[main][:, None] * (H + 1) + days[None, :]
         t.add(rows, x[main][:, 1:], -1.0)
         constrain(t, "<=", 0.0, "operational_delivered")
-        t = _Terms([pd.RangeIndex(n_line, name="line"), pd.Index(days[1:], name="day")])
+        t = Terms([pd.RangeIndex(n_line, name="line"), pd.Index(days[1:], name="day")])
         rows = np.arange(n_line)[:, None] * H + days[None, :-1]
         t.add(rows, op[:, 1:], 1.0)
         t.add(rows, op[:, :-1], -1.0)
         constrain(t, ">=", 0.0, "operational_monotone")
     if len(slots):
-        t = _Terms([pd.RangeIndex(len(slots), name="slot"), D])
+        t = Terms([pd.RangeIndex(len(slots), name="slot"), D])
         sline = slots["line"].to_numpy(int)
         rows = np.arange(len(slots))[:, None] * (H + 1) + days[None, :]
         t.add(rows, op[sline], per[:, None])
@@ -528,7 +479,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     hubs = [h.id for h in case.hubs]
     if n_arc and hubs:
         hpos = {h: k for k, h in enumerate(hubs)}
-        t = _Terms([pd.Index(hubs, name="hub"), D])
+        t = Terms([pd.Index(hubs, name="hub"), D])
         onward = arcs["onward"].to_numpy(int)
         heavy = np.flatnonzero(tons > 0)
         # Arc a passes the hub on day h = d - onward_a: one row per (hub, h), all arcs at once.
@@ -546,7 +497,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     capped = [rt for rt in case.routes if rt.t_per_day is not None]
     if n_arc and capped:
         rpos = {rt.id: k for k, rt in enumerate(capped)}
-        t = _Terms([pd.Index(list(rpos), name="route"), D])
+        t = Terms([pd.Index(list(rpos), name="route"), D])
         on_capped = np.flatnonzero((tons > 0) & np.isin(arc_route, list(rpos)))
         route_row = np.array([rpos[str(r)] for r in arc_route[on_capped]], dtype=np.int64)
         rows = route_row[:, None] * (H + 1) + days[None, :]
@@ -563,7 +514,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     # small tie-breaking costs.
     w_req = {r.id: r.priority / r.quantity for r in case.requirements}
     due = {r.id: case.day(r.needed_by) for r in case.requirements}
-    obj = _Terms([])
+    obj = Terms([])
     spread = EARLY_WEIGHT / (H + 1)
     if n_line:
         w_line = np.array([w_req[str(r)] for r in lines["requirement"]])
@@ -595,7 +546,7 @@ def build_model(case: AssistanceCase, comp: Compiled, *, relax: bool = False) ->
     return BuiltModel(m, comp, x, op, trainees, runs, mip)
 
 
-def add_rows(m: linopy.Model, t: _Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
+def add_rows(m: linopy.Model, t: Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
     """Add ``t sign rhs`` for every row of ``t`` that has a term (empty rows are left out)."""
     expr, mask = t.build(m)
     rhs_da = xr.DataArray(np.broadcast_to(rhs, t.shape).copy(), coords=t.coords)
@@ -649,14 +600,14 @@ def training_constraints(
     n = len(grid)
     D = pd.Index(grid, name="day")
 
-    def constrain(t: _Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
+    def constrain(t: Terms, sign: str, rhs: np.ndarray | float, name: str) -> None:
         add_rows(m, t, sign, rhs, name)
 
     # (7) Crews: operational systems of an item need crew x systems people trained by then.
     crew_items = sorted({str(i) for i, c in zip(lines["item"], lines["crew"], strict=True) if c})
     if crew_items:
         ipos = {i: k for k, i in enumerate(crew_items)}
-        t = _Terms([pd.Index(crew_items, name="item"), D])
+        t = Terms([pd.Index(crew_items, name="item"), D])
         for li, line in enumerate(records(lines)):
             if line["crew"]:
                 rows = ipos[str(line["item"])] * n + np.arange(n)
@@ -669,13 +620,13 @@ def training_constraints(
 
     # (8) Cohorts: trainees only in a cohort that runs, at most its size; at most max_cohorts.
     if len(co):
-        t = _Terms([pd.RangeIndex(len(co), name="cohort")])
+        t = Terms([pd.RangeIndex(len(co), name="cohort")])
         t.add(tr["cohort"].to_numpy(int), trainees, 1.0)
         t.add(np.arange(len(co)), runs, -co["size"].to_numpy(float))
         constrain(t, "<=", 0.0, "cohort_size")
         limited = [c for c in case.courses if c.max_cohorts is not None]
         if limited:
-            t = _Terms([pd.Index([c.id for c in limited], name="course")])
+            t = Terms([pd.Index([c.id for c in limited], name="course")])
             cpos = {c.id: k for k, c in enumerate(limited)}
             for k, c_id in enumerate(co["course"]):
                 if c_id in cpos:
@@ -696,7 +647,7 @@ def training_constraints(
                 {int(d0) for c, d0 in zip(course_of, start_of, strict=True) if c in needing}
             )
             keys.extend((q, st) for st in starts)
-        t = _Terms([pd.RangeIndex(len(keys), name="prerequisite")])
+        t = Terms([pd.RangeIndex(len(keys), name="prerequisite")])
         for k, (q, st) in enumerate(keys):
             needing = {c for c, qq in pre if qq == q}
             enter = tr["course"].isin(needing).to_numpy() & (tr["start"].to_numpy() <= st)
@@ -724,7 +675,7 @@ def _recorded(case: AssistanceCase, comp: Compiled, m: linopy.Model, x: np.ndarr
             f"recorded delivery {k + 1} ({d.quantity:g} of pledge '{d.pledge}' "
             f"to '{d.requirement}')"
         )
-        t = _Terms([pd.RangeIndex(1, name="recorded")])
+        t = Terms([pd.RangeIndex(1, name="recorded")])
         if d.status == "allocated":
             t.add(0, x[idx, H + 1], 1.0)
         else:

@@ -46,7 +46,6 @@ from forcemodel.assist.match import (
     MatchResult,
     _label_values,
     _lookup,
-    _Terms,
     add_rows,
     compile_case,
     finish_result,
@@ -56,6 +55,7 @@ from forcemodel.assist.match import (
 )
 from forcemodel.assist.model import AssistanceCase
 from forcemodel.optimize.solve import SolveOutcome
+from forcemodel.optimize.terms import Terms
 
 __all__ = ["PoolModel", "build_pool", "grid_of", "read_pool"]
 
@@ -155,7 +155,7 @@ def _monotone(m: linopy.Model, labels: np.ndarray, name: str) -> None:
     n_rows, n = labels.shape
     if n_rows == 0 or n < 2:
         return
-    t = _Terms([pd.RangeIndex(n_rows, name=f"{name}_row"), pd.RangeIndex(n - 1, name="step")])
+    t = Terms([pd.RangeIndex(n_rows, name=f"{name}_row"), pd.RangeIndex(n - 1, name="step")])
     rows = np.arange(n_rows)[:, None] * (n - 1) + np.arange(n - 1)[None, :]
     t.add(rows, labels[:, 1:], 1.0)
     t.add(rows, labels[:, :-1], -1.0)
@@ -262,7 +262,7 @@ def build_pool(
     by_group: dict[tuple[str, str], list[int]] = {}
     for s in range(len(sources)):
         by_group.setdefault((str(src_item[s]), str(src_loc[s])), []).append(s)
-    t_av = _Terms([pd.RangeIndex(n_f, name="flow"), G])
+    t_av = Terms([pd.RangeIndex(n_f, name="flow"), G])
     rhs_av = np.zeros((n_f, n))
     for k, members in groups.items():
         srcs = np.array(by_group.get(k, []), dtype=np.int64)
@@ -285,7 +285,7 @@ def build_pool(
     if funded.size:
         fund_ids = sorted({str(sources.at[s, "funds"]) for s in funded})
         fpos = {f: k for k, f in enumerate(fund_ids)}
-        t = _Terms([pd.Index(fund_ids, name="fund")])
+        t = Terms([pd.Index(fund_ids, name="fund")])
         f_of, price = sources["funds"].to_numpy(), sources["price"].to_numpy(float)
         # Each row in units of the cheapest item its funds buy, not in euros: coefficients
         # near 1 and right-hand sides of thousands instead of 4e5 and 5e7, which left HiGHS's
@@ -304,7 +304,7 @@ def build_pool(
     # most what has arrived.
     all_items = sorted(first_item)
     ipos = {i: k for k, i in enumerate(all_items)}
-    t = _Terms([pd.Index(all_items, name="item"), G])
+    t = Terms([pd.Index(all_items, name="item"), G])
     cols = np.arange(n)[None, :]
     f_item = np.array([ipos[str(i)] for i in fl["item"]], dtype=np.int64)
     t.add(f_item[:, None] * n + cols, pm.F, -1.0)
@@ -318,7 +318,7 @@ def build_pool(
     # Family pool: slots' draws at most what was transferred into the family's pool.
     if fams and len(slots):
         fpos = {f: k for k, f in enumerate(fams)}
-        t = _Terms([pd.Index(fams, name="family"), G])
+        t = Terms([pd.Index(fams, name="family"), G])
         s_fam = np.array([fpos[str(f)] for f in slots["family"]], dtype=np.int64)
         t.add(s_fam[:, None] * n + cols, pm.Z, 1.0)
         if pool_items:
@@ -331,22 +331,22 @@ def build_pool(
     rpos = {r: k for k, r in enumerate(req_ids)}
     line_req = np.array([rpos[str(r)] for r in lines["requirement"]], dtype=np.int64)
     if len(lines):
-        t = _Terms([pd.Index(req_ids, name="requirement")])
+        t = Terms([pd.Index(req_ids, name="requirement")])
         t.add(line_req, pm.Y[:, -1], 1.0)
         add_rows(m, t, "<=", np.array([r.quantity for r in case.requirements]), "requirement")
         L_ix = pd.RangeIndex(len(lines), name="line")
-        t = _Terms([L_ix, G])
+        t = Terms([L_ix, G])
         rows = np.arange(len(lines))[:, None] * n + cols
         t.add(rows, pm.O, 1.0)
         t.add(rows, pm.Y, -1.0)
         add_rows(m, t, "<=", 0.0, "operational_delivered")
     if len(slots):
         S_ix = pd.RangeIndex(len(slots), name="slot")
-        t = _Terms([S_ix])
+        t = Terms([S_ix])
         t.add(np.arange(len(slots)), pm.Z[:, -1], 1.0)
         t.add(np.arange(len(slots)), pm.Y[slot_line, -1], -per)
         add_rows(m, t, "<=", 0.0, "supply_for_systems")
-        t = _Terms([S_ix, G])
+        t = Terms([S_ix, G])
         rows = np.arange(len(slots))[:, None] * n + cols
         t.add(rows, pm.O[slot_line], per[:, None])
         t.add(rows, pm.Z, -1.0)
@@ -360,7 +360,7 @@ def build_pool(
     hubs = [h.id for h in case.hubs]
     if heavy.size and hubs:
         hpos = {h: k for k, h in enumerate(hubs)}
-        t = _Terms([pd.Index(hubs, name="hub"), pd.RangeIndex(H + 1, name="day")])
+        t = Terms([pd.Index(hubs, name="hub"), pd.RangeIndex(H + 1, name="day")])
         hub_day = grid[None, :] - fl["onward"].to_numpy(int)[heavy][:, None]
         h_row = np.array([hpos[str(h)] for h in fl["hub"].to_numpy()[heavy]], dtype=np.int64)
         rows = h_row[:, None] * (H + 1) + np.maximum(hub_day, 0)
@@ -373,7 +373,7 @@ def build_pool(
     on = heavy[np.isin(fl["route"].to_numpy()[heavy], [rt.id for rt in capped])]
     if on.size:
         cpos = {rt.id: k for k, rt in enumerate(capped)}
-        t = _Terms([pd.Index(list(cpos), name="route"), G])
+        t = Terms([pd.Index(list(cpos), name="route"), G])
         r_row = np.array([cpos[str(r)] for r in fl["route"].to_numpy()[on]], dtype=np.int64)
         rows = r_row[:, None] * n + cols
         w = np.broadcast_to(tons[on, None], rows.shape)
@@ -387,7 +387,7 @@ def build_pool(
     span = np.diff(np.append(grid, H + 1)).astype(float)
     spread = EARLY_WEIGHT / (H + 1) * span[None, :]
     w_req = {r.id: r.priority / r.quantity for r in case.requirements}
-    obj = _Terms([])
+    obj = Terms([])
     if len(lines):
         w_line = np.array([w_req[str(r)] for r in lines["requirement"]])
         due_p = np.searchsorted(grid, lines["due"].to_numpy(int), side="right") - 1

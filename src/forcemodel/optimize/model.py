@@ -31,6 +31,7 @@ from forcemodel.network.compile import (
     pool_work,
 )
 from forcemodel.optimize.errors import InfeasibleError
+from forcemodel.optimize.terms import Terms
 from forcemodel.scenario.model import CAPABILITIES, Scenario, Unit
 
 #: The two loads of a unit, in the order of the ``load`` dimension.
@@ -176,95 +177,6 @@ def counted_share(dx: np.ndarray, first_day: np.ndarray, n_days: int) -> np.ndar
     np.add.at(out, (rows[ok], cols[ok]), dx.ravel()[ok])
     share: np.ndarray = np.clip(np.cumsum(out[:, :n_days], axis=1), 0.0, 1.0)
     return share
-
-
-class _Terms:
-    """Linear terms collected as flat arrays (row, variable label, coefficient).
-
-    Rows are flat indices into a labelled shape; :meth:`expression` turns them into one linopy
-    expression over that shape, every row padded to the same number of terms. Building the
-    model this way keeps it vectorised (numpy arrays, never a Python object per variable) and
-    lets a row gather terms from variables of different shapes (a region's day from the
-    options that count on it).
-    """
-
-    def __init__(self, coords: list[pd.Index]) -> None:
-        self.coords = coords
-        self.shape = tuple(len(c) for c in coords)
-        self.rows: list[np.ndarray] = []
-        self.labels: list[np.ndarray] = []
-        self.coeffs: list[np.ndarray] = []
-
-    def add(self, rows: np.ndarray, labels: np.ndarray, coeffs: np.ndarray | float) -> None:
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        labels = np.asarray(labels, dtype=np.int64).ravel()
-        c = np.broadcast_to(np.asarray(coeffs, dtype=float), labels.shape).ravel()
-        keep = (labels >= 0) & (c != 0)
-        self.rows.append(rows[keep])
-        self.labels.append(labels[keep])
-        self.coeffs.append(c[keep])
-
-    def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int64)
-        coeffs = np.concatenate(self.coeffs) if self.coeffs else np.zeros(0)
-        order = np.argsort(rows, kind="stable")
-        return rows[order], labels[order], coeffs[order]
-
-    @staticmethod
-    def _padded(
-        rows: np.ndarray, labels: np.ndarray, coeffs: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Rows ``0..n-1`` (``rows`` sorted) as (n, width) arrays of labels and coefficients."""
-        count = np.bincount(rows, minlength=n)
-        width = max(1, int(count.max()) if n else 1)
-        start = np.concatenate([[0], np.cumsum(count)[:-1]])
-        pos = np.arange(rows.size) - start[rows]
-        v = np.full((n, width), -1, dtype=np.int64)
-        c = np.zeros((n, width))
-        v[rows, pos] = labels
-        c[rows, pos] = coeffs
-        return v, c
-
-    def expression(self, m: linopy.Model) -> linopy.LinearExpression:
-        n = int(np.prod(self.shape))
-        rows, labels, coeffs = self._flat()
-        v, c = self._padded(rows, labels, coeffs, n)
-        width = v.shape[1]
-        dims = [str(ix.name) for ix in self.coords]
-        coords = {str(ix.name): ix for ix in self.coords}
-        data = xr.Dataset(
-            {
-                "vars": ([*dims, "_term"], v.reshape(*self.shape, width)),
-                "coeffs": ([*dims, "_term"], c.reshape(*self.shape, width)),
-            },
-            coords=coords,
-        )
-        return linopy.LinearExpression(data, m)
-
-    def equal_zero_by_width(self, m: linopy.Model, name: str) -> None:
-        """``row == 0`` for every row, as one constraint per band of row lengths.
-
-        linopy stores a constraint padded to its longest row; rows of very unequal lengths
-        (a lift pool on a busy day against a quiet link) would waste most of it, so rows are
-        grouped by length (powers of 4), each group a constraint ``name_w<k>`` over a flat
-        ``row`` coordinate (the row's flat index in the labelled shape).
-        """
-        n = int(np.prod(self.shape))
-        rows, labels, coeffs = self._flat()
-        count = np.bincount(rows, minlength=n)
-        band = np.ceil(np.log(np.maximum(count, 1)) / np.log(4)).astype(int)
-        for k in np.unique(band):
-            ids = np.flatnonzero(band == k)
-            local = np.full(n, -1, dtype=np.int64)
-            local[ids] = np.arange(ids.size)
-            sel = local[rows] >= 0
-            v, c = self._padded(local[rows[sel]], labels[sel], coeffs[sel], ids.size)
-            data = xr.Dataset(
-                {"vars": (["row", "_term"], v), "coeffs": (["row", "_term"], c)},
-                coords={"row": pd.Index(ids, name="row")},
-            )
-            m.add_constraints(linopy.LinearExpression(data, m) == 0, name=f"{name}_w{k}")
 
 
 def option_table(
@@ -627,7 +539,7 @@ def build_model(
         m.add_constraints(used <= sets, name="sets")
 
     # served[o] = the share of the option counted within its window, and only if chosen.
-    t = _Terms([opt])
+    t = Terms([opt])
     t.add(np.arange(n_opt), v_lab, 1.0)
     t.add(opt_rows, dx_lab, -1.0)
     m.add_constraints(t.expression(m) == 0, name="served_share")
@@ -636,7 +548,7 @@ def build_model(
     # Own speed (rows only where it cuts): share counted by day t <= beta(t) * z.
     rows_o, rows_s = np.nonzero(valid & (beta < 1.0 - 1e-12))
     if rows_o.size:
-        t = _Terms([opt, step])
+        t = Terms([opt, step])
         flat = rows_o * (window + 1) + rows_s
         for back in range(window + 1):
             ok = rows_s - back >= 0
@@ -677,7 +589,7 @@ def build_model(
     prev_ok = (ee > 0).ravel()
     prev = flat - 1
 
-    t = _Terms([region, load, day])  # arrivals
+    t = Terms([region, load, day])  # arrivals
     t.add(flat, a_lab.ravel(), 1.0)
     t.add(flat[prev_ok], a_lab.ravel()[prev[prev_ok] % rld], -1.0)
     for li in range(2):
@@ -686,12 +598,12 @@ def build_model(
         t.add(_rld(r_of[inside], li, release[inside, li]), v_lab[inside], -size)
     m.add_constraints(t.expression(m) == 0, name="rsom_arrivals", mask=rsom_mask)
 
-    t = _Terms([region, load, day])  # through <= arrived
+    t = Terms([region, load, day])  # through <= arrived
     t.add(flat, y_lab.ravel(), 1.0)
     t.add(flat, a_lab.ravel(), -1.0)
     m.add_constraints(t.expression(m) <= 0, name="rsom_released", mask=rsom_mask)
 
-    t = _Terms([region, load, day])  # capacity per day
+    t = Terms([region, load, day])  # capacity per day
     t.add(flat, y_lab.ravel(), 1.0)
     t.add(flat[prev_ok], y_lab.ravel()[prev[prev_ok]], -1.0)
     cap_da = xr.DataArray(
@@ -699,7 +611,7 @@ def build_model(
     )
     m.add_constraints(t.expression(m) <= cap_da, name="rsom_capacity", mask=rsom_mask)
 
-    t = _Terms([region, load, day])  # work counted, by the last RSOM day it needs
+    t = Terms([region, load, day])  # work counted, by the last RSOM day it needs
     t.add(flat, w_lab.ravel(), 1.0)
     t.add(flat[prev_ok], w_lab.ravel()[prev[prev_ok]], -1.0)
     e_of = count_day - lag[:, None]
@@ -710,7 +622,7 @@ def build_model(
         t.add(_rld(r_of[oo], li, e_of[oo, ss]), dx_lab[oo, ss], -size)
     m.add_constraints(t.expression(m) == 0, name="rsom_counted", mask=rsom_mask)
 
-    t = _Terms([region, load, day])  # counted work was through RSOM
+    t = Terms([region, load, day])  # counted work was through RSOM
     t.add(flat, w_lab.ravel(), 1.0)
     t.add(flat, y_lab.ravel(), -1.0)
     m.add_constraints(t.expression(m) <= 0, name="rsom_done_before", mask=rsom_mask)
@@ -743,7 +655,7 @@ def build_model(
     rcd = np.meshgrid(np.arange(n_reg), np.arange(n_cap), days, indexing="ij")
     flat_p = ((rcd[0] * n_cap + rcd[1]) * n_days + rcd[2]).ravel()
     prev_p = (rcd[2] > 0).ravel()
-    t = _Terms([region, cap_idx, day])
+    t = Terms([region, cap_idx, day])
     t.add(flat_p, p_lab.ravel(), 1.0)
     t.add(flat_p[prev_p], p_lab.ravel()[flat_p[prev_p] - 1], -1.0)
     oo, ss = np.nonzero(valid)
@@ -949,24 +861,24 @@ def _add_shared_rows(
     work = sh.passages["work"].to_numpy(float)
     rel = np.floor(enter).astype(np.int64)
 
-    t = _Terms([srv_ix, day])
+    t = Terms([srv_ix, day])
     t.add(flat, a_lab, 1.0)
     t.add(flat[prev_ok], a_lab[flat[prev_ok] - 1], -1.0)
     t.add(prow * n_days + rel, v_lab[po], -work)
     m.add_constraints(t.expression(m) == 0, name="shared_arrivals")
 
-    t = _Terms([srv_ix, day])
+    t = Terms([srv_ix, day])
     t.add(flat, y_lab, 1.0)
     t.add(flat, a_lab, -1.0)
     m.add_constraints(t.expression(m) <= 0, name="shared_released")
 
-    t = _Terms([srv_ix, day])
+    t = Terms([srv_ix, day])
     t.add(flat, y_lab, 1.0)
     t.add(flat[prev_ok], y_lab[flat[prev_ok] - 1], -1.0)
     cap = xr.DataArray(sh.capacity, coords=[srv_ix, day])
     m.add_constraints(t.expression(m) <= cap, name="shared_capacity")
 
-    t = _Terms([srv_ix, day])
+    t = Terms([srv_ix, day])
     t.add(flat, w_lab, 1.0)
     t.add(flat[prev_ok], w_lab[flat[prev_ok] - 1], -1.0)
     base = np.maximum(
@@ -980,7 +892,7 @@ def _add_shared_rows(
     t.add(prow[pp] * n_days + np.clip(due[pp, jj], 0, horizon), dx_lab[po[pp], jj], -work[pp])
     t.equal_zero_by_width(m, "shared_counted")
 
-    t = _Terms([srv_ix, day])
+    t = Terms([srv_ix, day])
     t.add(flat, w_lab, 1.0)
     t.add(flat, y_lab, -1.0)
     m.add_constraints(t.expression(m) <= 0, name="shared_done_before")
