@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from forcemodel.assist.load import AssistError
 from forcemodel.assist.model import Donor, Item, Pledge
 from forcemodel.scenario.errors import Problem
+from forcemodel.scenario.read import csv_rows
 
 #: Accepted header names (normalised: lower case, no spaces, '_', '-', '(', ')') per column.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -129,17 +130,7 @@ def import_kiel(
     donors: dict[str, Donor] = {}
     unmapped: list[Problem] = []
     n = 0
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            unmapped.append(Problem(label, reader.line_num, "", f"CSV syntax error: {exc}"))
-            break
-        if not any(c.strip() for c in row):
-            continue
+    for line, row in csv_rows(reader, label, unmapped):
         n += 1
 
         def cell(key: str, row: list[str] = row) -> str:

@@ -25,12 +25,12 @@ from forcemodel.assist.model import (
     Meta,
     requirement_serves,
 )
-from forcemodel.scenario.errors import Problem
+from forcemodel.scenario.errors import LocatedError, Problem
 from forcemodel.scenario.read import (
+    LocatingValidator,
     Locations,
     Path_,
     ReadError,
-    dotted,
     parse_yaml,
     read_csv_table,
     read_text,
@@ -39,15 +39,10 @@ from forcemodel.scenario.read import (
 TOP_KEYS = ("meta", *TABLES)
 
 
-class AssistError(ValueError):
+class AssistError(LocatedError):
     """A case could not be loaded; ``problems`` lists everything found, in file order."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.field, p.message))
-        n = len(self.problems)
-        head = "\n".join(str(p) for p in self.problems[:20])
-        more = f"\n... and {n - 20} more" if n > 20 else ""
-        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the case:\n{head}{more}")
+    what = "case"
 
 
 def bundled_cases() -> dict[str, Path]:
@@ -123,7 +118,7 @@ def load_case_data(data: Mapping[str, Any], label: str = "<data>") -> Assistance
     return _Validator(dict(data), {}, label, [], {}).run()
 
 
-class _Validator:
+class _Validator(LocatingValidator):
     def __init__(
         self,
         raw: dict[str, Any],
@@ -132,26 +127,8 @@ class _Validator:
         problems: list[Problem],
         headers: dict[str, tuple[str, list[str]]],
     ) -> None:
-        self.raw = raw
-        self.locs = locs
-        self.label = label
-        self.problems = problems
-        self.headers = headers
-        self.bad_header: set[str] = set()
+        super().__init__(raw, locs, label, problems, headers)
         self.missing_columns: set[tuple[str, str]] = set()
-        #: Raw position of each validated row, per table.
-        self.positions: dict[str, list[int]] = {}
-
-    def where(self, path: Path_) -> tuple[str, int | None]:
-        for n in range(len(path), -1, -1):
-            hit = self.locs.get(path[:n])
-            if hit is not None:
-                return hit
-        return self.label, None
-
-    def problem(self, path: Path_, message: str) -> None:
-        file, line = self.where(path)
-        self.problems.append(Problem(file, line, dotted(path), message))
 
     def run(self) -> AssistanceCase:
         for key in self.raw:

@@ -14,17 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Identifier = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=120,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-        description="Identifier: letters, digits, '_', '-', '.'; starts with a letter or digit.",
-    ),
-]
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
+from forcemodel.scenario.model import Identifier, NonNeg, Pos
 
 
 class Standard(StrEnum):

@@ -21,12 +21,23 @@ class Problem:
         )
 
 
-class ScenarioError(ValueError):
-    """A scenario could not be loaded; ``problems`` lists everything found, in file order."""
+class LocatedError(ValueError):
+    """Input could not be loaded; ``problems`` lists everything found, in file order.
+
+    Subclasses name what was being loaded (``what``), e.g. "scenario" or "case".
+    """
+
+    what = "input"
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.field, p.message))
         n = len(self.problems)
         head = "\n".join(str(p) for p in self.problems[:20])
         more = f"\n... and {n - 20} more" if n > 20 else ""
-        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the scenario:\n{head}{more}")
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the {self.what}:\n{head}{more}")
+
+
+class ScenarioError(LocatedError):
+    """A scenario could not be loaded; ``problems`` lists everything found, in file order."""
+
+    what = "scenario"

@@ -34,6 +34,7 @@ from forcemodel.scenario.model import (
 )
 from forcemodel.scenario.read import (
     CSV_TABLES,
+    LocatingValidator,
     Locations,
     Path_,
     ReadError,
@@ -157,7 +158,7 @@ def build_scenario(
     return _Validator(raw, locs, label, problems, headers).run()
 
 
-class _Validator:
+class _Validator(LocatingValidator):
     def __init__(
         self,
         raw: dict[str, Any],
@@ -166,36 +167,15 @@ class _Validator:
         problems: list[Problem],
         headers: dict[str, tuple[str, list[str]]],
     ) -> None:
-        self.raw = raw
-        self.locs = locs
-        self.label = label
-        self.problems = problems
-        self.headers = headers
+        super().__init__(raw, locs, label, problems, headers)
         # ids of items that failed validation: references to them are not reported again.
         self.invalid_ids: dict[str, set[str]] = defaultdict(set)
         self.catalogue = builtin_catalogue()
         # (table, column) pairs already reported as a missing CSV column.
         self.skip_missing: set[tuple[str, str]] = set()
-        # CSV tables whose header is wrong: their rows are not validated one by one.
-        self.bad_header: set[str] = set()
-        # Raw list position of each validated item, per table, parallel to the validated list.
-        self.positions: dict[str, list[int]] = {}
         # Items that failed validation, by table: (raw position, raw item); their references
         # are still checked so that every problem of a file is reported together.
         self.invalid_items: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-
-    # -- reporting -----------------------------------------------------------------------------
-
-    def where(self, path: Path_) -> tuple[str, int | None]:
-        for n in range(len(path), -1, -1):
-            hit = self.locs.get(path[:n])
-            if hit is not None:
-                return hit
-        return self.label, None
-
-    def problem(self, path: Path_, message: str) -> None:
-        file, line = self.where(path)
-        self.problems.append(Problem(file, line, dotted(path), message))
 
     # -- stages ---------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -244,18 +245,7 @@ def read_csv_table(
                 problems.append(
                     Problem(label, 1, h, f"column conflicts with column '{'.'.join(parts[:n])}'")
                 )
-    while True:
-        # A quoted cell may span lines: a row is located at the line where it starts.
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(Problem(label, reader.line_num, "", f"CSV syntax error: {exc}"))
-            break
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in csv_rows(reader, label, problems):
         if len(row) != len(header):
             problems.append(
                 Problem(
@@ -281,6 +271,60 @@ def read_csv_table(
         locs[(table, len(rows))] = (label, line)
         rows.append(item)
     return rows, header
+
+
+def csv_rows(reader: Any, label: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """The rest of a ``csv.reader``'s rows that hold something, each with the line it starts on.
+
+    A syntax error is recorded in ``problems`` and ends the rows.
+    """
+    while True:
+        # A quoted cell may span lines: a row is located at the line where it starts.
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(label, reader.line_num, "", f"CSV syntax error: {exc}"))
+            return
+        if any(cell.strip() for cell in row):
+            yield line, row
+
+
+class LocatingValidator:
+    """Shared by the loaders: raw data, where each part came from, and the problems found."""
+
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        locs: Locations,
+        label: str,
+        problems: list[Problem],
+        headers: dict[str, tuple[str, list[str]]],
+    ) -> None:
+        self.raw = raw
+        self.locs = locs
+        self.label = label
+        self.problems = problems
+        self.headers = headers  # CSV tables: table -> (file label, header)
+        # CSV tables whose header is wrong: their rows are not validated one by one.
+        self.bad_header: set[str] = set()
+        # Raw list position of each validated item, per table, parallel to the validated list.
+        self.positions: dict[str, list[int]] = {}
+
+    def where(self, path: Path_) -> tuple[str, int | None]:
+        """The file and line of ``path``, or of its nearest located parent."""
+        for n in range(len(path), -1, -1):
+            hit = self.locs.get(path[:n])
+            if hit is not None:
+                return hit
+        return self.label, None
+
+    def problem(self, path: Path_, message: str) -> None:
+        """Record a problem at ``path``, located."""
+        file, line = self.where(path)
+        self.problems.append(Problem(file, line, dotted(path), message))
 
 
 def _dotted(path: Path_) -> str:
