@@ -14,7 +14,7 @@ from conftest import tiny_raw
 from forcemodel import Results, assess, load_scenario_data, simulate
 from forcemodel.assessment import tier_table
 from forcemodel.cli import app
-from forcemodel.compare import Comparison, check_labels, compare
+from forcemodel.compare import Comparison, check_labels, compare, default_labels
 
 runner = CliRunner()
 
@@ -187,6 +187,18 @@ def test_bad_labels_are_refused(runs: dict[str, Results], labels: Any) -> None:
         check_labels(labels)
     with pytest.raises(ValueError):
         compare(runs["today"], runs["today"], labels=labels)
+
+
+def test_default_labels_are_the_folder_names(tmp_path: Path) -> None:
+    assert default_labels(tmp_path / "today", tmp_path / "plan") == ("today", "plan")
+    # Same folder name in two places: the paths as given tell them apart.
+    assert default_labels("x/results", "y/results") == ("x/results", "y/results")
+    assert default_labels("results", "results") == ("A", "B")
+    # A folder called "diff" cannot name a run (it names the difference columns).
+    assert default_labels(tmp_path / "diff", tmp_path / "b") == (
+        str(tmp_path / "diff"),
+        str(tmp_path / "b"),
+    )
 
 
 def test_comparison_is_frozen(runs: dict[str, Results]) -> None:

@@ -7,6 +7,7 @@ Usage, from the command line::
     forcemodel compare today plan                   # tables; labels are the folder names
     forcemodel compare today plan --labels now,planned --format json
     forcemodel compare today plan --out compare.csv # also save the per-region table (or .json)
+    forcemodel report today --compare plan --out report.html   # both runs in the HTML report
 
 The terminal shows closure day, shortfall and the window of vulnerability per region, closure
 day per region and capability, and troops closed in their region by day 10, 30 and 180;
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
@@ -197,6 +199,21 @@ def check_labels(labels: Sequence[str]) -> tuple[str, str]:
     if "diff" in (la, lb):
         raise ValueError("'diff' cannot be a label: it names the difference columns")
     return la, lb
+
+
+def default_labels(a: str | PurePath, b: str | PurePath) -> tuple[str, str]:
+    """Labels for two runs named by their folders: the folder names, else the paths as given.
+
+    Falls back to ``("A", "B")`` when neither pair makes two valid labels (the same folder
+    twice). Only the names are looked at; nothing is read.
+    """
+    pa, pb = Path(a), Path(b)
+    for pair in ((pa.absolute().name, pb.absolute().name), (str(a), str(b))):
+        try:
+            return check_labels(pair)
+        except ValueError:
+            continue
+    return ("A", "B")
 
 
 def _typed(frame: pd.DataFrame, keys: list[str], columns: dict[str, str]) -> pd.DataFrame:

@@ -99,7 +99,7 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two saved runs side by side: closure days, shortfall, vulnerability (B - A)."""
-    from forcemodel.compare import check_labels, compare
+    from forcemodel.compare import check_labels, compare, default_labels
     from forcemodel.results import Results, ResultsError
 
     def fail(message: str) -> typer.Exit:
@@ -116,17 +116,7 @@ def compare_cmd(
         except ValueError as exc:
             raise fail(f"--labels {labels!r}: {exc}") from None
     else:
-        names = ("A", "B")
-        candidates = [
-            (results_a.absolute().name, results_b.absolute().name),
-            (str(results_a), str(results_b)),
-        ]
-        for pair in candidates:
-            try:
-                names = check_labels(pair)
-                break
-            except ValueError:
-                continue
+        names = default_labels(results_a, results_b)
     try:
         c = compare(Results.load(results_a), Results.load(results_b), labels=names)
     except ResultsError as exc:
@@ -229,18 +219,51 @@ def report_cmd(
     servers: Annotated[
         int, typer.Option(min=0, help="Busiest servers in the heat map (0: all).")
     ] = 40,
+    compare_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            "-c",
+            help="A second results folder (B) to compare with: closure days, shortfall, "
+            "vulnerability and both runs' power, side by side.",
+        ),
+    ] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels", "-l", help="Names of the two runs with --compare, 'A,B' (default: folders)."
+        ),
+    ] = None,
 ) -> None:
-    """Write the report of saved results: offline HTML (and PNG figures with --png)."""
+    """Write the report of saved results: offline HTML (and PNG figures with --png).
+
+    With --compare, the report also sets the run side by side with a second one (B - A).
+    """
     from forcemodel.assessment import assess
+    from forcemodel.compare import check_labels, default_labels
     from forcemodel.report import prepare
     from forcemodel.results import Results, ResultsError
     from forcemodel.scenario import bundled_scenarios
 
+    def fail(message: str) -> typer.Exit:
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        return typer.Exit(2)
+
+    names = ("A", "B")
+    if labels is not None and compare_dir is None:
+        raise fail("--labels names the two runs of --compare: give --compare too")
+    if labels is not None:
+        try:
+            names = check_labels([x.strip() for x in labels.split(",")])
+        except ValueError as exc:
+            raise fail(f"--labels {labels!r}: {exc}") from None
+    elif compare_dir is not None:
+        names = default_labels(results_dir, compare_dir)
     try:
         results = Results.load(results_dir)
+        other = Results.load(compare_dir) if compare_dir is not None else None
     except ResultsError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     source = scenario or str(results.meta.get("scenario", ""))
     if scenario is None and source not in bundled_scenarios():
         err.print(
@@ -251,7 +274,15 @@ def report_cmd(
         raise typer.Exit(2)
     with user_errors():
         s = load_scenario(source)
-    data = prepare(results, assess(results), s, units_per_region or None, servers or None)
+    data = prepare(
+        results,
+        assess(results),
+        s,
+        units_per_region or None,
+        servers or None,
+        other=other,
+        labels=names,
+    )
     for w in data.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     with user_errors():

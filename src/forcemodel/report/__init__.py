@@ -1,10 +1,19 @@
-"""The report: figures of one run as a self-contained HTML file or as PNG files.
+"""The report: figures of one run (or two, compared) as a self-contained HTML file or PNG files.
 
-:mod:`~forcemodel.report.data` prepares tidy frames from the results (pure functions);
+:mod:`~forcemodel.report.data` prepares tidy frames from the results (pure functions), and
+:mod:`~forcemodel.report.comparison` those of a second run compared with the first;
 :mod:`~forcemodel.report.html` draws them as an offline interactive HTML page (plotly.js
 inlined); :mod:`~forcemodel.report.figures` draws them with matplotlib for papers.
 """
 
+from forcemodel.report.comparison import COMPARE_TITLES, ComparisonData, prepare_comparison
 from forcemodel.report.data import TITLES, ReportData, prepare
 
-__all__ = ["TITLES", "ReportData", "prepare"]
+__all__ = [
+    "COMPARE_TITLES",
+    "TITLES",
+    "ComparisonData",
+    "ReportData",
+    "prepare",
+    "prepare_comparison",
+]

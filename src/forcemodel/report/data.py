@@ -9,8 +9,9 @@ Nothing here draws, reads results from disk or prints: :func:`prepare` takes a l
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from forcemodel.assessment import AT_CAPACITY, Assessment
 from forcemodel.report.world import BBox, outlines
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario, great_circle_km
+
+if TYPE_CHECKING:
+    from forcemodel.report.comparison import ComparisonData
 
 #: Figure titles, shared by the HTML report and the PNG figures.
 TITLES = {
@@ -105,6 +109,8 @@ class ReportData:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: things the reader must know (e.g. the scenario changed since the run)
     warnings: tuple[str, ...] = ()
+    #: this run (A) side by side with another (B), when one was given
+    comparison: ComparisonData | None = None
 
     @property
     def horizon(self) -> int:
@@ -454,8 +460,24 @@ def prepare(
     scenario: Scenario,
     units_per_region: int | None = UNITS_PER_REGION,
     max_servers: int | None = MAX_SERVERS,
+    *,
+    other: Results | None = None,
+    labels: Sequence[str] = ("A", "B"),
 ) -> ReportData:
-    """All the report's data from one run, its assessment and its scenario."""
+    """All the report's data from one run, its assessment and its scenario.
+
+    With ``other``, the report also compares this run (A, named ``labels[0]``) with that one
+    (B, ``labels[1]``) through :func:`forcemodel.compare.compare`; regions are matched by id, so
+    ``other`` may come from another scenario (e.g. the optimised plan). Raises
+    :class:`ValueError` for bad labels (see :func:`forcemodel.compare.check_labels`).
+    """
+    comparison = None
+    if other is not None:
+        # Imported here: the comparison module builds on this one's frames.
+        from forcemodel.compare import compare
+        from forcemodel.report.comparison import prepare_comparison
+
+        comparison = prepare_comparison(compare(results, other, labels), results, other, scenario)
     regions = region_frame(results, assessment, scenario)
     gantt, counts = gantt_frame(results, units_per_region)
     util, servers = server_frames(results, max_servers)
@@ -484,4 +506,5 @@ def prepare(
         land=land,
         tables=assessment_tables(assessment, regions),
         warnings=(warning,) if warning else (),
+        comparison=comparison,
     )

@@ -2,7 +2,8 @@
 
 The same figures as the HTML report, drawn from the same
 :class:`~forcemodel.report.data.ReportData`: one PNG per region for power and for movements, one
-for the utilisation heat map and one for the network map.
+for the utilisation heat map and one for the network map; with a comparison, one for the closure
+days of both runs and one per region for both runs' power.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from forcemodel.report.comparison import COMPARE_TITLES, RUN_COLOURS, ComparisonData
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
     COLOURS,
@@ -277,6 +280,140 @@ def map_png(data: ReportData) -> Figure:
     return fig
 
 
+#: How each series of the comparison's power charts is drawn, for run A and run B:
+#: (colour, line style, width); the same as in the HTML report.
+_COMPARE_STYLES: dict[str, tuple[tuple[str, str, float], tuple[str, str, float]]] = {
+    "power": ((RUN_COLOURS[0], "-", 2.2), (RUN_COLOURS[1], "-", 2.2)),
+    "required": (("#222", "--", 1.6), ("#222", "-.", 1.4)),
+    "threat": (("#d62728", "-", 1.5), ("#d62728", ":", 1.5)),
+}
+
+
+def compare_closure_png(c: ComparisonData) -> Figure:
+    """Closure day per region, one bar per run; a cross at the horizon: not closed by then."""
+    closure = c.closure()
+    regions = list(c.regions["region"])
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.55 * max(len(regions), 3)), layout="constrained")
+    height = 0.38
+    for k, label in enumerate(c.labels):
+        rows = closure[closure["run"] == label].set_index("region")
+        y = np.arange(len(regions)) + (k - 0.5) * height
+        for i, region in enumerate(regions):
+            r = rows.loc[region]
+            if not bool(r["present"]):
+                continue
+            day = _num(r["closure_day"])
+            if day is None:
+                ax.plot([c.horizon], [y[i]], marker="x", ms=9, mew=2, color=RUN_COLOURS[k], ls="")
+                continue
+            ax.barh(y[i], day, height=height, color=RUN_COLOURS[k])
+            ax.annotate(
+                f"{day:g}",
+                (day, y[i]),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+    labels = [
+        f"{c.region_name(r)} ({c.presence(r)})" if c.presence(r) else c.region_name(r)
+        for r in regions
+    ]
+    ax.set_yticks(range(len(regions)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, c.horizon * 1.06)
+    ax.set_xlabel("closure day (0 = decision to reinforce)")
+    ax.grid(axis="x", alpha=0.3)
+    handles: list[Artist] = [
+        Patch(color=RUN_COLOURS[k], label=label) for k, label in enumerate(c.labels)
+    ]
+    if closure["closure_day"].isna().any():
+        handles.append(
+            matplotlib.lines.Line2D(
+                [], [], color="#555", marker="x", ls="", label=f"not closed by day {c.horizon}"
+            )
+        )
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    la, lb = c.labels
+    ax.set_title(f"{COMPARE_TITLES['closure']}: {la} vs {lb}", loc="left", fontsize=11)
+    return fig
+
+
+def compare_power_png(c: ComparisonData, region: str) -> Figure:
+    """Both runs' combat power in one region against the requirement and the threat."""
+    lines = c.lines[c.lines["region"] == region]
+    caps = list(dict.fromkeys(lines["capability"]))
+    rest = caps[1:]
+    ncol = min(3, max(len(rest), 1))
+    nrow = 1 + math.ceil(len(rest) / ncol)
+    fig = plt.figure(figsize=(11, 3.8 + 2.2 * (nrow - 1)), layout="constrained")
+    gs = fig.add_gridspec(nrow, ncol, height_ratios=[1.8] + [1.0] * (nrow - 1))
+    closure = c.closure()
+    days = [
+        (str(r["run"]), _num(r["closure_day"]))
+        for r in closure[(closure["region"] == region) & closure["present"]].to_dict("records")
+    ]
+    spans = c.vulnerable_spans[c.vulnerable_spans["region"] == region]
+    first_ax = None
+    for k, cap in enumerate(caps):
+        if k == 0:
+            ax = fig.add_subplot(gs[0, :])
+            first_ax = ax
+        else:
+            ax = fig.add_subplot(gs[1 + (k - 1) // ncol, (k - 1) % ncol], sharex=first_ax)
+        for (series, run, name), g in lines[lines["capability"] == cap].groupby(
+            ["series", "run", "name"], sort=False
+        ):
+            colour, style, width = _COMPARE_STYLES[str(series)][c.labels.index(str(run))]
+            ax.step(
+                g["day"].to_numpy(),
+                g["value"].to_numpy(),
+                where="post",
+                color=colour,
+                ls=style,
+                lw=width,
+                label=str(name),
+            )
+        for w in sorted(set(c.warning_days)):
+            ax.axvline(w, color="#ff7f0e", ls="--", lw=1.2, label="warning day" if k == 0 else None)
+        for run, day in days:
+            if day is not None:
+                ax.axvline(
+                    day,
+                    color=RUN_COLOURS[c.labels.index(run)],
+                    lw=1.2,
+                    label=f"closure day {run} ({day:g})" if k == 0 else None,
+                )
+        if k == 0:
+            for run, start, end in zip(spans["run"], spans["start"], spans["end"], strict=True):
+                i = c.labels.index(str(run))
+                ax.axvspan(
+                    float(start),
+                    float(end),
+                    ymin=0.955 - 0.05 * i,
+                    ymax=0.995 - 0.05 * i,
+                    color=RUN_COLOURS[i],
+                    alpha=0.5,
+                    lw=0,
+                    label=f"window of vulnerability {run}",
+                )
+        ax.set_title(CAPABILITY_LABELS.get(cap, cap), fontsize=10 if k else 11)
+        ax.set_xlim(0, c.horizon)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        if k == 0:
+            ax.set_ylabel("brigade equivalents")
+        if (k == 0 and nrow == 1) or (k > 0 and 1 + (k - 1) // ncol == nrow - 1):
+            ax.set_xlabel(DAY_LABEL, fontsize=9)
+    if first_ax is not None:
+        # Below the panels: inside, it would hide the windows along the top of the land panel.
+        fig.legend(
+            *first_ax.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8
+        )
+    fig.suptitle(c.region_title(region), fontsize=12, x=0.01, ha="left")
+    return fig
+
+
 def _segments(links: pd.DataFrame) -> list[np.ndarray]:
     """Links as ``(2, 2)`` arrays of end points (lon, lat), for a LineCollection."""
     ends = links[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
@@ -284,7 +421,11 @@ def _segments(links: pd.DataFrame) -> list[np.ndarray]:
 
 
 def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
-    """Write every figure as a PNG into ``folder`` (created if needed); return the paths."""
+    """Write every figure as a PNG into ``folder`` (created if needed); return the paths.
+
+    With a comparison: also ``compare-closure.png`` and one ``compare-power-<region>.png`` per
+    region.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     todo: list[tuple[str, Callable[[], Figure]]] = []
@@ -298,6 +439,12 @@ def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
     if len(data.servers):
         todo.append(("utilisation.png", partial(heatmap_png, data)))
     todo.append(("map.png", partial(map_png, data)))
+    c = data.comparison
+    if c is not None:
+        todo.append(("compare-closure.png", partial(compare_closure_png, c)))
+        for region in c.regions["region"]:
+            if (c.lines["region"] == region).any():
+                todo.append((f"compare-power-{region}.png", partial(compare_power_png, c, region)))
     paths = []
     for name, draw in todo:
         fig = draw()

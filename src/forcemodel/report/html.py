@@ -19,6 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forcemodel.report.comparison import (
+    COMPARE_TITLES,
+    RUN_COLOURS,
+    ComparisonData,
+    later_in_b,
+)
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
     COLOURS,
@@ -62,6 +68,7 @@ table { border-collapse: collapse; font-size: 13px; margin: 6px 0 14px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; }
 th { background: #f0f3f7; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+p.summary { font-size: 15px; margin: 6px 0 8px 0; }
 tr.bad td { background: #fdecea; }
 .chart { width: 100%; }
 .controls { font-size: 14px; margin: 4px 0; }
@@ -611,6 +618,238 @@ def map_figure(data: ReportData) -> dict[str, Any]:
     return _fig_json(fig)
 
 
+# --------------------------------------------------------------------------- comparison
+
+#: How each series of the comparison's power charts is drawn, for run A and run B:
+#: (colour, dash, width).
+_COMPARE_STYLES: dict[str, tuple[tuple[str, str, float], tuple[str, str, float]]] = {
+    "power": ((RUN_COLOURS[0], "solid", 2.5), (RUN_COLOURS[1], "solid", 2.5)),
+    "required": (("#222222", "dash", 2.0), ("#222222", "dashdot", 1.6)),
+    "threat": (("#d62728", "solid", 1.8), ("#d62728", "dot", 1.6)),
+}
+
+
+def compare_closure_figure(c: ComparisonData) -> dict[str, Any]:
+    """Closure day per region, one bar per run; a cross at the horizon: not closed by then."""
+    go = _plotly("plotly.graph_objects")
+
+    closure = c.closure()
+    names = {r: _region_label(c, r) for r in c.regions["region"]}
+    order = [names[r] for r in c.regions["region"]]
+    fig = go.Figure()
+    for k, label in enumerate(c.labels):
+        rows = closure[(closure["run"] == label) & closure["present"]]
+        shut = rows[rows["closure_day"].notna()]
+        fig.add_trace(
+            go.Bar(
+                y=[names[r] for r in shut["region"]],
+                x=[int(d) for d in shut["closure_day"]],
+                orientation="h",
+                name=label,
+                marker={"color": RUN_COLOURS[k]},
+                text=[f"{int(d)}" for d in shut["closure_day"]],
+                textposition="outside",
+                hovertemplate=f"{html.escape(label)}: closes on day %{{x}}<extra>%{{y}}</extra>",
+            )
+        )
+        open_ = rows[rows["closure_day"].isna()]
+        if len(open_):
+            fig.add_trace(
+                go.Scatter(
+                    y=[names[r] for r in open_["region"]],
+                    x=[c.horizon] * len(open_),
+                    mode="markers",
+                    marker={"symbol": "x", "size": 12, "color": RUN_COLOURS[k]},
+                    name=f"{label}: not closed by day {c.horizon}",
+                    hovertemplate=f"{html.escape(label)}: not closed<extra>%{{y}}</extra>",
+                )
+            )
+    fig.update_layout(
+        barmode="group",
+        height=int(max(260, 110 + 44 * len(order))),
+        margin={"l": 60, "r": 30, "t": 40, "b": 50},
+        template="plotly_white",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        xaxis={
+            "title": {"text": "closure day (0 = decision to reinforce)"},
+            "range": [0, c.horizon * 1.06],
+        },
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": order[::-1],
+            "automargin": True,
+        },
+    )
+    return _fig_json(fig)
+
+
+def _region_label(c: ComparisonData, region: str) -> str:
+    where = c.presence(region)
+    return f"{c.region_name(region)} ({where})" if where else c.region_name(region)
+
+
+def compare_power_figure(c: ComparisonData, region: str) -> dict[str, Any]:
+    """Both runs' combat power in one region against the requirement and the threat.
+
+    Land in a wide panel on top, the other capabilities below (as in the run's own chart);
+    vertical lines: each run's closure day; bars along the top of the land panel: each run's
+    window of vulnerability.
+    """
+    go = _plotly("plotly.graph_objects")
+    make_subplots = _plotly("plotly.subplots").make_subplots
+
+    lines = c.lines[c.lines["region"] == region]
+    caps = list(dict.fromkeys(lines["capability"]))
+    ncol = min(3, max(len(caps) - 1, 1))
+    nrow = 1 + math.ceil((len(caps) - 1) / ncol) if caps else 1
+    specs: list[list[dict[str, Any] | None]] = [[{"colspan": ncol}] + [None] * (ncol - 1)]
+    specs += [[{} for _ in range(ncol)] for _ in range(nrow - 1)]
+    fig = make_subplots(
+        rows=nrow,
+        cols=ncol,
+        specs=specs,
+        shared_xaxes="all",
+        vertical_spacing=0.32 / nrow if nrow > 1 else 0.0,
+        horizontal_spacing=0.06,
+        subplot_titles=[CAPABILITY_LABELS.get(x, x) for x in caps] or [""],
+        row_heights=[2.0] + [1.0] * (nrow - 1) if nrow > 1 else None,
+    )
+    shown: set[str] = set()
+    for k, cap in enumerate(caps):
+        row, col = (1, 1) if k == 0 else (2 + (k - 1) // ncol, 1 + (k - 1) % ncol)
+        for (series, run, name), g in lines[lines["capability"] == cap].groupby(
+            ["series", "run", "name"], sort=False
+        ):
+            colour, dash, width = _COMPARE_STYLES[str(series)][c.labels.index(str(run))]
+            fig.add_trace(
+                go.Scatter(
+                    x=g["day"].tolist(),
+                    y=g["value"].round(3).tolist(),
+                    name=str(name),
+                    legendgroup=str(name),
+                    showlegend=str(name) not in shown,
+                    mode="lines",
+                    line={"shape": "hv", "color": colour, "dash": dash, "width": width},
+                    hovertemplate=f"{html.escape(str(name))}: %{{y:.2f}}<extra>"
+                    f"{CAPABILITY_LABELS.get(cap, cap)}</extra>",
+                ),
+                row=row,
+                col=col,
+            )
+            shown.add(str(name))
+    shapes: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    closure = c.closure()
+    days = [
+        (str(r["run"]), _num(r["closure_day"]))
+        for r in closure[(closure["region"] == region) & closure["present"]].to_dict("records")
+    ]
+    warnings = sorted(set(c.warning_days))
+    for k in range(len(caps)):
+        axis = "x" if k == 0 else f"x{k + 1}"
+        yaxis = "y" if k == 0 else f"y{k + 1}"
+        for w in warnings:
+            shapes.append(_vline(w, "#ff7f0e", "dash", axis, f"{yaxis} domain"))
+        for run, day in days:
+            if day is not None:
+                colour = RUN_COLOURS[c.labels.index(run)]
+                shapes.append(_vline(day, colour, "solid", axis, f"{yaxis} domain"))
+    for w in warnings:
+        annotations.append(_vlabel(w, f"warning day {w:g}", "#ff7f0e", 0.9))
+    for i, (run, day) in enumerate(days):
+        colour = RUN_COLOURS[c.labels.index(run)]
+        y = 0.75 - 0.1 * i
+        if day is not None:
+            text = f"{html.escape(run)}: closure day {day:g}"
+            annotations.append(_vlabel(day, text, colour, y))
+        else:
+            text = f"{html.escape(run)}: requirements not all met by the end"
+            annotations.append(_vlabel(c.horizon, text, colour, y) | {"xanchor": "right"})
+    spans = c.vulnerable_spans[c.vulnerable_spans["region"] == region]
+    for s in spans.itertuples():
+        k = c.labels.index(str(s.run))
+        top = 1.0 - 0.05 * k
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": s.start,
+                "x1": s.end,
+                "y0": top - 0.04,
+                "y1": top,
+                "fillcolor": RUN_COLOURS[k],
+                "opacity": 0.45,
+                "line": {"width": 0},
+            }
+        )
+        annotations.append(
+            {
+                "x": s.end,
+                "y": top - 0.02,
+                "xref": "x",
+                "yref": "y domain",
+                "text": f"{html.escape(str(s.run))}: window of vulnerability",
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "middle",
+                "font": {"color": RUN_COLOURS[k], "size": 10},
+            }
+        )
+    fig.update_layout(
+        title={"text": html.escape(c.region_title(region)), "x": 0.01},
+        height=230 + 330 + 200 * (nrow - 1) if nrow > 1 else 440,
+        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        hovermode="x unified",
+        template="plotly_white",
+    )
+    fig.update_xaxes(range=[0, c.horizon], showgrid=True)
+    fig.update_xaxes(title_text="day (0 = decision to reinforce)", row=nrow)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(title_text="brigade equivalents", row=1, col=1)
+    out = _fig_json(fig)
+    layout = out["layout"]
+    layout["shapes"] = list(layout.get("shapes", [])) + shapes
+    layout["annotations"] = list(layout.get("annotations", [])) + annotations
+    return out
+
+
+def comparison_section(c: ComparisonData, chart: Any) -> str:
+    """The comparison's section: notes, the closure chart, the tables, the power charts."""
+    la, lb = c.labels
+    notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in c.notes)
+    tables = []
+    later = later_in_b(c)
+    for i, (caption, frame) in enumerate(c.tables.items()):
+        # The first table is the closure day per region, one row per row of c.regions.
+        bad = later if i == 0 else None
+        tables.append(f"<h3>{html.escape(caption)}</h3>{table_html(frame, bad)}")
+    powers = [
+        chart(compare_power_figure(c, region))
+        for region in c.regions["region"]
+        if (c.lines["region"] == region).any()
+    ]
+    note = (
+        f"Run {la} (the rest of this report) against run {lb}; every difference is "
+        f"{lb} − {la}, so a negative closure-day difference means {lb} closes earlier. "
+        "The numbers are those of `forcemodel compare`. Regions are matched by id; a region "
+        "in only one run is marked so. Shaded rows: regions that "
+        f"{lb} closes later than {la} (or not at all)."
+    )
+    body = (
+        f'<p class="summary"><b>{html.escape(c.summary)}</b></p>{notes}'
+        f"<h3>{html.escape(COMPARE_TITLES['closure'])}</h3>{chart(compare_closure_figure(c))}"
+        + "".join(tables)
+        + f"<h3>{html.escape(COMPARE_TITLES['power'])}</h3>"
+        + '<p class="note">Per region and capability (brigade equivalents): each run\'s combat '
+        "power; the requirement and the threat (once when both runs have the same, else each "
+        "run's); vertical lines: each run's closure day, orange dashed: warning day; bars "
+        "along the top: each run's window of vulnerability.</p>" + "".join(powers)
+    )
+    return _section("compare", f"{COMPARE_TITLES['compare']}: {la} vs {lb}", note, body)
+
+
 # --------------------------------------------------------------------------- tables
 
 
@@ -664,6 +903,9 @@ def render_html(data: ReportData) -> str:
 
     meta = data.meta
     warn = "".join(f'<div class="warning">⚠ {html.escape(w)}</div>' for w in data.warnings)
+    c = data.comparison
+    if c is not None:
+        sections.append(comparison_section(c, chart))
 
     power_parts = []
     for region in data.regions["region"]:
@@ -732,12 +974,24 @@ def render_html(data: ReportData) -> str:
         f'<a href="#{k}">{html.escape(TITLES[k])}</a>'
         for k in ("power", "gantt", "heatmap", "map", "tables")
     )
+    if c is not None:
+        nav = f'<a href="#compare">{html.escape(COMPARE_TITLES["compare"])}</a>' + nav
     subtitle = (
         f"scenario <b>{html.escape(str(meta.get('scenario', '?')))}</b> "
         f"(digest {html.escape(str(meta.get('scenario_digest', '?'))[:12])}), seed "
         f"{html.escape(str(meta.get('seed', '?')))}, horizon {data.horizon} days, warning day "
         f"{data.warning_day:g}; forcemodel {html.escape(str(meta.get('forcemodel_version', '?')))}"
     )
+    if c is not None:
+        la, lb = c.labels
+        other = c.runs.iloc[1]
+        subtitle = (
+            f"<b>{html.escape(la)}</b>: {subtitle}</p><p>compared with <b>{html.escape(lb)}</b>: "
+            f"scenario <b>{html.escape(str(other['scenario']))}</b> (digest "
+            f"{html.escape(str(other['scenario_digest'])[:12])}), seed "
+            f"{html.escape(str(other['seed']))}, horizon {html.escape(str(other['horizon_days']))}"
+            f" days; the figures after the comparison are of {html.escape(la)}"
+        )
     scripts = "".join(
         f"Plotly.newPlot({_json(div)},fig{i}.data,fig{i}.layout,CONFIG);"
         for i, (div, _) in enumerate(charts)
