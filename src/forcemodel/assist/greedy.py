@@ -22,7 +22,8 @@ would follow, and hands it to HiGHS as its first incumbent:
 
 Every constraint of :func:`forcemodel.assist.pool.build_pool` holds for the plan by
 construction (tested against the model's rows in tests/test_assist_solver.py); funds buy
-nothing here. The plan is only a start: HiGHS improves it.
+nothing here. The plan is only a start: HiGHS improves it, or, for large models,
+:func:`forcemodel.assist.parts.improve`.
 """
 
 from __future__ import annotations

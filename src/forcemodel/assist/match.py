@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -61,6 +62,17 @@ SOURCE_COLUMNS = [
 #: variables (arcs x days): the per-arc model's size where it still solves in about a minute.
 #: Below it the per-arc model is the faster of the two (both give the same optimum).
 AUTO_POOL_VARIABLES = 2_000_000
+#: ``auto`` puts the pool model on a grid of ``AUTO_STEP`` days (a restriction,
+#: docs/assistance.md) above this many daily pool variables (:func:`pool_size`): 1.9 million at
+#: 10,000 pledges x 2,000 requirements x 50 courses, whose daily model HiGHS cannot even relax
+#: within a minute.
+AUTO_GRID_VARIABLES = 800_000
+AUTO_STEP = 7
+#: Pool MIPs with more variables than this are improved part by part from the greedy start
+#: (:mod:`forcemodel.assist.parts`) instead of by HiGHS on the whole MIP, which does not
+#: finish its root LP at those sizes; for at most ``AUTO_PARTS_SECONDS``.
+AUTO_PARTS_VARIABLES = 150_000
+AUTO_PARTS_SECONDS = 11.0
 
 #: HiGHS's ``presolve_rule_off`` bit of its "dominated column" presolve reduction (rule 5 in
 #: HiGHS 1.16; ``presolve_rule_logging`` names it). With it, HiGHS 1.16 cuts the optimum off
@@ -733,7 +745,7 @@ def solve(
     mip_gap: float = 1e-4,
     relax: bool = False,
     formulation: str = "auto",
-    step: int = 1,
+    step: int | None = None,
 ) -> MatchResult:
     """Build, solve and read the matching model (without explanations).
 
@@ -743,7 +755,13 @@ def solve(
     requirements: per-arc only). Both are exact (the same optimum); the per-arc model stays
     the choice where it fits because HiGHS solves it faster there (docs/assistance.md, "The
     pool model"). ``step``: days between the pool model's decision days (1: daily; more: a
-    restriction, docs/assistance.md).
+    restriction, docs/assistance.md); ``None`` (default): daily, unless ``auto`` chose the pool
+    model and the daily one would exceed ``AUTO_GRID_VARIABLES``: then ``AUTO_STEP`` days.
+    A pool MIP above ``AUTO_PARTS_VARIABLES`` variables is not handed to HiGHS whole: its
+    greedy start is improved part by part (:mod:`forcemodel.assist.parts`) for at most
+    ``min(time_limit, AUTO_PARTS_SECONDS)`` seconds, and the result's termination is
+    ``feasible`` (a plan, not proven optimal; :func:`forcemodel.assist.parts.daily_bound`
+    bounds it).
 
     Raises :class:`InfeasibleError` when recorded deliveries cannot be honoured, and
     :class:`NoSolutionError` when the solver stops without a plan.
@@ -752,13 +770,22 @@ def solve(
         raise ValueError(f"unknown formulation '{formulation}': use auto, pool or arcs")
     if formulation == "pool" and case.deliveries:
         raise ValueError("the pool model does not keep recorded deliveries: use 'arcs'")
+    if step is not None and step < 1:
+        raise ValueError(f"the time step must be 1 day or more, got {step}")
     comp = None if formulation == "pool" else compile_case(case)
     if comp is None or (
         formulation == "auto"
         and not case.deliveries
         and len(comp.arcs) * (comp.horizon + 1) > AUTO_POOL_VARIABLES
     ):
-        return _solve_pool(case, time_limit=time_limit, mip_gap=mip_gap, relax=relax, step=step)
+        pooled = compile_case(case, per_line=False)
+        if step is None:
+            step = AUTO_STEP if pool_size(pooled) > AUTO_GRID_VARIABLES else 1
+        return _solve_pool(
+            case, pooled, time_limit=time_limit, mip_gap=mip_gap, relax=relax, step=step
+        )
+    if step not in (None, 1):
+        raise ValueError("a time step other than 1 day is for the pool model only")
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(case, comp, relax=relax)
@@ -786,31 +813,47 @@ def solve(
         return _read(case, built, outcome)
 
 
+def pool_size(comp: Compiled) -> int:
+    """About how many variables the daily pool model of a compiled case (``per_line=False``)
+    has: flows, draws, operational systems and supply draws, one per day each."""
+    flows = len(comp.arcs.groupby(["item", "route"])) if len(comp.arcs) else 0
+    return (flows + 2 * len(comp.lines) + len(comp.slots)) * (comp.horizon + 1)
+
+
 def _solve_pool(
-    case: AssistanceCase, *, time_limit: float, mip_gap: float, relax: bool, step: int
+    case: AssistanceCase,
+    comp: Compiled,
+    *,
+    time_limit: float,
+    mip_gap: float,
+    relax: bool,
+    step: int,
 ) -> MatchResult:
     """:func:`solve` with the pool model (imported here: it builds on this module), its MIP
-    started from the greedy plan (:mod:`forcemodel.assist.greedy`)."""
+    started from the greedy plan (:mod:`forcemodel.assist.greedy`) and, above
+    ``AUTO_PARTS_VARIABLES``, improved part by part instead (:mod:`forcemodel.assist.parts`)."""
     from forcemodel.assist import pool
 
-    comp = compile_case(case, per_line=False)
     with linopy.options as opts:
         opts(semantics="v1")
         pm = pool.build_pool(case, step=step, relax=relax, comp=comp)
         settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap)
+        settings.check(mip=pm.mip)
         if pm.model.nvars == 0:
-            settings.check(mip=pm.mip)
             outcome = SolveOutcome("ok", "optimal", True, 0.0, None, 0.0, "nothing to decide\n")
             return pool.read_pool(pm, outcome)
         if pm.mip:
             # HiGHS's own heuristics find poor plans at large sizes (and its LP relaxation
-            # takes longer than the time budget there): start it from the greedy plan, which
-            # is feasible by construction and costs seconds (docs/assistance.md).
+            # takes longer than the time budget there): start from the greedy plan, which is
+            # feasible by construction and costs seconds (docs/assistance.md).
             from forcemodel.assist.greedy import greedy_values
 
+            values = greedy_values(pm)
+            if pm.model.nvars > AUTO_PARTS_VARIABLES:
+                return _solve_by_parts(pm, values, min(time_limit, AUTO_PARTS_SECONDS))
             with tempfile.TemporaryDirectory(prefix="forcemodel-match-") as tmp:
                 start = Path(tmp) / "start.sol"
-                write_start(pm.model, greedy_values(pm), start)
+                write_start(pm.model, values, start)
                 outcome = run_highs(pm.model, settings, mip=True, start=start, names=True)
         else:
             outcome = run_highs(pm.model, settings, mip=pm.mip)
@@ -820,6 +863,36 @@ def _solve_pool(
                 ["give it more time (time_limit) or a larger gap (mip_gap)"],
             )
         return pool.read_pool(pm, outcome)
+
+
+def _solve_by_parts(pm: Any, values: np.ndarray, seconds: float) -> MatchResult:
+    """The greedy plan ``values`` of pool model ``pm`` improved part by part for ``seconds``."""
+    from forcemodel.assist import parts, pool
+
+    began = time.perf_counter()
+    split = parts.split_parts(pm)
+    groups = parts.neighbourhoods(pm, split)
+    x, log = parts.improve(split, values[split.labels], time_limit=seconds, groups=groups)
+    out = values.copy()
+    out[split.labels] = x
+    n_groups = int(np.unique(groups[groups >= 0]).size)
+    tried = len({k for k, _, _ in log})
+    better = len({k for k, b, a in log if a > b})
+    text = (
+        f"greedy start improved part by part: {tried} of {n_groups} groups tried "
+        f"({len(log)} solves), {better} improved; objective "
+        f"{float(split.cost @ values[split.labels]):.6g} -> {float(split.cost @ x):.6g}\n"
+    )
+    outcome = SolveOutcome(
+        "ok",
+        "feasible",
+        True,
+        float(split.cost @ x),
+        None,
+        time.perf_counter() - began,
+        text,
+    )
+    return pool.read_pool(pm, outcome, out)
 
 
 def write_start(m: linopy.Model, values: np.ndarray, path: Path) -> None:

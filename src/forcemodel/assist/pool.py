@@ -25,7 +25,9 @@ with recorded deliveries use the per-arc model (:func:`forcemodel.assist.match.s
 ``step`` > 1 puts every decision on a grid of days (0, step, 2 step, ..., H): goods arrive,
 draws happen and systems become operational on grid days only. Every time is then honoured as
 in the daily model (a plan of the grid is a plan of the daily model), so the optimum can only
-be lower: this is a *restriction*, never a relaxation; step 1 is exact.
+be lower: this is a *restriction*, never a relaxation; step 1 is exact. ``outer=True`` builds
+the grid's relaxation instead (:func:`build_pool`), whose optimum bounds the daily model's
+from above (:func:`forcemodel.assist.parts.daily_bound`).
 """
 
 from __future__ import annotations
@@ -163,14 +165,29 @@ def _monotone(m: linopy.Model, labels: np.ndarray, name: str) -> None:
 
 
 def build_pool(
-    case: AssistanceCase, *, step: int = 1, relax: bool = False, comp: Compiled | None = None
+    case: AssistanceCase,
+    *,
+    step: int = 1,
+    relax: bool = False,
+    comp: Compiled | None = None,
+    outer: bool = False,
 ) -> PoolModel:
     """The pool model of a case (docs/assistance.md, "The pool model"), on a grid of ``step``
-    days. Call under linopy's v1 semantics."""
+    days. Call under linopy's v1 semantics.
+
+    ``outer=True`` builds the grid's *relaxation* instead of its restriction (module
+    docstring): a grid value is the daily model's value on that day (goods may arrive between
+    grid days), so the objective reads each requirement at the first grid day on or after its
+    needed-by date and weighs a grid value by the days before it, and hub and capped-route
+    capacity hold for the sum over the days between grid points. Its optimum (and its LP's) is
+    an upper bound of the daily model's; at ``step`` 1 both are the daily model.
+    """
     comp = comp if comp is not None else compile_case(case, per_line=False)
     H = comp.horizon
     grid = grid_of(H, step)
     n = len(grid)
+    # At step 1 the restriction and the relaxation are the same (daily) model.
+    outer = outer and n < H + 1
     pm = PoolModel(case, comp, grid)
     m, fl = pm.model, pm.flows
     lines, slots, sources = comp.lines, comp.slots, comp.sources
@@ -358,7 +375,9 @@ def build_pool(
     heavy = np.flatnonzero(tons > 0)
     prev = np.concatenate([np.full((n_f, 1), -1, dtype=np.int64), pm.F[:, :-1]], axis=1)
     hubs = [h.id for h in case.hubs]
-    if heavy.size and hubs:
+    if outer and heavy.size and hubs:
+        _outer_capacity(m, case, fl, pm.F, prev, heavy, grid, H)
+    elif heavy.size and hubs:
         hpos = {h: k for k, h in enumerate(hubs)}
         t = Terms([pd.Index(hubs, name="hub"), pd.RangeIndex(H + 1, name="day")])
         hub_day = grid[None, :] - fl["onward"].to_numpy(int)[heavy][:, None]
@@ -372,6 +391,9 @@ def build_pool(
     capped = [rt for rt in case.routes if rt.t_per_day is not None]
     on = heavy[np.isin(fl["route"].to_numpy()[heavy], [rt.id for rt in capped])]
     if on.size:
+        # Restriction: everything between two grid points arrives on the later one, a single
+        # delivery day; relaxation: on any of the days since the previous point.
+        days_per_point = np.diff(np.concatenate([[-1], grid])) if outer else np.ones(n)
         cpos = {rt.id: k for k, rt in enumerate(capped)}
         t = Terms([pd.Index(list(cpos), name="route"), G])
         r_row = np.array([cpos[str(r)] for r in fl["route"].to_numpy()[on]], dtype=np.int64)
@@ -379,18 +401,26 @@ def build_pool(
         w = np.broadcast_to(tons[on, None], rows.shape)
         t.add(rows, pm.F[on], w)
         t.add(rows, prev[on], -w)
-        cap = np.repeat([[float(rt.t_per_day or 0.0)] for rt in capped], n, axis=1)
+        cap = np.array([[float(rt.t_per_day or 0.0)] for rt in capped]) * days_per_point[None, :]
         add_rows(m, t, "<=", cap, "route_capacity")
 
     # --- objective: the per-arc model's, with sums over days as sums over grid points weighted
     # by the days each point's values stand for (all 1 when the grid is daily) --------------
-    span = np.diff(np.append(grid, H + 1)).astype(float)
+    if outer:
+        # Relaxation: values only grow, so the daily values of the days since the previous
+        # grid point are at most this point's, and a date is read at the next grid point.
+        span = np.diff(np.concatenate([[-1], grid])).astype(float)
+        due_p = np.minimum(np.searchsorted(grid, lines["due"].to_numpy(int)), n - 1)
+    else:
+        # Restriction: a grid value stands for the days until the next point, and a date is
+        # read at the last grid point on or before it.
+        span = np.diff(np.append(grid, H + 1)).astype(float)
+        due_p = np.searchsorted(grid, lines["due"].to_numpy(int), side="right") - 1
     spread = EARLY_WEIGHT / (H + 1) * span[None, :]
     w_req = {r.id: r.priority / r.quantity for r in case.requirements}
     obj = Terms([])
     if len(lines):
         w_line = np.array([w_req[str(r)] for r in lines["requirement"]])
-        due_p = np.searchsorted(grid, lines["due"].to_numpy(int), side="right") - 1
         ln = np.arange(len(lines))
         obj.add(0, pm.O[ln, due_p], w_line)
         obj.add(0, pm.O, w_line[:, None] * spread)
@@ -410,6 +440,45 @@ def build_pool(
     expr, _ = obj.build(m)
     m.add_objective(expr, sense="max")
     return pm
+
+
+def _outer_capacity(
+    m: linopy.Model,
+    case: AssistanceCase,
+    fl: pd.DataFrame,
+    F: np.ndarray,
+    prev: np.ndarray,
+    heavy: np.ndarray,
+    grid: np.ndarray,
+    H: int,
+) -> None:
+    """Hub rows of the relaxation: what arrives between two grid points passed its hub on some
+    of the days those arrivals could pass it, so it is at most the hub's capacity over them.
+
+    A flow with onward time ``o`` brings its arrivals of days ``(g[p-1], g[p]]`` through the
+    hub on days ``g[p-1] - o + 1 .. g[p] - o``; over the hub's flows these days lie within
+    ``g[p-1] - o_max + 1 .. g[p] - o_min`` (and days 0..H), whose capacity bounds the sum.
+    """
+    hubs = [h.id for h in case.hubs]
+    hpos = {h: k for k, h in enumerate(hubs)}
+    n = len(grid)
+    onward = fl["onward"].to_numpy(int)
+    h_of = np.array([hpos[str(h)] for h in fl["hub"].to_numpy()[heavy]], dtype=np.int64)
+    o_min = np.full(len(hubs), np.iinfo(np.int64).max)
+    o_max = np.full(len(hubs), -1)
+    np.minimum.at(o_min, h_of, onward[heavy])
+    np.maximum.at(o_max, h_of, onward[heavy])
+    before = np.concatenate([[-(10**9)], grid[:-1]])
+    lo = np.maximum(0, before[None, :] - o_max[:, None] + 1)
+    hi = np.minimum(H, grid[None, :] - o_min[:, None])
+    days = np.maximum(0, hi - lo + 1).astype(float)
+    cap = np.array([[h.t_per_day] for h in case.hubs]) * days
+    t = Terms([pd.Index(hubs, name="hub"), pd.RangeIndex(n, name="grid")])
+    rows = h_of[:, None] * n + np.arange(n)[None, :]
+    w = np.broadcast_to(fl["tons"].to_numpy(float)[heavy, None], rows.shape)
+    t.add(rows, F[heavy], w)
+    t.add(rows, prev[heavy], -w)
+    add_rows(m, t, "<=", cap, "hub_capacity")
 
 
 def _fifo(supply: np.ndarray, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -439,11 +508,17 @@ def _increments(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return inc
 
 
-def read_pool(pm: PoolModel, outcome: SolveOutcome) -> MatchResult:
-    """The plan of a solved pool model as per-arc rows (FIFO matching; module docstring)."""
+def read_pool(
+    pm: PoolModel, outcome: SolveOutcome, values: np.ndarray | None = None
+) -> MatchResult:
+    """The plan of a solved pool model as per-arc rows (FIFO matching; module docstring).
+
+    ``values``: a value for every variable label (a plan found outside HiGHS); by default the
+    solution HiGHS left in the model.
+    """
     case, comp, grid = pm.case, pm.comp, pm.grid
     H = comp.horizon
-    value_of = _label_values(pm.model)
+    value_of = _label_values(pm.model) if values is None else values
     fl, lines, slots, sources = pm.flows, comp.lines, comp.slots, comp.sources
     F = _lookup(value_of, pm.F)
     F = np.where(fl["integer"].to_numpy(bool)[:, None], np.round(F), F)
