@@ -82,6 +82,13 @@ def optimize_cmd(
             "(default: the scenario's meta.objective, else 10)."
         ),
     ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Money for new pre-positioned sets, millions (>= 0; default: the scenario's "
+            "prepositioning.budget_m)."
+        ),
+    ] = None,
 ) -> None:
     """Choose each unit's region and set use; write the plan as a scenario folder.
 
@@ -100,6 +107,10 @@ def optimize_cmd(
             late_weight is not None and not late_weight >= 0,
             f"--late-weight must be 0 or more, got {late_weight}",
         ),
+        (
+            budget is not None and not budget >= 0,
+            f"--budget must be 0 or more (millions), got {budget:g}" if budget is not None else "",
+        ),
         (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
         (
             write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
@@ -114,6 +125,14 @@ def optimize_cmd(
             err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
             raise typer.Exit(2)
         s = load_scenario(scenario)
+        if budget is not None:
+            from forcemodel.optimize.prepositioning import check_budget
+
+            try:
+                check_budget(s, budget)
+            except ValueError as exc:
+                err.print(f"[bold red]error:[/] --{escape(str(exc))}", highlight=False)
+                raise typer.Exit(2) from None
         try:
             with err.status("optimising"):
                 result = optimize(
@@ -127,6 +146,7 @@ def optimize_cmd(
                     relax=relax,
                     write_model=write_model,
                     closure_by="bundled" if closure_by_bundled else None,
+                    budget=budget,
                 )
         except OptimizationError as exc:
             err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
@@ -143,8 +163,22 @@ def optimize_cmd(
     shown = result.plan[["unit", "region", "stock", "estimated_closure", "counted_from"]]
     out.print(rich_table(shown, "Plan: region and set per unit (days)"))
     out.print(rich_table(result.objective, "Shortfall by region and capability"))
+    if result.budget is not None:
+        _print_purchases(result)
     if explain:
         _print_explanation(result)
+
+
+def _print_purchases(result: Any) -> None:
+    """The new pre-positioned sets bought: where, how many, and the spend against the budget."""
+    words = (
+        f"New pre-positioned sets: spent {result.spend:,.6g} of a budget of {result.budget:,.6g} "
+        f"(millions of {result.currency})"
+    )
+    if result.purchases.empty:
+        out.print(f"{words}: none bought.", highlight=False)
+        return
+    out.print(rich_table(result.purchases, words))
 
 
 def _print_explanation(result: Any) -> None:

@@ -27,7 +27,13 @@ from forcemodel.network.compile import CompiledNetwork, compile_network
 from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, OptimizationError
 from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
 from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
-from forcemodel.optimize.plan import OptimizationResult, planned_scenario_data, read_solution
+from forcemodel.optimize.plan import (
+    OptimizationResult,
+    planned_scenario_data,
+    read_solution,
+    with_purchases,
+)
+from forcemodel.optimize.prepositioning import NewSets, bought, candidate_sets, check_budget
 from forcemodel.optimize.replan import replan as replan
 from forcemodel.optimize.solve import METHODS, SolveOutcome, SolverSettings, run_highs
 from forcemodel.scenario.model import Scenario
@@ -68,6 +74,7 @@ def optimize(
     start: str | None = "planner",
     closure_by: Mapping[str, float] | str | None = None,
     check_closure: bool = True,
+    budget: float | None = None,
 ) -> OptimizationResult:
     """Choose every unit's region and set use to minimise the weighted shortfall, then cost.
 
@@ -107,11 +114,16 @@ def optimize(
             keep the best (in the model's objective) that closes no region later than its
             target (the safeguard of docs/optimization.md, "How it is solved"); the day-0
             planner's plan is always a candidate with ``start="planner"``.
+        budget: money for new pre-positioned sets (millions of the scenario's
+            ``prepositioning.currency``, 0 or more), in place of its ``prepositioning.budget_m``
+            (docs/optimization.md, "Pre-positioning within a budget"). The sets bought are
+            written into the result's scenario as stocks, and listed in ``purchases``.
 
     Raises:
         ValueError: a setting that cannot be used (time limit, gap, method, threads, weights,
             unknown ids in ``fixed``, a ``write_model`` file that is not ``.mps`` or ``.lp``,
-            a ``start`` other than ``"planner"`` or ``None``).
+            a ``start`` other than ``"planner"`` or ``None``, a budget below 0 or for a
+            scenario with nothing to buy).
         InfeasibleError: no plan meets the constraints (reasons name the units or stocks).
         NoSolutionError: the solver stopped before finding any plan.
     """
@@ -121,6 +133,7 @@ def optimize(
     settings.check(mip=not relax)
     if start not in ("planner", None):
         raise ValueError(f"start must be 'planner' or None, got {start!r}")
+    check_budget(scenario, budget)
     weights = weights or Weights.of(scenario)
     if isinstance(closure_by, str):
         if closure_by != "bundled":
@@ -137,11 +150,24 @@ def optimize(
     if write_model is not None:
         _model_format(write_model)
     deadline = time.monotonic() + settings.time_limit
+    # Candidate new sets are stocks appended to the scenario's (after the closure targets,
+    # which are those of the scenario as given); the result's scenario has the sets bought.
+    base = scenario
+    scenario, new_sets = candidate_sets(scenario, budget)
+
+    def finish(result: OptimizationResult) -> OptimizationResult:
+        return with_purchases(result, new_sets) if new_sets is not None else result
+
     net = compile_network(scenario)
-    options = option_table(scenario, net, keep_assignments=keep_assignments, fixed=fixed)
+    # Options are pruned on large scenarios (option_table): the day-0 planner's plan, the
+    # search's first incumbent, always stays among them.
+    keep = _planner_keep(base, net, fixed) if start == "planner" and not relax else None
+    options = option_table(base, net, keep_assignments=keep_assignments, fixed=fixed, keep=keep)
+    if new_sets is not None and len(new_sets.pairs):
+        options = _with_candidate_options(scenario, net, options, new_sets, keep_assignments, fixed)
     with linopy.options as opts:
         opts(semantics="v1")
-        built = build_model(scenario, net, options, weights, relax=relax)
+        built = build_model(scenario, net, options, weights, relax=relax, new_sets=new_sets)
         if write_model is not None:
             write_model_file(built.model, write_model)
         if relax:
@@ -149,10 +175,12 @@ def optimize(
             _raise_without_plan(outcome)
             result = read_solution(scenario, built, outcome, relaxed=True)
             if not duals:
-                return result
+                return finish(result)
             bindings = bindings_table(scenario, built, relaxed=True)
-            return dataclasses.replace(
-                result, bindings=bindings, unmet=unmet_requirements(scenario, built, bindings)
+            return finish(
+                dataclasses.replace(
+                    result, bindings=bindings, unmet=unmet_requirements(scenario, built, bindings)
+                )
             )
         solved, outcome = _solve_mip(
             scenario,
@@ -167,13 +195,39 @@ def optimize(
         )
         result = read_solution(scenario, solved, outcome, relaxed=False)
         if not duals:
-            return result
+            return finish(result)
         lp = solved if solved is not built else _fixed_lp(scenario, net, built, weights, settings)
         if lp is None:
-            return result
+            return finish(result)
         bindings = bindings_table(scenario, lp, relaxed=False)
         unmet = unmet_requirements(scenario, lp, bindings)
-        return dataclasses.replace(result, bindings=bindings, unmet=unmet)
+        return finish(dataclasses.replace(result, bindings=bindings, unmet=unmet))
+
+
+def _with_candidate_options(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    options: pd.DataFrame,
+    new_sets: NewSets,
+    keep_assignments: bool,
+    fixed: Mapping[str, Choice] | None,
+) -> pd.DataFrame:
+    """``options`` (those of the scenario as given) with the options of drawing a candidate
+    new set, in the regions each unit is offered already.
+
+    The candidate stocks are not pruned against the existing ones (``max_stocks``): a
+    candidate could otherwise push out an existing stock's option, and more budget could then
+    give a worse plan (and the day-0 planner's plan, which draws the existing stocks, could be
+    no plan of the model).
+    """
+    every = option_table(
+        scenario, net, keep_assignments=keep_assignments, fixed=fixed, max_stocks=None
+    )
+    extra = every[every["stock"].isin(new_sets.pairs["stock"])]
+    offered = pd.MultiIndex.from_frame(options[["unit", "region"]])
+    extra = extra[pd.MultiIndex.from_frame(extra[["unit", "region"]]).isin(offered)]
+    both = pd.concat([options, extra], ignore_index=True)
+    return both.sort_values(["unit", "region"], kind="stable").reset_index(drop=True)
 
 
 def _raise_without_plan(outcome: SolveOutcome) -> None:
@@ -237,7 +291,9 @@ def _solve_mip(
     # 1. The LP relaxation, without the shared capacities on the way (links, nodes, lift
     # pools): still a lower bound, and with them the relaxation is too slow for the minute
     # (docs/optimization.md, "How it is solved").
-    lp = build_model(scenario, net, built.options, weights, relax=True, shared=False)
+    lp = build_model(
+        scenario, net, built.options, weights, relax=True, shared=False, new_sets=built.new_sets
+    )
     lp_out = run_highs(
         lp.model, dataclasses.replace(settings, method="simplex", time_limit=left()), mip=False
     )
@@ -278,7 +334,9 @@ def _solve_mip(
         def score(z: np.ndarray) -> BuiltModel | None:
             return _solve_fixed(scenario, net, built, z, weights, settings, names=True)
 
-        best = _first_on_time(scenario, built.options, candidates, targets, z_plan, score, logs)
+        best = _first_on_time(
+            scenario, built.options, candidates, targets, z_plan, score, logs, built.new_sets
+        )
     # 3. The whole MIP from the incumbent, when the search above left time and finished.
     time_left = deadline - time.monotonic() - reserve
     if best is None or (sub_closed and time_left > 0.5 and not _proven(best[0], bound, settings)):
@@ -293,8 +351,10 @@ def _solve_mip(
         _raise_without_plan(outcome)
         if targets and best is not None:
             z = np.round(built.model.variables["choose"].solution.to_numpy())
-            late = _late_regions(scenario, built.options, z, targets)
-            if late and not _late_regions(scenario, built.options, best[2], targets):
+            late = _late_regions(scenario, built.options, z, targets, new_sets=built.new_sets)
+            if late and not _late_regions(
+                scenario, built.options, best[2], targets, new_sets=built.new_sets
+            ):
                 logs.append(
                     f"Simulated: the whole MIP's plan closes {_late_words(late)}; kept "
                     f"{best[1]} ({best[0]:.6f}), which closes every region on time\n"
@@ -334,6 +394,7 @@ def _first_on_time(
     z_plan: np.ndarray | None,
     score: Callable[[np.ndarray], BuiltModel | None],
     logs: list[str],
+    new_sets: NewSets | None = None,
 ) -> Candidate:
     """The safeguard (docs/optimization.md, "How it is solved"): the best plan, in the model's
     objective, whose simulation closes no region later than its target.
@@ -345,7 +406,7 @@ def _first_on_time(
     """
     on_time: list[Candidate] = []
     for cand in candidates:
-        late = _late_regions(scenario, options, cand[2], targets)
+        late = _late_regions(scenario, options, cand[2], targets, new_sets=new_sets)
         if not late:
             logs.append(f"Simulated: {cand[1]} closes every region on time\n")
             on_time.append(cand)
@@ -353,7 +414,7 @@ def _first_on_time(
         logs.append(f"Simulated: {cand[1]} closes {_late_words(late)}\n")
         if z_plan is None:
             continue
-        z = _blend(scenario, options, cand[2], z_plan, targets, logs)
+        z = _blend(scenario, options, cand[2], z_plan, targets, logs, new_sets=new_sets)
         if z is None or np.array_equal(z, z_plan):
             continue
         found = score(z)
@@ -377,6 +438,8 @@ def _blend(
     targets: Mapping[str, float],
     logs: list[str],
     rounds: int = 6,
+    *,
+    new_sets: NewSets | None = None,
 ) -> np.ndarray | None:
     """``z`` repaired towards the planner's plan until the simulation closes every region on
     time: in each round, the units that close after their region's target in the simulation
@@ -390,7 +453,7 @@ def _blend(
     sets = {st.id: st.sets for st in scenario.stocks}
     cur = np.round(z)
     for _ in range(rounds):
-        late, closed = _late_regions(scenario, options, cur, targets, units=True)
+        late, closed = _late_regions(scenario, options, cur, targets, units=True, new_sets=new_sets)
         if not late:
             return cur
         due = {rid: targets[rid] for rid in late}
@@ -415,7 +478,7 @@ def _blend(
         if np.array_equal(mix, cur):
             return None
         cur = mix
-    return None if _late_regions(scenario, options, cur, targets) else cur
+    return None if _late_regions(scenario, options, cur, targets, new_sets=new_sets) else cur
 
 
 def _late_regions(
@@ -425,9 +488,13 @@ def _late_regions(
     targets: Mapping[str, float],
     *,
     units: bool = False,
+    new_sets: NewSets | None = None,
 ) -> Any:
     """Regions whose closure, with the plan ``z`` simulated, comes after their target (region
-    -> (closure day, target)); with ``units``, also each unit's (region, closure day)."""
+    -> (closure day, target)); with ``units``, also each unit's (region, closure day).
+
+    With ``new_sets``, the plan is simulated with the sets it draws from candidate stocks
+    bought (and no others), as it is written back."""
     from forcemodel.flow import simulate
     from forcemodel.scenario import load_scenario_data
 
@@ -436,7 +503,12 @@ def _late_regions(
         str(r.unit_id): (str(r.region_id), str(r.stock_id) or None)
         for r in picked.itertuples(index=False)
     }
-    result = simulate(load_scenario_data(planned_scenario_data(scenario, choices)))
+    planned = scenario
+    if new_sets is not None:
+        drawn = Counter(sid for _, sid in choices.values() if sid is not None)
+        planned, rename, _ = bought(new_sets, drawn)
+        choices = {u: (r, rename.get(sid, sid) if sid else None) for u, (r, sid) in choices.items()}
+    result = simulate(load_scenario_data(planned_scenario_data(planned, choices)))
     closed = _closure_days(scenario, result.tables["shortfall"])
     late = {
         rid: (closed.get(rid, math.inf), day)
@@ -514,7 +586,7 @@ def _rens(
     sub_options = options.iloc[index].reset_index(drop=True)
     # Without the shared capacities on the way: with them HiGHS's root LP alone takes most of
     # the minute on eastern-flank. The plan found is then scored in the whole model.
-    sub = build_model(scenario, net, sub_options, weights, shared=False)
+    sub = build_model(scenario, net, sub_options, weights, shared=False, new_sets=built.new_sets)
     sub_settings = dataclasses.replace(settings, time_limit=time_limit)
     with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
         start_file = None
@@ -619,7 +691,14 @@ def _solve_fixed(
     ``names``: name HiGHS's columns as linopy does for a start file (see :func:`run_highs`).
     """
     lp = build_model(
-        scenario, net, built.options, weights, relax=True, fix_choices=z, servers=_servers(built)
+        scenario,
+        net,
+        built.options,
+        weights,
+        relax=True,
+        fix_choices=z,
+        servers=_servers(built),
+        new_sets=built.new_sets,
     )
     lp_settings = dataclasses.replace(settings, method="simplex")
     outcome = run_highs(lp.model, lp_settings, mip=False, names=names)
@@ -641,6 +720,16 @@ def _planner_choices(
     return choices
 
 
+def _planner_keep(
+    scenario: Scenario, net: CompiledNetwork, fixed: Mapping[str, Choice] | None
+) -> dict[str, Choice] | None:
+    """The day-0 planner's choices, to keep among the options; ``None`` if it cannot plan."""
+    try:
+        return _planner_choices(scenario, net, fixed)
+    except UnreachableError:
+        return None
+
+
 def _planner_z(
     scenario: Scenario,
     net: CompiledNetwork,
@@ -653,7 +742,9 @@ def _planner_z(
     sets drawn than a stock holds.
     """
     try:
-        choices = _planner_choices(scenario, net, fixed)
+        # The planner runs on the scenario as given: it buys no new sets.
+        base = built.new_sets.base if built.new_sets is not None else scenario
+        choices = _planner_choices(base, net, fixed)
     except UnreachableError:  # the planner cannot place a unit: no start
         return None
     opts = built.options

@@ -12,7 +12,7 @@ is left out, are in docs/optimization.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,9 @@ from forcemodel.network.compile import (
     pool_work,
 )
 from forcemodel.optimize.errors import InfeasibleError
+from forcemodel.optimize.prepositioning import NewSets, add_new_set_rows
 from forcemodel.optimize.terms import Terms
-from forcemodel.scenario.model import CAPABILITIES, Scenario, Unit
+from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit
 
 #: The two loads of a unit, in the order of the ``load`` dimension.
 LOADS: tuple[str, str] = ("equipment", "people")
@@ -49,6 +50,18 @@ DEFAULT_WINDOW = 30
 #: Links, nodes and transshipment servers (besides every lift pool that could bind) kept in
 #: the model: those that could be overloaded by the most days of their capacity.
 DEFAULT_MAX_SERVERS = 24
+
+#: Regions offered to a unit that may go anywhere: the ones it can reach first (and its
+#: pre-assigned region); ``option_table(max_regions=None)`` offers every region.
+DEFAULT_MAX_REGIONS = 8
+
+#: Stocks offered to a unit per region: the ones whose sets bring it there first;
+#: ``option_table(max_stocks=None)`` offers every stock of its set type.
+DEFAULT_MAX_STOCKS = 2
+
+#: Options are pruned only when a scenario offers more than this many in all: below it the
+#: model is solved over every option (exact); eastern-flank offers about 3,200.
+DEFAULT_PRUNE_ABOVE = 20_000
 
 #: A chosen option per unit id: (region id, stock id or None for its own equipment).
 Choice = tuple[str, str | None]
@@ -138,6 +151,8 @@ class BuiltModel:
     #: Shared servers in the model (links, nodes, transshipment, lift pools; RSOM apart):
     #: index into ``CompiledNetwork.servers``, label and undisrupted rate (one row unit).
     shared: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The candidate new sets (pre-positioning within a budget), if the model may buy any.
+    new_sets: NewSets | None = None
 
     def counted(self) -> np.ndarray:
         """Share of each option's power counted on each day (option, day), from the solution."""
@@ -185,6 +200,10 @@ def option_table(
     *,
     keep_assignments: bool = False,
     fixed: Mapping[str, Choice] | None = None,
+    max_regions: int | None = DEFAULT_MAX_REGIONS,
+    max_stocks: int | None = DEFAULT_MAX_STOCKS,
+    keep: Mapping[str, Choice] | None = None,
+    prune_above: int | None = DEFAULT_PRUNE_ABOVE,
 ) -> pd.DataFrame:
     """One row per (unit, region, own equipment or stock) a unit can take.
 
@@ -198,7 +217,22 @@ def option_table(
     ``keep_assignments`` keeps each pre-assigned unit in its region; ``fixed`` pins units to
     one option (region, stock id or None). Raises :class:`InfeasibleError` naming every unit that
     has no option at all.
+
+    Pruning (docs/optimization.md, "Options: what each unit can do"): a unit that is not
+    fixed is offered only the ``max_regions`` regions it can close on first (by its earliest
+    option there), its pre-assigned region and the regions on which it is among the units
+    that close first (as many per region as ``max_regions`` times units over regions), and in
+    each region its own equipment and only the ``max_stocks`` stocks whose sets close it
+    there first; ``None`` offers all. Nothing is pruned unless the scenario offers more than
+    ``prune_above`` options in all (``None``: always prune). ``keep``
+    (unit id -> region id, stock id or None: e.g. the day-0 planner's plan) is never pruned.
+    The defaults prune nothing on tiny and eastern-flank and keep a scenario of 80 regions
+    and 40 stocks (755,000 options) to about 13 options a unit.
     """
+    if max_regions is not None and max_regions < 1:
+        raise ValueError(f"max_regions must be 1 or more, got {max_regions}")
+    if max_stocks is not None and max_stocks < 0:
+        raise ValueError(f"max_stocks must be 0 or more, got {max_stocks}")
     regions = scenario.regions
     receptions = [net.node_index[r.reception] for r in regions]
     region_index = {r.id: i for i, r in enumerate(regions)}
@@ -206,7 +240,9 @@ def option_table(
     routes: dict[tuple[int, int, int, float], tuple[Passage, ...]] = {}
     rows: list[dict[str, object]] = []
     problems: list[tuple[str, str]] = []
-    for ui, u in enumerate(scenario.units):
+    # Per unit: its candidate options by region, the option to keep, whether it is fixed.
+    reached: list[tuple[Unit, dict[int, list[_Reach]], tuple[int, int] | None, bool]] = []
+    for u in scenario.units:
         home = net.node_index[u.home]
         allowed_regions: list[int] = list(range(len(regions)))
         allowed_stocks: set[int] | None = None  # None: any; else these (-1: own equipment)
@@ -216,18 +252,16 @@ def option_table(
             allowed_stocks = {stock_index[sid] if sid is not None else -1}
         elif keep_assignments and u.assigned_to is not None:
             allowed_regions = [region_index[u.assigned_to]]
-        before = len(rows)
+        ready = u.notice_to_move_days
+        # Arrivals first (cheap: time-to-go tables), routes only for the options kept.
+        # (stock, eq arrival, pax arrival, depot or -1, day the set is drawn)
+        reach: dict[int, list[_Reach]] = {}
         for r in allowed_regions:
-            region = regions[r]
             dest = receptions[r]
-            rsom = region.rsom.days * region.rsom.assigned_factor
-            ready = u.notice_to_move_days
-            # (stock, eq arrival, pax arrival, servers on the routes)
-            choices: list[tuple[int, float, float, tuple[Passage, ...]]] = []
+            found: list[_Reach] = []
             if allowed_stocks is None or -1 in allowed_stocks:
                 t_eq, t_pax = _legs(net, u, home, dest)
-                route = _route(net, u, home, dest, ready, (True, True), routes)
-                choices.append((-1, ready + t_eq, ready + t_pax, route))
+                found.append((-1, ready + t_eq, ready + t_pax, -1, ready))
             for si, s in enumerate(scenario.stocks):
                 if allowed_stocks is not None and si not in allowed_stocks:
                     continue
@@ -239,13 +273,41 @@ def option_table(
                 t_eq, t_pax = _legs(net, u, depot, dest)
                 if not (math.isfinite(to_depot) and math.isfinite(t_eq) and math.isfinite(t_pax)):
                     continue
-                route = _route(net, u, home, depot, ready, (False, True), routes) + _route(
-                    net, u, depot, dest, drawn, (True, True), routes
-                )
-                choices.append((si, drawn + t_eq, drawn + t_pax, route))
-            for si, a_eq, a_pax, route in choices:
-                if not (math.isfinite(a_eq) and math.isfinite(a_pax)):
-                    continue
+                found.append((si, drawn + t_eq, drawn + t_pax, depot, drawn))
+            found = [c for c in found if math.isfinite(c[1]) and math.isfinite(c[2])]
+            if found:
+                reach[r] = found
+        must = None
+        if keep is not None and u.id in keep:
+            rid, sid = keep[u.id]
+            must = (region_index[rid], stock_index[sid] if sid is not None else -1)
+        reached.append((u, reach, must, fixed is not None and u.id in fixed))
+    n_offered = sum(len(found) for _, reach, _, _ in reached for found in reach.values())
+    prune = prune_above is None or n_offered > prune_above
+    if prune:
+        reached = [
+            (u, reach if pinned else _fewer_stocks(reach, regions, max_stocks, must), must, pinned)
+            for u, reach, must, pinned in reached
+        ]
+    near = _near_regions(scenario, reached, max_regions if prune else None)
+    for ui, (u, reach, _, _) in enumerate(reached):
+        home = net.node_index[u.home]
+        ready = u.notice_to_move_days
+        before = len(rows)
+        offered = near[ui]
+        for r, found in reach.items():
+            if offered is not None and r not in offered:
+                continue
+            region = regions[r]
+            dest = receptions[r]
+            rsom = region.rsom.days * region.rsom.assigned_factor
+            for si, a_eq, a_pax, depot, drawn in found:
+                if si < 0:
+                    route = _route(net, u, home, dest, ready, (True, True), routes)
+                else:
+                    route = _route(net, u, home, depot, ready, (False, True), routes) + _route(
+                        net, u, depot, dest, drawn, (True, True), routes
+                    )
                 rows.append(
                     {
                         "unit": ui,
@@ -288,6 +350,82 @@ def option_table(
         "route",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+#: A candidate option before its route: stock (-1: own equipment), equipment and people
+#: arrival, depot (-1: none) and the day the set is drawn.
+_Reach = tuple[int, float, float, int, float]
+
+
+def _closure(regions: Sequence[Region], r: int, c: _Reach) -> float:
+    """Uncongested closure of a candidate: its later arrival plus the region's RSOM days."""
+    rsom = regions[r].rsom
+    return max(c[1], c[2]) + float(rsom.days * rsom.assigned_factor)
+
+
+def _fewer_stocks(
+    reach: dict[int, list[_Reach]],
+    regions: Sequence[Region],
+    max_stocks: int | None,
+    must: tuple[int, int] | None,
+) -> dict[int, list[_Reach]]:
+    """In each region, own equipment and the ``max_stocks`` stocks that close the unit there
+    first (and ``must``'s stock, (region, stock)); order kept."""
+    if max_stocks is None:
+        return reach
+    out = dict(reach)
+    for r, found in out.items():
+        stocks = [c for c in found if c[0] >= 0]
+        if len(stocks) > max_stocks:
+            first = sorted(stocks, key=lambda c: (_closure(regions, r, c), c[0]))[:max_stocks]
+            kept = {c[0] for c in first}
+            if must is not None and must[0] == r:
+                kept.add(must[1])
+            out[r] = [c for c in found if c[0] < 0 or c[0] in kept]
+    return out
+
+
+def _near_regions(
+    scenario: Scenario,
+    reached: Sequence[tuple[Unit, dict[int, list[_Reach]], tuple[int, int] | None, bool]],
+    max_regions: int | None,
+) -> list[set[int] | None]:
+    """The regions each unit is offered (``None``: all it reaches).
+
+    A unit keeps the ``max_regions`` regions it closes on first (by its earliest option
+    there), its pre-assigned region and ``must``'s; and every region keeps the units that
+    close on it first, as many as the average region would get (``max_regions`` times units
+    over regions), so that a region far from most garrisons still has candidates.
+    """
+    regions = scenario.regions
+    out: list[set[int] | None] = [None] * len(reached)
+    if max_regions is None or len(regions) <= max_regions:
+        return out
+    region_index = {r.id: i for i, r in enumerate(regions)}
+    best = [
+        {r: min(_closure(regions, r, c) for c in found) for r, found in reach.items()}
+        for _, reach, _, _ in reached
+    ]
+    per_region = math.ceil(max_regions * len(reached) / len(regions))
+    by_region: dict[int, list[tuple[float, int]]] = {}
+    for ui, (u, _, must, pinned) in enumerate(reached):
+        if pinned or len(best[ui]) <= max_regions:
+            continue
+        order = sorted(best[ui], key=lambda r: (best[ui][r], r))
+        near = set(order[:max_regions])
+        if u.assigned_to is not None:
+            near.add(region_index[u.assigned_to])
+        if must is not None:
+            near.add(must[0])
+        out[ui] = near
+        for r, t in best[ui].items():
+            by_region.setdefault(r, []).append((t, ui))
+    for r, cands in by_region.items():
+        for _, ui in sorted(cands)[:per_region]:
+            kept = out[ui]
+            if kept is not None:
+                kept.add(r)
+    return out
 
 
 def _why_no_option(u: Unit, fixed: Mapping[str, Choice] | None, keep: bool) -> str:
@@ -408,6 +546,7 @@ def build_model(
     shared: bool = True,
     max_servers: int | None = None,
     servers: np.ndarray | None = None,
+    new_sets: NewSets | None = None,
 ) -> BuiltModel:
     """The linopy model over the options table (docs/optimization.md, "The model").
 
@@ -422,7 +561,9 @@ def build_model(
     every lift pool and the ``max_servers`` others (default :data:`DEFAULT_MAX_SERVERS`) that
     could be overloaded by the most days, or exactly ``servers`` (indices into
     ``net.servers``; a sub-model built for some of the options passes its parent's, so that
-    both have the same columns).
+    both have the same columns). ``new_sets``: the candidate stocks of ``scenario`` (built by
+    :func:`forcemodel.optimize.prepositioning.candidate_sets`) whose sets are bought within
+    the budget (docs/optimization.md, "Pre-positioning within a budget").
     """
     closure_by = weights.closure_by
     if window < 0:
@@ -488,6 +629,8 @@ def build_model(
     # shadow price of a day's capacity includes these rows' (explain.py).
     own_load = beta_l.argmin(axis=0)
     own_from = np.take_along_axis(release.T[:, :, None].repeat(window + 1, 2), own_load[None], 0)[0]
+    # Arrays over (option, step) are most of the build's memory: each is freed once used.
+    del beta_l, lo, avail, share
 
     m = linopy.Model()
     if fix_choices is not None:
@@ -542,7 +685,8 @@ def build_model(
     t = Terms([opt])
     t.add(np.arange(n_opt), v_lab, 1.0)
     t.add(opt_rows, dx_lab, -1.0)
-    m.add_constraints(t.expression(m) == 0, name="served_share")
+    t.constrain(m, "==", 0.0, "served_share")
+    del opt_rows
     m.add_constraints(v - z <= 0, name="served_chosen")
 
     # Own speed (rows only where it cuts): share counted by day t <= beta(t) * z.
@@ -556,9 +700,7 @@ def build_model(
         t.add(flat, z_lab[rows_o], -beta[rows_o, rows_s])
         mask = np.zeros((n_opt, window + 1), dtype=bool)
         mask[rows_o, rows_s] = True
-        m.add_constraints(
-            t.expression(m) <= 0, name="own_speed", mask=xr.DataArray(mask, coords=[opt, step])
-        )
+        t.constrain(m, "<=", 0.0, "own_speed", mask=mask)
         own_speed = pd.DataFrame(
             {
                 "option": rows_o,
@@ -574,6 +716,7 @@ def build_model(
         own_speed = pd.DataFrame(
             columns=["option", "step", "region", "load", "first", "last", "amount"]
         )
+    del beta, until, own_load, own_from
 
     # RSOM, pooled per region and load: cumulative arrivals (of the work that is counted),
     # cumulative throughput under the daily capacity, cumulative work counted (k days later).
@@ -596,12 +739,12 @@ def build_model(
         inside = release[:, li] <= horizon
         size = amount[inside, li] / rsom_unit[r_of[inside], li]
         t.add(_rld(r_of[inside], li, release[inside, li]), v_lab[inside], -size)
-    m.add_constraints(t.expression(m) == 0, name="rsom_arrivals", mask=rsom_mask)
+    t.constrain(m, "==", 0.0, "rsom_arrivals", mask=finite)
 
     t = Terms([region, load, day])  # through <= arrived
     t.add(flat, y_lab.ravel(), 1.0)
     t.add(flat, a_lab.ravel(), -1.0)
-    m.add_constraints(t.expression(m) <= 0, name="rsom_released", mask=rsom_mask)
+    t.constrain(m, "<=", 0.0, "rsom_released", mask=finite)
 
     t = Terms([region, load, day])  # capacity per day
     t.add(flat, y_lab.ravel(), 1.0)
@@ -609,7 +752,7 @@ def build_model(
     cap_da = xr.DataArray(
         np.where(finite, cap, 0.0) / rsom_unit[:, :, None], coords=[region, load, day]
     )
-    m.add_constraints(t.expression(m) <= cap_da, name="rsom_capacity", mask=rsom_mask)
+    t.constrain(m, "<=", cap_da, "rsom_capacity", mask=finite)
 
     t = Terms([region, load, day])  # work counted, by the last RSOM day it needs
     t.add(flat, w_lab.ravel(), 1.0)
@@ -620,12 +763,13 @@ def build_model(
         oo, ss = np.nonzero(ok)
         size = amount[oo, li] / rsom_unit[r_of[oo], li]
         t.add(_rld(r_of[oo], li, e_of[oo, ss]), dx_lab[oo, ss], -size)
-    m.add_constraints(t.expression(m) == 0, name="rsom_counted", mask=rsom_mask)
+    t.constrain(m, "==", 0.0, "rsom_counted", mask=finite)
+    del e_of, ok, oo, ss
 
     t = Terms([region, load, day])  # counted work was through RSOM
     t.add(flat, w_lab.ravel(), 1.0)
     t.add(flat, y_lab.ravel(), -1.0)
-    m.add_constraints(t.expression(m) <= 0, name="rsom_done_before", mask=rsom_mask)
+    t.constrain(m, "<=", 0.0, "rsom_done_before", mask=finite)
 
     # Shared capacities on the way (links, nodes, transshipment, lift pools), in the RSOM
     # form per server and day: what arrives there (of the work that counts), what passes
@@ -664,7 +808,7 @@ def build_model(
         o2, s2 = oo[has], ss[has]
         rows = (r_of[o2] * n_cap + ci) * n_days + count_day[o2, s2]
         t.add(rows, dx_lab[o2, s2], -opt_power[o2, ci])
-    m.add_constraints(t.expression(m) == 0, name="power_counted")
+    t.constrain(m, "==", 0.0, "power_counted")
 
     # Shortfall against the requirement above the forces in place.
     need = np.zeros((n_reg, n_cap, n_days))
@@ -699,7 +843,15 @@ def build_model(
         * priority
         * xr.DataArray(1.0 + weights.late_weight * late, coords=[region, day])
     )
-    m.add_objective((s * w).sum() + weights.cost_weight * cost)
+    objective = (s * w).sum() + weights.cost_weight * cost
+    spend = (
+        add_new_set_rows(m, z_lab, options, new_sets, relax=relax, fix_choices=fix_choices)
+        if new_sets is not None
+        else None
+    )
+    if spend is not None:  # money spent, as a share of buying everything: a tie-breaker too
+        objective = objective + weights.cost_weight * spend
+    m.add_objective(objective)
     return BuiltModel(
         model=m,
         options=options,
@@ -718,6 +870,7 @@ def build_model(
         else np.zeros(0),
         rsom_unit=xr.DataArray(rsom_unit, coords=[region, load]),
         shared=shared_table.servers,
+        new_sets=new_sets,
     )
 
 
@@ -865,18 +1018,18 @@ def _add_shared_rows(
     t.add(flat, a_lab, 1.0)
     t.add(flat[prev_ok], a_lab[flat[prev_ok] - 1], -1.0)
     t.add(prow * n_days + rel, v_lab[po], -work)
-    m.add_constraints(t.expression(m) == 0, name="shared_arrivals")
+    t.constrain(m, "==", 0.0, "shared_arrivals")
 
     t = Terms([srv_ix, day])
     t.add(flat, y_lab, 1.0)
     t.add(flat, a_lab, -1.0)
-    m.add_constraints(t.expression(m) <= 0, name="shared_released")
+    t.constrain(m, "<=", 0.0, "shared_released")
 
     t = Terms([srv_ix, day])
     t.add(flat, y_lab, 1.0)
     t.add(flat[prev_ok], y_lab[flat[prev_ok] - 1], -1.0)
     cap = xr.DataArray(sh.capacity, coords=[srv_ix, day])
-    m.add_constraints(t.expression(m) <= cap, name="shared_capacity")
+    t.constrain(m, "<=", cap, "shared_capacity")
 
     t = Terms([srv_ix, day])
     t.add(flat, w_lab, 1.0)
@@ -890,9 +1043,9 @@ def _add_shared_rows(
     ok = valid[po] & (due <= horizon)
     pp, jj = np.nonzero(ok)
     t.add(prow[pp] * n_days + np.clip(due[pp, jj], 0, horizon), dx_lab[po[pp], jj], -work[pp])
-    t.equal_zero_by_width(m, "shared_counted")
+    t.constrain(m, "==", 0.0, "shared_counted")
 
     t = Terms([srv_ix, day])
     t.add(flat, w_lab, 1.0)
     t.add(flat, y_lab, -1.0)
-    m.add_constraints(t.expression(m) <= 0, name="shared_done_before")
+    t.constrain(m, "<=", 0.0, "shared_done_before")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 from forcemodel.folders import staged_folder
 from forcemodel.optimize.explain import BINDING_COLUMNS, UNMET_COLUMNS
 from forcemodel.optimize.model import BuiltModel, Choice
+from forcemodel.optimize.prepositioning import PURCHASE_COLUMNS, NewSets, bought
 from forcemodel.optimize.solve import SolveOutcome
 from forcemodel.scenario.model import CAPABILITIES, Scenario
 
@@ -43,6 +44,12 @@ class OptimizationResult:
     objective per ton, person, set or brigade more on the right-hand side) and ``meaning``.
     ``unmet``: each run of days a region's requirement is not met, with ``stopped_by`` in words
     (:mod:`forcemodel.optimize.explain`). Both are empty with ``duals=False``.
+
+    ``purchases``: the new pre-positioned sets bought (scenarios with a ``prepositioning``
+    section): one row per depot and set type, ``depot``, ``set_type``, ``stock`` (the stock of
+    ``scenario`` that holds them), ``new_sets``, ``set_cost_m``, ``fixed_cost_m`` (the depot's,
+    on its first row) and ``spend_m``; ``budget`` (None without the section) and ``spend``, in
+    millions of ``currency``. ``scenario`` is then the scenario with the sets bought in its stocks.
     """
 
     scenario: Scenario
@@ -59,6 +66,10 @@ class OptimizationResult:
     relaxed: bool
     bindings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BINDING_COLUMNS))
     unmet: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMET_COLUMNS))
+    purchases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PURCHASE_COLUMNS))
+    budget: float | None = None
+    spend: float = 0.0
+    currency: str = ""
 
     @property
     def choices(self) -> dict[str, Choice]:
@@ -94,6 +105,8 @@ class OptimizationResult:
             self.plan.to_csv(tmp / "plan.csv", index=False)
             self.bindings.to_csv(tmp / "bindings.csv", index=False)
             self.unmet.to_csv(tmp / "unmet.csv", index=False)
+            if self.budget is not None:
+                self.purchases.to_csv(tmp / "purchases.csv", index=False)
             (tmp / "solver.log").write_text(self.log, encoding="utf-8")
         return target
 
@@ -118,6 +131,27 @@ def planned_scenario_data(scenario: Scenario, choices: Mapping[str, Choice]) -> 
         if stock is None:
             unit.pop("set_type", None)
     return data
+
+
+def with_purchases(result: OptimizationResult, new_sets: NewSets) -> OptimizationResult:
+    """``result`` (read from a model with candidate stocks) with the sets its plan draws bought.
+
+    The scenario becomes the scenario as given with those sets in its stocks (see
+    :func:`forcemodel.optimize.prepositioning.bought`), the plan names the stocks they are
+    written into, and ``purchases``, ``budget`` and ``spend`` say what was bought.
+    """
+    drawn = result.plan.loc[result.plan["stock"] != "", "stock"].value_counts()
+    scenario, rename, purchases = bought(new_sets, {str(k): int(v) for k, v in drawn.items()})
+    plan = result.plan.assign(stock=[rename.get(str(s), str(s)) for s in result.plan["stock"]])
+    return replace(
+        result,
+        scenario=scenario,
+        plan=plan,
+        purchases=purchases,
+        budget=new_sets.budget,
+        spend=float(purchases["spend_m"].sum()) if len(purchases) else 0.0,
+        currency=new_sets.currency,
+    )
 
 
 def read_solution(

@@ -376,6 +376,8 @@ def planning_view(
             "units": units,
             "stocks": stocks,
             "regions": tuple(regions),
+            # Sets cannot be bought and stored forward once the crisis is on.
+            "prepositioning": None,
         }
     )
 

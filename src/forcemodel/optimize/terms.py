@@ -11,17 +11,40 @@ from __future__ import annotations
 import linopy
 import numpy as np
 import pandas as pd
+import scipy.sparse
 import xarray as xr
+from linopy.constraints import CSRConstraint
+from linopy.csr import Grid
+
+#: Largest index stored in 32 bits; rows and labels up to it take half the memory.
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
+#: Constraint signs :meth:`Terms.constrain` takes, in linopy's spelling.
+_SIGNS: dict[str, str] = {"<=": "<=", ">=": ">=", "==": "=", "=": "="}
+
+
+def _index_array(values: object) -> np.ndarray:
+    """``values`` as integers, in 32 bits when they fit (halves the memory of every term)."""
+    a = np.asarray(values)
+    if a.dtype == np.int32:
+        return a
+    a = a.astype(np.int64, copy=False)
+    if a.size == 0 or (int(a.max()) <= _INT32_MAX and int(a.min()) >= -_INT32_MAX):
+        return a.astype(np.int32)
+    return a
 
 
 class Terms:
     """Linear terms collected as flat arrays (row, variable label, coefficient).
 
-    Rows are flat indices into a labelled shape; :meth:`expression` turns them into one linopy
-    expression over that shape, every row padded to the same number of terms. Building the
-    model this way keeps it vectorised (numpy arrays, never a Python object per variable) and
-    lets a row gather terms from variables of different shapes (a region's day from the
-    options that count on it).
+    Rows are flat indices into a labelled shape. :meth:`constrain` adds ``terms sign rhs`` as
+    one linopy constraint over that shape stored as a sparse (CSR) matrix: every row keeps only
+    its own terms, so a wide row (a region's day gathering hundreds of option terms) costs no
+    padding in the narrow ones. :meth:`expression` gives the terms as an ordinary (dense)
+    linopy expression instead, every row padded to the longest, for an objective or a row
+    that must be combined further. Building the model this way keeps it vectorised (numpy
+    arrays, never a Python object per variable) and lets a row gather terms from variables of
+    different shapes (a region's day from the options that count on it).
     """
 
     def __init__(self, coords: list[pd.Index]) -> None:
@@ -37,8 +60,8 @@ class Terms:
         Rows and labels of the same size pair up element by element, whatever their shapes
         (with a scalar or flat ``coeffs``); otherwise the three broadcast together.
         """
-        r = np.asarray(rows, dtype=np.int64)
-        lab = np.asarray(labels, dtype=np.int64)
+        r = _index_array(rows)
+        lab = _index_array(labels)
         c = np.asarray(coeffs, dtype=float)
         if r.size == lab.size and c.ndim <= 1 and c.size in (1, lab.size):
             r, lab = r.ravel(), lab.ravel()
@@ -51,9 +74,17 @@ class Terms:
         self.coeffs.append(c[keep].ravel())
 
     def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int64)
+        """All terms as three flat arrays in the order added (the pieces are merged into one
+        so that they are not held twice)."""
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int32)
+        labels = np.concatenate(self.labels) if self.labels else np.zeros(0, np.int32)
         coeffs = np.concatenate(self.coeffs) if self.coeffs else np.zeros(0)
+        self.rows, self.labels, self.coeffs = [rows], [labels], [coeffs]
+        return rows, labels, coeffs
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The terms ordered by row (stable: within a row, in the order added)."""
+        rows, labels, coeffs = self._flat()
         order = np.argsort(rows, kind="stable")
         return rows[order], labels[order], coeffs[order]
 
@@ -77,9 +108,10 @@ class Terms:
         return self.build(m)[0]
 
     def build(self, m: linopy.Model) -> tuple[linopy.LinearExpression, xr.DataArray]:
-        """The expression over the coords, and the mask of rows that have any term."""
+        """The expression over the coords (rows padded to the longest), and the mask of rows
+        that have any term."""
         n = int(np.prod(self.shape))
-        rows, labels, coeffs = self._flat()
+        rows, labels, coeffs = self._sorted()
         v, c = self._padded(rows, labels, coeffs, n)
         width = v.shape[1]
         dims = [str(ix.name) for ix in self.coords]
@@ -95,26 +127,72 @@ class Terms:
         mask = xr.DataArray((count > 0).reshape(self.shape), coords=self.coords)
         return linopy.LinearExpression(data, m), mask
 
-    def equal_zero_by_width(self, m: linopy.Model, name: str) -> None:
-        """``row == 0`` for every row, as one constraint per band of row lengths.
-
-        linopy stores a constraint padded to its longest row; rows of very unequal lengths
-        (a lift pool on a busy day against a quiet link) would waste most of it, so rows are
-        grouped by length (powers of 4), each group a constraint ``name_w<k>`` over a flat
-        ``row`` coordinate (the row's flat index in the labelled shape).
-        """
+    def matrix(self, n_cols: int) -> scipy.sparse.csr_array:
+        """The terms as a sparse matrix, one row per flat row of the shape, ``n_cols`` columns
+        (variable labels); terms of the same row and variable are summed."""
         n = int(np.prod(self.shape))
         rows, labels, coeffs = self._flat()
-        count = np.bincount(rows, minlength=n)
-        band = np.ceil(np.log(np.maximum(count, 1)) / np.log(4)).astype(int)
-        for k in np.unique(band):
-            ids = np.flatnonzero(band == k)
-            local = np.full(n, -1, dtype=np.int64)
-            local[ids] = np.arange(ids.size)
-            sel = local[rows] >= 0
-            v, c = self._padded(local[rows[sel]], labels[sel], coeffs[sel], ids.size)
-            data = xr.Dataset(
-                {"vars": (["row", "_term"], v), "coeffs": (["row", "_term"], c)},
-                coords={"row": pd.Index(ids, name="row")},
-            )
-            m.add_constraints(linopy.LinearExpression(data, m) == 0, name=f"{name}_w{k}")
+        # COO to CSR is a counting sort (no argsort of the terms); duplicates are summed, as
+        # a solver needs them, and each row's columns come out sorted.
+        a = scipy.sparse.coo_array((coeffs, (rows, labels)), shape=(n, n_cols)).tocsr()
+        a.sum_duplicates()
+        return a
+
+    def constrain(
+        self,
+        m: linopy.Model,
+        sign: str,
+        rhs: float | np.ndarray | xr.DataArray,
+        name: str,
+        mask: np.ndarray | xr.DataArray | None = None,
+    ) -> linopy.constraints.ConstraintBase:
+        """Add ``terms sign rhs`` to ``m`` as constraint ``name`` over the coords, stored sparse.
+
+        ``sign`` is ``<=``, ``>=`` or ``==``; ``rhs`` a number or an array over the coords
+        (an ``xr.DataArray`` is put in the coords' order); ``mask`` (same shape) leaves rows
+        out where False. A row without terms is left out, as linopy leaves out a row whose
+        expression is empty. The constraint keeps its name and coordinates (its duals read as
+        over the coords, NaN where no row), but its rows are held as one CSR matrix, not as
+        arrays padded to the widest row: the memory is that of the terms themselves. The
+        terms are handed over: this ``Terms`` is empty afterwards.
+        """
+        if sign not in _SIGNS:
+            raise ValueError(f"sign must be one of {', '.join(_SIGNS)}, got {sign!r}")
+        n = int(np.prod(self.shape))
+        a = self.matrix(m._xCounter)
+        active = np.diff(a.indptr) > 0
+        if mask is not None:
+            active &= _on_coords(mask, self.coords).astype(bool).reshape(n)
+        positions = np.flatnonzero(active)
+        if positions.size < n:
+            a = a[positions]
+        values = np.broadcast_to(_on_coords(rhs, self.coords).astype(float), self.shape)
+        con = CSRConstraint(
+            a,
+            positions,
+            np.ascontiguousarray(values.reshape(n)[positions]),
+            _SIGNS[sign],
+            grid=Grid.from_coords(self.coords),
+            model=m,
+        )
+        # The terms now live in the constraint's matrix: drop them (halves the peak memory of
+        # a model built one constraint after another).
+        self.rows, self.labels, self.coeffs = [], [], []
+        return m.add_constraints(con, name=name, freeze=True)
+
+
+def _on_coords(values: object, coords: list[pd.Index]) -> np.ndarray:
+    """``values`` as a numpy array in the order of ``coords`` (a DataArray is transposed to
+    it; anything else is taken as it is and must broadcast to the shape)."""
+    if isinstance(values, xr.DataArray):
+        dims = [str(ix.name) for ix in coords]
+        missing = [d for d in values.dims if d not in dims]
+        if missing:
+            raise ValueError(f"values over dimensions {missing} that the rows do not have")
+        for ix in coords:
+            name = str(ix.name)
+            if name in values.dims and not values.get_index(name).equals(ix):
+                raise ValueError(f"values over '{name}' are not in the rows' order")
+        values = values.expand_dims([d for d in dims if d not in values.dims])
+        return np.asarray(values.transpose(*dims).to_numpy())
+    return np.asarray(values)

@@ -20,10 +20,13 @@ from forcemodel.scenario.errors import Problem, ScenarioError
 from forcemodel.scenario.model import (
     COMPONENT_MODELS,
     FILLED_BY_LOADER,
+    CandidateDepot,
     InPlaceForce,
     Link,
     Meta,
+    NewSetCost,
     Node,
+    Prepositioning,
     Region,
     Scenario,
     Stock,
@@ -44,7 +47,7 @@ from forcemodel.scenario.read import (
     read_text,
 )
 
-TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS)
+TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning")
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -213,6 +216,9 @@ class _Validator(LocatingValidator):
         disruptions = self.validate_list(
             "disruptions", raw.get("disruptions"), COMPONENT_MODELS["disruptions"]
         )
+        prepositioning = self.validate_one(
+            Prepositioning, raw.get("prepositioning"), ("prepositioning",)
+        )
         parts: dict[str, Any] = {
             "meta": meta,
             "tiers": tuple(tiers),
@@ -225,6 +231,7 @@ class _Validator(LocatingValidator):
             "regions": tuple(regions),
             "threats": tuple(threats),
             "disruptions": tuple(disruptions),
+            "prepositioning": prepositioning,
         }
         self.check_references(parts)
         if self.problems or meta is None:
@@ -483,6 +490,19 @@ class _Validator(LocatingValidator):
         pool_ids = set(pools) | self.invalid_ids["lift_pools"]
         link_ids = {lk.id for lk in p["links"]} | self.invalid_ids["links"]
         set_types = {s.set_type for s in p["stocks"] if s.kind == "equipment_set" and s.sets > 0}
+        prep: Prepositioning | None = p["prepositioning"]
+        if prep is not None and prep.depots:
+            # A set type the optimiser may buy is one a unit may fall in on.
+            set_types |= {c.set_type for c in prep.sets}
+        raw_prep = raw.get("prepositioning")
+        if prep is None and isinstance(raw_prep, dict) and isinstance(raw_prep.get("sets"), list):
+            # The section has an error of its own: references to its set types are not
+            # reported again.
+            set_types |= {
+                str(c["set_type"])
+                for c in raw_prep["sets"]
+                if isinstance(c, dict) and "set_type" in c
+            }
 
         def rows(table: str) -> Iterable[tuple[int, Any]]:
             return zip(self.positions.get(table, []), p[table], strict=True)
@@ -530,6 +550,8 @@ class _Validator(LocatingValidator):
             ref(("stocks", i, "depot"), s.depot, node_ids, "node")
         for i, r in rows("regions"):
             ref(("regions", i, "reception"), r.reception, node_ids, "node")
+        if prep is not None:
+            self.check_prepositioning(prep, p, node_ids)
         threat_regions: set[str] = set()
         for i, t in rows("threats"):
             ref(("threats", i, "region"), t.region, region_ids, "region")
@@ -583,6 +605,52 @@ class _Validator(LocatingValidator):
                     if isinstance(value, str) and dotted((table, i, key)) not in reported:
                         ref((table, i, key), value, known, what)
 
+    def check_prepositioning(
+        self, prep: Prepositioning, p: dict[str, Any], node_ids: set[str]
+    ) -> None:
+        """Set types that some unit uses, depots that exist and are depots, no repeats."""
+        unit_types = {u.set_type for u in p["units"] if u.set_type is not None}
+        seen: dict[str, int] = {}
+        for i, c in enumerate(prep.sets):
+            path: Path_ = ("prepositioning", "sets", i, "set_type")
+            if c.set_type in seen:
+                self.problem(
+                    path,
+                    f"set type '{c.set_type}' is listed twice (first at sets[{seen[c.set_type]}])",
+                )
+                continue
+            seen[c.set_type] = i
+            if c.set_type not in unit_types and not self.invalid_ids["units"]:
+                self.problem(
+                    path,
+                    f"no unit has set type '{c.set_type}'{_suggest(c.set_type, unit_types)}: "
+                    "a new set no unit can fall in on would never be drawn",
+                )
+        nodes = {n.id: n for n in p["nodes"]}
+        stocked = {s.depot for s in p["stocks"] if s.kind == "equipment_set"}
+        depots: dict[str, int] = {}
+        for i, d in enumerate(prep.depots):
+            path = ("prepositioning", "depots", i, "depot")
+            if d.depot in depots:
+                self.problem(
+                    path, f"depot '{d.depot}' is listed twice (first at depots[{depots[d.depot]}])"
+                )
+                continue
+            depots[d.depot] = i
+            if d.depot not in node_ids:
+                ref_hint = _suggest(d.depot, node_ids)
+                self.problem(path, f"unknown node '{d.depot}'{ref_hint}")
+            elif d.depot in nodes and nodes[d.depot].kind != "depot":
+                self.problem(
+                    path, f"node '{d.depot}' is a {nodes[d.depot].kind}, not a depot (kind: depot)"
+                )
+            elif d.draw_days is None and d.depot not in stocked:
+                self.problem(
+                    ("prepositioning", "depots", i, "draw_days"),
+                    f"required: depot '{d.depot}' holds no equipment-set stock to take the days "
+                    "to draw a set from",
+                )
+
     def _at(self, path: Path_) -> str:
         file, line = self.where(path)
         return f"{file}:{line}" if line else file
@@ -612,6 +680,7 @@ def _message(err: Any, _exc: type, loc: tuple[Any, ...]) -> str:
 
 _PATTERN_MESSAGES = {
     "^[A-Z]{2}$": "must be a two-letter country code in capitals (ISO 3166-1), e.g. PL",
+    "^[A-Z]{3}$": "must be a three-letter currency code in capitals (ISO 4217), e.g. EUR",
     r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$": (
         "must be an identifier: letters, digits, '_', '-' and '.', starting with a letter or digit"
     ),
@@ -631,7 +700,15 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 def _suggest_field(field: str) -> str:
     known: set[str] = set()
-    models: tuple[type[BaseModel], ...] = (*COMPONENT_MODELS.values(), Meta, InPlaceForce, UnitType)
+    models: tuple[type[BaseModel], ...] = (
+        *COMPONENT_MODELS.values(),
+        Meta,
+        InPlaceForce,
+        UnitType,
+        Prepositioning,
+        CandidateDepot,
+        NewSetCost,
+    )
     for model in models:
         known.update((f.alias or n) for n, f in model.model_fields.items())
     return _suggest(field, known)

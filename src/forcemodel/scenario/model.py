@@ -441,6 +441,58 @@ class Disruption(_Model):
     source: str | None = None
 
 
+class NewSetCost(_Model):
+    """What one new pre-positioned set of a type costs (the optimiser's budget decision)."""
+
+    set_type: Identifier = Field(description="A set type that some unit can fall in on.")
+    cost_m: NonNeg = Field(description="Cost of one new set, millions of the currency.")
+    source: str | None = None
+
+
+class CandidateDepot(_Model):
+    """A depot that may receive new pre-positioned sets, its fixed cost and its room."""
+
+    depot: Identifier = Field(description="A node of kind depot.")
+    fixed_cost_m: NonNeg = Field(
+        default=0.0,
+        description="Cost of using the depot for new sets at all (millions of the currency), "
+        "paid once whatever their number.",
+    )
+    capacity_sets: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="New sets the depot can take in, beyond the stocks it holds; empty: "
+        "no limit but the budget.",
+    )
+    draw_days: NonNeg | None = Field(
+        default=None,
+        description="Days to draw and prepare one new set there; empty: those of the "
+        "depot's existing stock (required where it holds none).",
+    )
+    source: str | None = None
+
+
+class Prepositioning(_Model):
+    """The budgeted pre-positioning decision: which depots get how many new sets of which type.
+
+    Read by ``forcemodel optimize`` (docs/optimization.md, "Pre-positioning within a budget");
+    the simulation ignores it (it runs the stocks as given).
+    """
+
+    budget_m: NonNeg = Field(
+        default=0.0, description="Money for new sets and depots, millions of the currency."
+    )
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
+        default="EUR", description="ISO 4217 code of every money field (in millions)."
+    )
+    sets: tuple[NewSetCost, ...] = Field(
+        default=(), description="The set types that may be bought, with the cost of one set."
+    )
+    depots: tuple[CandidateDepot, ...] = Field(
+        default=(), description="The depots that may receive new sets."
+    )
+    source: str | None = None
+
+
 class Scenario(_Model):
     """A whole, validated, immutable scenario: plain component tables.
 
@@ -459,6 +511,11 @@ class Scenario(_Model):
     regions: tuple[Region, ...] = ()
     threats: tuple[Threat, ...] = ()
     disruptions: tuple[Disruption, ...] = ()
+    prepositioning: Prepositioning | None = Field(
+        default=None,
+        description="New pre-positioned sets the optimiser may buy within a budget; none: "
+        "only the stocks as given.",
+    )
 
     def table(self, component: str) -> Any:
         """One component table as a pandas DataFrame (nested fields flattened with dots)."""
@@ -474,7 +531,9 @@ class Scenario(_Model):
         """SHA-256 of the canonical JSON form: equal scenarios have equal digests."""
         import hashlib
 
-        payload = self.model_dump_json(by_alias=True).encode()
+        # Without the optional section the digest is the one it had before the section existed.
+        skip = {"prepositioning"} if self.prepositioning is None else None
+        payload = self.model_dump_json(by_alias=True, exclude=skip).encode()
         return hashlib.sha256(payload).hexdigest()
 
     def node(self, node_id: str) -> Node:
