@@ -131,13 +131,42 @@ def test_info_json() -> None:
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["name"] == "tiny"
-    assert set(doc) == {"name", "tiers", "nations", "regions", "network"}
+    assert set(doc) == {"name", "tiers", "nations", "regions", "network", "sets", "budget"}
+    assert doc["budget"] is None  # tiny has no budget for new sets
+    assert doc["sets"] == [
+        {"depot": "depot-p", "set_type": "armoured_brigade", "sets_held": 1, "draw_days": 7.0}
+    ]
     (region,) = doc["regions"]
     assert region["region"] == "lithuania" and region["assigned_units"] == 2
     nodes = next(r for r in doc["network"] if r["component"] == "nodes")
     assert nodes["count"] == 6
     tier1 = next(r for r in doc["tiers"] if r["tier"] == 1)
     assert tier1["units"] == 2
+
+
+def test_info_shows_sets_to_buy_and_the_budget(write: Writer) -> None:
+    section = (
+        "prepositioning:\n"
+        "  budget_m: 250\n"
+        "  currency: USD\n"
+        "  sets: [{set_type: armoured_brigade, cost_m: 120}]\n"
+        "  depots: [{depot: depot-p, fixed_cost_m: 10, capacity_sets: 2}]\n"
+    )
+    path = write.text(TINY_TEXT + section)
+    doc = json.loads(invoke("info", str(path), "--format", "json").stdout)
+    assert doc["budget"] == "250 million USD"
+    (row,) = doc["sets"]
+    assert row == {
+        "depot": "depot-p",
+        "set_type": "armoured_brigade",
+        "sets_held": 1,
+        "draw_days": 7.0,
+        "new_set_cost_m": 120.0,
+        "depot_fixed_cost_m": 10.0,
+        "depot_capacity_sets": 2,
+    }
+    table = invoke("info", str(path)).stdout
+    assert "and to buy" in table and "250 million USD" in table
 
 
 def test_info_error_exits_2(write: Writer) -> None:

@@ -57,9 +57,14 @@ def info(
         "nations": summary.nations,
         "regions": summary.regions,
         "network": summary.network,
+        "sets": summary.sets,
     }
     if format is Format.json:
-        doc = {"name": summary.name, **{k: records(v) for k, v in tables.items()}}
+        doc = {
+            "name": summary.name,
+            **{k: records(v) for k, v in tables.items()},
+            "budget": summary.budget,
+        }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
     out.print(f"[bold]{summary.name}[/]: {summary.description}")
@@ -68,9 +73,13 @@ def info(
         "nations": "Troops by nation",
         "regions": "Regions",
         "network": "Network",
+        "sets": "Pre-positioned equipment sets" + (" (held, and to buy)" if summary.budget else ""),
     }
     for key, frame in tables.items():
-        out.print(rich_table(frame, titles[key]))
+        if not frame.empty:
+            out.print(rich_table(frame, titles[key]))
+    if summary.budget:
+        out.print(f"Budget for new sets: {summary.budget}")
 
 
 @app.command()

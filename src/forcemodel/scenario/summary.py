@@ -23,6 +23,10 @@ class ScenarioSummary:
     nations: pd.DataFrame
     regions: pd.DataFrame
     network: pd.DataFrame
+    #: Equipment sets held, and those the optimiser may buy (empty without either).
+    sets: pd.DataFrame
+    #: ``"<budget> million <currency>"`` for new sets, or None without a budget section.
+    budget: str | None = None
 
 
 def tier_table(scenario: Scenario) -> pd.DataFrame:
@@ -128,6 +132,50 @@ def network_table(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def sets_table(scenario: Scenario) -> pd.DataFrame:
+    """Pre-positioned equipment sets per depot and set type: held, and buyable within a budget.
+
+    One row per (depot, set type) that holds sets or may receive new ones
+    (``prepositioning``; only then the cost and capacity columns, in millions of the
+    section's currency).
+    """
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+
+    def row(depot: str, set_type: str) -> dict[str, object]:
+        return rows.setdefault(
+            (depot, set_type),
+            {
+                "depot": depot,
+                "set_type": set_type,
+                "sets_held": 0,
+                "draw_days": None,
+                "new_set_cost_m": None,
+                "depot_fixed_cost_m": None,
+                "depot_capacity_sets": None,
+            },
+        )
+
+    for st in scenario.stocks:
+        if st.kind == "equipment_set" and st.set_type is not None:
+            r = row(st.depot, st.set_type)
+            r["sets_held"] = int(str(r["sets_held"])) + st.sets
+            r["draw_days"] = st.draw_days
+    pre = scenario.prepositioning
+    if pre is not None:
+        for d in pre.depots:
+            for c in pre.sets:
+                r = row(d.depot, c.set_type)
+                r["new_set_cost_m"] = c.cost_m
+                r["depot_fixed_cost_m"] = d.fixed_cost_m
+                r["depot_capacity_sets"] = d.capacity_sets
+                if d.draw_days is not None and r["draw_days"] is None:
+                    r["draw_days"] = d.draw_days
+    columns = ["depot", "set_type", "sets_held", "draw_days"]
+    if pre is not None:  # the buying columns only where something may be bought
+        columns += ["new_set_cost_m", "depot_fixed_cost_m", "depot_capacity_sets"]
+    return pd.DataFrame([rows[k] for k in sorted(rows)], columns=columns)
+
+
 def summarize(scenario: Scenario) -> ScenarioSummary:
     """All summary tables of a scenario."""
     return ScenarioSummary(
@@ -137,4 +185,10 @@ def summarize(scenario: Scenario) -> ScenarioSummary:
         nations=nation_table(scenario),
         regions=region_table(scenario),
         network=network_table(scenario),
+        sets=sets_table(scenario),
+        budget=(
+            f"{scenario.prepositioning.budget_m:g} million {scenario.prepositioning.currency}"
+            if scenario.prepositioning is not None
+            else None
+        ),
     )
