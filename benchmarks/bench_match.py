@@ -145,11 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     res = match_case_with(case, args)
     took = time.perf_counter() - start
     verdict = "meets" if took < TARGET_S else "misses"
+    # The plan's fingerprint: the same on every run (the improvement is limited by work, not
+    # time), so two runs can be compared by it.
+    plan = hashlib.sha256(
+        b"".join(f.to_csv(index=False).encode() for f in (res.deliveries, res.unmet))
+    ).hexdigest()[:16]
     print(
         f"  solve + explain ({args.formulation}, step {args.step or 'auto'}): {took:.1f} s end to "
         f"end (solver {res.runtime_s or 0:.1f} s, {res.termination}, objective "
         f"{res.objective:.6g}, solver's gap {res.mip_gap}); {verdict} the {TARGET_S:.0f} s "
-        f"target; {res.log.strip().splitlines()[-1] if res.log.strip() else ''}",
+        f"target; plan sha256 {plan}; {' '.join(res.log.strip().splitlines()[-2:])}",
         flush=True,
     )
     if args.bound_step:

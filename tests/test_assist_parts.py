@@ -5,15 +5,29 @@ See docs/assistance.md ("Large cases: parts, bound and improvement").
 
 from __future__ import annotations
 
+import functools
+import re
+import time
+
+import highspy
 import linopy
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forcemodel.assist import AssistanceCase, load_case, load_case_data, match
+from forcemodel.assist import (
+    AssistanceCase,
+    fleet_mix,
+    load_case,
+    load_case_data,
+    match,
+    match_case,
+    status_table,
+)
+from forcemodel.assist import parts as parts_module
 from forcemodel.assist.greedy import greedy_values
-from forcemodel.assist.match import compile_case, pool_size, solve
+from forcemodel.assist.match import arc_count, compile_case, pool_size, solve
 from forcemodel.assist.parts import daily_bound, improve, part_bounds, split_parts
 from forcemodel.assist.pool import build_pool
 from forcemodel.assist.synthetic import synthetic_case
@@ -104,7 +118,9 @@ def test_the_improved_plan_meets_every_row_and_is_never_worse(
         values = greedy_values(pm)
         parts = split_parts(pm)
         assert parts.n_parts >= 1
-        x, log = improve(parts, values[parts.labels], time_limit=20.0)
+        got = improve(parts, values[parts.labels], rounds=2)
+        assert not got.timed_out
+        x, log = got.x, got.log
         out = values.copy()
         out[parts.labels] = x
         assert _violations(pm.model, out) == []
@@ -197,7 +213,7 @@ def test_property_improved_plans_are_plans_below_the_bound(
             return
         values = greedy_values(pm)
         parts = split_parts(pm)
-        x, _ = improve(parts, values[parts.labels], time_limit=5.0)
+        x = improve(parts, values[parts.labels]).x
         out = values.copy()
         out[parts.labels] = x
         assert _violations(pm.model, out) == []
@@ -206,3 +222,127 @@ def test_property_improved_plans_are_plans_below_the_bound(
     bound = daily_bound(case, step=7)
     assert bound.solved
     assert value <= bound.bound + 1e-6 * max(1.0, abs(bound.bound))
+
+
+def _tables(result: match.MatchResult) -> dict[str, bytes]:
+    """The tables ``forcemodel assist match --out`` saves, as the bytes it writes."""
+    frames = {
+        "deliveries": result.deliveries,
+        "requirements": result.requirements,
+        "training": result.training,
+        "hubs": result.hubs,
+        "unmet": result.unmet,
+        "status": status_table(result),
+        "fleet_mix": fleet_mix(result),
+    }
+    out = {name: frame.to_csv(index=False).encode() for name, frame in frames.items()}
+    out["solver.log"] = result.log.encode()
+    return out
+
+
+def _parts_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``auto`` as at the target size, scaled down: pool model, 7-day grid, improvement by
+    parts; parts of more than 200 columns split by item, so that both kinds of group run."""
+    monkeypatch.setattr(match, "AUTO_POOL_VARIABLES", 0)
+    monkeypatch.setattr(match, "AUTO_GRID_VARIABLES", 0)
+    monkeypatch.setattr(match, "AUTO_PARTS_VARIABLES", 0)
+    split_by_item = functools.partial(parts_module.neighbourhoods, max_columns=200)
+    monkeypatch.setattr(parts_module, "neighbourhoods", split_by_item)
+
+
+def test_the_parts_path_gives_the_same_plan_on_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = load_case_data(synthetic_case(1000, 200, 20, seed=0))
+    _parts_path(monkeypatch)
+    first = match_case(case)
+    assert first.termination == "feasible"
+    assert "improved part by part" in first.log
+    # The improvement did something (else two equal runs would prove nothing), and some of
+    # its groups were items of split parts.
+    before, after = re.search(r"objective (\S+) -> (\S+)", first.log).groups()  # type: ignore[union-attr]
+    assert float(after) > float(before)
+    groups = int(re.search(r"of (\d+) groups", first.log).group(1))  # type: ignore[union-attr]
+    with linopy.options as opts:
+        opts(semantics="v1")
+        pm = build_pool(case, step=7)
+        assert groups > split_parts(pm).n_parts
+    # The second run on a clock 50 times as fast, as on a machine 50 times as slow or busy: a
+    # search that shared out time would give other plans; one limited by work gives the same.
+    real = time.perf_counter
+    monkeypatch.setattr(time, "perf_counter", lambda: 50.0 * real())
+    second = match_case(case, time_limit=3600.0)
+    monkeypatch.setattr(time, "perf_counter", real)
+    assert second.termination == "feasible"
+    assert second.objective == first.objective
+    assert _tables(second) == _tables(first)
+
+
+def test_the_safety_net_says_when_it_cut_the_improvement_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = load_case_data(synthetic_case(300, 60, 12, seed=0))
+    _parts_path(monkeypatch)
+    with linopy.options as opts:
+        opts(semantics="v1")
+        pm = build_pool(case, step=7)
+        start = _objective(pm.model, greedy_values(pm))
+    res = solve(case, time_limit=1e-9)
+    assert res.termination == "time_limit"
+    assert "may depend on the machine" in res.log
+    assert res.objective == pytest.approx(start, rel=1e-9)
+    done = solve(case)
+    assert done.termination == "feasible"
+    assert "may depend" not in done.log
+    assert done.objective > res.objective
+
+
+@pytest.mark.parametrize("case_of", ["example", (200, 40, 10, 0), (1000, 200, 20, 3)])
+def test_auto_counts_the_per_arc_model_from_the_pool_compile(
+    case_of: str | tuple[int, int, int, int],
+) -> None:
+    # `auto` decides between the models from this count without the per-arc compile: it must
+    # be the per-arc compile's exact number of arcs.
+    if isinstance(case_of, str):
+        case = load_case(case_of)
+    else:
+        p, r, c, seed = case_of
+        case = load_case_data(synthetic_case(p, r, c, seed=seed))
+    assert arc_count(case, compile_case(case, per_line=False)) == len(compile_case(case).arcs)
+
+
+def _two_thread_highs_run() -> None:
+    """A HiGHS run with two threads, which leaves the process's HiGHS scheduler with two (as
+    any earlier solve with HiGHS's default threads may, e.g. in the service's process)."""
+    highspy.Highs.resetGlobalScheduler(True)
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 2)
+    h.addVar(0.0, 10.0)
+    integer = np.array([int(highspy.HighsVarType.kInteger)], dtype=np.uint8)
+    h.changeColsIntegrality(1, np.array([0], dtype=np.int32), integer)
+    h.changeColsCost(1, np.array([0], dtype=np.int32), np.array([-1.0]))
+    assert h.run() == highspy.HighsStatus.kOk
+    one = highspy.Highs()  # type: ignore[no-untyped-call]
+    one.setOptionValue("output_flag", False)
+    one.setOptionValue("threads", 1)
+    one.addVar(0.0, 1.0)
+    # What the improvement's MIPs met before: refused.
+    assert one.run() == highspy.HighsStatus.kError
+
+
+def test_the_improvement_runs_after_highs_ran_with_more_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = load_case_data(synthetic_case(300, 60, 12, seed=0))
+    _parts_path(monkeypatch)
+    first = solve(case)
+    _two_thread_highs_run()
+    again = solve(case)
+    assert "improved part by part" in again.log
+    assert again.objective == first.objective
+    assert _tables(again) == _tables(first)
+    with linopy.options as opts:
+        opts(semantics="v1")
+        pm = build_pool(case, step=7)
+        assert again.objective > _objective(pm.model, greedy_values(pm)) + 1.0
+    _two_thread_highs_run()
+    assert daily_bound(case, step=7).solved

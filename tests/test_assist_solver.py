@@ -110,3 +110,30 @@ def test_the_pool_solve_is_never_worse_than_its_start() -> None:
         start = float((np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * co).sum())
     res = solve(case, formulation="pool", step=7, time_limit=0.5, mip_gap=0.0)
     assert res.objective >= start - 1e-6
+
+
+@pytest.mark.parametrize("size", [(200, 40, 10), (300, 60, 12)])
+def test_the_greedy_start_buys_with_funds_what_no_pledge_holds(size: tuple[int, int, int]) -> None:
+    # Priced ammunition pledged by no one: the first loads of its calibres exist only if the
+    # pledges of funds buy them.
+    data = synthetic_case(*size, seed=0)
+    priced = {i["id"] for i in data["items"] if i.get("price_eur")}
+    data["pledges"] = [p for p in data["pledges"] if p.get("item") not in priced]
+    without = dict(data, pledges=[p for p in data["pledges"] if not p.get("funds_eur")])
+    assert len(without["pledges"]) < len(data["pledges"])
+    got: list[tuple[float, float]] = []
+    for d in (data, without):
+        case = load_case_data(d)
+        with linopy.options as opts:
+            opts(semantics="v1")
+            pm = build_pool(case, step=7)
+            values = greedy_values(pm)
+            assert _violations(pm.model, values) == []
+            expr = pm.model.objective.expression
+            v, co = expr.vars.to_numpy().ravel(), expr.coeffs.to_numpy().ravel()
+            value = float((np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * co).sum())
+            got.append((value, float(values[pm.B[pm.B >= 0]].sum())))
+    (with_funds, bought), (no_funds, _) = got
+    assert bought > 0
+    # What was bought made something operational or delivered: worth more than without funds.
+    assert with_funds > no_funds * 1.05

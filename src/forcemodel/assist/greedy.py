@@ -17,12 +17,20 @@ would follow, and hands it to HiGHS as its first incumbent:
    then, and the crews trained by then that no earlier line took; those goods are shipped,
    earliest first, and the systems are operational from the first grid day everything is
    there;
-3. then, in the same order, what can still arrive by a line's date but cannot be made
+3. then pledges of funds buy for lines still short, the most value per euro first (a line's
+   weight per unit over the price of one more unit: its item, if priced, and the first loads
+   of its systems at the cheapest priced item of their family): what is missing for as many
+   more units as the requirement and free crews allow, from the pledges that still have money
+   and whose purchase can be ready to ship in time (earliest ready first); the line then takes
+   what it can as in step 2, and the part of the purchase nothing was shipped from is given
+   back (its money returns);
+4. then, in value order, what can still arrive by a line's date but cannot be made
    operational is delivered too (a delivery is worth a tenth of an operational system).
 
 Every constraint of :func:`forcemodel.assist.pool.build_pool` holds for the plan by
-construction (tested against the model's rows in tests/test_assist_solver.py); funds buy
-nothing here. The plan is only a start: HiGHS improves it, or, for large models,
+construction (tested against the model's rows in tests/test_assist_solver.py): a purchase is
+stock at its factory from its ready day on, as a pledge is, and the money spent stays under
+each pledge's funds. The plan is only a start: HiGHS improves it, or, for large models,
 :func:`forcemodel.assist.parts.improve`.
 """
 
@@ -61,8 +69,8 @@ class _Plan:
         self.flows_of: dict[str, list[int]] = defaultdict(list)
         for f in range(self.n_f):
             self.flows_of[str(self.f_item[f])].append(f)
-        # What each (item, location) holds by each day (item pledges only: funds buy nothing
-        # here); shipments are taken off it from their ship day on.
+        # What each (item, location) holds by each day (item pledges here; purchases are added
+        # by `stock`); shipments are taken off it from their ship day on.
         src = comp.sources
         held: dict[tuple[str, str], np.ndarray] = {}
         for item, loc, avail, qty, funds in zip(
@@ -167,6 +175,13 @@ class _Plan:
             self.exhausted[key] = max(self.exhausted.get(key, -1), last)
         return got, when
 
+    def stock(self, key: tuple[str, str], day: int, x: float) -> None:
+        """Hold ``x`` more units of (item, location) ``key`` from ``day`` on (a purchase;
+        negative: a refund)."""
+        self.slack.setdefault(key, np.zeros(self.H + 1))[day:] += x
+        # More stock: items said exhausted may arrive now.
+        self.exhausted.clear()
+
     def undo(self, log: list[tuple[int, int, float]]) -> None:
         for f, p, x in reversed(log):
             self.take(f, p, -x)
@@ -213,6 +228,77 @@ def _training(pm: PoolModel) -> tuple[np.ndarray, np.ndarray]:
     return T, U
 
 
+class _Funds:
+    """Pledges of funds: what each has left, and purchases made into the plan's stocks."""
+
+    def __init__(self, pm: PoolModel, plan: _Plan) -> None:
+        src = pm.comp.sources
+        self.plan = plan
+        self.money = {p.id: float(p.funds_eur) for p in pm.case.pledges if p.funds_eur is not None}
+        self.item = src["item"].to_numpy(object)
+        self.loc = src["location"].to_numpy(object)
+        self.pledge = src["funds"].to_numpy(object)
+        self.cost = src["price"].to_numpy(float)
+        self.ready = src["available"].to_numpy(int)
+        bound = pm.comp.arcs.groupby("source")["bound"].max()
+        self.upper = bound.reindex(range(len(src))).fillna(0.0).to_numpy(float)
+        self.bought = np.zeros(len(src))
+        #: Per item, the funds sources that may buy it (with a variable), earliest ready first.
+        self.sources: dict[str, list[int]] = defaultdict(list)
+        has = np.flatnonzero(pm.B >= 0)
+        for s in has[np.lexsort((has, self.ready[has]))].tolist():
+            if int(self.ready[s]) <= plan.H:
+                self.sources[str(self.item[s])].append(s)
+        self.price = {i: min(float(self.cost[s]) for s in ss) for i, ss in self.sources.items()}
+        self.whole = {i: any(plan.whole[f] for f in plan.flows_of.get(i, [])) for i in self.sources}
+
+    def buy(self, item: str, need: float, last: int, log: list[tuple[int, float]]) -> float:
+        """Buy up to ``need`` units of ``item`` that could arrive by grid point ``last`` (some
+        flow from the factory ships after they are ready), with the funds left, earliest ready
+        first; logged for :meth:`refund`. Returns the quantity bought."""
+        plan, got = self.plan, 0.0
+        for s in self.sources.get(item, []):
+            if got >= need - TOL:
+                break
+            key, ready = (item, str(self.loc[s])), int(self.ready[s])
+            if not any(
+                plan.key[f] == key
+                and plan.first_p[f] <= last
+                and plan.days[last] - plan.L[f] >= ready
+                for f in plan.flows_of.get(item, [])
+            ):
+                continue
+            pledge, price = str(self.pledge[s]), float(self.cost[s])
+            # A hair under the money left: the funds row must hold after rounding.
+            x = min(need - got, self.money[pledge] / price * (1 - 1e-9))
+            x = min(x, self.upper[s] - self.bought[s])
+            if self.whole[item]:
+                x = float(math.floor(x + TOL))
+            if x <= TOL:
+                continue
+            self.money[pledge] -= x * price
+            self.bought[s] += x
+            plan.stock(key, ready, x)
+            log.append((s, x))
+            got += x
+        return got
+
+    def refund(self, log: list[tuple[int, float]]) -> None:
+        """Give back what was bought (``log``) and not shipped since."""
+        plan = self.plan
+        for s, x in reversed(log):
+            key, ready = (str(self.item[s]), str(self.loc[s])), int(self.ready[s])
+            spare = max(0.0, float(plan.slack[key][ready:].min()))
+            back = min(x, spare)
+            if self.whole[key[0]]:
+                back = float(math.floor(back + TOL))
+            if back <= 0:
+                continue
+            plan.stock(key, ready, -back)
+            self.bought[s] -= back
+            self.money[str(self.pledge[s])] += back * float(self.cost[s])
+
+
 def greedy_values(pm: PoolModel) -> np.ndarray:
     """A value for every variable label of ``pm.model``: a feasible plan (module docstring)."""
     comp, grid = pm.comp, pm.grid
@@ -247,18 +333,27 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
     l_item, l_req = lines["item"].to_numpy(object), lines["requirement"].to_numpy(object)
     l_whole, l_crew = lines["system"].to_numpy(bool), lines["crew"].to_numpy(float)
     s_family = slots["family"].to_numpy(object)
-    for li in order.tolist():
+
+    def can_make(li: int) -> float:
+        """Most units of line ``li`` its requirement and free crews allow (0: none)."""
+        k = left[str(l_req[li])]
+        crew = float(l_crew[li])
+        if crew > 0:
+            if str(l_item[li]) not in has_course:
+                return 0.0  # no course: never operational (constraint 7)
+            # Operational systems stay so: crews must be free on every day from the date on.
+            k = min(k, float(_suffix_min(crews[str(l_item[li])])[int(due_p[li])]) / crew)
+        return k
+
+    def serve(li: int) -> None:
+        """As many more units of line ``li`` operational by its date as can be (module
+        docstring, step 2): goods shipped earliest first, crews taken."""
         item, req = str(l_item[li]), str(l_req[li])
         whole, crew = bool(l_whole[li]), float(l_crew[li])
         last = int(due_p[li])
         if last < 0:
-            continue
-        k: float = left[req]
-        if crew > 0:
-            if item not in has_course:
-                continue  # no course: never operational (constraint 7)
-            # Operational systems stay so: crews must be free on every day from the date on.
-            k = min(k, float(_suffix_min(crews[item])[last]) / crew)
+            return
+        k = can_make(li)
         for s in slots_of[li]:
             got, _ = plan.bring(family_items.get(str(s_family[s]), []), last, k * per[s], None)
             k = min(k, got / per[s])
@@ -269,7 +364,7 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
             if whole:
                 k = float(math.floor(k + TOL))
             if k <= TOL:
-                break
+                return
             log: list[tuple[int, int, float]] = []
             got, ready = plan.bring([item], last, k, log)
             short = got < k - 1e-9
@@ -300,7 +395,51 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
                 crews[item][ready:] -= crew * k
             Op[li, ready:] += k
             left[req] -= k
-            break
+            return
+
+    for li in order.tolist():
+        serve(li)
+    funds = _Funds(pm, plan)
+    if funds.sources:
+        # Lines still short that funds could help (their item, or the first loads of their
+        # systems, can be bought), most value per euro of what one more unit needs first.
+        def cheapest(family: str) -> float:
+            return min((funds.price.get(i, math.inf) for i in family_items[family]), default=0.0)
+
+        cost = np.zeros(len(lines))
+        for li in range(len(lines)):
+            loads = (per[s] * cheapest(str(s_family[s])) for s in slots_of[li])
+            cost[li] = funds.price.get(str(l_item[li]), 0.0) + sum(
+                c for c in loads if math.isfinite(c)
+            )
+        value = np.where(cost > 0, weight / np.where(cost > 0, cost, 1.0), 0.0)
+        for li in np.lexsort((np.arange(len(lines)), due, -value)).tolist():
+            last = int(due_p[li])
+            if value[li] <= 0 or last < 0 or left[str(l_req[li])] <= TOL:
+                continue
+            k = can_make(li)
+            if bool(l_whole[li]):
+                k = float(math.floor(k + TOL))
+            if k <= TOL:
+                continue
+            # Buy what is missing for k more units (item and first loads), let the line take
+            # what it can, and give back what it did not take.
+            bought: list[tuple[int, float]] = []
+            item = str(l_item[li])
+            have = plan.bring([item], last, k, None)[0]
+            if have < k - TOL:
+                funds.buy(item, k - have, last, bought)
+            for s in slots_of[li]:
+                fam = family_items.get(str(s_family[s]), [])
+                need = k * per[s]
+                short = need - plan.bring(fam, last, need, None)[0]
+                for i in sorted(fam, key=lambda i: (funds.price.get(i, math.inf), i)):
+                    if short <= TOL:
+                        break
+                    short -= funds.buy(i, short, last, bought)
+            if bought:
+                serve(li)
+                funds.refund(bought)
     # Second pass: what can still arrive by a line's date but cannot be made operational
     # (crews or first loads short) is delivered too, for the tenth a delivery is worth.
     for li in order.tolist():
@@ -325,6 +464,7 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
     put(pm.O, Op)
     put(pm.Z, Z)
     put(pm.W, W)
+    put(pm.B, funds.bought)
     put(pm.trainees, T)
     put(pm.runs, U)
     return values

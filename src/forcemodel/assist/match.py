@@ -70,9 +70,11 @@ AUTO_GRID_VARIABLES = 800_000
 AUTO_STEP = 7
 #: Pool MIPs with more variables than this are improved part by part from the greedy start
 #: (:mod:`forcemodel.assist.parts`) instead of by HiGHS on the whole MIP, which does not
-#: finish its root LP at those sizes; for at most ``AUTO_PARTS_SECONDS``.
+#: finish its root LP at those sizes: ``AUTO_PARTS_ROUNDS`` rounds over the groups, each
+#: group's MIP limited by work (:data:`forcemodel.assist.parts.GROUP_MAX_NODES`), not by time,
+#: so that the plan is the same on every machine and under any load (docs/assistance.md).
 AUTO_PARTS_VARIABLES = 150_000
-AUTO_PARTS_SECONDS = 11.0
+AUTO_PARTS_ROUNDS = 1
 
 #: HiGHS's ``presolve_rule_off`` bit of its "dominated column" presolve reduction (rule 5 in
 #: HiGHS 1.16; ``presolve_rule_logging`` names it). With it, HiGHS 1.16 cuts the optimum off
@@ -758,10 +760,12 @@ def solve(
     restriction, docs/assistance.md); ``None`` (default): daily, unless ``auto`` chose the pool
     model and the daily one would exceed ``AUTO_GRID_VARIABLES``: then ``AUTO_STEP`` days.
     A pool MIP above ``AUTO_PARTS_VARIABLES`` variables is not handed to HiGHS whole: its
-    greedy start is improved part by part (:mod:`forcemodel.assist.parts`) for at most
-    ``min(time_limit, AUTO_PARTS_SECONDS)`` seconds, and the result's termination is
+    greedy start is improved part by part (:mod:`forcemodel.assist.parts`) for
+    ``AUTO_PARTS_ROUNDS`` rounds of work-limited MIPs, and the result's termination is
     ``feasible`` (a plan, not proven optimal; :func:`forcemodel.assist.parts.daily_bound`
-    bounds it).
+    bounds it), the same plan on every run. ``time_limit`` is then only a safety net: should
+    it cut the improvement short, the termination is ``time_limit`` and the log says that the
+    plan may depend on the machine.
 
     Raises :class:`InfeasibleError` when recorded deliveries cannot be honoured, and
     :class:`NoSolutionError` when the solver stops without a plan.
@@ -772,13 +776,15 @@ def solve(
         raise ValueError("the pool model does not keep recorded deliveries: use 'arcs'")
     if step is not None and step < 1:
         raise ValueError(f"the time step must be 1 day or more, got {step}")
-    comp = None if formulation == "pool" else compile_case(case)
-    if comp is None or (
-        formulation == "auto"
-        and not case.deliveries
-        and len(comp.arcs) * (comp.horizon + 1) > AUTO_POOL_VARIABLES
-    ):
+    # ``auto`` sizes the per-arc model from the pool's compile, which is far cheaper (at the
+    # target size the per-arc compile alone took seconds, only to be thrown away).
+    pooled = None
+    if formulation == "pool" or (formulation == "auto" and not case.deliveries):
         pooled = compile_case(case, per_line=False)
+    if pooled is not None and (
+        formulation == "pool"
+        or arc_count(case, pooled) * (pooled.horizon + 1) > AUTO_POOL_VARIABLES
+    ):
         if step is None:
             step = AUTO_STEP if pool_size(pooled) > AUTO_GRID_VARIABLES else 1
         return _solve_pool(
@@ -786,6 +792,7 @@ def solve(
         )
     if step not in (None, 1):
         raise ValueError("a time step other than 1 day is for the pool model only")
+    comp = compile_case(case)
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(case, comp, relax=relax)
@@ -811,6 +818,24 @@ def solve(
                 ["give it more time (time_limit) or a larger gap (mip_gap)"],
             )
         return _read(case, built, outcome)
+
+
+def arc_count(case: AssistanceCase, pooled: Compiled) -> int:
+    """How many arcs the per-arc model (:func:`compile_case`) has, counted from the pool
+    model's compile (``per_line=False``: one arc per source and route): each of those once per
+    line of its item, and, for items other than systems, once per slot of its family."""
+    if not len(pooled.arcs):
+        return 0
+    per_item = pooled.arcs.groupby("item").size()
+    items = {it.id: it for it in case.items}
+    per_family: dict[str, int] = {}
+    for item, n in per_item.items():
+        it = items[str(item)]
+        if it.category != Category.system:
+            per_family[it.family] = per_family.get(it.family, 0) + int(n)
+    main = sum(int(per_item.get(i, 0)) for i in pooled.lines["item"])
+    supply = sum(per_family.get(str(f), 0) for f in pooled.slots["family"])
+    return main + supply
 
 
 def pool_size(comp: Compiled) -> int:
@@ -850,7 +875,7 @@ def _solve_pool(
 
             values = greedy_values(pm)
             if pm.model.nvars > AUTO_PARTS_VARIABLES:
-                return _solve_by_parts(pm, values, min(time_limit, AUTO_PARTS_SECONDS))
+                return _solve_by_parts(pm, values, time_limit)
             with tempfile.TemporaryDirectory(prefix="forcemodel-match-") as tmp:
                 start = Path(tmp) / "start.sol"
                 write_start(pm.model, values, start)
@@ -865,27 +890,43 @@ def _solve_pool(
         return pool.read_pool(pm, outcome)
 
 
-def _solve_by_parts(pm: Any, values: np.ndarray, seconds: float) -> MatchResult:
-    """The greedy plan ``values`` of pool model ``pm`` improved part by part for ``seconds``."""
+def _solve_by_parts(pm: Any, values: np.ndarray, time_limit: float) -> MatchResult:
+    """The greedy plan ``values`` of pool model ``pm`` improved part by part
+    (``AUTO_PARTS_ROUNDS`` rounds; ``time_limit``: the safety net of
+    :func:`forcemodel.assist.parts.improve`)."""
     from forcemodel.assist import parts, pool
 
     began = time.perf_counter()
     split = parts.split_parts(pm)
     groups = parts.neighbourhoods(pm, split)
-    x, log = parts.improve(split, values[split.labels], time_limit=seconds, groups=groups)
+    got = parts.improve(
+        split,
+        values[split.labels],
+        rounds=AUTO_PARTS_ROUNDS,
+        groups=groups,
+        time_limit=max(0.0, time_limit - (time.perf_counter() - began)),
+    )
+    x, log = got.x, got.log
     out = values.copy()
     out[split.labels] = x
     n_groups = int(np.unique(groups[groups >= 0]).size)
     tried = len({k for k, _, _ in log})
     better = len({k for k, b, a in log if a > b})
+    # No time in the text: the log is part of the result, which must be the same every run.
     text = (
         f"greedy start improved part by part: {tried} of {n_groups} groups tried "
-        f"({len(log)} solves), {better} improved; objective "
-        f"{float(split.cost @ values[split.labels]):.6g} -> {float(split.cost @ x):.6g}\n"
+        f"({len(log)} solves, {got.rounds} of {AUTO_PARTS_ROUNDS} rounds), {better} improved; "
+        f"objective {float(split.cost @ values[split.labels]):.6g} -> "
+        f"{float(split.cost @ x):.6g}\n"
     )
+    if got.timed_out:
+        text += (
+            f"stopped by the time limit ({time_limit:g} s, a safety net) before the work "
+            "limits: this plan may depend on the machine's speed and load\n"
+        )
     outcome = SolveOutcome(
         "ok",
-        "feasible",
+        "time_limit" if got.timed_out else "feasible",
         True,
         float(split.cost @ x),
         None,

@@ -15,11 +15,15 @@ courses that qualify no system (basic courses: prerequisites of crew courses of 
   So the sum of the parts' optima, or of their LP optima, bounds the whole's optimum from
   above. On :func:`forcemodel.assist.pool.build_pool`'s relaxation (``outer=True``) it bounds
   the daily model, the exact one.
-- **Improvement** (:func:`improve`): a large-neighbourhood search: one part at a time, every
-  other variable fixed at the current plan, the part's MIP is solved with the plan as its start
-  (what the other parts use of the shared rows is taken off their right-hand sides), and its
-  plan replaces the part's when it is better. Each step keeps every row of the whole, so the
-  result is a plan of the model, never worse than the start.
+- **Improvement** (:func:`improve`): a large-neighbourhood search: one group (a part, or one
+  item of a large part: :func:`neighbourhoods`) at a time, every other variable fixed at the
+  current plan, the group's MIP is solved with the plan as its start (what the other groups
+  use of the shared rows is taken off their right-hand sides), and its plan replaces the
+  group's when it is better. Each step keeps every row of the whole, so the result is a plan
+  of the model, never worse than the start. The search is limited by work, not time (a fixed
+  number of rounds over the groups in a fixed order; per group's MIP one thread and at most
+  :data:`GROUP_MAX_NODES` nodes), so the same input gives the same plan on any machine; a
+  time limit is only a safety net, and says so when it acts.
 
 No file is read and nothing is printed here.
 """
@@ -41,6 +45,9 @@ from forcemodel.assist.model import AssistanceCase
 from forcemodel.assist.pool import PoolModel, build_pool
 
 __all__ = [
+    "GROUP_MAX_NODES",
+    "GROUP_PRESOLVE_RULES_OFF",
+    "Improved",
     "PartBound",
     "Parts",
     "daily_bound",
@@ -171,6 +178,22 @@ def _highs(time_limit: float, *, mip: bool, gap: float = 1e-4) -> highspy.Highs:
     return h
 
 
+def _run(h: highspy.Highs) -> None:
+    """Run ``h``. HiGHS keeps one thread scheduler per process, and refuses a run asking for
+    another number of threads than it was started with: after any HiGHS run with more threads
+    in this process, every one-thread run here would fail (and the improvement silently do
+    nothing). So a refused run restarts the scheduler and runs again (with one thread now; a
+    later run with HiGHS's default thread count then uses it)."""
+    status = h.run()
+    if (
+        status == highspy.HighsStatus.kError
+        and h.getModelStatus() == highspy.HighsModelStatus.kNotset
+        and h.getOptionValue("threads")[1] == 1
+    ):
+        highspy.Highs.resetGlobalScheduler(True)
+        h.run()
+
+
 def _pass(
     h: highspy.Highs,
     A: sp.csr_array,
@@ -241,13 +264,37 @@ def part_bounds(parts: Parts, *, time_limit: float = 60.0, method: str = "simple
             parts.col_upper[cols],
             None,
         )
-        h.run()
+        _run(h)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             solved = False
             break
         values[k] = float(h.getInfo().objective_function_value)
     seconds = time.perf_counter() - start
     return PartBound(float(values.sum()) if solved else math.inf, values, seconds, solved)
+
+
+#: Work limits of one group's MIP in :func:`improve`, none of them a time: the same input gives
+#: the same plan on any machine and under any load. Branch-and-bound nodes per group MIP (at
+#: the target size every group's MIP finishes at its root node, so this only caps a group that
+#: would branch for long).
+GROUP_MAX_NODES = 500
+#: HiGHS presolve reductions off in a group's MIP: the dominated-column rule for correctness
+#: (:data:`forcemodel.assist.match.DOMINATED_COLUMN_RULE`), and, for speed only, the
+#: aggregator (bit 12) and dual fixing (bit 17) of HiGHS 1.16: with them off too, one round at
+#: the target size took about half the HiGHS time (8.6 s against 15.8 s, same machine and
+#: minute) to a plan as good. Fewer reductions cannot cut an optimum off.
+GROUP_PRESOLVE_RULES_OFF = DOMINATED_COLUMN_RULE | (1 << 12) | (1 << 17)
+
+
+@dataclass(frozen=True)
+class Improved:
+    """What :func:`improve` did: the plan, and per group tried (group, objective before,
+    after)."""
+
+    x: np.ndarray
+    log: list[tuple[int, float, float]]
+    rounds: int  # rounds over the groups begun
+    timed_out: bool  # the safety-net time limit cut it short: the plan may depend on the machine
 
 
 def _row_activity(parts: Parts, x: np.ndarray) -> np.ndarray:
@@ -295,19 +342,25 @@ def improve(
     parts: Parts,
     x: np.ndarray,
     *,
-    time_limit: float,
+    rounds: int = 1,
     groups: np.ndarray | None = None,
     gap: float = 1e-3,
-) -> tuple[np.ndarray, list[tuple[int, float, float]]]:
+    max_nodes: int = GROUP_MAX_NODES,
+    time_limit: float = math.inf,
+) -> Improved:
     """The plan ``x`` (by column position) improved group by group (module docstring).
 
     ``groups``: per column, the group freed together (-1: never; default: the parts, or see
-    :func:`neighbourhoods`). Groups are taken smallest first, each with an equal share of the
-    time left (small ones finish early and leave theirs to the larger); a group's MIP starts
-    from the current plan and its result is kept only when its objective is higher and it
-    meets the rows. Returns the new plan and, per group tried, (group, objective before,
-    after).
+    :func:`neighbourhoods`). Each of at most ``rounds`` rounds takes every group once, smallest
+    first (ties by group number); a group's MIP (one thread, at most ``max_nodes``
+    branch-and-bound nodes, relative gap ``gap``) starts from the current plan, and its result
+    is kept only when its objective is higher and it meets the rows. A round that improves
+    nothing ends the search. No step depends on time, so the same input gives the same plan.
+    ``time_limit`` (seconds) is a safety net only: should it cut the search short, the result
+    says so (``timed_out``), and its plan may then depend on the machine's speed and load.
     """
+    if rounds < 0:
+        raise ValueError(f"rounds must be 0 or more, got {rounds}")
     start = time.perf_counter()
     x = x.copy()
     A = parts.A
@@ -317,15 +370,16 @@ def improve(
     sizes = np.bincount(groups[groups >= 0])
     order = [int(k) for k in np.argsort(sizes, kind="stable") if sizes[k] > 0]
     log: list[tuple[int, float, float]] = []
-    # Rounds over the groups while time is left and the last round improved something: a
-    # group's neighbours may have changed since it was last solved.
-    pending = list(order)
-    while pending:
-        improved: list[int] = []
-        for j, k in enumerate(pending):
+    timed_out = False
+    done = 0
+    # Rounds, because a group's neighbours may have changed since it was last solved.
+    for _ in range(rounds):
+        done += 1
+        improved = False
+        for k in order:
             left = time_limit - (time.perf_counter() - start)
-            share = left / max(1, len(pending) - j)
-            if left < 0.05:
+            if left <= 0:
+                timed_out = True
                 break
             cols = np.flatnonzero(groups == k)
             sub = sp.csr_array(Ac[:, cols])
@@ -336,12 +390,20 @@ def improve(
             rest = activity[rows] - own
             # Round-off of the subtraction (1e-8 where the rest puts nothing) scales HiGHS badly.
             rest[np.abs(rest) < 1e-7] = 0.0
-            h = _highs(share, mip=True, gap=gap)
+            # Rows the current plan meets only within a tolerance (an earlier group's solution,
+            # as HiGHS meets rows: 5e-8 over a hub's capacity) made the group's MIP infeasible:
+            # widen them to what the plan puts there, so that the plan stays a start and no row
+            # gets further out than it is.
+            lower = np.minimum(parts.lower[rows] - rest, own)
+            upper = np.maximum(parts.upper[rows] - rest, own)
+            h = _highs(left, mip=True, gap=gap)
+            h.setOptionValue("mip_max_nodes", int(max_nodes))
+            h.setOptionValue("presolve_rule_off", GROUP_PRESOLVE_RULES_OFF)
             _pass(
                 h,
                 sub,
-                parts.lower[rows] - rest,
-                parts.upper[rows] - rest,
+                lower,
+                upper,
                 parts.cost[cols],
                 parts.col_lower[cols],
                 parts.col_upper[cols],
@@ -351,7 +413,9 @@ def improve(
             sol.col_value = x[cols].tolist()
             sol.value_valid = True
             h.setSolution(sol)
-            h.run()
+            _run(h)
+            if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+                timed_out = True
             before = float(parts.cost[cols] @ x[cols])
             after = before
             info = h.getInfo()
@@ -363,20 +427,19 @@ def improve(
                 value = float(parts.cost[cols] @ new)
                 act = rest + np.asarray(sub @ new, dtype=float)
                 tol = 1e-6 * np.maximum(1.0, np.abs(act))
-                fits = bool(np.all(act <= parts.upper[rows] + tol)) and bool(
-                    np.all(act >= parts.lower[rows] - tol)
-                )
+                fits = bool(np.all(act <= np.maximum(parts.upper[rows], activity[rows]) + tol))
+                fits &= bool(np.all(act >= np.minimum(parts.lower[rows], activity[rows]) - tol))
                 if fits and value > before + 1e-9 * max(1.0, abs(before)):
                     activity[rows] += np.asarray(sub @ (new - x[cols]), dtype=float)
                     x[cols] = new
                     after = value
+                    improved = True
             log.append((k, before, after))
-            if after > before:
-                improved.append(k)
-        if time_limit - (time.perf_counter() - start) < 0.05 or not improved:
+            if timed_out:
+                break
+        if timed_out or not improved:
             break
-        pending = list(order)
-    return x, log
+    return Improved(x, log, done, timed_out)
 
 
 def daily_bound(

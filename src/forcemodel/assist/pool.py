@@ -566,6 +566,7 @@ def read_pool(
         line_of_item.setdefault(str(i), []).append(li)
     w_pos = {i: k for k, i in enumerate(pm.pool_items)}
     rows: list[dict[str, Any]] = []
+    make = _Rows(comp, fl, grid)
     # Per family: (flow, grid point, source, quantity, transfer grid point).
     transfers: dict[str, list[tuple[int, int, int, float, int]]] = {}
     items = {it.id: it for it in case.items}
@@ -587,7 +588,7 @@ def read_pool(
             f, p, s, _ = pieces[a]
             day, kind, li, _ = draws[b]
             if kind == 0:
-                rows.append(_row(comp, fl, f, p, s, "main", li, qq, grid))
+                rows.append(make.row(f, p, s, "main", li, qq))
             else:
                 transfers.setdefault(items[i].family, []).append((f, p, s, qq, day))
 
@@ -606,7 +607,7 @@ def read_pool(
         for a, b, qq in zip(si.tolist(), di.tolist(), q.tolist(), strict=True):
             f, p, s = pieces_t[a][0], pieces_t[a][1], pieces_t[a][2]
             li = int(slot_line[draws_s[b][1]])
-            rows.append(_row(comp, fl, f, p, s, "supply", li, qq, grid))
+            rows.append(make.row(f, p, s, "supply", li, qq))
 
     # Pieces of the same (source, route, line, role, day) are one row.
     if rows:
@@ -622,30 +623,37 @@ def read_pool(
     return finish_result(case, comp, rows, op, T, U, outcome)
 
 
-def _row(
-    comp: Compiled,
-    fl: pd.DataFrame,
-    f: int,
-    p: int,
-    s: int,
-    role: str,
-    line: int,
-    qty: float,
-    grid: np.ndarray,
-) -> dict[str, Any]:
-    d = int(grid[p])
-    return {
-        "source": s,
-        "pledge": comp.sources.at[s, "pledge"],
-        "donor": comp.sources.at[s, "donor"],
-        "item": fl.at[f, "item"],
-        "requirement": comp.lines.at[line, "requirement"],
-        "role": role,
-        "line": line,
-        "route": fl.at[f, "route"],
-        "hub": fl.at[f, "hub"],
-        "quantity": qty,
-        "ship_day": d - int(fl["L"].to_numpy(int)[f]),
-        "hub_day": d - int(fl["onward"].to_numpy(int)[f]),
-        "delivery_day": d,
-    }
+class _Rows:
+    """Delivery rows of the plan, with the columns they read taken out of the frames once (a
+    pandas look-up per row cost about a second at the target size)."""
+
+    def __init__(self, comp: Compiled, fl: pd.DataFrame, grid: np.ndarray) -> None:
+        self.pledge = comp.sources["pledge"].tolist()
+        self.donor = comp.sources["donor"].tolist()
+        self.requirement = comp.lines["requirement"].tolist()
+        self.item = fl["item"].tolist()
+        self.route = fl["route"].tolist()
+        self.hub = fl["hub"].tolist()
+        self.L = fl["L"].to_numpy(int).tolist()
+        self.onward = fl["onward"].to_numpy(int).tolist()
+        self.days = [int(d) for d in grid]
+
+    def row(self, f: int, p: int, s: int, role: str, line: int, qty: float) -> dict[str, Any]:
+        """Quantity ``qty`` from source ``s`` along flow ``f``, arriving on grid point ``p``,
+        to line ``line`` (``role`` main) or its first loads (supply)."""
+        d = self.days[p]
+        return {
+            "source": s,
+            "pledge": self.pledge[s],
+            "donor": self.donor[s],
+            "item": self.item[f],
+            "requirement": self.requirement[line],
+            "role": role,
+            "line": line,
+            "route": self.route[f],
+            "hub": self.hub[f],
+            "quantity": qty,
+            "ship_day": d - self.L[f],
+            "hub_day": d - self.onward[f],
+            "delivery_day": d,
+        }

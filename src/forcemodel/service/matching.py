@@ -17,6 +17,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 import dataclasses
 import datetime as dt
 import math
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -148,6 +149,13 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+#: One matching solve at a time in this process: HiGHS keeps one thread scheduler per process,
+#: and the large-case improvement may restart it (forcemodel.assist.parts), which must not
+#: happen under another solve; the solves are CPU-bound, so running them side by side would
+#: not be faster anyway.
+_SOLVING = threading.Lock()
+
+
 def match_records(
     sessions: Callable[[], Session],
     actor: Principal,
@@ -174,7 +182,8 @@ def match_records(
         snap = _snapshot(session)
     try:
         case = case_from_records(snap.items, snap.pledges, snap.requirements, snap.allocations)
-        result = match_case(case, time_limit=time_limit, mip_gap=mip_gap)
+        with _SOLVING:
+            result = match_case(case, time_limit=time_limit, mip_gap=mip_gap)
     except InfeasibleError as exc:
         raise RecordError(409, f"{exc.message}: {'; '.join(exc.reasons)}") from None
     except OptimizationError as exc:
