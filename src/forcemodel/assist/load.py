@@ -119,17 +119,6 @@ def load_case_data(data: Mapping[str, Any], label: str = "<data>") -> Assistance
 
 
 class _Validator(LocatingValidator):
-    def __init__(
-        self,
-        raw: dict[str, Any],
-        locs: Locations,
-        label: str,
-        problems: list[Problem],
-        headers: dict[str, tuple[str, list[str]]],
-    ) -> None:
-        super().__init__(raw, locs, label, problems, headers)
-        self.missing_columns: set[tuple[str, str]] = set()
-
     def run(self) -> AssistanceCase:
         for key in self.raw:
             if key not in TOP_KEYS:

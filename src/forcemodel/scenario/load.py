@@ -174,8 +174,6 @@ class _Validator(LocatingValidator):
         # ids of items that failed validation: references to them are not reported again.
         self.invalid_ids: dict[str, set[str]] = defaultdict(set)
         self.catalogue = builtin_catalogue()
-        # (table, column) pairs already reported as a missing CSV column.
-        self.skip_missing: set[tuple[str, str]] = set()
         # Items that failed validation, by table: (raw position, raw item); their references
         # are still checked so that every problem of a file is reported together.
         self.invalid_items: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
@@ -263,7 +261,7 @@ class _Validator(LocatingValidator):
             if f.is_required() and key not in present and key not in filled:
                 self.problems.append(Problem(csv_label, 1, key, "required column is missing"))
                 # One message for the column, not one per row.
-                self.skip_missing.add((table, key))
+                self.missing_columns.add((table, key))
         if len(self.problems) > before:
             # With a wrong header every row would repeat the same complaint: fix the header first.
             self.bad_header.add(table)
@@ -315,7 +313,7 @@ class _Validator(LocatingValidator):
                 err["type"] == "missing"
                 and table
                 and loc
-                and (table, str(loc[0])) in self.skip_missing
+                and (table, str(loc[0])) in self.missing_columns
             ):
                 continue
             self.problem((*path, *loc), _message(err, type(exc), loc))

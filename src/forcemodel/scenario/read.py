@@ -312,6 +312,8 @@ class LocatingValidator:
         self.bad_header: set[str] = set()
         # Raw list position of each validated item, per table, parallel to the validated list.
         self.positions: dict[str, list[int]] = {}
+        # (table, column) pairs already reported as a missing CSV column.
+        self.missing_columns: set[tuple[str, str]] = set()
 
     def where(self, path: Path_) -> tuple[str, int | None]:
         """The file and line of ``path``, or of its nearest located parent."""
