@@ -222,15 +222,33 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
     if len(data.vulnerable_spans[data.vulnerable_spans["region"] == region]):
         s0 = data.vulnerable_spans[data.vulnerable_spans["region"] == region].iloc[0]
         annotations.append(_vlabel(float(s0["start"]), "window of vulnerability", "#b22222", 0.6))
+    return _power_layout(
+        fig, data.region_title(region), nrow, 420, data.horizon, shapes, annotations
+    )
+
+
+def _power_layout(
+    fig: Any,
+    title: str,
+    nrow: int,
+    height: int,
+    horizon: float,
+    shapes: list[dict[str, Any]],
+    annotations: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Lay out a power chart (one run's or two runs'), add its marks, give its JSON form.
+
+    ``height`` is the chart's height with one row of subplots.
+    """
     fig.update_layout(
-        title={"text": data.region_title(region), "x": 0.01},
-        height=230 + 330 + 200 * (nrow - 1) if nrow > 1 else 420,
+        title={"text": title, "x": 0.01},
+        height=230 + 330 + 200 * (nrow - 1) if nrow > 1 else height,
         margin={"l": 60, "r": 20, "t": 90, "b": 50},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         hovermode="x unified",
         template="plotly_white",
     )
-    fig.update_xaxes(range=[0, data.horizon], showgrid=True)
+    fig.update_xaxes(range=[0, horizon], showgrid=True)
     fig.update_xaxes(title_text="day (0 = decision to reinforce)", row=nrow)
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(title_text="brigade equivalents", row=1, col=1)
@@ -796,23 +814,9 @@ def compare_power_figure(c: ComparisonData, region: str) -> dict[str, Any]:
                 "font": {"color": RUN_COLOURS[k], "size": 10},
             }
         )
-    fig.update_layout(
-        title={"text": html.escape(c.region_title(region)), "x": 0.01},
-        height=230 + 330 + 200 * (nrow - 1) if nrow > 1 else 440,
-        margin={"l": 60, "r": 20, "t": 90, "b": 50},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        hovermode="x unified",
-        template="plotly_white",
+    return _power_layout(
+        fig, html.escape(c.region_title(region)), nrow, 440, c.horizon, shapes, annotations
     )
-    fig.update_xaxes(range=[0, c.horizon], showgrid=True)
-    fig.update_xaxes(title_text="day (0 = decision to reinforce)", row=nrow)
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_yaxes(title_text="brigade equivalents", row=1, col=1)
-    out = _fig_json(fig)
-    layout = out["layout"]
-    layout["shapes"] = list(layout.get("shapes", [])) + shapes
-    layout["annotations"] = list(layout.get("annotations", [])) + annotations
-    return out
 
 
 def comparison_section(c: ComparisonData, chart: Any) -> str:
