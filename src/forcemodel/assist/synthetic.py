@@ -183,7 +183,8 @@ def synthetic_case(
         return float(max(1, round(base * scale * float(rng.lognormal(0.0, 0.6)))))
 
     # --- pledges: packages from each donor's depot, a weekly rhythm -------------------------
-    n_funds = pledges // 100
+    # Funds buy priced items only: without one in the catalogue, no pledge of funds.
+    n_funds = pledges // 100 if any(it.get("price_eur") for it in items) else 0
     pledge_rows: list[dict[str, Any]] = []
     picks = rng.choice(len(pool), size=pledges - n_funds, p=weight)
     donor_of = rng.integers(0, donors, size=pledges)
