@@ -345,11 +345,16 @@ def end_to_end(scenario: Scenario, label: str, time_limit: float, target_s: floa
     result = optimize(scenario, time_limit=time_limit)
     wall = time.perf_counter() - start
     gap = f"{result.mip_gap:.1%}" if result.mip_gap is not None else "-"
+    bound = f"{result.bound:,.2f}" if result.bound is not None else "none"
     print(
         f"{label}: optimize end to end {wall:.1f} s (time limit {time_limit:g} s, target "
-        f"< {target_s:g} s): objective {result.objective_value:,.2f}, gap {gap} against the "
-        f"LP bound, {result.termination}; peak RSS so far {peak_rss_mib():,.0f} MiB"
+        f"< {target_s:g} s): objective {result.objective_value:,.2f}, bound {bound}, gap "
+        f"{gap}, {result.termination}; peak RSS so far {peak_rss_mib():,.0f} MiB"
     )
+    # The stage lines of the search (which plan was kept, which bound was used).
+    for line in result.log.splitlines():
+        if line.startswith(("====", "Incumbents:", "Bound:", "Kept:", "Day-0", "LP relax")):
+            print(f"  {line}")
     return wall < target_s
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from forcemodel.flow.plan import UnreachableError, plan_units
 from forcemodel.network.compile import CompiledNetwork, compile_network
+from forcemodel.optimize.bound import queue_free_bound
 from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, OptimizationError
 from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
 from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
@@ -80,10 +81,12 @@ def optimize(
 
     Args:
         scenario: a loaded scenario.
-        time_limit: seconds the whole search may run (more than 0; the default keeps
-            eastern-flank under 60 s end to end, the final checks adding a few). At the limit
-            the best plan found so far is returned (``termination == "time_limit"``,
-            ``mip_gap`` says how good).
+        time_limit: seconds the whole call may run, counted from its start (more than 0; the
+            default keeps eastern-flank under 60 s end to end). Every stage gets what is left
+            of it (docs/optimization.md, "The deadline", for the small overruns). At the limit
+            the best plan found so far is returned (``termination == "time_limit"``;
+            ``bound`` and ``mip_gap`` say how good); with ``start="planner"`` that is at
+            least the day-0 planner's plan.
         mip_gap: relative optimality gap at which the MIP stops (0 or more).
         method: ``choose``, ``simplex`` or ``ipm`` (for the MIP, the method of its LP
             relaxations); ``pdlp`` only with ``relax``.
@@ -125,7 +128,8 @@ def optimize(
             a ``start`` other than ``"planner"`` or ``None``, a budget below 0 or for a
             scenario with nothing to buy).
         InfeasibleError: no plan meets the constraints (reasons name the units or stocks).
-        NoSolutionError: the solver stopped before finding any plan.
+        NoSolutionError: no plan could be scored in the time (without ``start="planner"``,
+            or when even the planner's plan without the shared capacities was not scored).
     """
     settings = SolverSettings(
         time_limit=time_limit, mip_gap=mip_gap, method=method, threads=threads
@@ -196,7 +200,9 @@ def optimize(
         result = read_solution(scenario, solved, outcome, relaxed=False)
         if not duals:
             return finish(result)
-        lp = solved if solved is not built else _fixed_lp(scenario, net, built, weights, settings)
+        # The duals' LP gets what is left of the time limit (at least MIN_STAGE_S).
+        timed = dataclasses.replace(settings, time_limit=_until(deadline))
+        lp = solved if solved is not built else _fixed_lp(scenario, net, built, weights, timed)
         if lp is None:
             return finish(result)
         bindings = bindings_table(scenario, lp, relaxed=False)
@@ -252,8 +258,35 @@ def _raise_without_plan(outcome: SolveOutcome) -> None:
 #: safeguard's simulations and the final LP.
 RESERVE_SHARE = 0.2
 
+#: Share of the search's time (the time limit less what has run and the reserve) that the LP
+#: relaxation may take: at most, so that the sub-MIP around it gets the rest (about 6 s of
+#: the 40 on eastern-flank; at ten times its size it does not finish at all).
+LP_SHARE = 0.6
+
+#: Share of the search's time that scoring the day-0 planner's plan in the whole model may
+#: take before the search goes on without it (and falls back on its score without the shared
+#: capacities if nothing else is found).
+PLANNER_SHARE = 0.3
+
+#: The name of the fallback plan in the log and among the candidates.
+FALLBACK_NAME = "day-0 planner (scored without the shared capacities)"
+
+#: The least time, in seconds, that the fallback (the planner's plan scored without the
+#: shared capacities, when its whole LP did not finish) is given, even past the deadline.
+FALLBACK_MIN_S = 30.0
+
+#: The least time, in seconds, any stage is given, even when the deadline has passed: the
+#: most a stage can overrun it by (each solver stage that starts late stops after this).
+MIN_STAGE_S = 0.05
+
 #: A plan found by the search: its objective, where it came from, its choices, its fixed LP.
 Candidate = tuple[float, str, np.ndarray, BuiltModel]
+
+
+def _until(deadline: float, reserve: float = 0.0, share: float = 1.0) -> float:
+    """Seconds a stage may run: ``share`` of what is left before ``deadline`` less
+    ``reserve``, and never less than :data:`MIN_STAGE_S`."""
+    return max(MIN_STAGE_S, share * (deadline - time.monotonic() - reserve))
 
 
 def _solve_mip(
@@ -270,56 +303,103 @@ def _solve_mip(
 ) -> tuple[BuiltModel, SolveOutcome]:
     """Search for the best plan within the deadline (docs/optimization.md, "How it is solved").
 
-    1. the LP relaxation (simplex): a lower bound, and which units it already places whole;
-    2. if it is integral, that is the optimum; otherwise a sub-MIP in which the units the LP
-       places whole keep that option and the others choose among the options the LP gives
-       some weight to (RENS), solved by HiGHS;
-    3. the best of that plan and the day-0 planner's (``start="planner"``) is the incumbent;
-       if the sub-MIP was solved to optimality and time is left, HiGHS solves the whole MIP
-       from it.
+    0. the day-0 planner's plan (``start="planner"``), scored in the whole model: the
+       incumbent that always comes back, whatever the later stages manage;
+    1. the queue-free bound (:mod:`forcemodel.optimize.bound`): a cheap lower bound;
+    2. the LP relaxation (simplex, at most :data:`LP_SHARE` of the time left): a lower bound,
+       and which units it already places whole;
+    3. if it is integral, that is a plan; otherwise a sub-MIP in which the units the LP places
+       whole keep that option and the others choose among the options the LP gives some
+       weight to (RENS), solved by HiGHS;
+    4. with ``closure_by`` and ``check_closure``, the safeguard's simulations; if the sub-MIP
+       was solved to optimality and time is left, HiGHS solves the whole MIP from the best.
 
-    Returns the model whose solution is the plan (``built`` after a whole-MIP solve, else the
-    LP with the incumbent's choices fixed) and the outcome, whose ``mip_gap`` is measured
-    against the LP bound when the whole MIP was not solved.
+    Every stage gets what is left of ``deadline`` (the search stages less the reserve kept
+    for scoring and checks). Returns the model whose solution is the plan (``built`` after a
+    whole-MIP solve, else the LP with the incumbent's choices fixed) and the outcome, whose
+    ``mip_gap`` is measured against the best bound found when the whole MIP was not solved.
     """
     logs: list[str] = []
     reserve = RESERVE_SHARE * settings.time_limit
 
     def left(share: float = 1.0) -> float:
-        return max(0.05, share * (deadline - time.monotonic() - reserve))
+        return _until(deadline, reserve, share)
 
-    # 1. The LP relaxation, without the shared capacities on the way (links, nodes, lift
+    def score(z: np.ndarray) -> BuiltModel | None:
+        # Scoring a plan found belongs to the reserve: it gets what is left of the deadline.
+        timed = dataclasses.replace(settings, time_limit=_until(deadline))
+        return _solve_fixed(scenario, net, built, z, weights, timed, names=True)
+
+    candidates: list[Candidate] = []
+    fallback: Candidate | None = None
+    # 0. The day-0 planner's plan first: it is a plan of the model (option_table keeps it),
+    # so whatever the stages below manage, it comes back as the incumbent.
+    z_plan = _planner_z(scenario, net, built, fixed) if start == "planner" else None
+    if z_plan is not None:
+        # At most a share of the search's time: without closure targets this LP can take
+        # minutes on eastern-flank (the shared rows; 2 s with them left out), see the fallback.
+        timed = dataclasses.replace(settings, time_limit=left(PLANNER_SHARE))
+        found = _solve_fixed(scenario, net, built, z_plan, weights, timed, names=True)
+        if found is not None:
+            candidates.append((_value(found), "day-0 planner", z_plan, found))
+        else:
+            logs.append("Day-0 planner: its plan was not scored within its time\n")
+    # 1. The queue-free bound: an assignment LP, cheap at any size (module bound).
+    bound, q_out = queue_free_bound(
+        scenario,
+        net,
+        built.options,
+        weights,
+        dataclasses.replace(settings, time_limit=left()),
+        new_sets=built.new_sets,
+    )
+    logs.append(_stage_log("queue-free bound (lower bound)", q_out))
+    if z_plan is not None and not candidates:  # at once, so that a plan is at hand
+        fallback = _fallback(scenario, net, built, z_plan, weights, settings, deadline, logs)
+    # 2. The LP relaxation, without the shared capacities on the way (links, nodes, lift
     # pools): still a lower bound, and with them the relaxation is too slow for the minute
     # (docs/optimization.md, "How it is solved").
     lp = build_model(
         scenario, net, built.options, weights, relax=True, shared=False, new_sets=built.new_sets
     )
     lp_out = run_highs(
-        lp.model, dataclasses.replace(settings, method="simplex", time_limit=left()), mip=False
+        lp.model,
+        dataclasses.replace(settings, method="simplex", time_limit=left(LP_SHARE)),
+        mip=False,
     )
     logs.append(_stage_log("LP relaxation (lower bound)", lp_out))
     if lp_out.termination in ("infeasible", "infeasible_or_unbounded"):
         _raise_without_plan(lp_out)
-    bound = lp_out.objective if lp_out.termination == "optimal" else None
-    candidates: list[Candidate] = []
+    if lp_out.bound is not None:
+        bound = lp_out.bound if bound is None else max(bound, lp_out.bound)
     sub_closed = False
-    z_plan = _planner_z(scenario, net, built, fixed) if start == "planner" else None
-    if lp_out.has_solution:
+    if lp_out.termination == "optimal":
         z_lp = lp.model.variables["choose"].solution.to_numpy()
         whole = _whole(built.options, z_lp)
         if whole is not None:  # the LP already chose whole units: that is a plan
-            found = _solve_fixed(scenario, net, built, whole, weights, settings, names=True)
+            found = score(whole)
             if found is not None:
                 candidates.append((_value(found), "LP relaxation, integral", whole, found))
                 sub_closed = True
         else:
             sub_closed = _rens(
-                scenario, net, built, weights, settings, z_lp, z_plan, left(), candidates, logs
+                scenario,
+                net,
+                built,
+                weights,
+                settings,
+                z_lp,
+                z_plan,
+                deadline,
+                reserve,
+                candidates,
+                logs,
             )
-    if z_plan is not None and not any(name == "day-0 planner" for _, name, _, _ in candidates):
-        found = _solve_fixed(scenario, net, built, z_plan, weights, settings, names=True)
-        if found is not None:
-            candidates.append((_value(found), "day-0 planner", z_plan, found))
+    else:
+        logs.append("LP relaxation: not solved within its time; no sub-MIP\n")
+    del lp
+    if not candidates and fallback is not None:
+        candidates.append(fallback)
     candidates.sort(key=lambda c: c[0])
     best = candidates[0] if candidates else None
     if best is not None:
@@ -328,21 +408,35 @@ def _solve_mip(
             + "; ".join(f"{name} {value:.6f}" for value, name, _, _ in candidates)
             + "\n"
         )
+    logs.append(
+        f"Bound: {bound:.6f} (the best of the queue-free bound and the LP relaxation)\n"
+        if bound is not None
+        else "Bound: none (neither the queue-free bound nor the LP relaxation was solved)\n"
+    )
     targets = weights.closure_by if check_closure else None
     if targets and candidates:
-
-        def score(z: np.ndarray) -> BuiltModel | None:
-            return _solve_fixed(scenario, net, built, z, weights, settings, names=True)
-
         best = _first_on_time(
-            scenario, built.options, candidates, targets, z_plan, score, logs, built.new_sets
+            scenario,
+            built.options,
+            candidates,
+            targets,
+            z_plan,
+            score,
+            logs,
+            built.new_sets,
+            deadline=deadline,
         )
     # 3. The whole MIP from the incumbent, when the search above left time and finished.
     time_left = deadline - time.monotonic() - reserve
     if best is None or (sub_closed and time_left > 0.5 and not _proven(best[0], bound, settings)):
         with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
             start_file = None
-            if best is not None and best[3].model.solver_model is not None:
+            # The fallback's LP has other columns (no shared rows): no start from it.
+            if (
+                best is not None
+                and best[1] != FALLBACK_NAME
+                and best[3].model.solver_model is not None
+            ):
                 start_file = Path(tmp) / "start.sol"
                 best[3].model.solver_model.writeSolution(str(start_file), 0)
             mip_settings = dataclasses.replace(settings, time_limit=max(0.5, time_left))
@@ -360,8 +454,39 @@ def _solve_mip(
                     f"{best[1]} ({best[0]:.6f}), which closes every region on time\n"
                 )
                 return _as_outcome(best, bound, settings, deadline, logs)
+        if bound is not None and outcome.bound is not None:
+            outcome = dataclasses.replace(outcome, bound=max(bound, outcome.bound))
         return built, dataclasses.replace(outcome, log="\n".join(logs))
     return _as_outcome(best, bound, settings, deadline, logs)
+
+
+def _fallback(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    built: BuiltModel,
+    z_plan: np.ndarray,
+    weights: Weights,
+    settings: SolverSettings,
+    deadline: float,
+    logs: list[str],
+) -> Candidate | None:
+    """The day-0 planner's plan scored without the shared capacities on the way: a plan that
+    comes back when nothing else is scored (its value is then that of the model without them).
+
+    An LP of seconds at every size tried (1.8 s on eastern-flank, where the whole one can take
+    minutes), given what is left of ``deadline`` and at least :data:`FALLBACK_MIN_S`: the one
+    stage that may overrun the time limit by more than :data:`MIN_STAGE_S`.
+    """
+    timed = dataclasses.replace(
+        settings, time_limit=max(FALLBACK_MIN_S, deadline - time.monotonic())
+    )
+    found = _solve_fixed(scenario, net, built, z_plan, weights, timed, shared=False)
+    if found is None:
+        logs.append("Day-0 planner: not scored without the shared capacities either\n")
+        return None
+    name = FALLBACK_NAME
+    logs.append(f"Day-0 planner: {_value(found):.6f} without the shared capacities\n")
+    return (_value(found), name, z_plan, found)
 
 
 def _as_outcome(
@@ -382,6 +507,7 @@ def _as_outcome(
         mip_gap=gap if bound is not None else None,
         runtime_s=settings.time_limit - (deadline - time.monotonic()),
         log="\n".join(logs),
+        bound=bound,
     )
     return model, outcome
 
@@ -395,6 +521,8 @@ def _first_on_time(
     score: Callable[[np.ndarray], BuiltModel | None],
     logs: list[str],
     new_sets: NewSets | None = None,
+    *,
+    deadline: float = math.inf,
 ) -> Candidate:
     """The safeguard (docs/optimization.md, "How it is solved"): the best plan, in the model's
     objective, whose simulation closes no region later than its target.
@@ -402,10 +530,20 @@ def _first_on_time(
     Every candidate is simulated (about 0.3 s each on eastern-flank). One that closes a region
     late is blended with the day-0 planner's plan, when it is at hand (:func:`_blend`); the
     blend is scored in the model (its choices fixed) and joins the candidates. If no plan
-    closes every region on time, the best one is kept and the log says so.
+    closes every region on time, the best one is kept and the log says so. No simulation
+    starts after ``deadline``: the candidates left are not simulated, and if none was found on
+    time the day-0 planner's plan is kept where it is a candidate (else the best).
     """
     on_time: list[Candidate] = []
-    for cand in candidates:
+    for i, cand in enumerate(candidates):
+        if time.monotonic() >= deadline:
+            logs.append(f"Simulated: time is up; {len(candidates) - i} plan(s) not simulated\n")
+            if not on_time:
+                planner = [c for c in candidates if c[1] == "day-0 planner"]
+                kept = planner[0] if planner else candidates[0]
+                logs.append(f"Kept: {kept[1]} ({kept[0]:.6f}), not checked\n")
+                return kept
+            break
         late = _late_regions(scenario, options, cand[2], targets, new_sets=new_sets)
         if not late:
             logs.append(f"Simulated: {cand[1]} closes every region on time\n")
@@ -414,7 +552,9 @@ def _first_on_time(
         logs.append(f"Simulated: {cand[1]} closes {_late_words(late)}\n")
         if z_plan is None:
             continue
-        z = _blend(scenario, options, cand[2], z_plan, targets, logs, new_sets=new_sets)
+        z = _blend(
+            scenario, options, cand[2], z_plan, targets, logs, new_sets=new_sets, deadline=deadline
+        )
         if z is None or np.array_equal(z, z_plan):
             continue
         found = score(z)
@@ -440,12 +580,13 @@ def _blend(
     rounds: int = 6,
     *,
     new_sets: NewSets | None = None,
+    deadline: float = math.inf,
 ) -> np.ndarray | None:
     """``z`` repaired towards the planner's plan until the simulation closes every region on
     time: in each round, the units that close after their region's target in the simulation
     of a late region, and the units the planner sends to a late region, take the planner's
     choice (and so does every unit drawing from a stock that the mix would overdraw).
-    ``None`` if the plan is still late after ``rounds``."""
+    ``None`` if the plan is still late after ``rounds``, or when ``deadline`` passes first."""
     unit = options["unit"].to_numpy()
     unit_id = options["unit_id"].to_numpy()
     region = options["region_id"].to_numpy()
@@ -453,6 +594,9 @@ def _blend(
     sets = {st.id: st.sets for st in scenario.stocks}
     cur = np.round(z)
     for _ in range(rounds):
+        if time.monotonic() >= deadline:
+            logs.append("Repair: time is up\n")
+            return None
         late, closed = _late_regions(scenario, options, cur, targets, units=True, new_sets=new_sets)
         if not late:
             return cur
@@ -478,6 +622,8 @@ def _blend(
         if np.array_equal(mix, cur):
             return None
         cur = mix
+    if time.monotonic() >= deadline:
+        return None
     return None if _late_regions(scenario, options, cur, targets, new_sets=new_sets) else cur
 
 
@@ -565,7 +711,8 @@ def _rens(
     settings: SolverSettings,
     z_lp: np.ndarray,
     z_start: np.ndarray | None,
-    time_limit: float,
+    deadline: float,
+    reserve: float,
     candidates: list[Candidate],
     logs: list[str],
 ) -> bool:
@@ -574,7 +721,9 @@ def _rens(
     A unit that the LP places whole keeps that option; the others choose among the options to
     which the LP gives weight. With ``z_start`` (the planner's plan), a unit whose option
     there differs may also take that one, and the sub-MIP starts from it, so its plan is never
-    worse than the planner's. Returns whether the sub-MIP was solved to optimality.
+    worse than the planner's. Its start and the sub-MIP run until ``deadline`` less
+    ``reserve``; its plan is scored in what is left of ``deadline``. Returns whether the
+    sub-MIP was solved to optimality.
     """
     options = built.options
     unit = options["unit"].to_numpy()
@@ -587,14 +736,16 @@ def _rens(
     # Without the shared capacities on the way: with them HiGHS's root LP alone takes most of
     # the minute on eastern-flank. The plan found is then scored in the whole model.
     sub = build_model(scenario, net, sub_options, weights, shared=False, new_sets=built.new_sets)
-    sub_settings = dataclasses.replace(settings, time_limit=time_limit)
+
     with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
         start_file = None
         if z_start is not None:
-            first = _solve_fixed(scenario, net, sub, z_start[index], weights, settings, names=True)
+            timed = dataclasses.replace(settings, time_limit=_until(deadline, reserve))
+            first = _solve_fixed(scenario, net, sub, z_start[index], weights, timed, names=True)
             if first is not None and first.model.solver_model is not None:
                 start_file = Path(tmp) / "start.sol"
                 first.model.solver_model.writeSolution(str(start_file), 0)
+        sub_settings = dataclasses.replace(settings, time_limit=_until(deadline, reserve))
         out = run_highs(sub.model, sub_settings, mip=True, start=start_file)
     logs.append(
         _stage_log(
@@ -607,7 +758,8 @@ def _rens(
         return False
     z = np.zeros(len(options))
     z[index] = np.round(sub.model.variables["choose"].solution.to_numpy())
-    found = _solve_fixed(scenario, net, built, z, weights, settings, names=True)
+    timed = dataclasses.replace(settings, time_limit=_until(deadline))
+    found = _solve_fixed(scenario, net, built, z, weights, timed, names=True)
     if found is not None:
         candidates.append((_value(found), "sub-MIP around the LP", z, found))
     return out.termination == "optimal"
@@ -685,10 +837,13 @@ def _solve_fixed(
     settings: SolverSettings,
     *,
     names: bool = False,
+    shared: bool = True,
 ) -> BuiltModel | None:
     """``built``'s LP with the choices fixed at ``z``, solved (simplex); ``None`` unless optimal.
 
     ``names``: name HiGHS's columns as linopy does for a start file (see :func:`run_highs`).
+    ``shared=False`` leaves out the shared capacities on the way (a plan's score in a
+    relaxation of the model: the fallback when the whole LP does not finish).
     """
     lp = build_model(
         scenario,
@@ -697,7 +852,7 @@ def _solve_fixed(
         weights,
         relax=True,
         fix_choices=z,
-        servers=_servers(built),
+        servers=_servers(built) if shared else np.zeros(0, dtype=np.int64),
         new_sets=built.new_sets,
     )
     lp_settings = dataclasses.replace(settings, method="simplex")

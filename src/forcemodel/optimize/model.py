@@ -547,6 +547,7 @@ def build_model(
     max_servers: int | None = None,
     servers: np.ndarray | None = None,
     new_sets: NewSets | None = None,
+    queues: bool = True,
 ) -> BuiltModel:
     """The linopy model over the options table (docs/optimization.md, "The model").
 
@@ -563,7 +564,10 @@ def build_model(
     ``net.servers``; a sub-model built for some of the options passes its parent's, so that
     both have the same columns). ``new_sets``: the candidate stocks of ``scenario`` (built by
     :func:`forcemodel.optimize.prepositioning.candidate_sets`) whose sets are bought within
-    the budget (docs/optimization.md, "Pre-positioning within a budget").
+    the budget (docs/optimization.md, "Pre-positioning within a budget"). ``queues=False``
+    treats every RSOM capacity as unlimited (no RSOM rows, no own-pace rows): with
+    ``window=0``, ``shared=False`` and ``relax`` that is the cheap lower bound of
+    :mod:`forcemodel.optimize.bound`.
     """
     closure_by = weights.closure_by
     if window < 0:
@@ -610,7 +614,7 @@ def build_model(
             if srv is not None:
                 cap[ri, li, :] = [net.servers[srv].day_capacity(int(d)) for d in days]
                 rsom_unit[ri, li] = net.servers[srv].rate
-    finite = np.isfinite(cap)  # (region, load, day); constant over days
+    finite = np.isfinite(cap) & queues  # (region, load, day); constant over days
     # Own speed: a load cannot pass faster than its region's whole RSOM capacity from the day
     # it arrives; the share counted on day t is at most the share that could be through k days
     # earlier. This keeps the pooled capacity below from passing a unit before it arrives.

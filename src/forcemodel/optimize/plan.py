@@ -70,6 +70,10 @@ class OptimizationResult:
     budget: float | None = None
     spend: float = 0.0
     currency: str = ""
+    #: A lower bound on the model's optimum (over the options offered), where one is known:
+    #: HiGHS's when it solved the whole MIP, else the best of the queue-free bound and the LP
+    #: relaxation (``mip_gap`` is measured against it); the LP's own optimum with ``relaxed``.
+    bound: float | None = None
 
     @property
     def choices(self) -> dict[str, Choice]:
@@ -239,6 +243,7 @@ def read_solution(
         runtime_s=outcome.runtime_s,
         log=outcome.log,
         relaxed=relaxed,
+        bound=outcome.bound,
     )
 
 

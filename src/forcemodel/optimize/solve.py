@@ -68,6 +68,9 @@ class SolveOutcome:
     mip_gap: float | None
     runtime_s: float | None
     log: str
+    #: A lower bound on the model's optimum where one is known (HiGHS's dual bound for a MIP,
+    #: the optimum of an LP solved to optimality, or the search's best bound), else ``None``.
+    bound: float | None = None
 
 
 def run_highs(
@@ -102,10 +105,15 @@ def run_highs(
     h = model.solver_model
     gap: float | None = None
     runtime: float | None = None
+    bound: float | None = None
     if h is not None:
         info = h.getInfo()
         gap = float(info.mip_gap) if mip else None
         runtime = float(h.getRunTime())
+        if mip and math.isfinite(float(info.mip_dual_bound)):
+            bound = float(info.mip_dual_bound)
+    if not mip and str(termination) == "optimal" and has_solution and value is not None:
+        bound = float(value)
     return SolveOutcome(
         status=str(status),
         termination=str(termination),
@@ -114,4 +122,5 @@ def run_highs(
         mip_gap=gap,
         runtime_s=runtime,
         log=log,
+        bound=bound,
     )
