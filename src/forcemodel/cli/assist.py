@@ -28,7 +28,7 @@ from forcemodel.assist import (
     status_table,
     table_csv,
 )
-from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, print_os_error, print_problems
+from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.optimize.errors import InfeasibleError, OptimizationError
 from forcemodel.scenario.read import ReadError, read_text
 
@@ -58,20 +58,15 @@ CLI_IMPORT_ACTOR = "forcemodel assist import"
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Input errors become a located message and exit status 2."""
-    try:
-        yield
-    except AssistError as exc:
-        print_problems(exc.problems, "in the case")
-        raise typer.Exit(2) from None
-    except OptimizationError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
-        for why in exc.reasons[:MAX_PROBLEMS_SHOWN]:
-            err.print(f"  {why}", markup=False, highlight=False)
-        raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
-    except OSError as exc:
-        print_os_error(exc)
-        raise typer.Exit(2) from None
+    """Input errors become a located message and exit status 2; so does an infeasible match."""
+    with user_errors():
+        try:
+            yield
+        except OptimizationError as exc:
+            err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+            for why in exc.reasons[:MAX_PROBLEMS_SHOWN]:
+                err.print(f"  {why}", markup=False, highlight=False)
+            raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
 
 
 def _fail(message: str) -> typer.Exit:

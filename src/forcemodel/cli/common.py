@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from forcemodel.scenario import ScenarioError
+from forcemodel.scenario.errors import LocatedError
 
 out = Console()
 err = Console(stderr=True)
@@ -38,8 +38,8 @@ def user_errors() -> Iterator[None]:
     """Turn input errors into a located message and exit status 2, never a traceback."""
     try:
         yield
-    except ScenarioError as exc:
-        print_problems(exc.problems, "in the scenario")
+    except LocatedError as exc:  # a scenario, a case: whatever was being loaded
+        print_problems(exc.problems, f"in the {exc.what}")
         raise typer.Exit(2) from None
     except OSError as exc:
         print_os_error(exc)

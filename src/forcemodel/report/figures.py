@@ -56,15 +56,24 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _capability_grid(n_small: int, top_inches: float) -> tuple[Figure, Any, int, int]:
+    """A figure with one large panel on top (land) and ``n_small`` below, three a row.
+
+    Returns the figure, its grid spec, and the grid's columns and rows.
+    """
+    ncol = min(3, max(n_small, 1))
+    nrow = 1 + math.ceil(n_small / ncol)
+    fig = plt.figure(figsize=(11, top_inches + 2.2 * (nrow - 1)), layout="constrained")
+    gs = fig.add_gridspec(nrow, ncol, height_ratios=[1.8] + [1.0] * (nrow - 1))
+    return fig, gs, ncol, nrow
+
+
 def power_png(data: ReportData, region: str) -> Figure:
     """Power, requirement and threat of one region: land large, other capabilities below."""
     p = data.power[data.power["region"] == region]
     caps = list(dict.fromkeys(p["capability"]))
     rest = caps[1:]
-    ncol = min(3, max(len(rest), 1))
-    nrow = 1 + math.ceil(len(rest) / ncol)
-    fig = plt.figure(figsize=(11, 3.6 + 2.2 * (nrow - 1)), layout="constrained")
-    gs = fig.add_gridspec(nrow, ncol, height_ratios=[1.8] + [1.0] * (nrow - 1))
+    fig, gs, ncol, nrow = _capability_grid(len(rest), 3.6)
     info = data.regions.set_index("region").loc[region]
     closure = _num(info["closure_day"])
     spans = data.vulnerable_spans[data.vulnerable_spans["region"] == region]
@@ -344,10 +353,7 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
     lines = c.lines[c.lines["region"] == region]
     caps = list(dict.fromkeys(lines["capability"]))
     rest = caps[1:]
-    ncol = min(3, max(len(rest), 1))
-    nrow = 1 + math.ceil(len(rest) / ncol)
-    fig = plt.figure(figsize=(11, 3.8 + 2.2 * (nrow - 1)), layout="constrained")
-    gs = fig.add_gridspec(nrow, ncol, height_ratios=[1.8] + [1.0] * (nrow - 1))
+    fig, gs, ncol, nrow = _capability_grid(len(rest), 3.8)
     closure = c.closure()
     days = [
         (str(r["run"]), _num(r["closure_day"]))
