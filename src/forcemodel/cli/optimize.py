@@ -31,6 +31,14 @@ class SolverMethod(StrEnum):
     pdlp = "pdlp"
 
 
+class Search(StrEnum):
+    """How ``forcemodel optimize`` searches the MIP (``forcemodel.optimize.SEARCHES``)."""
+
+    auto = "auto"
+    relaxation = "relaxation"
+    regions = "regions"
+
+
 @app.command("optimize")
 def optimize_cmd(
     scenario: ScenarioArg,
@@ -48,6 +56,13 @@ def optimize_cmd(
     threads: Annotated[
         int | None, typer.Option(min=1, help="Solver threads (default: HiGHS's choice).")
     ] = None,
+    search: Annotated[
+        Search,
+        typer.Option(
+            help="relaxation: around the LP relaxation; regions: from the day-0 planner's "
+            "plan, one group of regions at a time; auto: regions above 20,000 options."
+        ),
+    ] = Search.auto,
     early_weight: Annotated[
         float | None,
         typer.Option(
@@ -113,6 +128,10 @@ def optimize_cmd(
         ),
         (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
         (
+            search is Search.regions and relax,
+            "--search regions finds whole plans: it cannot be used with --relax",
+        ),
+        (
             write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
             f"--write-model must end in .mps or .lp, got '{write_model}'",
         ),
@@ -147,6 +166,7 @@ def optimize_cmd(
                     write_model=write_model,
                     closure_by="bundled" if closure_by_bundled else None,
                     budget=budget,
+                    search=search.value,
                 )
         except OptimizationError as exc:
             err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)

@@ -28,6 +28,7 @@ from forcemodel.optimize.bound import queue_free_bound
 from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, OptimizationError
 from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
 from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
+from forcemodel.optimize.neighbourhoods import improve_by_regions, region_values
 from forcemodel.optimize.plan import (
     OptimizationResult,
     planned_scenario_data,
@@ -42,10 +43,20 @@ from forcemodel.scenario.model import Scenario
 #: Suffixes ``write_model`` understands, and the format each one writes.
 MODEL_FORMATS: dict[str, str] = {".mps": "mps", ".lp": "lp"}
 
+#: How the MIP is searched (docs/optimization.md, "How it is solved"): around the LP
+#: relaxation, by groups of regions from the day-0 planner's plan, or ``auto``: by groups of
+#: regions above :data:`LARGE_OPTIONS` options, where the LP relaxation does not finish.
+SEARCHES: tuple[str, ...] = ("auto", "relaxation", "regions")
+
+#: With ``search="auto"``, a model of more options than this is searched by groups of
+#: regions (eastern-flank has 3,192; ten times its size, 64,959 after pruning).
+LARGE_OPTIONS = 20_000
+
 __all__ = [
     "CAPACITY_KINDS",
     "METHODS",
     "MODEL_FORMATS",
+    "SEARCHES",
     "Choice",
     "InfeasibleError",
     "NoSolutionError",
@@ -76,6 +87,7 @@ def optimize(
     closure_by: Mapping[str, float] | str | None = None,
     check_closure: bool = True,
     budget: float | None = None,
+    search: str = "auto",
 ) -> OptimizationResult:
     """Choose every unit's region and set use to minimise the weighted shortfall, then cost.
 
@@ -121,12 +133,19 @@ def optimize(
             ``prepositioning.currency``, 0 or more), in place of its ``prepositioning.budget_m``
             (docs/optimization.md, "Pre-positioning within a budget"). The sets bought are
             written into the result's scenario as stocks, and listed in ``purchases``.
+        search: how the MIP is searched (:data:`SEARCHES`): ``relaxation`` around the LP
+            relaxation (a sub-MIP, then the whole MIP); ``regions`` from the day-0 planner's
+            plan, one group of regions at a time (plans scored without the shared capacities
+            on the way; needs ``start="planner"``); ``auto`` (default) picks ``regions`` for
+            models of more than :data:`LARGE_OPTIONS` options, where the LP relaxation does
+            not finish in minutes (docs/optimization.md, "Search by groups of regions").
 
     Raises:
         ValueError: a setting that cannot be used (time limit, gap, method, threads, weights,
             unknown ids in ``fixed``, a ``write_model`` file that is not ``.mps`` or ``.lp``,
             a ``start`` other than ``"planner"`` or ``None``, a budget below 0 or for a
-            scenario with nothing to buy).
+            scenario with nothing to buy, an unknown ``search``, or ``search="regions"``
+            without ``start="planner"`` or with ``relax``).
         InfeasibleError: no plan meets the constraints (reasons name the units or stocks).
         NoSolutionError: no plan could be scored in the time (without ``start="planner"``,
             or when even the planner's plan without the shared capacities was not scored).
@@ -137,6 +156,14 @@ def optimize(
     settings.check(mip=not relax)
     if start not in ("planner", None):
         raise ValueError(f"start must be 'planner' or None, got {start!r}")
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+    if search == "regions" and start != "planner":
+        raise ValueError(
+            "search='regions' starts from the day-0 planner's plan: use start='planner'"
+        )
+    if search == "regions" and relax:
+        raise ValueError("search='regions' finds whole plans: it cannot be used with relax=True")
     check_budget(scenario, budget)
     weights = weights or Weights.of(scenario)
     if isinstance(closure_by, str):
@@ -196,6 +223,7 @@ def optimize(
             deadline,
             start=start,
             check_closure=check_closure,
+            search=search,
         )
         result = read_solution(scenario, solved, outcome, relaxed=False)
         if not duals:
@@ -271,6 +299,15 @@ PLANNER_SHARE = 0.3
 #: The name of the fallback plan in the log and among the candidates.
 FALLBACK_NAME = "day-0 planner (scored without the shared capacities)"
 
+#: Where the bound in the log comes from, without and with the search by groups of regions.
+BOUND_WORDS = {
+    False: "the best of the queue-free bound and the LP relaxation",
+    True: "the queue-free bound; the search by groups of regions gives none",
+}
+
+#: The name of the plan of the search by groups of regions.
+REGIONS_NAME = "search by groups of regions (scored without the shared capacities)"
+
 #: The least time, in seconds, that the fallback (the planner's plan scored without the
 #: shared capacities, when its whole LP did not finish) is given, even past the deadline.
 FALLBACK_MIN_S = 30.0
@@ -300,12 +337,16 @@ def _solve_mip(
     *,
     start: str | None,
     check_closure: bool = True,
+    search: str = "auto",
 ) -> tuple[BuiltModel, SolveOutcome]:
     """Search for the best plan within the deadline (docs/optimization.md, "How it is solved").
 
     0. the day-0 planner's plan (``start="planner"``), scored in the whole model: the
-       incumbent that always comes back, whatever the later stages manage;
+       incumbent that always comes back, whatever the later stages manage (by groups of
+       regions: scored without the shared capacities, the fallback);
     1. the queue-free bound (:mod:`forcemodel.optimize.bound`): a cheap lower bound;
+    1b. by groups of regions (``search``, :mod:`forcemodel.optimize.neighbourhoods`): the
+       planner's plan improved one group of regions at a time, in place of 2 and 3;
     2. the LP relaxation (simplex, at most :data:`LP_SHARE` of the time left): a lower bound,
        and which units it already places whole;
     3. if it is integral, that is a plan; otherwise a sub-MIP in which the units the LP places
@@ -325,17 +366,26 @@ def _solve_mip(
     def left(share: float = 1.0) -> float:
         return _until(deadline, reserve, share)
 
-    def score(z: np.ndarray) -> BuiltModel | None:
-        # Scoring a plan found belongs to the reserve: it gets what is left of the deadline.
-        timed = dataclasses.replace(settings, time_limit=_until(deadline))
-        return _solve_fixed(scenario, net, built, z, weights, timed, names=True)
-
     candidates: list[Candidate] = []
     fallback: Candidate | None = None
     # 0. The day-0 planner's plan first: it is a plan of the model (option_table keeps it),
     # so whatever the stages below manage, it comes back as the incumbent.
     z_plan = _planner_z(scenario, net, built, fixed) if start == "planner" else None
-    if z_plan is not None:
+    by_regions = search == "regions" or (search == "auto" and len(built.options) > LARGE_OPTIONS)
+    if by_regions and z_plan is None:
+        logs.append("Regions search: no day-0 planner's plan to start from; the LP relaxation\n")
+        by_regions = False
+
+    def score(z: np.ndarray) -> BuiltModel | None:
+        # Scoring a plan found belongs to the reserve: it gets what is left of the deadline.
+        # By groups of regions every plan is scored without the shared capacities, as the
+        # planner's is (with them its LP does not finish at the sizes that search is for).
+        timed = dataclasses.replace(settings, time_limit=_until(deadline))
+        return _solve_fixed(
+            scenario, net, built, z, weights, timed, names=True, shared=not by_regions
+        )
+
+    if z_plan is not None and not by_regions:
         # At most a share of the search's time: without closure targets this LP can take
         # minutes on eastern-flank (the shared rows; 2 s with them left out), see the fallback.
         timed = dataclasses.replace(settings, time_limit=left(PLANNER_SHARE))
@@ -356,48 +406,38 @@ def _solve_mip(
     logs.append(_stage_log("queue-free bound (lower bound)", q_out))
     if z_plan is not None and not candidates:  # at once, so that a plan is at hand
         fallback = _fallback(scenario, net, built, z_plan, weights, settings, deadline, logs)
-    # 2. The LP relaxation, without the shared capacities on the way (links, nodes, lift
-    # pools): still a lower bound, and with them the relaxation is too slow for the minute
-    # (docs/optimization.md, "How it is solved").
-    lp = build_model(
-        scenario, net, built.options, weights, relax=True, shared=False, new_sets=built.new_sets
-    )
-    lp_out = run_highs(
-        lp.model,
-        dataclasses.replace(settings, method="simplex", time_limit=left(LP_SHARE)),
-        mip=False,
-    )
-    logs.append(_stage_log("LP relaxation (lower bound)", lp_out))
-    if lp_out.termination in ("infeasible", "infeasible_or_unbounded"):
-        _raise_without_plan(lp_out)
-    if lp_out.bound is not None:
-        bound = lp_out.bound if bound is None else max(bound, lp_out.bound)
     sub_closed = False
-    if lp_out.termination == "optimal":
-        z_lp = lp.model.variables["choose"].solution.to_numpy()
-        whole = _whole(built.options, z_lp)
-        if whole is not None:  # the LP already chose whole units: that is a plan
-            found = score(whole)
-            if found is not None:
-                candidates.append((_value(found), "LP relaxation, integral", whole, found))
-                sub_closed = True
-        else:
-            sub_closed = _rens(
+    if by_regions:
+        if fallback is not None:
+            candidates.append(fallback)
+            _search_regions(
                 scenario,
                 net,
                 built,
                 weights,
                 settings,
-                z_lp,
-                z_plan,
-                deadline,
-                reserve,
+                fallback,
+                deadline - reserve,
+                score,
                 candidates,
                 logs,
             )
     else:
-        logs.append("LP relaxation: not solved within its time; no sub-MIP\n")
-    del lp
+        sub_closed, lp_bound = _search_relaxation(
+            scenario,
+            net,
+            built,
+            weights,
+            settings,
+            z_plan,
+            deadline,
+            reserve,
+            score,
+            candidates,
+            logs,
+        )
+        if lp_bound is not None:
+            bound = lp_bound if bound is None else max(bound, lp_bound)
     if not candidates and fallback is not None:
         candidates.append(fallback)
     candidates.sort(key=lambda c: c[0])
@@ -409,7 +449,7 @@ def _solve_mip(
             + "\n"
         )
     logs.append(
-        f"Bound: {bound:.6f} (the best of the queue-free bound and the LP relaxation)\n"
+        f"Bound: {bound:.6f} ({BOUND_WORDS[by_regions]})\n"
         if bound is not None
         else "Bound: none (neither the queue-free bound nor the LP relaxation was solved)\n"
     )
@@ -458,6 +498,106 @@ def _solve_mip(
             outcome = dataclasses.replace(outcome, bound=max(bound, outcome.bound))
         return built, dataclasses.replace(outcome, log="\n".join(logs))
     return _as_outcome(best, bound, settings, deadline, logs)
+
+
+def _search_relaxation(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    built: BuiltModel,
+    weights: Weights,
+    settings: SolverSettings,
+    z_plan: np.ndarray | None,
+    deadline: float,
+    reserve: float,
+    score: Callable[[np.ndarray], BuiltModel | None],
+    candidates: list[Candidate],
+    logs: list[str],
+) -> tuple[bool, float | None]:
+    """Stages 2 and 3 of :func:`_solve_mip`: the LP relaxation, then the plan it gives or the
+    sub-MIP around it (RENS); the plans found join ``candidates``.
+
+    The LP relaxation is solved without the shared capacities on the way (links, nodes, lift
+    pools): still a lower bound, and with them the relaxation is too slow for the minute
+    (docs/optimization.md, "How it is solved"). Returns whether the sub-MIP (or an integral
+    LP) was solved to optimality, and the LP's bound (``None`` if it did not finish).
+    """
+    lp = build_model(
+        scenario, net, built.options, weights, relax=True, shared=False, new_sets=built.new_sets
+    )
+    lp_out = run_highs(
+        lp.model,
+        dataclasses.replace(
+            settings, method="simplex", time_limit=_until(deadline, reserve, LP_SHARE)
+        ),
+        mip=False,
+    )
+    logs.append(_stage_log("LP relaxation (lower bound)", lp_out))
+    if lp_out.termination in ("infeasible", "infeasible_or_unbounded"):
+        _raise_without_plan(lp_out)
+    sub_closed = False
+    if lp_out.termination == "optimal":
+        z_lp = lp.model.variables["choose"].solution.to_numpy()
+        whole = _whole(built.options, z_lp)
+        if whole is not None:  # the LP already chose whole units: that is a plan
+            found = score(whole)
+            if found is not None:
+                candidates.append((_value(found), "LP relaxation, integral", whole, found))
+                sub_closed = True
+        else:
+            sub_closed = _rens(
+                scenario,
+                net,
+                built,
+                weights,
+                settings,
+                z_lp,
+                z_plan,
+                deadline,
+                reserve,
+                candidates,
+                logs,
+            )
+    else:
+        logs.append("LP relaxation: not solved within its time; no sub-MIP\n")
+    del lp
+    return sub_closed, lp_out.bound
+
+
+def _search_regions(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    built: BuiltModel,
+    weights: Weights,
+    settings: SolverSettings,
+    fallback: Candidate,
+    until: float,
+    score: Callable[[np.ndarray], BuiltModel | None],
+    candidates: list[Candidate],
+    logs: list[str],
+) -> None:
+    """Stage 1b of :func:`_solve_mip`: the planner's plan (``fallback``, scored without the
+    shared capacities) improved by groups of regions until ``until``; the plan joins
+    ``candidates`` if it gained."""
+    frozen = built.new_sets.pairs["stock"].tolist() if built.new_sets is not None else []
+    z, gained, lines = improve_by_regions(
+        scenario,
+        net,
+        built.options,
+        fallback[2],
+        region_values(fallback[3]),
+        weights,
+        settings,
+        until,
+        frozen_stocks=frozen,
+    )
+    logs.extend(lines)
+    if gained <= 0.0:
+        return
+    found = score(z)
+    if found is None:
+        logs.append("Regions search: its plan was not scored in the time left\n")
+        return
+    candidates.append((_value(found), REGIONS_NAME, z, found))
 
 
 def _fallback(
@@ -539,7 +679,7 @@ def _first_on_time(
         if time.monotonic() >= deadline:
             logs.append(f"Simulated: time is up; {len(candidates) - i} plan(s) not simulated\n")
             if not on_time:
-                planner = [c for c in candidates if c[1] == "day-0 planner"]
+                planner = [c for c in candidates if c[1] in ("day-0 planner", FALLBACK_NAME)]
                 kept = planner[0] if planner else candidates[0]
                 logs.append(f"Kept: {kept[1]} ({kept[0]:.6f}), not checked\n")
                 return kept
