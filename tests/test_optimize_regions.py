@@ -156,12 +156,13 @@ def test_a_group_model_frees_the_units_sent_there_and_leaves_the_stocks_sets(cas
         assert not drawer & set(gm2.options["unit"])
 
 
-def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> None:
+def _search(case: Case, seconds: float, size: int = 3) -> tuple[np.ndarray, float, list[str]]:
+    """The case's planner plan improved by groups of ``size`` regions for ``seconds``."""
     scenario, net, options, weights, z = case
     before = _fixed(scenario, net, options, z)
     with linopy.options as opts:
         opts(semantics="v1")
-        new, gained, logs = improve_by_regions(
+        return improve_by_regions(
             scenario,
             net,
             options,
@@ -169,9 +170,15 @@ def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> N
             region_values(before),
             weights,
             SETTINGS,
-            time.monotonic() + 120.0,
-            size=3,
+            time.monotonic() + seconds,
+            size=size,
         )
+
+
+def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> None:
+    scenario, net, options, _, z = case
+    before = _fixed(scenario, net, options, z)
+    new, gained, logs = _search(case, 120.0)
     after = _value(_fixed(scenario, net, options, new))
     assert gained > 0.0, "".join(logs)
     assert after == pytest.approx(_value(before) - gained, rel=1e-6)
@@ -185,21 +192,8 @@ def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> N
 
 
 def test_the_search_stops_at_its_deadline(case: Case) -> None:
-    scenario, net, options, weights, z = case
-    before = _fixed(scenario, net, options, z)
-    with linopy.options as opts:
-        opts(semantics="v1")
-        new, gained, logs = improve_by_regions(
-            scenario,
-            net,
-            options,
-            z,
-            region_values(before),
-            weights,
-            SETTINGS,
-            time.monotonic(),
-        )
-    assert gained == 0.0 and np.array_equal(new, z) and logs == []
+    new, gained, logs = _search(case, 0.0)
+    assert gained == 0.0 and np.array_equal(new, case[4]) and logs == []
 
 
 def test_optimize_by_regions_beats_the_planner_and_says_so(case: Case) -> None:
