@@ -211,6 +211,25 @@ def test_optimize_by_regions_beats_the_planner_and_says_so(case: Case) -> None:
     assert sorted(result.plan["unit"]) == sorted(u.id for u in scenario.units)
 
 
+def test_the_safeguard_checks_the_regions_search_plan() -> None:
+    """With closure targets the plans of the search are simulated like any other: the plan
+    kept closes no region of tiny later than the scenario as given."""
+    from forcemodel import load_scenario, simulate
+    from forcemodel.optimize import bundled_closure_days
+
+    tiny = load_scenario("tiny")
+    targets = bundled_closure_days(tiny)
+    assert targets
+    result = optimize(tiny, time_limit=20.0, search="regions", threads=1, closure_by="bundled")
+    assert "Simulated: " in result.log and "Kept: " in result.log
+    # tiny's optimum, worked out by hand (docs/optimization.md, "tiny by hand").
+    assert result.objective_value == pytest.approx(50.210479555, rel=1e-8)
+    closed = bundled_closure_days(result.scenario)
+    for region, day in targets.items():
+        assert closed[region] <= day + 1e-9, (region, closed[region], day)
+    assert simulate(result.scenario).tables["units"]["region"].notna().all()
+
+
 def test_auto_searches_by_regions_only_above_the_size(
     case: Case, monkeypatch: pytest.MonkeyPatch
 ) -> None:
