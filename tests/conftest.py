@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import linopy
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, settings
@@ -51,6 +53,45 @@ _counter = itertools.count()
 def tiny_raw() -> dict[str, Any]:
     """A fresh deep copy of the tiny scenario's YAML data."""
     return copy.deepcopy(_TINY_DATA)
+
+
+def tiny_with_poland() -> dict[str, Any]:
+    """tiny with a second defended region, to which the tier-2 brigade is pre-assigned."""
+    raw = tiny_raw()
+    raw["regions"].append(
+        {
+            "id": "poland",
+            "reception": "depot-p",
+            "in_place": [{"type": "infantry_brigade", "count": 1, "nation": "PL"}],
+            "rsom": {"t_per_day": 5000, "days": 2},
+            "requirement": {"land": [[0, 1], [20, 3]]},
+        }
+    )
+    raw["units"][1]["assigned_to"] = "poland"
+    return raw
+
+
+def model_violations(m: linopy.Model, values: np.ndarray, tol: float = 1e-6) -> list[str]:
+    """Rows, bounds and integrality of ``m`` that ``values`` (by label) break."""
+    bad: list[str] = []
+    for name in m.constraints:
+        c = m.constraints[name]
+        v, co = c.vars.to_numpy(), c.coeffs.to_numpy()
+        lhs = (np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * np.where(v >= 0, co, 0)).sum(-1)
+        rhs, sign = c.rhs.to_numpy(), c.sign.to_numpy()
+        over = np.where(sign == "<=", lhs - rhs, np.where(sign == ">=", rhs - lhs, abs(lhs - rhs)))
+        if ((c.labels.to_numpy() >= 0) & (over > tol * np.maximum(1.0, abs(rhs)))).any():
+            bad.append(name)
+    for name in m.variables:
+        var = m.variables[name]
+        lab = var.labels.to_numpy()
+        x = values[np.maximum(lab, 0)]
+        out = (x < var.lower.to_numpy() - tol) | (x > var.upper.to_numpy() + tol)
+        if name in m.variables.integers or name in m.variables.binaries:
+            out |= abs(x - np.round(x)) > tol
+        if ((lab >= 0) & out).any():
+            bad.append(name)
+    return bad
 
 
 def line_of(text: str, needle: str, start: int = 1) -> int:

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import model_violations
 from forcemodel.assist import (
     AssistanceCase,
     fleet_mix,
@@ -31,30 +32,6 @@ from forcemodel.assist.match import arc_count, compile_case, pool_size, solve
 from forcemodel.assist.parts import daily_bound, improve, part_bounds, split_parts
 from forcemodel.assist.pool import build_pool
 from forcemodel.assist.synthetic import synthetic_case
-
-
-def _violations(m: linopy.Model, values: np.ndarray, tol: float = 1e-6) -> list[str]:
-    """Rows, bounds and integrality of ``m`` that ``values`` (by label) break (as in
-    tests/test_assist_solver.py)."""
-    bad: list[str] = []
-    for name in m.constraints:
-        c = m.constraints[name]
-        v, co = c.vars.to_numpy(), c.coeffs.to_numpy()
-        lhs = (np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * np.where(v >= 0, co, 0)).sum(-1)
-        rhs, sign = c.rhs.to_numpy(), c.sign.to_numpy()
-        over = np.where(sign == "<=", lhs - rhs, np.where(sign == ">=", rhs - lhs, abs(lhs - rhs)))
-        if ((c.labels.to_numpy() >= 0) & (over > tol * np.maximum(1.0, abs(rhs)))).any():
-            bad.append(name)
-    for name in m.variables:
-        var = m.variables[name]
-        lab = var.labels.to_numpy()
-        x = values[np.maximum(lab, 0)]
-        out = (x < var.lower.to_numpy() - tol) | (x > var.upper.to_numpy() + tol)
-        if name in m.variables.integers or name in m.variables.binaries:
-            out |= abs(x - np.round(x)) > tol
-        if ((lab >= 0) & out).any():
-            bad.append(name)
-    return bad
 
 
 def _example() -> AssistanceCase:
@@ -123,7 +100,7 @@ def test_the_improved_plan_meets_every_row_and_is_never_worse(
         x, log = got.x, got.log
         out = values.copy()
         out[parts.labels] = x
-        assert _violations(pm.model, out) == []
+        assert model_violations(pm.model, out) == []
         before, after = _objective(pm.model, values), _objective(pm.model, out)
         assert after >= before - 1e-9
         assert after == pytest.approx(before + sum(a - b for _, b, a in log), rel=1e-9)
@@ -216,7 +193,7 @@ def test_property_improved_plans_are_plans_below_the_bound(
         x = improve(parts, values[parts.labels]).x
         out = values.copy()
         out[parts.labels] = x
-        assert _violations(pm.model, out) == []
+        assert model_violations(pm.model, out) == []
         value = _objective(pm.model, out)
     assert value >= _objective(pm.model, values) - 1e-9
     bound = daily_bound(case, step=7)

@@ -12,6 +12,7 @@ import linopy
 import numpy as np
 import pytest
 
+from conftest import model_violations
 from forcemodel.assist import AssistanceCase, load_case, load_case_data
 from forcemodel.assist.greedy import greedy_values
 from forcemodel.assist.match import DOMINATED_COLUMN_RULE, MatchSettings, solve
@@ -59,29 +60,6 @@ def test_the_reduction_is_off_for_mips_only() -> None:
     assert "presolve_rule_off" not in settings.highs_options(mip=False)
 
 
-def _violations(m: linopy.Model, values: np.ndarray, tol: float = 1e-6) -> list[str]:
-    """Rows, bounds and integrality of ``m`` that ``values`` (by label) break."""
-    bad: list[str] = []
-    for name in m.constraints:
-        c = m.constraints[name]
-        v, co = c.vars.to_numpy(), c.coeffs.to_numpy()
-        lhs = (np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * np.where(v >= 0, co, 0)).sum(-1)
-        rhs, sign = c.rhs.to_numpy(), c.sign.to_numpy()
-        over = np.where(sign == "<=", lhs - rhs, np.where(sign == ">=", rhs - lhs, abs(lhs - rhs)))
-        if ((c.labels.to_numpy() >= 0) & (over > tol * np.maximum(1.0, abs(rhs)))).any():
-            bad.append(name)
-    for name in m.variables:
-        var = m.variables[name]
-        lab = var.labels.to_numpy()
-        x = values[np.maximum(lab, 0)]
-        out = (x < var.lower.to_numpy() - tol) | (x > var.upper.to_numpy() + tol)
-        if name in m.variables.integers or name in m.variables.binaries:
-            out |= abs(x - np.round(x)) > tol
-        if ((lab >= 0) & out).any():
-            bad.append(name)
-    return bad
-
-
 @pytest.mark.parametrize("size, step", [(None, 1), ((200, 40, 10), 1), ((1000, 200, 20), 7)])
 def test_the_greedy_start_is_a_plan_of_the_pool_model(
     size: tuple[int, int, int] | None, step: int
@@ -91,7 +69,7 @@ def test_the_greedy_start_is_a_plan_of_the_pool_model(
         opts(semantics="v1")
         pm = build_pool(case, step=step)
         values = greedy_values(pm)
-        assert _violations(pm.model, values) == []
+        assert model_violations(pm.model, values) == []
         expr = pm.model.objective.expression
         v, co = expr.vars.to_numpy().ravel(), expr.coeffs.to_numpy().ravel()
         value = float((np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * co).sum())
@@ -128,7 +106,7 @@ def test_the_greedy_start_buys_with_funds_what_no_pledge_holds(size: tuple[int, 
             opts(semantics="v1")
             pm = build_pool(case, step=7)
             values = greedy_values(pm)
-            assert _violations(pm.model, values) == []
+            assert model_violations(pm.model, values) == []
             expr = pm.model.objective.expression
             v, co = expr.vars.to_numpy().ravel(), expr.coeffs.to_numpy().ravel()
             value = float((np.where(v >= 0, values[np.maximum(v, 0)], 0.0) * co).sum())

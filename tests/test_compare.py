@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import tiny_raw
+from conftest import tiny_raw, tiny_with_poland
 from forcemodel import Results, assess, load_scenario_data, simulate
 from forcemodel.assessment import tier_table
 from forcemodel.cli import app
@@ -31,22 +31,6 @@ def _without_sets() -> dict[str, Any]:
     return raw
 
 
-def _with_poland() -> dict[str, Any]:
-    """tiny with a second defended region, to which the tier-2 brigade is pre-assigned."""
-    raw = tiny_raw()
-    raw["regions"].append(
-        {
-            "id": "poland",
-            "reception": "depot-p",
-            "in_place": [{"type": "infantry_brigade", "count": 1, "nation": "PL"}],
-            "rsom": {"t_per_day": 5000, "days": 2},
-            "requirement": {"land": [[0, 1], [20, 3]]},
-        }
-    )
-    raw["units"][1]["assigned_to"] = "poland"
-    return raw
-
-
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Saved results of tiny, tiny without the pre-positioned set, tiny with a second region."""
@@ -54,7 +38,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "today": _run(tiny_raw()).save(root / "today"),
         "nosets": _run(_without_sets()).save(root / "nosets"),
-        "poland": _run(_with_poland()).save(root / "poland"),
+        "poland": _run(tiny_with_poland()).save(root / "poland"),
     }
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import tiny_raw
+from conftest import tiny_with_poland
 from forcemodel import load_scenario_data, simulate
 from forcemodel.assessment import assess
 from forcemodel.cli import app
@@ -320,25 +320,9 @@ def test_compare_labels_default_to_the_folder_names(
     assert f"{COMPARE_TITLES['compare']}: results vs optimised" in text
 
 
-def _with_poland() -> dict[str, Any]:
-    """tiny with a second defended region, to which the tier-2 brigade is pre-assigned."""
-    raw = tiny_raw()
-    raw["regions"].append(
-        {
-            "id": "poland",
-            "reception": "depot-p",
-            "in_place": [{"type": "infantry_brigade", "count": 1, "nation": "PL"}],
-            "rsom": {"t_per_day": 5000, "days": 2},
-            "requirement": {"land": [[0, 1], [20, 3]]},
-        }
-    )
-    raw["units"][1]["assigned_to"] = "poland"
-    return raw
-
-
 def test_compare_matches_regions_by_id_and_shows_one_sided_ones(results_dir: Path) -> None:
     a = Results.load(results_dir)
-    b = simulate(load_scenario_data(_with_poland()))
+    b = simulate(load_scenario_data(tiny_with_poland()))
     data = prepare(a, assess(a), load_scenario("tiny"), other=b, labels=("today", "plan"))
     c = data.comparison
     assert c is not None
