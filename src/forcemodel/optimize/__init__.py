@@ -373,7 +373,7 @@ def _solve_mip(
     z_plan = _planner_z(scenario, net, built, fixed) if start == "planner" else None
     by_regions = search == "regions" or (search == "auto" and len(built.options) > LARGE_OPTIONS)
     if by_regions and z_plan is None:
-        logs.append("Regions search: no day-0 planner's plan to start from; the LP relaxation\n")
+        logs.append("Regions search: no day-0 planner's plan to start from; the LP's search\n")
         by_regions = False
 
     def score(z: np.ndarray) -> BuiltModel | None:

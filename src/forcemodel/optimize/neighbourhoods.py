@@ -159,8 +159,9 @@ def improve_by_regions(
     started from the current choices) replaces them only if it is better. Passes go on, with
     groups formed again from the new values, until one gains nothing or time is up.
 
-    Returns the plan, what it gained in the model's objective (without the shared capacities)
-    and the log's lines.
+    Returns the plan, what it gained by the groups' MIPs' values (without the shared
+    capacities; scoring the plan can only find it lower, never higher, when a MIP stopped
+    before its continuous part was optimal) and the log's lines.
     """
     z = np.asarray(z, dtype=float).copy()
     value = np.asarray(value, dtype=float).copy()
