@@ -19,12 +19,11 @@ from hypothesis import strategies as st
 from conftest import model_violations
 from forcemodel.assist import (
     AssistanceCase,
-    fleet_mix,
     load_case,
     load_case_data,
     match,
     match_case,
-    status_table,
+    result_tables,
 )
 from forcemodel.assist import parts as parts_module
 from forcemodel.assist.greedy import greedy_values
@@ -203,15 +202,7 @@ def test_property_improved_plans_are_plans_below_the_bound(
 
 def _tables(result: match.MatchResult) -> dict[str, bytes]:
     """The tables ``forcemodel assist match --out`` saves, as the bytes it writes."""
-    frames = {
-        "deliveries": result.deliveries,
-        "requirements": result.requirements,
-        "training": result.training,
-        "hubs": result.hubs,
-        "unmet": result.unmet,
-        "status": status_table(result),
-        "fleet_mix": fleet_mix(result),
-    }
+    frames = result_tables(result)
     out = {name: frame.to_csv(index=False).encode() for name, frame in frames.items()}
     out["solver.log"] = result.log.encode()
     return out

@@ -17,7 +17,7 @@ from forcemodel.assist.kiel import KielImport, import_kiel
 from forcemodel.assist.load import AssistError, bundled_cases, load_case, load_case_data, table_csv
 from forcemodel.assist.match import MatchResult, compile_case, solve
 from forcemodel.assist.model import AssistanceCase
-from forcemodel.assist.report import STAGES, fleet_mix, status_table
+from forcemodel.assist.report import STAGES, fleet_mix, result_tables, status_table
 
 __all__ = [
     "REASONS",
@@ -34,6 +34,7 @@ __all__ = [
     "load_case_data",
     "match_case",
     "reason_counts",
+    "result_tables",
     "status_table",
     "table_csv",
 ]

@@ -74,3 +74,17 @@ def fleet_mix(result: MatchResult, every: int = 1) -> pd.DataFrame:
     keep = (days % max(1, every) == 0) | (days == H)
     mix: pd.DataFrame = out[keep].reset_index(drop=True)
     return mix
+
+
+def result_tables(result: MatchResult) -> dict[str, pd.DataFrame]:
+    """Every table of a matching that ``forcemodel assist match --out`` saves, by file stem:
+    the plan's own tables, the stages reached (:func:`status_table`) and the fleet mix."""
+    return {
+        "deliveries": result.deliveries,
+        "requirements": result.requirements,
+        "training": result.training,
+        "hubs": result.hubs,
+        "unmet": result.unmet,
+        "status": status_table(result),
+        "fleet_mix": fleet_mix(result),
+    }

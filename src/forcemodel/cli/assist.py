@@ -25,6 +25,7 @@ from forcemodel.assist import (
     fleet_mix,
     load_case,
     match_case,
+    result_tables,
     status_table,
     table_csv,
 )
@@ -131,16 +132,7 @@ def match_cmd(
         with err.status("matching"):
             result = match_case(case, time_limit=time_limit, mip_gap=gap, relax=relax)
         out_dir.mkdir(parents=True, exist_ok=True)
-        tables = {
-            "deliveries": result.deliveries,
-            "requirements": result.requirements,
-            "training": result.training,
-            "hubs": result.hubs,
-            "unmet": result.unmet,
-            "status": status_table(result),
-            "fleet_mix": fleet_mix(result),
-        }
-        for name, frame in tables.items():
+        for name, frame in result_tables(result).items():
             frame.to_csv(out_dir / f"{name}.csv", index=False)
         for table in ("pledges", "requirements"):
             (out_dir / f"input-{table}.csv").write_text(table_csv(case, table), encoding="utf-8")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -469,18 +468,11 @@ def _solve_mip(
     # 3. The whole MIP from the incumbent, when the search above left time and finished.
     time_left = deadline - time.monotonic() - reserve
     if best is None or (sub_closed and time_left > 0.5 and not _proven(best[0], bound, settings)):
-        with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
-            start_file = None
-            # The fallback's LP has other columns (no shared rows): no start from it.
-            if (
-                best is not None
-                and best[1] != FALLBACK_NAME
-                and best[3].model.solver_model is not None
-            ):
-                start_file = Path(tmp) / "start.sol"
-                best[3].model.solver_model.writeSolution(str(start_file), 0)
-            mip_settings = dataclasses.replace(settings, time_limit=max(0.5, time_left))
-            outcome = run_highs(built.model, mip_settings, mip=True, start=start_file)
+        # The fallback's LP has other columns (no shared rows): no start from it. (Plans of
+        # the search by groups of regions, scored alike, never get here: it closes nothing.)
+        start_from = best[3].model if best is not None and best[1] != FALLBACK_NAME else None
+        mip_settings = dataclasses.replace(settings, time_limit=max(0.5, time_left))
+        outcome = run_highs(built.model, mip_settings, mip=True, start=start_from)
         logs.append(_stage_log("whole MIP", outcome))
         _raise_without_plan(outcome)
         if targets and best is not None:
@@ -877,16 +869,14 @@ def _rens(
     # the minute on eastern-flank. The plan found is then scored in the whole model.
     sub = build_model(scenario, net, sub_options, weights, shared=False, new_sets=built.new_sets)
 
-    with tempfile.TemporaryDirectory(prefix="forcemodel-start-") as tmp:
-        start_file = None
-        if z_start is not None:
-            timed = dataclasses.replace(settings, time_limit=_until(deadline, reserve))
-            first = _solve_fixed(scenario, net, sub, z_start[index], weights, timed, names=True)
-            if first is not None and first.model.solver_model is not None:
-                start_file = Path(tmp) / "start.sol"
-                first.model.solver_model.writeSolution(str(start_file), 0)
-        sub_settings = dataclasses.replace(settings, time_limit=_until(deadline, reserve))
-        out = run_highs(sub.model, sub_settings, mip=True, start=start_file)
+    first = None
+    if z_start is not None:
+        timed = dataclasses.replace(settings, time_limit=_until(deadline, reserve))
+        first = _solve_fixed(scenario, net, sub, z_start[index], weights, timed, names=True)
+    sub_settings = dataclasses.replace(settings, time_limit=_until(deadline, reserve))
+    out = run_highs(
+        sub.model, sub_settings, mip=True, start=first.model if first is not None else None
+    )
     logs.append(
         _stage_log(
             f"sub-MIP: {int(np.unique(unit[open_unit]).size)} units free among "

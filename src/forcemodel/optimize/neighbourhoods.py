@@ -20,11 +20,9 @@ ties every region: a unit drawing one keeps its choice, and no other unit is off
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -224,15 +222,11 @@ def _improve_group(
     if out.termination != "optimal" or out.objective is None or fixed.model.solver_model is None:
         return None
     before = out.objective
-    with tempfile.TemporaryDirectory(prefix="forcemodel-group-") as tmp:
-        start = Path(tmp) / "start.sol"
-        fixed.model.solver_model.writeSolution(str(start), 0)
-        del fixed
-        mip = build_model(gm.scenario, net, gm.options, weights, shared=False)
-        left = max(0.05, until - time.monotonic())
-        mip_out = run_highs(
-            mip.model, dataclasses.replace(settings, time_limit=left), mip=True, start=start
-        )
+    mip = build_model(gm.scenario, net, gm.options, weights, shared=False)
+    left = max(0.05, until - time.monotonic())
+    mip_out = run_highs(
+        mip.model, dataclasses.replace(settings, time_limit=left), mip=True, start=fixed.model
+    )
     if not mip_out.has_solution or mip_out.objective is None:
         return before, before, gm.current, np.zeros(0), mip_out.termination
     chosen = np.round(mip.model.variables["choose"].solution.to_numpy())

@@ -78,19 +78,26 @@ def run_highs(
     settings: SolverSettings,
     *,
     mip: bool,
-    start: Path | None = None,
+    start: Path | linopy.Model | None = None,
     names: bool = False,
 ) -> SolveOutcome:
     """Solve ``model`` with HiGHS through linopy's direct interface and capture the log.
 
     ``start``: a HiGHS solution file (``.sol``, written by ``Highs.writeSolution`` for a model
     with the same columns) that HiGHS reads before it runs; for a MIP, its first incumbent.
+    Or a solved model with the same columns (solved with ``names``): its solution is written
+    to such a file here (none if it has no solver model).
     ``names``: give HiGHS linopy's column and row names (as it does for a ``start``), so that
     a solution written from this model can be read as the start of another built alike.
     """
     settings.check(mip=mip)
     with tempfile.TemporaryDirectory(prefix="forcemodel-highs-") as tmp:
         log_path = Path(tmp) / "highs.log"
+        if isinstance(start, linopy.Model):
+            solved = start.solver_model
+            start = Path(tmp) / "start.sol" if solved is not None else None
+            if solved is not None:
+                solved.writeSolution(str(start), 0)
         status, termination = model.solve(
             solver_name="highs",
             io_api="direct",
