@@ -5,10 +5,24 @@ docs/simulation.md step by step: one SimPy process per load, timeouts for the de
 server (arc tons/people, node handling, transship, lift pool, RSOM) a :class:`DailyCapacity`: a
 resource that gives out a capacity per calendar day, with a SimPy process of its own that, while
 requests wait, wakes at every day start, refills the day's capacity and hands it to the waiting
-requests in queue-key order. From forcemodel it reuses only the compiled network and the day-0
-plan (``compile_network``, ``plan_units``, ``Server.day_capacity``, ``time_to_go``,
-``pool_work``, ``hop_delay``, ``rsom_days``), so the queueing, routing and timing logic below is
-checked independently of the engine's event core (``forcemodel.flow.engine``).
+requests in queue-key order.
+
+It computes everything itself from the scenario; from forcemodel it takes only the scenario
+model and loader (and the tuple of capabilities), so it checks the engine's compiler, time-to-go
+tables, planner and event core (``forcemodel.network``, ``forcemodel.flow``) all at once:
+
+* ``baseline_network.py``: the arcs and their classes, which load classes may use each arc, the
+  servers (in the order that settles simultaneous day starts) with their capacity per calendar
+  day under disruption windows, hop delays, lift-pool work, and the time-to-go tables: a
+  networkx Dijkstra per destination, load class and amount over the state graph (node, class
+  arrived by);
+* ``baseline_plan.py``: the day-0 plan in plain Python: each unit's region, pre-positioned set
+  and urgency (the gap it fills), unit by unit;
+* this file: the movement itself, with SimPy.
+
+The arithmetic of the network and the plan is written in the same order as the engine's (it is
+given in their docstrings), so that times and urgencies agree bit for bit: the oracle test
+compares arrival and closure times to 1e-9, and a difference in the last bit could turn a tie.
 
 A request for work ``W`` at time ``t`` passes at once, with no event at all, if nobody waits and
 what is left of day ``floor(t)``'s capacity covers ``W``; otherwise it takes what is left (only
@@ -41,18 +55,8 @@ import simpy
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, Event
 
-from forcemodel.flow.plan import UnitPlan, plan_units, rsom_days
-from forcemodel.network.compile import (
-    EQUIPMENT,
-    INF,
-    PEOPLE,
-    Arc,
-    CompiledNetwork,
-    Server,
-    compile_network,
-    load_class_of,
-    pool_work,
-)
+from baseline_network import EQUIPMENT, INF, PEOPLE, Arc, Network, Server, load_class
+from baseline_plan import Plan, plan_units, rsom_days
 from forcemodel.scenario.model import Scenario
 
 Order = tuple[int, tuple[Any, ...]]
@@ -187,7 +191,7 @@ class Load:
     unit: int
     kind: int  # EQUIPMENT or PEOPLE
     amount: float
-    cls: int  # routing class
+    cls: str  # routing class: people, equipment, outsize
     key: tuple[Any, ...]  # (tier, -urgency, unit index, load index)
 
     @property
@@ -196,14 +200,14 @@ class Load:
 
 
 class Baseline:
-    """One run of the rules over a compiled network and a day-0 plan."""
+    """One run of the rules over a network and a day-0 plan."""
 
-    def __init__(self, scenario: Scenario, net: CompiledNetwork, plans: list[UnitPlan]) -> None:
+    def __init__(self, scenario: Scenario, net: Network, plans: list[Plan]) -> None:
         self.sc = scenario
         self.net = net
         self.plans = plans
         self.env = RuleEnvironment()
-        self.stations = [DailyCapacity(self.env, s) for s in net.servers]
+        self.stations = {s.index: DailyCapacity(self.env, s) for s in net.servers}
         n = len(scenario.units)
         self.arrival = [0.0] * n
         self.closure = [INF] * n
@@ -213,8 +217,8 @@ class Baseline:
     def run(self) -> tuple[list[float], list[float]]:
         for ui, (u, plan) in enumerate(zip(self.sc.units, self.plans, strict=True)):
             key = (u.tier, -plan.urgency, ui)
-            pax_cls, eq_cls = load_class_of(PEOPLE, u.outsize), load_class_of(EQUIPMENT, u.outsize)
-            people = Load(ui, PEOPLE, float(u.personnel), pax_cls, (*key, PEOPLE))
+            people = Load(ui, PEOPLE, float(u.personnel), "people", (*key, PEOPLE))
+            eq_cls = load_class(EQUIPMENT, u.outsize)
             equipment = Load(ui, EQUIPMENT, float(u.equipment_t), eq_cls, (*key, EQUIPMENT))
             if plan.stock is not None:
                 self.env.start(people.order, self.people_with_set(people, equipment))
@@ -231,8 +235,7 @@ class Baseline:
         u = self.sc.units[load.unit]
         if u.notice_to_move_days > 0:
             yield self.env.timeout(u.notice_to_move_days)
-        home = self.net.node_index[u.home]
-        yield from self.move(load, home, self.plans[load.unit].reception)
+        yield from self.move(load, u.home, self.plans[load.unit].reception)
         yield from self.rsom(load)
 
     def people_with_set(self, people: Load, equipment: Load) -> Generator[Event, Any, None]:
@@ -241,7 +244,7 @@ class Baseline:
         assert plan.stock is not None and plan.depot is not None
         if u.notice_to_move_days > 0:
             yield self.env.timeout(u.notice_to_move_days)
-        yield from self.move(people, self.net.node_index[u.home], plan.depot)
+        yield from self.move(people, u.home, plan.depot)
         draw = self.sc.stocks[plan.stock].draw_days
         self.env.start(equipment.order, self.drawn_equipment(equipment, draw))
         if draw > 0:
@@ -262,7 +265,7 @@ class Baseline:
         ui = load.unit
         self.arrival[ui] = max(self.arrival[ui], self.env.now)
         region = self.sc.regions[self.plans[ui].region]
-        s = (self.net.rsom_pax_server if load.kind == PEOPLE else self.net.rsom_t_server)[region.id]
+        s = (self.net.rsom_pax if load.kind == PEOPLE else self.net.rsom_t)[region.id]
         if s is not None and load.amount > 0:
             yield from self.serve(load, s, load.amount)
         self.done[ui] = max(self.done[ui], self.env.now)
@@ -270,7 +273,7 @@ class Baseline:
         if self.pending[ui] == 0:
             self.closure[ui] = self.done[ui] + rsom_days(region, self.sc.units[ui])
 
-    def move(self, load: Load, origin: int, dest: int) -> Generator[Event, Any, None]:
+    def move(self, load: Load, origin: str, dest: str) -> Generator[Event, Any, None]:
         """Hop by hop from ``origin`` to ``dest`` (a load of 0 is there at once)."""
         if load.amount <= 0:
             return
@@ -279,22 +282,21 @@ class Baseline:
         v, k_in = origin, None
         while v != dest:
             arc = self.choose(load, h, v, k_in, dest)
-            servers = self.hop_servers(load, v, k_in, arc)
-            change = load.kind == EQUIPMENT and net.gauge_change(k_in, arc.cls)
+            before, after = net.hop_servers(v, k_in, arc, load.kind)
             # 1-2: handling and transship
-            for s, work in servers:
-                if net.servers[s].kind in ("node", "transship"):
-                    yield from self.serve(load, s, work)
+            for s in before:
+                yield from self.serve(load, s, a)
             # 3: handling (and transship) delay
-            delay = net.node_delay[v]
-            if change:
-                delay += net.node_transship_delay[v]
+            delay = net.handling_days[v]
+            if load.kind == EQUIPMENT and net.gauge_change(k_in, arc.cls):
+                delay += net.transship_days[v]
             if delay > 0:
                 yield env.timeout(delay)
             # 4-5: the arc's server, the lift pool
-            for s, work in servers:
-                if net.servers[s].kind in ("arc", "pool"):
-                    yield from self.serve(load, s, work)
+            for s in after:
+                yield from self.serve(load, s, a)
+            if arc.pool_server is not None:
+                yield from self.serve(load, arc.pool_server, arc.pool_work(a, load.kind))
             # 6: travel
             travel = arc.hours / 24.0
             if travel > 0:
@@ -303,57 +305,46 @@ class Baseline:
 
     # -- a server -------------------------------------------------------------------------------
 
-    def serve(self, load: Load, s: int, work: float) -> Generator[Event, Any, None]:
+    def serve(self, load: Load, s: Server, work: float) -> Generator[Event, Any, None]:
         """Ask server ``s`` for ``work``: pass at once, or wait until a day start meets it."""
         tier, neg_urgency = load.key[0], load.key[1]
         queue_key = (tier, neg_urgency, self.env.now, load.unit, load.kind)
-        waiting = self.stations[s].request(work, queue_key, load.order)
+        waiting = self.stations[s.index].request(work, queue_key, load.order)
         if waiting is not None:
             yield waiting
 
     # -- routing --------------------------------------------------------------------------------
 
-    def hop_servers(
-        self, load: Load, v: int, k_in: int | None, arc: Arc
-    ) -> list[tuple[int, float]]:
-        """The servers of a hop in stage order, with the work asked of each."""
-        net, a, people = self.net, load.amount, load.kind == PEOPLE
-        out: list[tuple[int, float]] = []
-        node_s = net.node_pax_server[v] if people else net.node_t_server[v]
-        if node_s is not None:
-            out.append((node_s, a))
-        if not people and net.gauge_change(k_in, arc.cls):
-            x = net.node_transship_server[v]
-            if x is not None:
-                out.append((x, a))
-        link_s = arc.pax_server if people else arc.t_server
-        if link_s is not None:
-            out.append((link_s, a))
-        if arc.pool_server is not None:
-            out.append((arc.pool_server, pool_work(arc, a, load.kind)))
-        return out
-
-    def hop_estimate(self, load: Load, v: int, k_in: int | None, arc: Arc) -> float:
+    def hop_estimate(self, load: Load, v: str, k_in: str | None, arc: Arc) -> float:
         """e(a): the wait at each of the hop's servers, plus its delays."""
-        now, est = self.env.now, 0.0
-        for s, work in self.hop_servers(load, v, k_in, arc):
-            est += self.stations[s].wait(now, work)
+        now, a, est = self.env.now, load.amount, 0.0
+        before, after = self.net.hop_servers(v, k_in, arc, load.kind)
+        for s in before + after:
+            est += self.stations[s.index].wait(now, a)
+        if arc.pool_server is not None:
+            est += self.stations[arc.pool_server.index].wait(now, arc.pool_work(a, load.kind))
         return est + self.net.hop_delay(v, k_in, arc, load.cls)
 
     def progressing(
-        self, load: Load, h: list[list[float]], v: int, k_in: int | None
+        self, load: Load, h: dict[tuple[str, str | None], float], v: str, k_in: str | None
     ) -> list[tuple[Arc, float]]:
         """Arcs out of ``v`` usable by the load that make progress, in arc order, with H."""
-        here = h[v][0 if k_in is None else k_in + 1]
+        here = h.get((v, k_in), INF)
         out = []
-        for ai in sorted(self.net.out_arcs[v]):
-            arc = self.net.arcs[ai]
-            togo = h[arc.dst][arc.cls + 1]
+        for arc in self.net.out_arcs[v]:
+            togo = h.get((arc.dst, arc.cls), INF)
             if arc.usable[load.cls] and togo < here:
                 out.append((arc, togo))
         return out
 
-    def choose(self, load: Load, h: list[list[float]], v: int, k_in: int | None, dest: int) -> Arc:
+    def choose(
+        self,
+        load: Load,
+        h: dict[tuple[str, str | None], float],
+        v: str,
+        k_in: str | None,
+        dest: str,
+    ) -> Arc:
         """The progressing arc with the smallest two-hop estimate E(a); lower index on ties."""
         best, best_arc = INF, None
         for arc, togo in self.progressing(load, h, v, k_in):
@@ -368,20 +359,20 @@ class Baseline:
             if est < best:
                 best, best_arc = est, arc
         if best_arc is None:
-            raise RuntimeError(f"load {load.key} stuck at node {self.net.node_ids[v]}")
+            raise RuntimeError(f"load {load.key} stuck at node {v}")
         return best_arc
 
 
 def baseline_days(scenario: Scenario) -> dict[str, tuple[float, float]]:
     """Unit id -> (arrival day, closure day), by the SimPy reference."""
-    net = compile_network(scenario)
+    net = Network(scenario)
     plans = plan_units(scenario, net)
     arrival, closure = Baseline(scenario, net, plans).run()
     return {u.id: (arrival[i], closure[i]) for i, u in enumerate(scenario.units)}
 
 
 def run_baseline(scenario: Scenario) -> dict[str, float]:
-    """Unit id -> closure day, by the SimPy reference (compile, plan, run)."""
+    """Unit id -> closure day, by the SimPy reference (network, plan, run)."""
     return {uid: closure for uid, (_, closure) in baseline_days(scenario).items()}
 
 

@@ -19,11 +19,19 @@ import pytest
 
 import forcemodel
 from forcemodel import simulate
-from forcemodel.network.compile import Server
+from forcemodel.flow.plan import plan_units
+from forcemodel.network.compile import (
+    CLASS_EQUIPMENT,
+    CLASS_OUTSIZE,
+    CLASS_PEOPLE,
+    compile_network,
+)
 from forcemodel.scenario.model import Scenario
 from forcemodel.synthetic import synthetic_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from baseline_network import Network, Server
+from baseline_plan import plan_units as reference_plan
 from baseline_simpy import STEP, DailyCapacity, RuleEnvironment, baseline_days
 
 TOL = 1e-9
@@ -119,8 +127,9 @@ def test_exact_ties(seed: int) -> None:
 def test_reference_server_by_hand() -> None:
     """The reference's capacity per day on a worked example (docs/simulation.md, "Servers")."""
     env = RuleEnvironment()
-    server = Server(0, "s", "arc", "x", 10.0, disruptions=[(1.5, 2.5, 0.5, "cut")])
-    server.finalize()  # C(0) = 10, C(1) = C(2) = 7.5 (half of each day at half), C(3) = 10
+    server = Server(0, "s", 10.0, windows=[(1.5, 2.5, 0.5)])
+    # C(0) = 10, C(1) = C(2) = 7.5 (half of each day at half), C(3) = 10
+    assert [server.day_capacity(d) for d in range(4)] == [10.0, 7.5, 7.5, 10.0]
     cap = DailyCapacity(env, server)
     passed: dict[str, float] = {}
     waits: dict[str, float] = {}
@@ -153,3 +162,63 @@ def test_reference_server_by_hand() -> None:
     # queued 2 + 1, plus 8, beyond all of C(3) = 10; then 8 beyond the 7 left on day 3
     assert waits == pytest.approx({"at 3, before the day start": 0.1, "day 3, after it": 0.1})
     assert cap.left == 7.0 and not cap.queue
+
+
+def _scenario_for_parts(which: int) -> Scenario:
+    """Scenarios with sets, disruptions, two gauges and pools, for the parts' own tests."""
+    if which == 0:
+        return forcemodel.load_scenario("tiny")
+    data = [
+        lambda: synthetic_scenario(300, 60, 120, regions=4, seed=1),
+        lambda: _tight(synthetic_scenario(300, 40, 90, regions=3, seed=2)),
+        lambda: _whole_days(synthetic_scenario(200, 40, 90, regions=3, seed=3)),
+    ][which - 1]()
+    return forcemodel.load_scenario_data(data)
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_reference_plan_is_the_engines(which: int) -> None:
+    """The reference's own day-0 planner decides exactly what forcemodel's does."""
+    scenario = _scenario_for_parts(which)
+    net = compile_network(scenario)
+    engine = plan_units(scenario, net)
+    reference = reference_plan(scenario, Network(scenario))
+    assert len(reference) == len(engine)
+    for mine, theirs in zip(reference, engine, strict=True):
+        assert mine.region == theirs.region
+        assert mine.reception == net.node_ids[theirs.reception]
+        assert mine.stock == theirs.stock
+        assert mine.depot == (None if theirs.depot is None else net.node_ids[theirs.depot])
+        assert mine.urgency == theirs.urgency  # exactly: urgency orders the queues
+        assert mine.est_closure == theirs.est_closure
+    if which == 2:
+        assert any(p.stock is not None for p in reference)  # sets are drawn
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_reference_time_to_go_is_the_engines(which: int) -> None:
+    """networkx Dijkstra on the reference's own state graph gives compile's tables, exactly."""
+    scenario = _scenario_for_parts(which)
+    net = compile_network(scenario)
+    mine = Network(scenario)
+    assert mine.classes == net.classes
+    assert [s.rate for s in mine.servers] == [s.rate for s in net.servers]
+    days = range(scenario.meta.horizon_days + 1)
+    for a, b in zip(mine.servers, net.servers, strict=True):
+        assert [a.day_capacity(d) for d in days] == [b.day_capacity(d) for d in days], a.label
+    classes = {CLASS_PEOPLE: "people", CLASS_EQUIPMENT: "equipment", CLASS_OUTSIZE: "outsize"}
+    arrived_by = [None, *mine.classes]
+    dests = [r.reception for r in scenario.regions] + [s.depot for s in scenario.stocks][:2]
+    amounts = sorted({0.0, 1.0} | {u.equipment_t for u in scenario.units[:20]})
+    amounts += [float(u.personnel) for u in scenario.units[:5]] + [1e5, 1e7]
+    compared = finite = 0
+    for dest in dests:
+        for cls, name in classes.items():
+            for amount in amounts:
+                theirs = net.time_to_go(net.node_index[dest], cls, amount)
+                table = mine.time_to_go(dest, name, amount)
+                ours = [[table.get((v, k), math.inf) for k in arrived_by] for v in net.node_ids]
+                assert ours == theirs, (dest, name, amount)
+                compared += 1
+                finite += sum(math.isfinite(x) for row in ours for x in row)
+    assert compared >= 3 * len(amounts) and finite > 0

@@ -1,548 +1,287 @@
 """The force-flow engine: loads through servers with a capacity per day on a compiled network.
 
-A lean discrete-event core (one heap of (time, phase, key, seq)) that follows the rules in
-docs/simulation.md exactly. Servers with unlimited capacity generate no events at all, and a
-load that finds capacity left in the day passes at once without an event, so the work is
-proportional to the saturated stages.
+This module lays the compiled network and the day-0 plan out as arrays, runs the compiled event
+core (``forcemodel.flow.core``, the rules of docs/simulation.md), and turns its rows back into
+named columns. Servers with unlimited capacity generate no events at all, and a load that finds
+capacity left in the day passes at once without an event, so the work is proportional to the
+saturated stages.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from forcemodel.flow import core
 from forcemodel.flow.plan import UnitPlan, rsom_days
 from forcemodel.network.compile import (
+    CLASS_PEOPLE,
     EQUIPMENT,
-    INF,
     PEOPLE,
-    Arc,
     CompiledNetwork,
     load_class_of,
-    pool_work,
 )
 
-_STEP, _DAY = 0, 1
-
-
-def _covers(left: float, work: float) -> bool:
-    """Whether capacity ``left`` covers ``work`` (tolerant of rounding in sums of loads)."""
-    return work <= left + 1e-9 * max(1.0, work)
-
-
-@dataclass
-class _Load:
-    index: int
-    unit: int
-    kind: int  # EQUIPMENT or PEOPLE
-    amount: float
-    cls: int
-    key: tuple[Any, ...]  # (tier, -urgency, unit index, load index)
-    dest: int
-    node: int
-    k_in: int | None = None
-    stages: list[tuple[int, Any]] = field(default_factory=list)  # (0 delay | 1 server, value)
-    hop_arc: int = -1
-    hop_start: float = 0.0
-    hop_depart: float = 0.0
-    hop_wait: float = 0.0
-    hop_reason: str = ""
-    hop_reason_wait: float = 0.0
-    phase: str = "move"  # "move" to dest, "to_depot" then drawn, "rsom" at reception
-    request_time: float = 0.0
-    done_at: float = INF
-
-
-@dataclass
-class _Srv:
-    day: int = -1  # the calendar day whose capacity `left` is
-    left: float = 0.0
-    queue: list[tuple[Any, ...]] = field(default_factory=list)
-    need: dict[int, float] = field(default_factory=dict)  # waiting load -> work still needed
-    queued_work: float = 0.0
-    pending: bool = False  # a day start is scheduled
-    served: dict[int, float] = field(default_factory=dict)  # day -> work passed that day
-
-    def pass_work(self, day: int, work: float) -> None:
-        self.served[day] = self.served.get(day, 0.0) + work
+#: unit_events kinds, indexed by the core's ROW_* codes.
+ROW_KINDS = ("notice_to_move", "move", "draw", "pre_positioned", "rsom")
+EVENT_COLUMNS = (
+    "unit",
+    "load",
+    "leg",
+    "kind",
+    "from",
+    "to",
+    "link",
+    "mode",
+    "start",
+    "depart",
+    "arrive",
+    "wait_days",
+    "wait_reason",
+)
 
 
 @dataclass
 class EngineOutput:
-    """Raw output of a run: event rows, unit timings, work each server passed each day."""
+    """Raw output of a run: event columns, unit timings, work each server passed each day."""
 
-    events: dict[str, list[Any]]
+    events: dict[str, Any]
     ready: list[float]
     arrival: list[float]
     closure: list[float]
-    server_days: list[dict[int, float]]
+    served: np.ndarray  # [server, day] work passed, days 0 .. horizon - 1
 
 
-class Engine:
-    """One run of the simulation over a compiled network and a day-0 plan."""
+def _or_none(values: list[int | None]) -> np.ndarray:
+    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
 
-    def __init__(self, net: CompiledNetwork, plans: list[UnitPlan]) -> None:
-        self.net = net
-        self.plans = plans
-        self.sc = net.scenario
-        self.srv = [_Srv() for _ in net.servers]
-        # Per load class and node: the usable outgoing arcs with their head's time-to-go slot.
-        self.usable_out: list[list[list[tuple[int, Arc, int, int]]]] = [
-            [
-                [
-                    (ai, net.arcs[ai], net.arcs[ai].dst, net.arcs[ai].cls + 1)
-                    for ai in arcs
-                    if net.arcs[ai].usable[cls]
-                ]
-                for arcs in net.out_arcs
-            ]
-            for cls in range(3)
-        ]
-        self.heap: list[tuple[Any, ...]] = []
-        self.seq = 0
-        self.loads: list[_Load] = []
-        n = len(self.sc.units)
-        self.ready = [u.notice_to_move_days for u in self.sc.units]
-        self.arrival = [0.0] * n
-        self.closure = [INF] * n
-        self.pending = [0] * n  # loads of the unit not yet through RSOM
-        self.load_done = [0.0] * n
-        self.ev: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "unit",
-                "load",
-                "leg",
-                "kind",
-                "from",
-                "to",
-                "link",
-                "mode",
-                "start",
-                "depart",
-                "arrive",
-                "wait_days",
-                "wait_reason",
-            )
-        }
-        self.leg_count: dict[int, int] = {}
 
-    # -- bookkeeping ----------------------------------------------------------------------------
-
-    def _push(self, t: float, phase: int, key: tuple[Any, ...], what: int) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, (t, phase, key, self.seq, what))
-
-    def _row(
-        self,
-        load: _Load,
-        kind: str,
-        src: str,
-        dst: str,
-        link: str,
-        mode: str,
-        start: float,
-        depart: float,
-        arrive: float,
-        wait: float,
-        reason: str,
-    ) -> None:
-        ev = self.ev
-        leg = self.leg_count.get(load.index, 0)
-        self.leg_count[load.index] = leg + 1
-        ev["unit"].append(self.sc.units[load.unit].id)
-        ev["load"].append("equipment" if load.kind == EQUIPMENT else "people")
-        ev["leg"].append(leg)
-        ev["kind"].append(kind)
-        ev["from"].append(src)
-        ev["to"].append(dst)
-        ev["link"].append(link)
-        ev["mode"].append(mode)
-        ev["start"].append(start)
-        ev["depart"].append(depart)
-        ev["arrive"].append(arrive)
-        ev["wait_days"].append(wait)
-        ev["wait_reason"].append(reason)
-
-    # -- run ------------------------------------------------------------------------------------
-
-    def run(self) -> EngineOutput:
-        sc = self.sc
-        for ui, (u, plan) in enumerate(zip(sc.units, self.plans, strict=True)):
-            home = self.net.node_index[u.home]
-            key_base = (u.tier, -plan.urgency, ui)
-            self.pending[ui] = 2
-            if plan.stock is not None and plan.depot is not None:
-                people = self._new_load(
-                    ui, PEOPLE, u.personnel, u.outsize, key_base, plan.depot, home
-                )
-                people.phase = "to_depot"
-                self._ready_row(people, u.home)
-                self._push(u.notice_to_move_days, _STEP, people.key, people.index)
-                # The equipment stays home; the set's equipment is created when drawn.
-                continue
-            for kind, amount in ((EQUIPMENT, u.equipment_t), (PEOPLE, float(u.personnel))):
-                load = self._new_load(ui, kind, amount, u.outsize, key_base, plan.reception, home)
-                self._ready_row(load, u.home)
-                self._push(u.notice_to_move_days, _STEP, load.key, load.index)
-        heap = self.heap
-        while heap:
-            t, phase, _key, _seq, what = heapq.heappop(heap)
-            if phase == _STEP:
-                self._step(self.loads[what], t)
-            else:
-                self._day_start(what, t)
-        return EngineOutput(
-            events=self.ev,
-            ready=self.ready,
-            arrival=self.arrival,
-            closure=self.closure,
-            server_days=[s.served for s in self.srv],
-        )
-
-    def _new_load(
-        self,
-        ui: int,
-        kind: int,
-        amount: float,
-        outsize: bool,
-        key_base: tuple[Any, ...],
-        dest: int,
-        node: int,
-    ) -> _Load:
-        load = _Load(
-            index=len(self.loads),
-            unit=ui,
-            kind=kind,
-            amount=float(amount),
-            cls=load_class_of(kind, outsize),
-            key=(*key_base, kind),
-            dest=dest,
-            node=node,
-        )
-        self.loads.append(load)
-        return load
-
-    def _ready_row(self, load: _Load, home: str) -> None:
-        u = self.sc.units[load.unit]
-        if u.notice_to_move_days > 0:
-            self._row(
-                load,
-                "notice_to_move",
-                home,
-                home,
-                "",
-                "",
-                0.0,
-                u.notice_to_move_days,
-                u.notice_to_move_days,
-                u.notice_to_move_days,
-                "notice to move",
-            )
-
-    # -- the load's state machine ---------------------------------------------------------------
-
-    def _step(self, load: _Load, t: float) -> None:
-        """Advance a load at time t through its stages until it must wait."""
-        while True:
-            if load.stages:
-                what, value = load.stages.pop(0)
-                if what == 0:  # delay
-                    if value > 0:
-                        self._push(t + value, _STEP, load.key, load.index)
-                        return
-                    continue
-                if value == -1:  # marker: the hop's server stages are over, travel begins
-                    load.hop_depart = t
-                    continue
-                s_idx, work = value
-                if self._request(load, s_idx, work, t):
-                    return  # waiting for capacity; a day start resumes it
-                continue
-            if load.hop_arc >= 0:
-                self._end_hop(load, t)
-            if load.phase == "rsom":
-                self._rsom_done(load, t)
-                return
-            if load.node == load.dest:
-                self._at_destination(load, t)
-                continue
-            if load.amount <= 0:
-                load.node = load.dest
-                continue
-            self._start_hop(load, t)
-
-    def _request(self, load: _Load, s_idx: int, work: float, t: float) -> bool:
-        """Ask server s for work at t; False if it passes at once, True if it must wait."""
-        srv = self.srv[s_idx]
-        load.request_time = t
-        if not srv.queue:
-            d = math.floor(t)
-            if d != srv.day:
-                srv.day, srv.left = d, self.net.servers[s_idx].day_capacity(d)
-            if _covers(srv.left, work):
-                srv.left = max(0.0, srv.left - work)
-                srv.pass_work(d, work)
-                return False
-            if srv.left > 0:  # take what is left today, wait for the rest
-                srv.pass_work(d, srv.left)
-                work -= srv.left
-                srv.left = 0.0
-        heapq.heappush(srv.queue, (*load.key[:2], t, *load.key[2:], load.index))
-        srv.need[load.index] = work
-        srv.queued_work += work
-        if not srv.pending:
-            srv.pending = True
-            self._push(float(srv.day + 1), _DAY, (s_idx,), s_idx)
-        return True
-
-    def _day_start(self, s_idx: int, t: float) -> None:
-        """Give day t's capacity to the waiting requests in queue-key order."""
-        srv, server = self.srv[s_idx], self.net.servers[s_idx]
-        srv.pending = False
-        d = int(t)
-        srv.day, srv.left = d, server.day_capacity(d)
-        while srv.queue and srv.left > 0:
-            li = srv.queue[0][-1]
-            need = srv.need[li]
-            if not _covers(srv.left, need):
-                srv.need[li] = need - srv.left
-                srv.queued_work -= srv.left
-                srv.pass_work(d, srv.left)
-                srv.left = 0.0
-                break
-            heapq.heappop(srv.queue)
-            del srv.need[li]
-            srv.queued_work -= need
-            srv.left = max(0.0, srv.left - need)
-            srv.pass_work(d, need)
-            load = self.loads[li]
-            self._waited(load, s_idx, t)
-            self._push(t, _STEP, load.key, li)
-        if not srv.queue:
-            srv.queued_work = 0.0  # no drift from sums of floats
-        else:
-            srv.pending = True
-            self._push(t + 1.0, _DAY, (s_idx,), s_idx)
-
-    def _waited(self, load: _Load, s_idx: int, t: float) -> None:
-        """Book the wait of a load released at t, and why it waited."""
-        wait = t - load.request_time
-        if wait <= 0:
-            return
-        load.hop_wait += wait
-        if wait > load.hop_reason_wait:
-            server = self.net.servers[s_idx]
-            load.hop_reason_wait = wait
-            dis = server.disruption_at(load.request_time, t)
-            load.hop_reason = server.label + (f" (disrupted: {dis})" if dis else "")
-
-    def _progressing(
-        self, load: _Load, h: list[list[float]], v: int, here: float
-    ) -> list[tuple[int, Arc, float]]:
-        """Arcs from v the load may use that bring it closer: (arc index, arc, time to go)."""
-        # Only progress: no wandering, no loops. Arc index order keeps the tie rule.
-        return [
-            (ai, arc, togo)
-            for ai, arc, w, slot in self.usable_out[load.cls][v]
-            if (togo := h[w][slot]) < here
-        ]
-
-    def _start_hop(self, load: _Load, t: float) -> None:
-        net = self.net
-        v = load.node
-        h = net.time_to_go(load.dest, load.cls, load.amount)
-        here = h[v][0 if load.k_in is None else load.k_in + 1]
-        best, best_arc = INF, -1
-        for ai, arc, togo in self._progressing(load, h, v, here):
-            est = self._hop_estimate(load, arc, v, load.k_in, t)
-            if arc.dst != load.dest:
-                est += self._best_next(load, h, arc.dst, arc.cls, togo, t)
-            else:
-                est += togo
-            if est < best:  # strict: among equal estimates the lower arc index wins
-                best, best_arc = est, ai
-        arc = net.arcs[best_arc]
-        load.hop_arc = best_arc
-        load.hop_start = t
-        load.hop_depart = t
-        load.hop_wait = 0.0
-        load.hop_reason = ""
-        load.hop_reason_wait = 0.0
-        load.stages = self._hop_stages(load, arc)
-
-    def _best_next(
-        self, load: _Load, h: list[list[float]], w: int, k_in: int, here: float, t: float
-    ) -> float:
-        """min over progressing arcs b from w of e(b) + H: the second hop of the lookahead."""
-        return min(
+def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
+    """Nodes, arcs and out-arcs as the core's arrays (columns NI_*, NF_*, AI_*, AF_*)."""
+    arcs = net.arcs
+    ni = np.stack(
+        [
+            _or_none(net.node_t_server),
+            _or_none(net.node_pax_server),
+            _or_none(net.node_transship_server),
+        ],
+        axis=1,
+    )
+    nf = np.stack(
+        [
+            np.array(net.node_delay, dtype=np.float64),
+            np.array(net.node_transship_delay, dtype=np.float64),
+        ],
+        axis=1,
+    )
+    ai = np.array(
+        [
             (
-                self._hop_estimate(load, b, w, k_in, t) + togo
-                for _, b, togo in self._progressing(load, h, w, here)
-            ),
-            default=INF,
-        )
+                a.src,
+                a.dst,
+                a.cls,
+                _or_minus(a.t_server),
+                _or_minus(a.pax_server),
+                _or_minus(a.pool_server),
+            )
+            for a in arcs
+        ],
+        dtype=np.int64,
+    ).reshape(len(arcs), 6)
+    af = np.array(
+        [
+            (
+                a.hours,
+                a.pool.payload_t if a.pool else 1.0,
+                a.pool.pax if a.pool else 1.0,
+                # Round trip of the pool's assets, in hours (compile.pool_work).
+                2.0 * a.link.distance_km / a.pool.speed_kmh + a.pool.turnaround_hours
+                if a.pool
+                else 0.0,
+            )
+            for a in arcs
+        ],
+        dtype=np.float64,
+    ).reshape(len(arcs), 4)
+    usable = np.array([a.usable for a in arcs], dtype=np.bool_).reshape(len(arcs), 3)
+    out_ptr = np.zeros(len(net.node_ids) + 1, dtype=np.int64)
+    out_ptr[1:] = np.cumsum([len(a) for a in net.out_arcs])
+    out_arc = np.array([x for a in net.out_arcs for x in a], dtype=np.int64)
+    gauge = _or_none(list(net.rail_gauge))
+    return ni, nf, ai, af, usable, out_ptr, out_arc, gauge
 
-    def _hop_servers(
-        self, load: _Load, arc: Any, v: int, k_in: int | None
-    ) -> list[tuple[int, float]]:
-        """Servers of a hop from v over arc, with the work on each (stages 1, 2, 4, 5)."""
-        net, a = self.net, load.amount
-        out: list[tuple[int, float]] = []
-        node_s = net.node_pax_server[v] if load.kind == PEOPLE else net.node_t_server[v]
-        if node_s is not None:
-            out.append((node_s, a))
-        if load.kind == EQUIPMENT and net.gauge_change(k_in, arc.cls):
-            x = net.node_transship_server[v]
-            if x is not None:
-                out.append((x, a))
+
+def _server_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
+    """Rates, the starting state and the disruption breakpoints of every server, flattened."""
+    n = len(net.servers)
+    sf = np.zeros((n, 3))
+    sf[:, core.SF_RATE] = [s.rate for s in net.servers]
+    si = np.zeros((n, 3), np.int64)
+    si[:, core.SI_DAY] = -1
+    bptr = np.zeros(n + 1, dtype=np.int64)
+    bptr[1:] = np.cumsum([len(s.breaks) for s in net.servers])
+    brk = np.array(
+        [x for s in net.servers for x in zip(s.breaks, s.cum, s.factors, strict=True)],
+        dtype=np.float64,
+    ).reshape(-1, 3)
+    return sf, si, bptr, brk
+
+
+class _Tables:
+    """The time-to-go tables the loads use, stacked once each (amounts share tables)."""
+
+    def __init__(self, net: CompiledNetwork) -> None:
+        self.net = net
+        self.index: dict[int, int] = {}
+        self.arrays: list[np.ndarray] = []
+
+    def tables(self, dest: np.ndarray, cls: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        """Index in :meth:`stacked` of each load's table (destination, class, amount).
+
+        -1 for a load of 0: it never routes, it is at its destination at once.
+        """
+        out = np.full(len(dest), -1, np.int64)
+        keys = np.stack([dest, cls, amount], axis=1)[amount > 0]
+        rows = np.flatnonzero(amount > 0)
+        if not len(rows):
+            return out
+        unique, back = np.unique(keys, axis=0, return_inverse=True)
+        ids = np.empty(len(unique), np.int64)
+        for k, (d, c, a) in enumerate(unique):
+            h = self.net.time_to_go_array(int(d), int(c), float(a))
+            if id(h) not in self.index:
+                self.index[id(h)] = len(self.arrays)
+                self.arrays.append(h)
+            ids[k] = self.index[id(h)]
+        out[rows] = ids[back.ravel()]
         return out
 
-    def _hop_stages(self, load: _Load, arc: Any) -> list[tuple[int, Any]]:
-        net, v, a = self.net, load.node, load.amount
-        stages: list[tuple[int, Any]] = [(1, s) for s in self._hop_servers(load, arc, v, load.k_in)]
-        delay = net.node_delay[v]
-        if load.kind == EQUIPMENT and net.gauge_change(load.k_in, arc.cls):
-            delay += net.node_transship_delay[v]
-        stages.append((0, delay))
-        link_s = arc.pax_server if load.kind == PEOPLE else arc.t_server
-        if link_s is not None:
-            stages.append((1, (link_s, a)))
-        if arc.pool_server is not None:
-            stages.append((1, (arc.pool_server, pool_work(arc, a, load.kind))))
-        stages.append((1, -1))
-        stages.append((0, arc.hours / 24.0))
-        return stages
+    def stacked(self) -> np.ndarray:
+        n, nk = len(self.net.node_ids), len(self.net.classes) + 1
+        if not self.arrays:
+            return np.zeros((1, n, nk))
+        return np.stack(self.arrays)
 
-    def _hop_estimate(self, load: _Load, arc: Any, v: int, k_in: int | None, t: float) -> float:
-        """e(a): the wait at every server of the hop (stages 1, 2, 4, 5), plus its delays."""
-        net, a, people = self.net, load.amount, load.kind == PEOPLE
-        d = math.floor(t)
-        est = 0.0  # waits first, then the delays: the same sum, in the same order, as the rules
-        node_s = net.node_pax_server[v] if people else net.node_t_server[v]
-        if node_s is not None:
-            est += self._wait(node_s, a, d)
-        if not people and net.gauge_change(k_in, arc.cls):
-            x = net.node_transship_server[v]
-            if x is not None:
-                est += self._wait(x, a, d)
-        link_s = arc.pax_server if people else arc.t_server
-        if link_s is not None:
-            est += self._wait(link_s, a, d)
-        if arc.pool_server is not None:
-            est += self._wait(arc.pool_server, pool_work(arc, a, load.kind), d)
-        return est + net.hop_delay(v, k_in, arc, load.cls)
 
-    def _wait(self, s_idx: int, work: float, d: int) -> float:
-        """wait(S, W): work beyond what is left of day d at server S, in days of capacity."""
-        srv, server = self.srv[s_idx], self.net.servers[s_idx]
-        if srv.queue and srv.day == d:  # today's capacity is spent; not at a day start
-            left = 0.0
-        elif srv.day == d:
-            left = srv.left
-        else:
-            left = server.day_capacity(d)
-        return max(0.0, srv.queued_work + work - left) / server.rate
+def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
+    """One run of the simulation over a compiled network and a day-0 plan."""
+    sc = net.scenario
+    units = sc.units
+    n_units = len(units)
+    tables = _Tables(net)
+    region_ids = [sc.regions[p.region].id for p in plans]
+    home = np.array([net.node_index[u.home] for u in units], dtype=np.int64)
+    reception = np.array([p.reception for p in plans], dtype=np.int64)
+    eq_t = np.array([float(u.equipment_t) for u in units])
+    pax = np.array([float(u.personnel) for u in units])
+    eq_cls = np.array([load_class_of(EQUIPMENT, u.outsize) for u in units], dtype=np.int64)
+    stock = np.array([-1 if p.stock is None else p.stock for p in plans], dtype=np.int64)
+    depot = np.array([-1 if p.depot is None else p.depot for p in plans], dtype=np.int64)
+    with_set = (stock >= 0) & (depot >= 0)
+    # Loads: 2 * unit + kind, equipment (kind 0) then people (kind 1) of each unit.
+    li = np.zeros((2 * n_units, core.N_LI), np.int64)
+    lf = np.zeros((2 * n_units, core.N_LF))
+    li[:, [core.LI_KIN, core.LI_ARC, core.LI_RSRV]] = -1
+    eq, px = li[EQUIPMENT::2], li[PEOPLE::2]  # views
+    eq[:, core.LI_TIER] = px[:, core.LI_TIER] = [u.tier for u in units]
+    lf[:, core.LF_NEGURG] = np.repeat([-p.urgency for p in plans], 2)
+    eq[:, core.LI_CLS], px[:, core.LI_CLS] = eq_cls, CLASS_PEOPLE
+    lf[EQUIPMENT::2, core.LF_AMOUNT], lf[PEOPLE::2, core.LF_AMOUNT] = eq_t, pax
+    eq[:, core.LI_DEST] = px[:, core.LI_DEST] = reception
+    eq[:, core.LI_NODE] = np.where(with_set, depot, home)  # a set's equipment leaves the depot
+    px[:, core.LI_NODE] = home
+    px[:, core.LI_DEST] = np.where(with_set, depot, reception)  # people fetch the set first
+    px[:, core.LI_PHASE] = np.where(with_set, core.TO_DEPOT, core.MOVE)
+    eq[:, core.LI_TABLE] = tables.tables(reception, eq_cls, eq_t)
+    to_reception = tables.tables(reception, np.full(n_units, CLASS_PEOPLE), pax)
+    px[:, core.LI_TABLE] = np.where(
+        with_set,
+        tables.tables(depot, np.full(n_units, CLASS_PEOPLE), np.where(with_set, pax, 0.0)),
+        to_reception,
+    )
+    # Units.
+    ui = np.full((n_units, core.N_UI), -1, np.int64)
+    ui[:, core.UI_HOME] = home
+    ui[:, core.UI_STOCK] = np.where(with_set, stock, -1)
+    ui[:, core.UI_RECEPTION] = reception
+    ui[:, core.UI_RSOM_T] = [_or_minus(net.rsom_t_server[r]) for r in region_ids]
+    ui[:, core.UI_RSOM_P] = [_or_minus(net.rsom_pax_server[r]) for r in region_ids]
+    ui[:, core.UI_TABLE2] = np.where(with_set, to_reception, -1)
+    uf = np.zeros((n_units, core.N_UF))
+    uf[:, core.UF_CLOSURE] = np.inf
+    uf[:, core.UF_NTM] = [u.notice_to_move_days for u in units]
+    uf[:, core.UF_DRAW] = [
+        sc.stocks[p.stock].draw_days if p.stock is not None else 0.0 for p in plans
+    ]
+    uf[:, core.UF_RSOM_DAYS] = [
+        rsom_days(sc.regions[p.region], u) for u, p in zip(units, plans, strict=True)
+    ]
+    served = np.zeros((len(net.servers), max(0, sc.meta.horizon_days)))
+    ni, nf, ai, af, usable, out_ptr, out_arc, gauge = _network_arrays(net)
+    sf, si, bptr, brk = _server_arrays(net)
+    ri, rf = core.run_core(
+        li, lf, ui, uf, ni, nf, ai, af, usable, out_ptr, out_arc, gauge, sf, si, bptr, brk,
+        served, tables.stacked(),
+    )  # fmt: skip
+    return EngineOutput(
+        events=_event_columns(net, plans, ai, ri, rf),
+        ready=uf[:, core.UF_NTM].tolist(),
+        arrival=uf[:, core.UF_ARRIVAL].tolist(),
+        closure=uf[:, core.UF_CLOSURE].tolist(),
+        served=served,
+    )
 
-    def _end_hop(self, load: _Load, t: float) -> None:
-        arc = self.net.arcs[load.hop_arc]
-        net = self.net
-        self._row(
-            load,
-            "move",
-            net.node_ids[arc.src],
-            net.node_ids[arc.dst],
-            arc.link.id,
-            str(arc.link.mode),
-            load.hop_start,
-            load.hop_depart,
-            t,
-            load.hop_wait,
-            load.hop_reason,
-        )
-        load.node = arc.dst
-        load.k_in = arc.cls
-        load.hop_arc = -1
 
-    # -- destination, sets, RSOM ----------------------------------------------------------------
+def _or_minus(value: int | None) -> int:
+    return -1 if value is None else value
 
-    def _at_destination(self, load: _Load, t: float) -> None:
-        plan = self.plans[load.unit]
-        u = self.sc.units[load.unit]
-        if load.phase == "to_depot":
-            stock = self.sc.stocks[plan.stock] if plan.stock is not None else None
-            draw = stock.draw_days if stock is not None else 0.0
-            depot = self.net.node_ids[load.node]
-            self._row(
-                load,
-                "draw",
-                depot,
-                depot,
-                "",
-                "",
-                t,
-                t + draw,
-                t + draw,
-                0.0,
-                f"drawing set from {stock.id if stock else ''}",
-            )
-            # The people, then the drawn set, move on to the reception node.
-            load.phase = "move"
-            load.dest = plan.reception
-            load.k_in = None
-            load.stages = [(0, draw)]
-            eq = self._new_load(
-                load.unit,
-                EQUIPMENT,
-                u.equipment_t,
-                u.outsize,
-                load.key[:3],
-                plan.reception,
-                load.node,
-            )
-            # The set was at the depot from day 0: account for it until it is drawn.
-            self._row(
-                eq,
-                "pre_positioned",
-                depot,
-                depot,
-                "",
-                "",
-                0.0,
-                t + draw,
-                t + draw,
-                0.0,
-                f"pre-positioned set {stock.id if stock else ''}",
-            )
-            self._push(t + draw, _STEP, eq.key, eq.index)
-            return
-        # Arrived at the reception node: RSOM.
-        self.arrival[load.unit] = max(self.arrival[load.unit], t)
-        region = self.sc.regions[plan.region]
-        s_idx = (
-            self.net.rsom_pax_server[region.id]
-            if load.kind == PEOPLE
-            else self.net.rsom_t_server[region.id]
-        )
-        load.phase = "rsom"
-        load.hop_start = t
-        load.hop_wait = 0.0
-        load.hop_reason = ""
-        load.hop_reason_wait = 0.0
-        if s_idx is not None and load.amount > 0:
-            load.stages = [(1, (s_idx, load.amount))]
 
-    def _rsom_done(self, load: _Load, t: float) -> None:
-        plan = self.plans[load.unit]
-        region = self.sc.regions[plan.region]
-        node = self.net.node_ids[load.node]
-        self._row(
-            load, "rsom", node, node, "", "", load.hop_start, t, t, load.hop_wait, load.hop_reason
-        )
-        ui = load.unit
-        self.load_done[ui] = max(self.load_done[ui], t)
-        self.pending[ui] -= 1
-        if self.pending[ui] == 0:
-            self.closure[ui] = self.load_done[ui] + rsom_days(region, self.sc.units[ui])
+def _event_columns(
+    net: CompiledNetwork,
+    plans: list[UnitPlan],
+    ai: np.ndarray,
+    ri: np.ndarray,
+    rf: np.ndarray,
+) -> dict[str, Any]:
+    """The core's rows as unit_events columns: indices become ids, labels and reasons."""
+    sc = net.scenario
+    load, kind, where = ri[:, core.RI_LOAD], ri[:, core.RI_KIND], ri[:, core.RI_WHERE]
+    unit = load // 2
+    is_move = kind == core.ROW_MOVE
+    arc = np.where(is_move, where, 0)
+    arc_src, arc_dst = ai[:, core.AI_SRC], ai[:, core.AI_DST]
+    node_ids = np.array(net.node_ids, dtype=object)
+    src = np.where(is_move, arc_src[arc] if len(net.arcs) else 0, where)
+    dst = np.where(is_move, arc_dst[arc] if len(net.arcs) else 0, where)
+    links = np.array([a.link.id for a in net.arcs] + [""], dtype=object)
+    modes = np.array([str(a.link.mode) for a in net.arcs] + [""], dtype=object)
+    no_arc = np.where(is_move, arc, len(net.arcs))
+    reasons = np.empty(len(ri), dtype=object)
+    reasons[:] = ""
+    stock_ids = [sc.stocks[p.stock].id if p.stock is not None else "" for p in plans]
+    reasons[kind == core.ROW_NOTICE] = "notice to move"
+    for code, text in ((core.ROW_DRAW, "drawing set from "), (core.ROW_PRE, "pre-positioned set ")):
+        rows = np.flatnonzero(kind == code)
+        reasons[rows] = [text + stock_ids[u] for u in unit[rows]]
+    servers = net.servers
+    for r in np.flatnonzero(ri[:, core.RI_REASON] >= 0):
+        server = servers[ri[r, core.RI_REASON]]
+        dis = server.disruption_at(rf[r, core.RF_REQUEST], rf[r, core.RF_RELEASE])
+        reasons[r] = server.label + (f" (disrupted: {dis})" if dis else "")
+    return {
+        "unit": np.array([u.id for u in sc.units], dtype=object)[unit],
+        "load": np.array(["equipment", "people"], dtype=object)[load % 2],
+        "leg": ri[:, core.RI_LEG].copy(),
+        "kind": np.array(ROW_KINDS, dtype=object)[kind],
+        "from": node_ids[src],
+        "to": node_ids[dst],
+        "link": links[no_arc],
+        "mode": modes[no_arc],
+        "start": rf[:, core.RF_START].copy(),
+        "depart": rf[:, core.RF_DEPART].copy(),
+        "arrive": rf[:, core.RF_ARRIVE].copy(),
+        "wait_days": rf[:, core.RF_WAIT].copy(),
+        "wait_reason": reasons,
+    }

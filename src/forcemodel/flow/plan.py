@@ -8,10 +8,13 @@ docs/simulation.md, "Units: destination, pre-positioned sets, urgency".
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from forcemodel.jit import jit as _jit
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
     EQUIPMENT,
@@ -44,80 +47,201 @@ class UnitPlan:
     est_closure: float
 
 
-def _travel(net: CompiledNetwork, u: Unit, dest: int, origin: int) -> float:
-    """Uncongested days for both loads of a unit from ``origin`` to ``dest``."""
-    eq_cls = load_class_of(EQUIPMENT, u.outsize)
-    t_eq = net.time_to_go(dest, eq_cls, u.equipment_t)[origin][0] if u.equipment_t > 0 else 0.0
-    t_pax = (
-        net.time_to_go(dest, CLASS_PEOPLE, float(u.personnel))[origin][0] if u.personnel else 0.0
-    )
-    return max(t_eq, t_pax)
+@_jit
+def _bisect_right(a: Any, n: int, x: float) -> int:
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
-def _best_set(
-    net: CompiledNetwork,
-    u: Unit,
-    home: int,
-    reception: int,
-    scenario: Scenario,
-    sets_left: list[int],
-    depots: list[int],
-) -> tuple[float, int | None]:
-    """Fastest estimate through a pre-positioned set with sets left, and its stock."""
-    best, which = INF, None
-    if u.set_type is None:
-        return best, which
-    for si, s in enumerate(scenario.stocks):
-        if sets_left[si] <= 0 or s.set_type != u.set_type:
+@_jit
+def _gap_days(
+    req_days: Any, req_vals: Any, times: Any, prefix: Any, n: int, base: float, power: float,
+    tau: float, horizon: float,
+) -> float:  # fmt: skip
+    """Shortfall-days a unit of ``power`` closing at ``tau`` removes before the horizon.
+
+    The integral over [tau, horizon) of min(power, max(0, required - projected)), where the
+    projected power at x is ``base + prefix[j]`` for the last planned closure ``times[j] <= x``
+    (``prefix`` adds the planned powers one by one in order of closure, ties in planning order).
+    The integral is cut at tau, the requirement's days and the planned closures strictly inside
+    (tau, horizon), and its pieces are added one by one in time order: an independent
+    implementation reproduces it bit for bit.
+    """
+    if tau >= horizon or req_days.shape[0] == 0:
+        return 0.0
+    cuts = np.empty(1 + req_days.shape[0] + n)
+    m = 0
+    cuts[m] = tau
+    m += 1
+    for d in req_days:
+        if tau < d < horizon:
+            cuts[m] = d
+            m += 1
+    for i in range(n):
+        if tau < times[i] < horizon:
+            cuts[m] = times[i]
+            m += 1
+    cuts = np.sort(cuts[:m])
+    total = 0.0
+    for k in range(m):
+        cut = cuts[k]
+        if k > 0 and cut == cuts[k - 1]:
+            continue  # distinct cuts only
+        end = horizon
+        for k2 in range(k + 1, m):
+            if cuts[k2] != cut:
+                end = cuts[k2]
+                break
+        i = _bisect_right(req_days, req_days.shape[0], cut) - 1
+        required = req_vals[i] if i >= 0 else 0.0
+        j = _bisect_right(times, n, cut) - 1
+        have = base + (prefix[j] if j >= 0 else 0.0)
+        total += min(power, max(0.0, required - have)) * (end - cut)
+    return total
+
+
+@_jit
+def _plan_core(
+    order: Any, ntm: Any, assigned: Any, power: Any, t_own: Any, t_set: Any, set_ok: Any,
+    sets_left: Any, rsom_d: Any, priority: Any, base: Any, req_ptr: Any, req_days: Any,
+    req_vals: Any, horizon: float, region: Any, stock: Any, urgency: Any, est: Any,
+) -> None:  # fmt: skip
+    """Plan units in ``order`` (docs/simulation.md); region -1 marks an unreachable unit.
+
+    ``t_own[u, r]``: uncongested days with own equipment; ``t_set[u, r, s]``: through a set of
+    stock s; ``req_ptr[r, c]`` .. ``req_ptr[r, c + 1]`` slices the requirement curves.
+    """
+    n_units, n_regions, n_caps = power.shape[0], t_own.shape[1], power.shape[1]
+    n_stocks = t_set.shape[2]
+    times = np.empty((n_regions, n_caps, n_units + 1))
+    powers = np.empty((n_regions, n_caps, n_units + 1))
+    prefix = np.empty((n_regions, n_caps, n_units + 1))
+    count = np.zeros((n_regions, n_caps), np.int64)
+    opt_tau = np.empty(n_regions)
+    opt_stock = np.empty(n_regions, np.int64)
+    opt_score = np.empty(n_regions)
+    for ui in order:
+        n_opt = 0
+        opt_r = np.empty(n_regions, np.int64)
+        for r in range(n_regions):
+            if assigned[ui] >= 0 and r != assigned[ui]:
+                continue
+            own = t_own[ui, r]
+            best, which = INF, -1
+            for s in range(n_stocks):
+                if sets_left[s] <= 0 or not set_ok[ui, s]:
+                    continue
+                if t_set[ui, r, s] < best:
+                    best, which = t_set[ui, r, s], s
+            t = min(own, best)
+            if t == INF:
+                continue
+            opt_r[n_opt] = r
+            opt_tau[n_opt] = ntm[ui] + t + rsom_d[ui, r]
+            opt_stock[n_opt] = which if best < own else -1
+            n_opt += 1
+        if n_opt == 0:
+            region[ui] = -1
             continue
-        to_depot = (
-            net.time_to_go(depots[si], CLASS_PEOPLE, float(u.personnel))[home][0]
-            if u.personnel
-            else 0.0
+        any_gap = False
+        for o in range(n_opt):
+            r, tau = opt_r[o], opt_tau[o]
+            gap = 0.0
+            for c in range(n_caps):
+                p = power[ui, c]
+                if p > 0:
+                    lo, hi = req_ptr[r, c], req_ptr[r, c + 1]
+                    gap += _gap_days(
+                        req_days[lo:hi], req_vals[lo:hi], times[r, c], prefix[r, c],
+                        count[r, c], base[r, c], p, tau, horizon,
+                    )  # fmt: skip
+            opt_score[o] = priority[r] * gap
+            if opt_score[o] > 0:
+                any_gap = True
+        pick = 0
+        for o in range(1, n_opt):  # options are in region order: the first wins ties
+            if any_gap:
+                if opt_score[o] > opt_score[pick]:
+                    pick = o
+            elif opt_tau[o] < opt_tau[pick]:
+                pick = o
+        r, tau, which = opt_r[pick], opt_tau[pick], opt_stock[pick]
+        if which >= 0:
+            sets_left[which] -= 1
+        for c in range(n_caps):
+            p = power[ui, c]
+            if p > 0:  # insert after equal closures, then redo the sums from there
+                n = count[r, c]
+                i = _bisect_right(times[r, c], n, tau)
+                for k in range(n, i, -1):
+                    times[r, c, k] = times[r, c, k - 1]
+                    powers[r, c, k] = powers[r, c, k - 1]
+                times[r, c, i], powers[r, c, i] = tau, p
+                count[r, c] = n + 1
+                for k in range(i, n + 1):
+                    prefix[r, c, k] = (
+                        powers[r, c, k] if k == 0 else prefix[r, c, k - 1] + powers[r, c, k]
+                    )
+        region[ui], stock[ui], urgency[ui], est[ui] = r, which, opt_score[pick], tau
+
+
+class _Legs:
+    """Uncongested days of units' loads to a destination, read from the time-to-go tables.
+
+    Each load is keyed by its (load class, amount), the key of its table; key -1: nothing to
+    move (0 days).
+    """
+
+    def __init__(self, net: CompiledNetwork, units: Sequence[Unit]) -> None:
+        self.net = net
+        found: dict[tuple[int, float], int] = {}
+
+        def key(cls: int, amount: float) -> int:
+            return found.setdefault((cls, amount), len(found)) if amount > 0 else -1
+
+        self.eq = np.array(
+            [key(load_class_of(EQUIPMENT, u.outsize), float(u.equipment_t)) for u in units],
+            dtype=np.int64,
         )
-        t = to_depot + s.draw_days + _travel(net, u, reception, depots[si])
-        if t < best:
-            best, which = t, si
-    return best, which
+        self.pax = np.array([key(CLASS_PEOPLE, float(u.personnel)) for u in units], dtype=np.int64)
+        self.keys = list(found)
 
+    def days(self, dest: int, keys: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Days from each origin to ``dest`` for loads with these keys."""
+        out = np.zeros(len(keys))
+        distinct, back = np.unique(keys, return_inverse=True)
+        for j, k in enumerate(distinct):
+            if k >= 0:
+                rows = np.flatnonzero(back == j)
+                cls, amount = self.keys[k]
+                out[rows] = self.net.time_to_go_array(dest, cls, amount)[origins[rows], 0]
+        return out
 
-class _Projection:
-    """Power planned to arrive over time: a step function kept as sorted arrays."""
-
-    def __init__(self, base: float) -> None:
-        self.base = base
-        self.times = np.empty(0)
-        self.sums = np.empty(0)  # sums[i] = power of planned units at times[0..i]
-
-    def add(self, t: float, power: float) -> None:
-        i = int(np.searchsorted(self.times, t, side="right"))
-        prev = self.sums[i - 1] if i > 0 else 0.0
-        self.times = np.insert(self.times, i, t)
-        self.sums = np.insert(self.sums, i, prev)
-        self.sums[i:] += power
-
-    def gap_days(self, curve: Curve, power: float, tau: float, horizon: float) -> float:
-        """Shortfall-days a unit of ``power`` arriving at ``tau`` removes before the horizon.
-
-        The integral over [tau, horizon) of min(power, max(0, required - projected)).
-        """
-        if tau >= horizon or not curve:
-            return 0.0
-        req_days = np.array([d for d, _ in curve])
-        req_vals = np.array([v for _, v in curve])
-        later = self.times[(self.times > tau) & (self.times < horizon)]
-        cuts = np.unique(
-            np.concatenate(([tau], req_days[(req_days > tau) & (req_days < horizon)], later))
+    def travel(self, dest: int, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Uncongested days for both loads of these units (rows) from origins to ``dest``."""
+        days: np.ndarray = np.maximum(
+            self.days(dest, self.eq[rows], origins), self.days(dest, self.pax[rows], origins)
         )
-        ends = np.append(cuts[1:], horizon)
-        i = np.searchsorted(req_days, cuts, side="right") - 1
-        required = np.where(i >= 0, req_vals[np.maximum(i, 0)], 0.0)
-        j = np.searchsorted(self.times, cuts, side="right") - 1
-        have = self.base + np.where(
-            j >= 0, self.sums[np.maximum(j, 0)] if self.sums.size else 0.0, 0.0
-        )
-        filled = np.minimum(power, np.maximum(0.0, required - have))
-        return float((filled * (ends - cuts)).sum())
+        return days
+
+    def travel_from(self, origin: int, dest: int, rows: np.ndarray) -> np.ndarray:
+        """:meth:`travel` when every unit leaves the same node (a depot): one look-up a key."""
+        values = []
+        for keys in (self.eq[rows], self.pax[rows]):
+            distinct, back = np.unique(keys, return_inverse=True)
+            days = [
+                self.net.time_to_go_array(dest, *self.keys[k])[origin, 0] if k >= 0 else 0.0
+                for k in distinct
+            ]
+            values.append(np.array(days, dtype=float)[back])
+        both: np.ndarray = np.maximum(values[0], values[1])
+        return both
 
 
 def step_value(curve: Curve, t: float) -> float:
@@ -134,81 +258,122 @@ def rsom_days(region: Region, unit: Unit) -> float:
     return region.rsom.days * factor
 
 
+def _rsom_table(
+    regions: Sequence[Region], units: Sequence[Unit], assigned: np.ndarray
+) -> np.ndarray:
+    """:func:`rsom_days` of every unit at every region, ``[unit, region]``."""
+    days = np.array([r.rsom.days for r in regions], dtype=float)
+    factor = np.array([r.rsom.assigned_factor for r in regions], dtype=float)
+    at_own = assigned[:, None] == np.arange(len(regions))[None, :]
+    return np.where(at_own, days * factor, days * 1.0).reshape(len(units), len(regions))
+
+
 def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
     """Plan every unit's destination, set draw and urgency; raise if any is unreachable."""
-    regions = scenario.regions
+    regions, units, stocks = scenario.regions, scenario.units, scenario.stocks
     region_index = {r.id: i for i, r in enumerate(regions)}
     receptions = [net.node_index[r.reception] for r in regions]
-    sets_left = [s.sets if s.kind == "equipment_set" else 0 for s in scenario.stocks]
-    depots = [net.node_index[s.depot] for s in scenario.stocks]
-    # Projected power per region and capability: in place, then (closure, power) of planned units.
-    base = [
-        {c: sum(getattr(f.power, c) * f.count for f in r.in_place) for c in CAPABILITIES}
-        for r in regions
-    ]
-    planned = [{c: _Projection(base[r][c]) for c in CAPABILITIES} for r in range(len(regions))]
-    horizon = float(scenario.meta.horizon_days)
-    order = sorted(
-        range(len(scenario.units)),
-        key=lambda i: (scenario.units[i].tier, scenario.units[i].notice_to_move_days, i),
-    )
-    plans: dict[int, UnitPlan] = {}
-    unreachable: list[tuple[str, str]] = []
-
-    for ui in order:
-        u = scenario.units[ui]
-        home = net.node_index[u.home]
-        candidates = (
-            [region_index[u.assigned_to]] if u.assigned_to is not None else range(len(regions))
-        )
-        options = []
-        for r in candidates:
-            t_own = _travel(net, u, receptions[r], home)
-            t_set, stock = _best_set(net, u, home, receptions[r], scenario, sets_left, depots)
-            t = min(t_own, t_set)
-            if t == INF:
-                continue
-            tau = u.notice_to_move_days + t + rsom_days(regions[r], u)
-            options.append((r, tau, stock if t_set < t_own else None))
-        if not options:
-            where = u.assigned_to or "any region"
-            unreachable.append(
-                (
-                    u.id,
-                    f"no route from '{u.home}' to {where} for its "
-                    f"{'equipment' if u.equipment_t > 0 else 'people'}",
-                )
-            )
+    depots = [net.node_index[s.depot] for s in stocks]
+    homes = np.array([net.node_index[u.home] for u in units], dtype=np.int64)
+    n_units, n_regions, n_stocks = len(units), len(regions), len(stocks)
+    # Uncongested travel, own equipment and through each stock's sets, for every option.
+    legs = _Legs(net, units)
+    everyone = np.arange(n_units)
+    t_own = np.empty((n_units, n_regions))
+    for r, rec in enumerate(receptions):
+        t_own[:, r] = legs.travel(rec, everyone, homes)
+    set_types = sorted({u.set_type for u in units if u.set_type is not None})
+    code = {t: i for i, t in enumerate(set_types)}
+    unit_set = np.array([-1 if u.set_type is None else code[u.set_type] for u in units])
+    set_ok = np.zeros((n_units, max(1, n_stocks)), dtype=bool)
+    t_set = np.full((n_units, n_regions, max(1, n_stocks)), INF)
+    for si, s in enumerate(stocks):
+        if s.set_type not in code:
             continue
-        scored = []
-        for r, tau, stock in options:
-            region = regions[r]
-            gap = 0.0
-            for c in CAPABILITIES:
-                p = getattr(u.power, c)
-                if p > 0:
-                    curve = getattr(region.requirement, c)
-                    gap += planned[r][c].gap_days(curve, p, tau, horizon)
-            scored.append((region.priority * gap, tau, r, stock))
-        if any(g > 0 for g, _, _, _ in scored):
-            g, tau, r, stock = min(scored, key=lambda x: (-x[0], x[2]))
-        else:
-            g, tau, r, stock = min(scored, key=lambda x: (x[1], x[2]))
-        if stock is not None:
-            sets_left[stock] -= 1
-        for c in CAPABILITIES:
-            p = getattr(u.power, c)
-            if p > 0:
-                planned[r][c].add(tau, p)
-        plans[ui] = UnitPlan(
+        mine = np.flatnonzero(unit_set == code[s.set_type])
+        if not mine.size:
+            continue
+        set_ok[mine, si] = True
+        to_depot = legs.days(depots[si], legs.pax[mine], homes[mine])
+        for r, rec in enumerate(receptions):
+            onward = legs.travel_from(depots[si], rec, mine)
+            t_set[mine, r, si] = to_depot + s.draw_days + onward
+    sets_left = np.array(
+        [s.sets if s.kind == "equipment_set" else 0 for s in stocks] or [0], dtype=np.int64
+    )
+    # Projected power per region and capability: in place, then the planned units'.
+    base = np.array(
+        [
+            [sum(getattr(f.power, c) * f.count for f in r.in_place) for c in CAPABILITIES]
+            for r in regions
+        ],
+        dtype=float,
+    ).reshape(n_regions, len(CAPABILITIES))
+    curves = [[getattr(r.requirement, c) for c in CAPABILITIES] for r in regions]
+    req_ptr = np.zeros((n_regions, len(CAPABILITIES) + 1), dtype=np.int64)
+    flat: list[tuple[float, float]] = []
+    for r in range(n_regions):
+        for c, curve in enumerate(curves[r]):
+            req_ptr[r, c] = len(flat)
+            flat.extend(curve)
+        req_ptr[r, -1] = len(flat)
+    order = np.array(
+        sorted(range(n_units), key=lambda i: (units[i].tier, units[i].notice_to_move_days, i)),
+        dtype=np.int64,
+    )
+    assigned = np.array(
+        [-1 if u.assigned_to is None else region_index[u.assigned_to] for u in units],
+        dtype=np.int64,
+    )
+    region = np.zeros(n_units, np.int64)
+    stock = np.full(n_units, -1, np.int64)
+    urgency = np.zeros(n_units)
+    est = np.zeros(n_units)
+    _plan_core(
+        order,
+        np.array([u.notice_to_move_days for u in units], dtype=float),
+        assigned,
+        np.array([[getattr(u.power, c) for c in CAPABILITIES] for u in units], dtype=float).reshape(
+            n_units, len(CAPABILITIES)
+        ),
+        t_own,
+        t_set,
+        set_ok,
+        sets_left,
+        _rsom_table(regions, units, assigned),
+        np.array([r.priority for r in regions], dtype=float),
+        base,
+        req_ptr,
+        np.array([d for d, _ in flat], dtype=float),
+        np.array([v for _, v in flat], dtype=float),
+        float(scenario.meta.horizon_days),
+        region,
+        stock,
+        urgency,
+        est,
+    )
+    unreachable = [
+        (
+            u.id,
+            f"no route from '{u.home}' to {u.assigned_to or 'any region'} for its "
+            f"{'equipment' if u.equipment_t > 0 else 'people'}",
+        )
+        for ui, u in enumerate(units)
+        if region[ui] < 0
+    ]
+    if unreachable:
+        raise UnreachableError(unreachable)
+    # Plain Python numbers first: indexing NumPy arrays item by item is slow.
+    rows = zip(region.tolist(), stock.tolist(), urgency.tolist(), est.tolist(), strict=True)
+    return [
+        UnitPlan(
             unit=ui,
             region=r,
             reception=receptions[r],
-            stock=stock,
-            depot=depots[stock] if stock is not None else None,
+            stock=s if s >= 0 else None,
+            depot=depots[s] if s >= 0 else None,
             urgency=g,
-            est_closure=tau,
+            est_closure=e,
         )
-    if unreachable:
-        raise UnreachableError(unreachable)
-    return [plans[i] for i in range(len(scenario.units))]
+        for ui, (r, s, g, e) in enumerate(rows)
+    ]

@@ -11,9 +11,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
+from forcemodel.network.shortest import distances_to, pair_weights
 from forcemodel.scenario.model import LiftPool, Link, Scenario
 
 EQUIPMENT, PEOPLE = 0, 1
@@ -120,9 +119,12 @@ class CompiledNetwork:
     rsom_t_server: dict[str, int | None]
     rsom_pax_server: dict[str, int | None]
     _h: dict[tuple[int, int, float], list[list[float]]] = field(default_factory=dict)
+    _h_array: dict[tuple[int, int, float], np.ndarray] = field(default_factory=dict)
+    _h_lists: dict[int, list[list[float]]] = field(default_factory=dict)  # by id of the array
     _graphs: dict[int, _ExpandedGraph] = field(default_factory=dict)
     _same_as: dict[tuple[int, float], float] = field(default_factory=dict)
     _by_weights: dict[tuple[int, bytes], float] = field(default_factory=dict)
+    _weights: dict[tuple[int, float], np.ndarray] = field(default_factory=dict)
 
     def gauge_change(self, k_in: int | None, k: int) -> bool:
         """Whether leaving by class ``k`` after arriving by ``k_in`` changes rail gauge."""
@@ -139,7 +141,19 @@ class CompiledNetwork:
         return d
 
     def time_to_go(self, dest: int, load_class: int, amount: float = 0.0) -> list[list[float]]:
-        """H[v][slot]: days from node v to ``dest`` for a load of ``amount``, uncongested.
+        """H[v][slot]: :meth:`time_to_go_array` as lists, for quick lookups from Python."""
+        key = (dest, load_class, amount)
+        hit = self._h.get(key)
+        if hit is None:
+            array = self.time_to_go_array(dest, load_class, amount)
+            hit = self._h_lists.get(id(array))
+            if hit is None:
+                hit = self._h_lists[id(array)] = array.tolist()
+            self._h[key] = hit
+        return hit
+
+    def time_to_go_array(self, dest: int, load_class: int, amount: float = 0.0) -> np.ndarray:
+        """H[v, slot]: days from node v to ``dest`` for a load of ``amount``, uncongested.
 
         ``slot`` is 0 at the load's start, else 1 + the class it arrived by (so gauge changes
         cost their transshipment). A hop costs its delays plus, on each server, the days beyond
@@ -148,7 +162,7 @@ class CompiledNetwork:
         destination, load class and set of edge weights (amounts with equal weights share it).
         """
         key = (dest, load_class, amount)
-        hit = self._h.get(key)
+        hit = self._h_array.get(key)
         if hit is not None:
             return hit
         same = self._same_as.get((load_class, amount))
@@ -156,19 +170,20 @@ class CompiledNetwork:
             same = self._canonical_amount(load_class, amount)
         if same != amount:
             # Another amount gives bit for bit the same edge weights, hence the same table.
-            shared = self.time_to_go(dest, load_class, same)
-            self._h[key] = shared
+            shared = self.time_to_go_array(dest, load_class, same)
+            self._h_array[key] = shared
             return shared
         g = self._expanded(load_class)
         n, nk = len(self.node_ids), len(self.classes) + 1
-        w = self._pair_weights(g, amount)
-        # Backwards: an edge u -> v becomes v -> u, so distances are times *to* dest.
-        graph = csr_matrix((w, (g.pair_dst, g.pair_src)), shape=(n * nk, n * nk))
-        starts = [dest * nk + s for s in range(nk)]
-        dist = dijkstra(graph, directed=True, indices=starts, min_only=True)
-        h: list[list[float]] = dist.reshape(n, nk).tolist()
-        self._h[key] = h
-        return h
+        w = self._weights.pop((load_class, amount), None)
+        if w is None:
+            w = self._pair_weights(g, amount)
+        # Backwards from dest's states over incoming edges: distances are times *to* dest.
+        starts = np.arange(dest * nk, dest * nk + nk, dtype=np.int64)
+        dist = distances_to(g.in_ptr, g.in_src, g.in_edge, w, starts, n * nk)
+        table: np.ndarray = dist.reshape(n, nk)
+        self._h_array[key] = table
+        return table
 
     def _canonical_amount(self, load_class: int, amount: float) -> float:
         """The first amount seen whose edge weights equal ``amount``'s exactly.
@@ -177,86 +192,108 @@ class CompiledNetwork:
         delays, so most amounts share one table: found by comparing the weights themselves,
         which makes sharing exact (never an approximation).
         """
-        digest = self._pair_weights(self._expanded(load_class), amount).tobytes()
-        same = self._by_weights.setdefault((load_class, digest), amount)
+        weights = self._pair_weights(self._expanded(load_class), amount)
+        same = self._by_weights.setdefault((load_class, weights.tobytes()), amount)
         self._same_as[(load_class, amount)] = same
+        if same == amount:
+            self._weights[(load_class, amount)] = weights  # its table is made next
         return same
 
     @staticmethod
     def _pair_weights(g: _ExpandedGraph, amount: float) -> np.ndarray:
         """Days per edge of the state-expanded graph for ``amount``, fastest of parallel edges."""
-        # Days beyond the first at each server: a load within a day's capacity costs nothing.
-        weight = g.delay + np.maximum(0.0, amount * g.slow_node - 1.0)
-        weight += np.maximum(0.0, amount * g.slow_x - 1.0)
-        weight += np.maximum(0.0, amount * g.slow_link - 1.0)
-        if g.pool_rate.size:
-            trips = amount / g.pool_cap  # fluid: loads share aircraft and ships
-            pool_days = np.maximum(0.0, trips * g.pool_rt / g.pool_rate - 1.0)
-            weight += np.where(g.has_pool, pool_days, 0.0)
-        # Parallel edges would be summed by the sparse matrix: keep the fastest of each pair.
-        return np.minimum.reduceat(weight[g.pair_order], g.pair_start) if weight.size else weight
+        weights: np.ndarray = pair_weights(
+            amount, g.delay, g.slow_node, g.slow_x, g.slow_link, g.has_pool, g.pool_cap,
+            g.pool_rt, g.pool_rate, g.pair_order, g.pair_start,
+        )  # fmt: skip
+        return weights
 
     def _expanded(self, load_class: int) -> _ExpandedGraph:
-        """Edges (v, slot) -> (w, class slot) of the state-expanded graph, per load class."""
+        """Edges (v, slot) -> (w, class slot) of the state-expanded graph, per load class.
+
+        One row per usable arc and one column per slot the load may have arrived by, flattened
+        arc by arc; the arithmetic is :meth:`hop_delay`'s, element by element.
+        """
         hit = self._graphs.get(load_class)
         if hit is not None:
             return hit
         nk = len(self.classes) + 1
         people = load_class == CLASS_PEOPLE
-        src: list[int] = []
-        dst: list[int] = []
-        delay: list[float] = []
-        slow_node: list[float] = []
-        slow_x: list[float] = []
-        slow_link: list[float] = []
-        has_pool: list[bool] = []
-        cap: list[float] = []
-        rt: list[float] = []
-        rate: list[float] = []
+        arcs = [arc for arc in self.arcs if arc.usable[load_class]]
+        rate = np.array([s.rate for s in self.servers] + [np.inf])  # last: no server
 
-        def slowness(s: int | None) -> float:
-            """Days per unit of work at a server's undisrupted daily capacity (0: unlimited)."""
-            return 1.0 / self.servers[s].rate if s is not None else 0.0
+        def server_of(ids: list[int | None]) -> np.ndarray:
+            return np.array([len(self.servers) if s is None else s for s in ids], dtype=np.int64)
 
-        for arc in self.arcs:
-            if not arc.usable[load_class]:
-                continue
-            v = arc.src
-            node_s = self.node_pax_server[v] if people else self.node_t_server[v]
-            link_s = arc.pax_server if people else arc.t_server
-            pool = arc.pool
-            for slot in range(nk):
-                k_in = None if slot == 0 else slot - 1
-                change = not people and self.gauge_change(k_in, arc.cls)
-                x = self.node_transship_server[v] if change else None
-                src.append(v * nk + slot)
-                dst.append(arc.dst * nk + arc.cls + 1)
-                delay.append(self.hop_delay(v, k_in, arc, load_class))
-                slow_node.append(slowness(node_s))
-                slow_x.append(slowness(x))
-                slow_link.append(slowness(link_s))
-                has_pool.append(pool is not None)
-                if pool is not None and arc.pool_server is not None:
-                    cap.append(pool.pax if people else pool.payload_t)
-                    rt.append(
-                        (2 * arc.link.distance_km / pool.speed_kmh + pool.turnaround_hours) / 24
-                    )
-                    rate.append(self.servers[arc.pool_server].rate)
-                else:
-                    cap.append(1.0)
-                    rt.append(0.0)
-                    rate.append(1.0)
+        def slowness(servers: np.ndarray) -> np.ndarray:
+            """Days per unit of work at each server's undisrupted capacity (0: unlimited)."""
+            return np.where(servers < len(self.servers), 1.0 / rate[servers], 0.0)
+
+        v = np.array([arc.src for arc in arcs], dtype=np.int64)
+        cls = np.array([arc.cls for arc in arcs], dtype=np.int64)
+        hours = np.array([arc.hours for arc in arcs], dtype=float)
+        node_delay = np.array(self.node_delay, dtype=float)
+        x_delay = np.array(self.node_transship_delay, dtype=float)
+        gauge = np.array([-1 if g is None else g for g in self.rail_gauge] + [-1], dtype=np.int64)
+        # Slot 0: at the start (no class arrived by, written as the gauge-less last entry).
+        k_in = np.array([len(self.rail_gauge), *range(len(self.rail_gauge))])
+        g_in, g_out = gauge[k_in][None, :], gauge[cls][:, None]
+        change = (g_in >= 0) & (g_out >= 0) & (g_in != g_out)
+        if people:
+            change[:] = False
+        base = node_delay[v] + hours / 24.0
+        delay = np.where(change, (base + x_delay[v])[:, None], base[:, None])
+        node_s = server_of(
+            [(self.node_pax_server if people else self.node_t_server)[a.src] for a in arcs]
+        )
+        x_s = server_of([self.node_transship_server[a.src] for a in arcs])
+        link_s = server_of([a.pax_server if people else a.t_server for a in arcs])
+        slow_x = np.where(change, slowness(x_s)[:, None], 0.0)
+        has_pool = np.array([a.pool is not None for a in arcs], dtype=bool)
+        cap = np.array(
+            [
+                (a.pool.pax if people else a.pool.payload_t)
+                if a.pool is not None and a.pool_server is not None
+                else 1.0
+                for a in arcs
+            ],
+            dtype=float,
+        )
+        rt = np.array(
+            [
+                (2 * a.link.distance_km / a.pool.speed_kmh + a.pool.turnaround_hours) / 24
+                if a.pool is not None and a.pool_server is not None
+                else 0.0
+                for a in arcs
+            ],
+            dtype=float,
+        )
+        pool_rate = np.array(
+            [
+                self.servers[a.pool_server].rate
+                if a.pool is not None and a.pool_server is not None
+                else 1.0
+                for a in arcs
+            ],
+            dtype=float,
+        )
+        dst = np.array([arc.dst for arc in arcs], dtype=np.int64) * nk + cls + 1
+
+        def per_slot(x: np.ndarray) -> np.ndarray:
+            return np.repeat(x, nk)
+
         g = _ExpandedGraph(
-            src=np.array(src, dtype=np.int64),
-            dst=np.array(dst, dtype=np.int64),
-            delay=np.array(delay),
-            slow_node=np.array(slow_node),
-            slow_x=np.array(slow_x),
-            slow_link=np.array(slow_link),
-            has_pool=np.array(has_pool, dtype=bool),
-            pool_cap=np.array(cap),
-            pool_rt=np.array(rt),
-            pool_rate=np.array(rate),
+            n_states=len(self.node_ids) * nk,
+            src=(v[:, None] * nk + np.arange(nk)[None, :]).ravel(),
+            dst=per_slot(dst),
+            delay=delay.ravel(),
+            slow_node=per_slot(slowness(node_s)),
+            slow_x=slow_x.ravel(),
+            slow_link=per_slot(slowness(link_s)),
+            has_pool=per_slot(has_pool),
+            pool_cap=per_slot(cap),
+            pool_rt=per_slot(rt),
+            pool_rate=per_slot(pool_rate),
         )
         self._graphs[load_class] = g
         return g
@@ -264,6 +301,7 @@ class CompiledNetwork:
 
 @dataclass
 class _ExpandedGraph:
+    n_states: int  # nodes times slots
     src: np.ndarray
     dst: np.ndarray
     delay: np.ndarray
@@ -279,6 +317,10 @@ class _ExpandedGraph:
     pair_start: np.ndarray = field(init=False)
     pair_src: np.ndarray = field(init=False)
     pair_dst: np.ndarray = field(init=False)
+    # Incoming edges of each state (CSR): in_src[in_ptr[y]:in_ptr[y + 1]] -> y, weight in_edge.
+    in_ptr: np.ndarray = field(init=False)
+    in_src: np.ndarray = field(init=False)
+    in_edge: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.pair_order = np.lexsort((self.dst, self.src))
@@ -287,6 +329,10 @@ class _ExpandedGraph:
         first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
         self.pair_start = np.flatnonzero(first)
         self.pair_src, self.pair_dst = src[first], dst[first]
+        self.in_edge = np.argsort(self.pair_dst, kind="stable")
+        self.in_src = self.pair_src[self.in_edge]
+        self.in_ptr = np.zeros(self.n_states + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.pair_dst, minlength=self.n_states), out=self.in_ptr[1:])
 
 
 def load_class_of(kind: int, outsize: bool) -> int:

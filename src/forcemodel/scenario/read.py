@@ -31,6 +31,8 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_DEPTH = 64
 #: Deepest nesting handed to libyaml's composer, which recurses in C: some 30,000 levels of
 #: '[' crash the interpreter (segmentation fault), so deeper input is refused beforehand.
+#: The libyaml in PyYAML 6.0.4 refuses the same depth itself while scanning (its message is
+#: reworded to ours below).
 _MAX_COMPOSE_DEPTH = 1000
 _DEEP_BLOCK = re.compile(rf"^[ \t?:-]{{{_MAX_COMPOSE_DEPTH}}}", re.MULTILINE)
 
@@ -199,6 +201,8 @@ def parse_yaml(text: str, label: str, locs: Locations, problems: list[Problem]) 
         line = mark.line + 1 if mark is not None else None
         col = f", column {mark.column + 1}" if mark is not None else ""
         what = exc.problem or exc.context or "syntax error"
+        if "maximum nesting depth" in what:
+            what = f"nested more than {_MAX_COMPOSE_DEPTH} levels deep"
         raise ReadError([Problem(label, line, "", f"YAML syntax error{col}: {what}")]) from exc
     except yaml.reader.ReaderError as exc:
         # e.g. a control character; libyaml gives the position in bytes of the UTF-8 text.
