@@ -572,7 +572,7 @@ def capacity_search(seeds: Iterable[int], factor: float = 2.0) -> dict[str, Any]
 
 
 def test_measure_whether_more_capacity_can_delay_a_closure() -> None:
-    found = capacity_search((23,))  # seed 23: the case in docs/simulation.md
+    found = capacity_search((38,))  # seed 38: the case in docs/simulation.md
     print(
         f"\n{found['scenarios']} scenarios, {found['tried']} links doubled: "
         f"{found['unit_later']} delayed some unit, {len(found['closure_later'])} a closure"
@@ -580,3 +580,7 @@ def test_measure_whether_more_capacity_can_delay_a_closure() -> None:
     for case in found["closure_later"]:
         print("  later closure:", case)
     assert found["tried"] > 0
+    # The documented case still happens, with the same day-0 plan (update the docs if not).
+    assert [c[:6] for c in found["closure_later"]] == [
+        (38, "sea-000024", ("region-001", "land"), 20.0, 27.0, True)
+    ]
