@@ -26,21 +26,6 @@ from forcemodel.network.compile import (
 
 #: unit_events kinds, indexed by the core's ROW_* codes.
 ROW_KINDS = ("notice_to_move", "move", "draw", "pre_positioned", "rsom")
-EVENT_COLUMNS = (
-    "unit",
-    "load",
-    "leg",
-    "kind",
-    "from",
-    "to",
-    "link",
-    "mode",
-    "start",
-    "depart",
-    "arrive",
-    "wait_days",
-    "wait_reason",
-)
 
 
 @dataclass

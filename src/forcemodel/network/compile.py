@@ -133,13 +133,6 @@ class CompiledNetwork:
         a, b = self.rail_gauge[k_in], self.rail_gauge[k]
         return a is not None and b is not None and a != b
 
-    def hop_delay(self, v: int, k_in: int | None, arc: Arc, load_class: int) -> float:
-        """Uncongested delay of a hop (stages 3 and 6), in days."""
-        d = self.node_delay[v] + arc.hours / 24.0
-        if load_class != CLASS_PEOPLE and self.gauge_change(k_in, arc.cls):
-            d += self.node_transship_delay[v]
-        return d
-
     def time_to_go(self, dest: int, load_class: int, amount: float = 0.0) -> list[list[float]]:
         """H[v][slot]: :meth:`time_to_go_array` as lists, for quick lookups from Python."""
         key = (dest, load_class, amount)
@@ -212,7 +205,8 @@ class CompiledNetwork:
         """Edges (v, slot) -> (w, class slot) of the state-expanded graph, per load class.
 
         One row per usable arc and one column per slot the load may have arrived by, flattened
-        arc by arc; the arithmetic is :meth:`hop_delay`'s, element by element.
+        arc by arc. A hop's delay is handling plus travel, plus the transshipment when a
+        gauge changes (not for people): stages 3 and 6 of docs/simulation.md.
         """
         hit = self._graphs.get(load_class)
         if hit is not None:
