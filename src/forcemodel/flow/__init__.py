@@ -185,7 +185,7 @@ def _region_power(scenario: Scenario, units: pd.DataFrame, horizon: int) -> pd.D
         mine = region_of == region.id
         closure = all_closure[mine]
         for c in CAPABILITIES:
-            in_place = sum(getattr(f.power, c) * f.count for f in region.in_place)
+            in_place = region.in_place_power(c)
             power_c = units[f"power_{c}"].to_numpy()[mine]
             req_curve: Curve = getattr(region.requirement, c)
             threat = threats.get(region.id)

@@ -59,29 +59,25 @@ RI_LOAD, RI_LEG, RI_KIND, RI_WHERE, RI_REASON = range(5)
 RF_START, RF_DEPART, RF_ARRIVE, RF_WAIT, RF_REQUEST, RF_RELEASE = range(6)
 
 
+@_inline
+def _factor_integral(t: float, lo: int, hi: int, brk: Any) -> float:
+    """F(t) over the breakpoints ``brk[lo:hi]`` (Server.factor_integral)."""
+    i = lo + np.searchsorted(brk[lo:hi, 0], t, side="right") - 1
+    return t if i < lo else brk[i, 1] + brk[i, 2] * (t - brk[i, 0])
+
+
 @jit
 def _day_capacity(s: int, d: int, sf: Any, bptr: Any, brk: Any) -> float:
     """C(d) of server s, disruptions included (Server.day_capacity).
 
     ``brk[i]`` holds (break, cumulative factor, factor) of the server's breakpoints
-    ``bptr[s] .. bptr[s + 1]``; F(t) bisects them as compile does.
+    ``bptr[s] .. bptr[s + 1]``.
     """
     lo, hi = bptr[s], bptr[s + 1]
     if lo == hi:
         return sf[s, SF_RATE]
-    f = np.empty(2)
-    for k in range(2):
-        t = d + 1.0 if k == 0 else float(d)
-        a, b = lo, hi
-        while a < b:
-            mid = (a + b) // 2
-            if t < brk[mid, 0]:
-                b = mid
-            else:
-                a = mid + 1
-        i = a - 1
-        f[k] = t if i < lo else brk[i, 1] + brk[i, 2] * (t - brk[i, 0])
-    return sf[s, SF_RATE] * (f[0] - f[1])
+    after = _factor_integral(d + 1.0, lo, hi, brk)
+    return sf[s, SF_RATE] * (after - _factor_integral(float(d), lo, hi, brk))
 
 
 @_inline
@@ -124,7 +120,7 @@ def _wait(s: int, work: float, d: int, sf: Any, si: Any, bptr: Any, brk: Any) ->
 
 @_inline
 def _hop_estimate(
-    kind: int, cls: int, amount: float, ai: int, v: int, k_in: int, t: float, ni: Any,
+    kind: int, amount: float, ai: int, v: int, k_in: int, t: float, ni: Any,
     nf: Any, ai_: Any, af: Any, gauge: Any, sf: Any, si: Any, bptr: Any, brk: Any,
 ) -> float:  # fmt: skip
     """e(a): the wait at every server of the hop (stages 1, 2, 4, 5), plus its delays."""
@@ -134,8 +130,8 @@ def _hop_estimate(
     node_s = ni[v, NI_P] if people else ni[v, NI_T]
     if node_s >= 0:
         est += _wait(node_s, amount, d, sf, si, bptr, brk)
-    change = _gauge_change(k_in, ai_[ai, AI_CLS], gauge)
-    if not people and change and ni[v, NI_X] >= 0:
+    change = not people and _gauge_change(k_in, ai_[ai, AI_CLS], gauge)
+    if change and ni[v, NI_X] >= 0:
         est += _wait(ni[v, NI_X], amount, d, sf, si, bptr, brk)
     link_s = ai_[ai, AI_P] if people else ai_[ai, AI_T]
     if link_s >= 0:
@@ -144,7 +140,7 @@ def _hop_estimate(
     if pool >= 0:
         est += _wait(pool, _pool_work(ai, amount, kind, af), d, sf, si, bptr, brk)
     delay = nf[v, NF_DELAY] + af[ai, AF_HOURS] / 24.0
-    if cls != 0 and change:  # load class 0: people
+    if change:
         delay += nf[v, NF_XDELAY]
     return est + delay
 
@@ -168,7 +164,7 @@ def _choose_arc(
         togo = h[w, k + 1]
         if not togo < here:  # only progress: no wandering, no loops
             continue
-        est = _hop_estimate(kind, cls, amount, a, v, k_in, t, ni, nf, ai_, af, gauge, sf, si,
+        est = _hop_estimate(kind, amount, a, v, k_in, t, ni, nf, ai_, af, gauge, sf, si,
                             bptr, brk)  # fmt: skip
         if w == dest:
             est += togo
@@ -180,7 +176,7 @@ def _choose_arc(
                     continue
                 togo_b = h[ai_[b, AI_DST], ai_[b, AI_CLS] + 1]
                 if togo_b < togo:
-                    e = _hop_estimate(kind, cls, amount, b, w, k, t, ni, nf, ai_, af, gauge,
+                    e = _hop_estimate(kind, amount, b, w, k, t, ni, nf, ai_, af, gauge,
                                       sf, si, bptr, brk) + togo_b  # fmt: skip
                     if e < nxt:
                         nxt = e

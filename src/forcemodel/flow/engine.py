@@ -81,10 +81,7 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
                 a.hours,
                 a.pool.payload_t if a.pool else 1.0,
                 a.pool.pax if a.pool else 1.0,
-                # Round trip of the pool's assets, in hours (compile.pool_work).
-                2.0 * a.link.distance_km / a.pool.speed_kmh + a.pool.turnaround_hours
-                if a.pool
-                else 0.0,
+                a.round_trip_hours,
             )
             for a in arcs
         ],

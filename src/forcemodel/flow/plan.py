@@ -48,18 +48,6 @@ class UnitPlan:
 
 
 @_jit
-def _bisect_right(a: Any, n: int, x: float) -> int:
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if x < a[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@_jit
 def _gap_days(
     req_days: Any, req_vals: Any, times: Any, prefix: Any, n: int, base: float, power: float,
     tau: float, horizon: float,
@@ -98,9 +86,9 @@ def _gap_days(
             if cuts[k2] != cut:
                 end = cuts[k2]
                 break
-        i = _bisect_right(req_days, req_days.shape[0], cut) - 1
+        i = np.searchsorted(req_days, cut, side="right") - 1
         required = req_vals[i] if i >= 0 else 0.0
-        j = _bisect_right(times, n, cut) - 1
+        j = np.searchsorted(times[:n], cut, side="right") - 1
         have = base + (prefix[j] if j >= 0 else 0.0)
         total += min(power, max(0.0, required - have)) * (end - cut)
     return total
@@ -123,12 +111,12 @@ def _plan_core(
     powers = np.empty((n_regions, n_caps, n_units + 1))
     prefix = np.empty((n_regions, n_caps, n_units + 1))
     count = np.zeros((n_regions, n_caps), np.int64)
+    opt_r = np.empty(n_regions, np.int64)  # the unit's options: region, closure, stock, score
     opt_tau = np.empty(n_regions)
     opt_stock = np.empty(n_regions, np.int64)
     opt_score = np.empty(n_regions)
     for ui in order:
         n_opt = 0
-        opt_r = np.empty(n_regions, np.int64)
         for r in range(n_regions):
             if assigned[ui] >= 0 and r != assigned[ui]:
                 continue
@@ -178,7 +166,7 @@ def _plan_core(
             p = power[ui, c]
             if p > 0:  # insert after equal closures, then redo the sums from there
                 n = count[r, c]
-                i = _bisect_right(times[r, c], n, tau)
+                i = np.searchsorted(times[r, c, :n], tau, side="right")
                 for k in range(n, i, -1):
                     times[r, c, k] = times[r, c, k - 1]
                     powers[r, c, k] = powers[r, c, k - 1]
@@ -230,19 +218,6 @@ class _Legs:
         )
         return days
 
-    def travel_from(self, origin: int, dest: int, rows: np.ndarray) -> np.ndarray:
-        """:meth:`travel` when every unit leaves the same node (a depot): one look-up a key."""
-        values = []
-        for keys in (self.eq[rows], self.pax[rows]):
-            distinct, back = np.unique(keys, return_inverse=True)
-            days = [
-                self.net.time_to_go_array(dest, *self.keys[k])[origin, 0] if k >= 0 else 0.0
-                for k in distinct
-            ]
-            values.append(np.array(days, dtype=float)[back])
-        both: np.ndarray = np.maximum(values[0], values[1])
-        return both
-
 
 def step_value(curve: Curve, t: float) -> float:
     """Value of a step curve at time t (0 before its first point)."""
@@ -258,14 +233,13 @@ def rsom_days(region: Region, unit: Unit) -> float:
     return region.rsom.days * factor
 
 
-def _rsom_table(
-    regions: Sequence[Region], units: Sequence[Unit], assigned: np.ndarray
-) -> np.ndarray:
+def _rsom_table(regions: Sequence[Region], assigned: np.ndarray) -> np.ndarray:
     """:func:`rsom_days` of every unit at every region, ``[unit, region]``."""
     days = np.array([r.rsom.days for r in regions], dtype=float)
     factor = np.array([r.rsom.assigned_factor for r in regions], dtype=float)
     at_own = assigned[:, None] == np.arange(len(regions))[None, :]
-    return np.where(at_own, days * factor, days * 1.0).reshape(len(units), len(regions))
+    table: np.ndarray = np.where(at_own, days * factor, days)
+    return table
 
 
 def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
@@ -295,19 +269,16 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
             continue
         set_ok[mine, si] = True
         to_depot = legs.days(depots[si], legs.pax[mine], homes[mine])
+        from_depot = np.full(mine.size, depots[si])
         for r, rec in enumerate(receptions):
-            onward = legs.travel_from(depots[si], rec, mine)
+            onward = legs.travel(rec, mine, from_depot)
             t_set[mine, r, si] = to_depot + s.draw_days + onward
     sets_left = np.array(
         [s.sets if s.kind == "equipment_set" else 0 for s in stocks] or [0], dtype=np.int64
     )
     # Projected power per region and capability: in place, then the planned units'.
     base = np.array(
-        [
-            [sum(getattr(f.power, c) * f.count for f in r.in_place) for c in CAPABILITIES]
-            for r in regions
-        ],
-        dtype=float,
+        [[r.in_place_power(c) for c in CAPABILITIES] for r in regions], dtype=float
     ).reshape(n_regions, len(CAPABILITIES))
     curves = [[getattr(r.requirement, c) for c in CAPABILITIES] for r in regions]
     req_ptr = np.zeros((n_regions, len(CAPABILITIES) + 1), dtype=np.int64)
@@ -340,7 +311,7 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
         t_set,
         set_ok,
         sets_left,
-        _rsom_table(regions, units, assigned),
+        _rsom_table(regions, assigned),
         np.array([r.priority for r in regions], dtype=float),
         base,
         req_ptr,

@@ -98,6 +98,13 @@ class Arc:
     pool_server: int | None
     usable: tuple[bool, bool, bool]  # by load class: people, equipment, outsize
 
+    @property
+    def round_trip_hours(self) -> float:
+        """Hours an asset of the arc's lift pool takes there and back, turnaround included."""
+        if self.pool is None:
+            return 0.0
+        return 2.0 * self.link.distance_km / self.pool.speed_kmh + self.pool.turnaround_hours
+
 
 @dataclass
 class CompiledNetwork:
@@ -118,7 +125,6 @@ class CompiledNetwork:
     node_transship_delay: list[float]  # transship hours / 24
     rsom_t_server: dict[str, int | None]
     rsom_pax_server: dict[str, int | None]
-    _h: dict[tuple[int, int, float], list[list[float]]] = field(default_factory=dict)
     _h_array: dict[tuple[int, int, float], np.ndarray] = field(default_factory=dict)
     _h_lists: dict[int, list[list[float]]] = field(default_factory=dict)  # by id of the array
     _graphs: dict[int, _ExpandedGraph] = field(default_factory=dict)
@@ -135,14 +141,10 @@ class CompiledNetwork:
 
     def time_to_go(self, dest: int, load_class: int, amount: float = 0.0) -> list[list[float]]:
         """H[v][slot]: :meth:`time_to_go_array` as lists, for quick lookups from Python."""
-        key = (dest, load_class, amount)
-        hit = self._h.get(key)
+        array = self.time_to_go_array(dest, load_class, amount)
+        hit = self._h_lists.get(id(array))  # amounts that share a table share its lists
         if hit is None:
-            array = self.time_to_go_array(dest, load_class, amount)
-            hit = self._h_lists.get(id(array))
-            if hit is None:
-                hit = self._h_lists[id(array)] = array.tolist()
-            self._h[key] = hit
+            hit = self._h_lists[id(array)] = array.tolist()
         return hit
 
     def time_to_go_array(self, dest: int, load_class: int, amount: float = 0.0) -> np.ndarray:
@@ -244,33 +246,21 @@ class CompiledNetwork:
         link_s = server_of([a.pax_server if people else a.t_server for a in arcs])
         slow_x = np.where(change, slowness(x_s)[:, None], 0.0)
         has_pool = np.array([a.pool is not None for a in arcs], dtype=bool)
-        cap = np.array(
+        # Per trip, round trip (days) and asset-days a day; neutral where no pool server.
+        pool_columns = np.array(
             [
-                (a.pool.pax if people else a.pool.payload_t)
+                (
+                    a.pool.pax if people else a.pool.payload_t,
+                    a.round_trip_hours / 24,
+                    self.servers[a.pool_server].rate,
+                )
                 if a.pool is not None and a.pool_server is not None
-                else 1.0
+                else (1.0, 0.0, 1.0)
                 for a in arcs
             ],
             dtype=float,
-        )
-        rt = np.array(
-            [
-                (2 * a.link.distance_km / a.pool.speed_kmh + a.pool.turnaround_hours) / 24
-                if a.pool is not None and a.pool_server is not None
-                else 0.0
-                for a in arcs
-            ],
-            dtype=float,
-        )
-        pool_rate = np.array(
-            [
-                self.servers[a.pool_server].rate
-                if a.pool is not None and a.pool_server is not None
-                else 1.0
-                for a in arcs
-            ],
-            dtype=float,
-        )
+        ).reshape(len(arcs), 3)
+        cap, rt, pool_rate = pool_columns.T
         dst = np.array([arc.dst for arc in arcs], dtype=np.int64) * nk + cls + 1
 
         def per_slot(x: np.ndarray) -> np.ndarray:
@@ -454,5 +444,4 @@ def pool_work(arc: Arc, amount: float, kind: int) -> float:
     per_trip = pool.payload_t if kind == EQUIPMENT else pool.pax
     # Fluid trips: loads share assets, so a battalion fills part of a ship, not a whole one.
     trips = amount / per_trip
-    round_trip_h = 2.0 * arc.link.distance_km / pool.speed_kmh + pool.turnaround_hours
-    return trips * round_trip_h / 24.0
+    return trips * arc.round_trip_hours / 24.0

@@ -818,7 +818,7 @@ def build_model(
     need = np.zeros((n_reg, n_cap, n_days))
     for ri, r in enumerate(scenario.regions):
         for ci, c in enumerate(CAPABILITIES):
-            in_place = sum(getattr(f.power, c) * f.count for f in r.in_place)
+            in_place = r.in_place_power(c)
             curve = getattr(r.requirement, c)
             need[ri, ci] = [step_value(curve, float(d)) - in_place for d in days]
     need = np.maximum(need, 0.0)

@@ -406,6 +406,11 @@ class Region(_Model):
     )
     source: str | None = None
 
+    def in_place_power(self, capability: str) -> float:
+        """Power of one capability that the forces already in the region hold."""
+        total: float = sum(getattr(f.power, capability) * f.count for f in self.in_place)
+        return total
+
 
 class Threat(_Model):
     """Adversary combat power available against a region, by day."""

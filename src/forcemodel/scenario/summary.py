@@ -97,7 +97,7 @@ def region_table(scenario: Scenario) -> pd.DataFrame:
             assigned[u.assigned_to].append(u.personnel)
     rows = []
     for r in scenario.regions:
-        power = {c: sum(getattr(f.power, c) * f.count for f in r.in_place) for c in CAPABILITIES}
+        power = {c: r.in_place_power(c) for c in CAPABILITIES}
         need_land = r.requirement.land
         rows.append(
             {
