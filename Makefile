@@ -20,16 +20,16 @@ demo: $(STAMP)
 	$(BIN)/forcemodel report results/eastern-flank --out results/eastern-flank/report.html
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks oracles
+	$(BIN)/ruff format --check src tests benchmarks oracles
 	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_load.py
-	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python -m benchmarks.bench_load
+	$(BIN)/python -m benchmarks.bench_simulate
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

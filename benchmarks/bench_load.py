@@ -11,7 +11,7 @@ the same (fully resolved) scenario as one YAML file, read with PyYAML's pure-Pyt
 line tracking, no defaults and no cross-reference checks. For reference only, the same with
 PyYAML's LibYAML-based ``CSafeLoader`` is shown too.
 
-Run: ``.venv/bin/python benchmarks/bench_load.py`` (``--help`` for sizes and repeats).
+Run: ``.venv/bin/python -m benchmarks.bench_load`` (``--help`` for sizes and repeats).
 """
 
 from __future__ import annotations
@@ -29,11 +29,9 @@ from typing import Any
 import yaml
 
 import forcemodel
+from benchmarks.measure import peak_rss_mib, timed
 from forcemodel.scenario.model import Scenario
 from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import peak_rss_mib, timed
 
 TARGET_S = 5.0
 

@@ -6,7 +6,7 @@ byte-reproducible). For each size of the ladder it times, in the same run:
 
 * :func:`forcemodel.assist.match_case` end to end (compile, build with linopy, solve with HiGHS,
   read the plan, explain what is unmet);
-* the baseline ``baseline_pyomo.py``: the same model built element by element in Pyomo and
+* the baseline ``oracles/pyomo_match.py``: the same model built element by element in Pyomo and
   solved by HiGHS (appsi), on the sizes where it finishes; both objectives must agree to 1e-6
   (relative).
 
@@ -19,7 +19,7 @@ after the timed run, not part of it) and the gap printed. The ladder uses
 ``formulation="auto"`` (exact, daily; the per-arc model at those sizes). Every line is
 flushed: run with ``python -u`` or redirect freely.
 
-Run: ``.venv/bin/python benchmarks/bench_match.py`` (``--help`` for sizes and limits).
+Run: ``.venv/bin/python -m benchmarks.bench_match`` (``--help`` for sizes and limits).
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ import dataclasses
 import hashlib
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 from typing import cast
 
 import linopy
 import numpy as np
 import yaml
+from oracles.pyomo_match import solve_baseline
 
 from forcemodel.assist import (
     AssistanceCase,
@@ -51,9 +50,6 @@ from forcemodel.assist.match import AUTO_GRID_VARIABLES, AUTO_STEP, pool_size, s
 from forcemodel.assist.parts import daily_bound
 from forcemodel.assist.pool import build_pool
 from forcemodel.assist.synthetic import synthetic_case
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline_pyomo import solve_baseline
 
 TARGET_S = 30.0
 TOLERANCE = 1e-6

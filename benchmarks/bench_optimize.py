@@ -19,7 +19,7 @@ Targets: linopy builds at least 5x faster, in at most a third of Pyomo's memory.
 eastern-flank's size (target: within 10 minutes), and ``--eastern-flank`` the bundled scenario
 (target: under 60 s end to end).
 
-Run: ``.venv/bin/python benchmarks/bench_optimize.py`` (``--help`` for sizes).
+Run: ``.venv/bin/python -m benchmarks.bench_optimize`` (``--help`` for sizes).
 """
 
 from __future__ import annotations
@@ -29,27 +29,23 @@ import gc
 import math
 import os
 import platform
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import linopy
 import numpy as np
 import pyomo.environ as pyo
 
+from benchmarks.measure import peak_rss_mib
 from forcemodel import load_scenario, load_scenario_data
+from forcemodel.mip.solve import SolverSettings, run_highs
 from forcemodel.network.compile import compile_network
 from forcemodel.optimize import optimize
 from forcemodel.optimize.model import BuiltModel, Weights, build_model, option_table
-from forcemodel.optimize.solve import SolverSettings, run_highs
 from forcemodel.scenario.model import CAPABILITIES, Scenario
 from forcemodel.synthetic import synthetic_scenario
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import peak_rss_mib
 
 TARGET_BUILD_RATIO = 5.0
 TARGET_MEMORY_SHARE = 1 / 3

@@ -1,6 +1,6 @@
 """Benchmark: read latency of the assistance service with 50 concurrent clients, on PostgreSQL.
 
-Starts a throwaway PostgreSQL server (``tests/pg_server.py``: installed through apt when
+Starts a throwaway PostgreSQL server (``tests/support/pg_server.py``: installed through apt when
 missing, on loopback), fills a database with 5 donors' 1,000 pledges, 200 requirements and 400
 allocations, runs ``forcemodel serve`` (uvicorn, one process, as shipped) on it, and lets 50
 clients (threads, one keep-alive httpx connection each) read as fast as they can for a fixed
@@ -16,7 +16,7 @@ The baselines, measured in the same run with the same data and the same clients:
   SQLAlchemy's ``NullPool``: a new database connection for every session (two per request:
   the caller's lookup and the read), what a service without a connection pool pays.
 
-Run: ``.venv/bin/python benchmarks/bench_service.py`` (``--help`` for clients and seconds).
+Run: ``.venv/bin/python -m benchmarks.bench_service`` (``--help`` for clients and seconds).
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from typing import Any
 
 import httpx
 
+from tests.support.pg_server import PostgresServer, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from pg_server import PostgresServer, free_port  # noqa: E402
 
 TARGET_P95_MS = 50.0
 STARTUP_TIMEOUT_S = 90.0

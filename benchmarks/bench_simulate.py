@@ -5,9 +5,9 @@ in the same run and on the same scenario:
 
 * :func:`forcemodel.simulate` end to end: compile the network, plan destinations and sets, run
   the event core, build the result tables;
-* the SimPy reference ``benchmarks/baseline_simpy.py``, written the way an analyst would: its
-  own network and networkx time-to-go tables (``baseline_network.py``), its own day-0 planner in
-  plain Python (``baseline_plan.py``), then one SimPy process per load and per server a capacity
+* the SimPy reference ``oracles/simpy_flow.py``, written the way an analyst would: its
+  own network and networkx time-to-go tables (``oracles/network.py``), its own day-0 planner in
+  plain Python (``oracles/planner.py``), then one SimPy process per load and per server a capacity
   per day refilled by a day-start process while requests wait. It follows the same rules and
   must give the same closure days (checked here too).
 
@@ -17,7 +17,7 @@ reference. The engine's peak memory is measured
 in a fresh process (peak resident set, ``VmHWM``); target under 4 GiB. The bundled
 ``eastern-flank`` scenario is timed too when it loads.
 
-Run: ``.venv/bin/python benchmarks/bench_simulate.py`` (``--help`` for sizes and repeats).
+Run: ``.venv/bin/python -m benchmarks.bench_simulate`` (``--help`` for sizes and repeats).
 """
 
 from __future__ import annotations
@@ -28,15 +28,13 @@ import platform
 import statistics
 import subprocess
 import sys
-from pathlib import Path
+
+from oracles.simpy_flow import run_baseline
 
 import forcemodel
+from benchmarks.measure import peak_rss_mib, timed
 from forcemodel import simulate
 from forcemodel.synthetic import synthetic_scenario
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline_simpy import run_baseline
-from measure import peak_rss_mib, timed
 
 TARGET_RATIO = 20.0
 TARGET_MEMORY_GIB = 4.0

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from forcemodel.folders import staged_folder
+from forcemodel.common.folders import staged_folder
 
 #: Bumped when the layout of a results folder changes.
 RESULTS_FORMAT = 1

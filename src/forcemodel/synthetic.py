@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from forcemodel.folders import staged_folder
+from forcemodel.common.folders import staged_folder
 from forcemodel.scenario.catalogue import builtin_catalogue
 
 __all__ = ["synthetic_scenario", "write_scenario_folder"]

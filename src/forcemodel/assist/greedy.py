@@ -28,7 +28,7 @@ would follow, and hands it to HiGHS as its first incumbent:
    operational is delivered too (a delivery is worth a tenth of an operational system).
 
 Every constraint of :func:`forcemodel.assist.pool.build_pool` holds for the plan by
-construction (tested against the model's rows in tests/test_assist_solver.py): a purchase is
+construction (tested against the model's rows in tests/assist/test_assist_solver.py): a purchase is
 stock at its factory from its ready day on, as a pledge is, and the money spent stays under
 each pledge's funds. The plan is only a start: HiGHS improves it, or, for large models,
 :func:`forcemodel.assist.parts.improve`.

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from forcemodel.assist.load import AssistError
 from forcemodel.assist.model import Donor, Item, Pledge
-from forcemodel.scenario.errors import Problem
-from forcemodel.scenario.read import csv_rows
+from forcemodel.common.errors import Problem
+from forcemodel.common.read import csv_rows
 
 #: Accepted header names (normalised: lower case, no spaces, '_', '-', '(', ')') per column.
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -25,8 +25,8 @@ from forcemodel.assist.model import (
     Meta,
     requirement_serves,
 )
-from forcemodel.scenario.errors import LocatedError, Problem
-from forcemodel.scenario.read import (
+from forcemodel.common.errors import LocatedError, Problem
+from forcemodel.common.read import (
     LocatingValidator,
     Locations,
     Path_,

@@ -27,9 +27,9 @@ import pandas as pd
 import xarray as xr
 
 from forcemodel.assist.model import AssistanceCase, Category, requirement_serves
-from forcemodel.optimize.errors import InfeasibleError, NoSolutionError
-from forcemodel.optimize.solve import SolveOutcome, SolverSettings, run_highs
-from forcemodel.optimize.terms import Terms
+from forcemodel.mip.errors import InfeasibleError, NoSolutionError
+from forcemodel.mip.solve import SolveOutcome, SolverSettings, run_highs
+from forcemodel.mip.terms import Terms
 
 #: Weight of a delivered (not yet operational) item against an operational one.
 DELIVERED_WEIGHT = 0.1
@@ -938,7 +938,7 @@ def _solve_by_parts(pm: Any, values: np.ndarray, time_limit: float) -> MatchResu
 
 def write_start(m: linopy.Model, values: np.ndarray, path: Path) -> None:
     """A HiGHS solution file giving every variable of ``m`` its value in ``values`` (by label),
-    for :func:`forcemodel.optimize.solve.run_highs` (``start``, with ``names=True``: HiGHS
+    for :func:`forcemodel.mip.solve.run_highs` (``start``, with ``names=True``: HiGHS
     then knows the columns as ``x<label>`` and matches them by name)."""
     labels = np.concatenate([m.variables[name].labels.to_numpy().ravel() for name in m.variables])
     labels = np.sort(labels[labels >= 0])

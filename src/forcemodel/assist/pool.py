@@ -56,8 +56,8 @@ from forcemodel.assist.match import (
     training_variables,
 )
 from forcemodel.assist.model import AssistanceCase
-from forcemodel.optimize.solve import SolveOutcome
-from forcemodel.optimize.terms import Terms
+from forcemodel.mip.solve import SolveOutcome
+from forcemodel.mip.terms import Terms
 
 __all__ = ["PoolModel", "build_pool", "grid_of", "read_pool"]
 

@@ -30,8 +30,8 @@ from forcemodel.assist import (
     table_csv,
 )
 from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
-from forcemodel.optimize.errors import InfeasibleError, OptimizationError
-from forcemodel.scenario.read import ReadError, read_text
+from forcemodel.common.read import ReadError, read_text
+from forcemodel.mip.errors import InfeasibleError, OptimizationError
 
 assist_app = typer.Typer(
     name="assist",

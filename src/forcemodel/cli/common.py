@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from forcemodel.scenario.errors import LocatedError
+from forcemodel.common.errors import LocatedError
 
 out = Console()
 err = Console(stderr=True)

@@ -61,9 +61,9 @@ def replan_cmd(
     after). The rules: docs/optimization.md, "Re-planning".
     """
     from forcemodel.cli.common import user_errors
+    from forcemodel.common.folders import staged_folder
     from forcemodel.flow import UnreachableError
-    from forcemodel.folders import staged_folder
-    from forcemodel.optimize.errors import InfeasibleError, OptimizationError
+    from forcemodel.mip.errors import InfeasibleError, OptimizationError
     from forcemodel.optimize.replan import METHODS, ReplanMethod, replan
     from forcemodel.scenario import load_scenario
     from forcemodel.scenario.model import Disruption

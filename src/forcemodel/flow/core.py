@@ -5,7 +5,7 @@ machine compiles it once). The state lives in a few 2-D arrays indexed by load, 
 and arc, with named columns (the constants below); few arrays per call keep calls cheap.
 ``forcemodel.flow.engine`` builds them from the compiled network and the day-0 plan and turns
 the rows that come back into tables. The arithmetic is the rules' own, operation by operation,
-so the SimPy reference (benchmarks/baseline_simpy.py) gives bit-for-bit the same times.
+so the SimPy reference (oracles/simpy_flow.py) gives bit-for-bit the same times.
 
 Conventions: load ``2 * unit + kind`` (kind 0 equipment, 1 people); -1 means "none" for a
 server, a table, or the class a load arrived by.
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from forcemodel.jit import inline as _inline
-from forcemodel.jit import jit
+from forcemodel.common.jit import inline as _inline
+from forcemodel.common.jit import jit
 
 INF = math.inf
 EQUIPMENT, PEOPLE = 0, 1

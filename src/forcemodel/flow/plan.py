@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from forcemodel.jit import jit as _jit
+from forcemodel.common.jit import jit as _jit
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
     EQUIPMENT,

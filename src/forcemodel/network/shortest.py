@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from forcemodel.jit import inline, jit
+from forcemodel.common.jit import inline, jit
 
 DONE = -2  # heap position of a state whose distance is final; -1: not in the heap
 

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from forcemodel.flow.plan import UnreachableError, plan_units
+from forcemodel.mip.errors import InfeasibleError, NoSolutionError, OptimizationError
+from forcemodel.mip.solve import METHODS, SolveOutcome, SolverSettings, run_highs
 from forcemodel.network.compile import CompiledNetwork, compile_network
 from forcemodel.optimize.bound import queue_free_bound
-from forcemodel.optimize.errors import InfeasibleError, NoSolutionError, OptimizationError
 from forcemodel.optimize.explain import CAPACITY_KINDS, bindings_table, unmet_requirements
 from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
 from forcemodel.optimize.neighbourhoods import improve_by_regions, region_values
@@ -36,7 +37,6 @@ from forcemodel.optimize.plan import (
 )
 from forcemodel.optimize.prepositioning import NewSets, bought, candidate_sets, check_budget
 from forcemodel.optimize.replan import replan as replan
-from forcemodel.optimize.solve import METHODS, SolveOutcome, SolverSettings, run_highs
 from forcemodel.scenario.model import Scenario
 
 #: Suffixes ``write_model`` understands, and the format each one writes.

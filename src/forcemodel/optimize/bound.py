@@ -16,10 +16,10 @@ import dataclasses
 
 import pandas as pd
 
+from forcemodel.mip.solve import SolveOutcome, SolverSettings, run_highs
 from forcemodel.network.compile import CompiledNetwork
 from forcemodel.optimize.model import BuiltModel, Weights, build_model
 from forcemodel.optimize.prepositioning import NewSets
-from forcemodel.optimize.solve import SolveOutcome, SolverSettings, run_highs
 from forcemodel.scenario.model import Scenario
 
 

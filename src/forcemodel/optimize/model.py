@@ -22,6 +22,8 @@ import pandas as pd
 import xarray as xr
 
 from forcemodel.flow.plan import step_value
+from forcemodel.mip.errors import InfeasibleError
+from forcemodel.mip.terms import Terms
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
     EQUIPMENT,
@@ -30,9 +32,7 @@ from forcemodel.network.compile import (
     load_class_of,
     pool_work,
 )
-from forcemodel.optimize.errors import InfeasibleError
 from forcemodel.optimize.prepositioning import NewSets, add_new_set_rows
-from forcemodel.optimize.terms import Terms
 from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit
 
 #: The two loads of a unit, in the order of the ``load`` dimension.

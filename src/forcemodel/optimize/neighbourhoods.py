@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from forcemodel.mip.solve import SolverSettings, run_highs
 from forcemodel.network.compile import CompiledNetwork
 from forcemodel.optimize.model import BuiltModel, Weights, build_model
-from forcemodel.optimize.solve import SolverSettings, run_highs
 from forcemodel.scenario.model import Scenario
 
 #: Regions in a group: each group's MIP must solve (or improve) in seconds to tens of seconds.

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forcemodel.folders import staged_folder
+from forcemodel.common.folders import staged_folder
+from forcemodel.mip.solve import SolveOutcome
 from forcemodel.optimize.explain import BINDING_COLUMNS, UNMET_COLUMNS
 from forcemodel.optimize.model import BuiltModel, Choice
 from forcemodel.optimize.prepositioning import PURCHASE_COLUMNS, NewSets, bought
-from forcemodel.optimize.solve import SolveOutcome
 from forcemodel.scenario.model import CAPABILITIES, Scenario
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forcemodel.optimize.terms import Terms
+from forcemodel.mip.terms import Terms
 from forcemodel.scenario.model import Scenario, Stock
 
 #: Columns of :attr:`NewSets.pairs`.

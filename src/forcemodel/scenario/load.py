@@ -15,8 +15,19 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from forcemodel.common.errors import Problem, ScenarioError
+from forcemodel.common.read import (
+    CSV_TABLES,
+    LocatingValidator,
+    Locations,
+    Path_,
+    ReadError,
+    dotted,
+    parse_yaml,
+    read_csv_table,
+    read_text,
+)
 from forcemodel.scenario.catalogue import builtin_catalogue
-from forcemodel.scenario.errors import Problem, ScenarioError
 from forcemodel.scenario.model import (
     COMPONENT_MODELS,
     FILLED_BY_LOADER,
@@ -34,17 +45,6 @@ from forcemodel.scenario.model import (
     Unit,
     UnitType,
     great_circle_km,
-)
-from forcemodel.scenario.read import (
-    CSV_TABLES,
-    LocatingValidator,
-    Locations,
-    Path_,
-    ReadError,
-    dotted,
-    parse_yaml,
-    read_csv_table,
-    read_text,
 )
 
 TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from forcemodel.common.read import CSV_TABLES
 from forcemodel.scenario.model import FILLED_BY_LOADER, Scenario
-from forcemodel.scenario.read import CSV_TABLES
 
 SCHEMA_ID = "https://forcemodel.org/schema/scenario.json"
 

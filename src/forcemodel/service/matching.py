@@ -37,7 +37,7 @@ from forcemodel.assist.records import (
     case_from_records,
     proposed_allocations,
 )
-from forcemodel.optimize.errors import InfeasibleError, OptimizationError
+from forcemodel.mip.errors import InfeasibleError, OptimizationError
 from forcemodel.service import records
 from forcemodel.service.auth import Principal, authenticate
 from forcemodel.service.db import begin_write, session_factory

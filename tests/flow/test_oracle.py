@@ -1,0 +1,220 @@
+"""The engine against the event-by-event SimPy reference (oracles/simpy_flow.py).
+
+Both follow docs/simulation.md; on the same scenario they must give every unit the same arrival
+and closure day. Besides ``tiny`` and plain synthetic scenarios, two variants stress the rules:
+one with tight capacities and many pre-positioned sets drawn (queues, draws, RSOM), and one where
+every delay is a whole number of days and every amount and daily capacity a power of two, so that
+many requests come at exactly a day start, loads fill a day's capacity exactly, and the
+tie-breaking rules decide the outcome. The reference's per-day server is checked by hand too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from oracles.network import Network, Server
+from oracles.planner import plan_units as reference_plan
+from oracles.simpy_flow import STEP, DailyCapacity, RuleEnvironment, baseline_days
+
+import forcemodel
+from forcemodel import simulate
+from forcemodel.flow.plan import plan_units
+from forcemodel.network.compile import (
+    CLASS_EQUIPMENT,
+    CLASS_OUTSIZE,
+    CLASS_PEOPLE,
+    compile_network,
+)
+from forcemodel.scenario.model import Scenario
+from forcemodel.synthetic import synthetic_scenario
+
+TOL = 1e-9
+
+
+def _assert_same(scenario: Scenario) -> None:
+    units = simulate(scenario).tables["units"]
+    reference = baseline_days(scenario)
+    assert len(reference) == len(units)
+    wrong = []
+    for uid, arrival, closure in zip(
+        units["unit"], units["arrival_day"], units["closure_day"], strict=True
+    ):
+        ref_arrival, ref_closure = reference[uid]
+        assert math.isfinite(closure), uid
+        if abs(arrival - ref_arrival) > TOL or abs(closure - ref_closure) > TOL:
+            wrong.append((uid, arrival, ref_arrival, closure, ref_closure))
+    assert not wrong, (
+        f"{len(wrong)} of {len(units)} units differ (engine vs reference: arrival, arrival, "
+        f"closure, closure), first: {wrong[:5]}"
+    )
+
+
+def _tight(data: dict[str, Any]) -> dict[str, Any]:
+    """Quarter rail and road capacities, plenty of sets with short draws."""
+    for stock in data["stocks"]:
+        if "set_type" in stock:
+            stock["sets"], stock["draw_days"] = 30, 1
+    for link in data["links"]:
+        if link.get("t_per_day"):
+            link["t_per_day"] /= 4
+    return data
+
+
+def _pow2(x: float) -> int:
+    return int(2 ** round(math.log2(x)))
+
+
+def _whole_days(data: dict[str, Any]) -> dict[str, Any]:
+    """Delays in whole days, amounts and rates powers of two: many exact ties in time."""
+    for node in data["nodes"]:
+        node["handling_hours"] = 24
+        for key in ("t_per_day", "pax_per_day"):
+            if node.get(key):
+                node[key] = _pow2(node[key])
+        if node.get("transship"):
+            node["transship"] = {"t_per_day": 4096, "hours": 24}
+    for i, link in enumerate(data["links"]):
+        link["speed_kmh"], link["distance_km"] = 25, 25 * 24 * (1 + i % 3)
+        for key in ("t_per_day", "pax_per_day"):
+            if link.get(key):
+                link[key] = _pow2(link[key])
+    for pool in data["lift_pools"]:
+        pool.update(assets=16, availability=1.0, speed_kmh=25, turnaround_hours=0)
+        pool.update(payload_t=1024, pax=512 if pool["pax"] else 0)
+    for i, unit in enumerate(data["units"]):
+        unit["equipment_t"], unit["personnel"] = 1024 * (1 + i % 3), 512 * (1 + i % 3)
+        unit["notice_to_move_days"] = i % 5
+    for stock in data["stocks"]:
+        if "set_type" in stock:
+            stock["sets"], stock["draw_days"] = 30, 0
+    for region in data["regions"]:
+        region["rsom"].update(t_per_day=4096, pax_per_day=2048)
+    for d in data["disruptions"]:
+        d["capacity_factor"] = 0.5
+    return data
+
+
+def test_tiny() -> None:
+    _assert_same(forcemodel.load_scenario("tiny"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_synthetic(seed: int) -> None:
+    data = synthetic_scenario(300, 60, 120, regions=4, seed=seed)
+    _assert_same(forcemodel.load_scenario_data(data))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tight_with_sets(seed: int) -> None:
+    data = _tight(synthetic_scenario(300, 40, 90, regions=3, seed=seed))
+    scenario = forcemodel.load_scenario_data(data)
+    assert simulate(scenario).tables["units"]["set_from"].ne("").any()  # sets are drawn
+    _assert_same(scenario)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_exact_ties(seed: int) -> None:
+    data = _whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed))
+    _assert_same(forcemodel.load_scenario_data(data))
+
+
+def test_reference_server_by_hand() -> None:
+    """The reference's capacity per day on a worked example (docs/simulation.md, "Servers")."""
+    env = RuleEnvironment()
+    server = Server(0, "s", 10.0, windows=[(1.5, 2.5, 0.5)])
+    # C(0) = 10, C(1) = C(2) = 7.5 (half of each day at half), C(3) = 10
+    assert [server.day_capacity(d) for d in range(4)] == [10.0, 7.5, 7.5, 10.0]
+    cap = DailyCapacity(env, server)
+    passed: dict[str, float] = {}
+    waits: dict[str, float] = {}
+
+    def load(name: str, t: float, work: float, tier: int, unit: int) -> Any:
+        yield env.timeout(t)
+        key = (tier, 0.0, unit, 0)
+        waiting = cap.request(work, (tier, 0.0, env.now, unit, 0), (STEP, key))
+        if waiting is not None:
+            yield waiting
+        passed[name] = env.now
+
+    def probe(name: str, t: float, work: float) -> Any:
+        yield env.timeout(t)
+        waits[name] = cap.wait(env.now, work)
+
+    for name, t, work, tier, unit in [
+        ("a", 0.5, 4, 1, 0),  # fits: passes at once, 6 left
+        ("b", 0.6, 8, 1, 1),  # takes the 6 left, waits for 2
+        ("c", 0.7, 3, 0, 2),  # somebody waits: takes nothing; more urgent, served first on day 1
+        ("d", 1.2, 2, 1, 3),  # day 1: 7.5 - 3 - 2 = 2.5 left: passes at once
+        ("e", 1.3, 10, 1, 4),  # takes 0.5; 7.5 on day 2; the last 2 at day 3's start
+        ("f", 3.0, 1, 0, 5),  # at the instant 3, before the day start: waits, more urgent than e
+    ]:
+        env.start((STEP, (tier, 0.0, unit, 0)), load(name, t, work, tier, unit))
+    env.start((STEP, (9, 0.0, 9, 0)), probe("at 3, before the day start", 3.0, 8))
+    env.start((STEP, (9, 0.0, 9, 0)), probe("day 3, after it", 3.5, 8))
+    env.run()
+    assert passed == {"a": 0.5, "b": 1.0, "c": 1.0, "d": 1.2, "e": 3.0, "f": 3.0}
+    # queued 2 + 1, plus 8, beyond all of C(3) = 10; then 8 beyond the 7 left on day 3
+    assert waits == pytest.approx({"at 3, before the day start": 0.1, "day 3, after it": 0.1})
+    assert cap.left == 7.0 and not cap.queue
+
+
+def _scenario_for_parts(which: int) -> Scenario:
+    """Scenarios with sets, disruptions, two gauges and pools, for the parts' own tests."""
+    if which == 0:
+        return forcemodel.load_scenario("tiny")
+    data = [
+        lambda: synthetic_scenario(300, 60, 120, regions=4, seed=1),
+        lambda: _tight(synthetic_scenario(300, 40, 90, regions=3, seed=2)),
+        lambda: _whole_days(synthetic_scenario(200, 40, 90, regions=3, seed=3)),
+    ][which - 1]()
+    return forcemodel.load_scenario_data(data)
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_reference_plan_is_the_engines(which: int) -> None:
+    """The reference's own day-0 planner decides exactly what forcemodel's does."""
+    scenario = _scenario_for_parts(which)
+    net = compile_network(scenario)
+    engine = plan_units(scenario, net)
+    reference = reference_plan(scenario, Network(scenario))
+    assert len(reference) == len(engine)
+    for mine, theirs in zip(reference, engine, strict=True):
+        assert mine.region == theirs.region
+        assert mine.reception == net.node_ids[theirs.reception]
+        assert mine.stock == theirs.stock
+        assert mine.depot == (None if theirs.depot is None else net.node_ids[theirs.depot])
+        assert mine.urgency == theirs.urgency  # exactly: urgency orders the queues
+        assert mine.est_closure == theirs.est_closure
+    if which == 2:
+        assert any(p.stock is not None for p in reference)  # sets are drawn
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_reference_time_to_go_is_the_engines(which: int) -> None:
+    """networkx Dijkstra on the reference's own state graph gives compile's tables, exactly."""
+    scenario = _scenario_for_parts(which)
+    net = compile_network(scenario)
+    mine = Network(scenario)
+    assert mine.classes == net.classes
+    assert [s.rate for s in mine.servers] == [s.rate for s in net.servers]
+    days = range(scenario.meta.horizon_days + 1)
+    for a, b in zip(mine.servers, net.servers, strict=True):
+        assert [a.day_capacity(d) for d in days] == [b.day_capacity(d) for d in days], a.label
+    classes = {CLASS_PEOPLE: "people", CLASS_EQUIPMENT: "equipment", CLASS_OUTSIZE: "outsize"}
+    arrived_by = [None, *mine.classes]
+    dests = [r.reception for r in scenario.regions] + [s.depot for s in scenario.stocks][:2]
+    amounts = sorted({0.0, 1.0} | {u.equipment_t for u in scenario.units[:20]})
+    amounts += [float(u.personnel) for u in scenario.units[:5]] + [1e5, 1e7]
+    compared = finite = 0
+    for dest in dests:
+        for cls, name in classes.items():
+            for amount in amounts:
+                theirs = net.time_to_go(net.node_index[dest], cls, amount)
+                table = mine.time_to_go(dest, name, amount)
+                ours = [[table.get((v, k), math.inf) for k in arrived_by] for v in net.node_ids]
+                assert ours == theirs, (dest, name, amount)
+                compared += 1
+                finite += sum(math.isfinite(x) for row in ours for x in row)
+    assert compared >= 3 * len(amounts) and finite > 0

@@ -1,0 +1,101 @@
+"""The queue-free bound and the search's deadline (docs/optimization.md, "A bound without
+queues" and "How it is solved")."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import linopy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forcemodel import load_scenario, load_scenario_data
+from forcemodel.mip.solve import SolverSettings, run_highs
+from forcemodel.network.compile import compile_network
+from forcemodel.optimize import optimize
+from forcemodel.optimize.bound import queue_free_bound
+from forcemodel.optimize.model import Weights, build_model, option_table
+from forcemodel.scenario.model import Scenario
+from forcemodel.synthetic import synthetic_scenario
+
+SETTINGS = SolverSettings(time_limit=60, threads=1)
+
+
+def _bound(scenario: Scenario, weights: Weights | None = None) -> float:
+    net = compile_network(scenario)
+    options = option_table(scenario, net)
+    with linopy.options as opts:
+        opts(semantics="v1")
+        value, outcome = queue_free_bound(
+            scenario, net, options, weights or Weights.of(scenario), SETTINGS
+        )
+    assert value is not None, outcome.termination
+    return value
+
+
+def test_bound_is_below_tiny_optimum_and_carried_by_the_result() -> None:
+    tiny = load_scenario("tiny")
+    value = _bound(tiny)
+    # tiny's optimum is 50.210479555 (worked out by hand); the bound counts armd-bde-1 from
+    # day 20 in full and mech-bde-2 from day 45, without RSOM: strictly below it.
+    assert 0 < value < 50.210479555 - 1.0
+    result = optimize(tiny, threads=1, mip_gap=0.0, duals=False)
+    assert result.bound is not None and result.bound <= result.objective_value + 1e-6
+    assert result.bound >= value - 1e-6  # the best bound found is reported
+
+
+def test_bound_is_exact_without_queues(tiny_data: dict[str, Any]) -> None:
+    """With RSOM unlimited and no shared capacities, the only rows the bound drops are gone
+    anyway and every unit may count from its first day: on tiny so changed, the bound is the
+    MIP's optimum to 1e-6 (a bound that is only low would not be)."""
+    for region in tiny_data["regions"]:
+        region["rsom"].pop("t_per_day", None)
+        region["rsom"].pop("pax_per_day", None)
+    unlimited = load_scenario_data(tiny_data)
+    net = compile_network(unlimited)
+    weights = Weights.of(unlimited)
+    with linopy.options as opts:
+        opts(semantics="v1")
+        mip = build_model(unlimited, net, option_table(unlimited, net), weights, shared=False)
+        out = run_highs(mip.model, dataclasses.replace(SETTINGS, mip_gap=0.0), mip=True)
+    assert out.termination == "optimal" and out.objective is not None
+    assert _bound(unlimited) == pytest.approx(out.objective, rel=1e-6)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(min_value=0, max_value=50),
+    regions=st.integers(min_value=1, max_value=3),
+    early=st.sampled_from([0.0, 1.0]),
+)
+def test_bound_is_below_the_optimum_solved_to_gap_0(seed: int, regions: int, early: float) -> None:
+    scenario = load_scenario_data(
+        synthetic_scenario(units=12, nodes=10, days=60, regions=regions, seed=seed)
+    )
+    weights = Weights(early_weight=early)
+    result = optimize(scenario, threads=1, mip_gap=0.0, duals=False, weights=weights)
+    assert result.termination == "optimal"
+    assert _bound(scenario, weights) <= result.objective_value + 1e-6 * max(
+        1.0, abs(result.objective_value)
+    )
+
+
+def test_a_plan_comes_back_within_a_short_time_limit_on_eastern_flank() -> None:
+    """The deadline holds for the whole search and the day-0 planner's plan always comes back
+    (it raised NoSolutionError when its scoring overran, closure_by=None); with its gap
+    against the best bound found."""
+    scenario = load_scenario("eastern-flank")
+    start = time.monotonic()
+    result = optimize(scenario, time_limit=6.0, threads=1, duals=False)
+    wall = time.monotonic() - start
+    # Loading the options and reading the plan are outside the solver stages; allow them.
+    assert wall < 6.0 + 10.0, wall
+    assert "day-0 planner" in result.log and "Bound:" in result.log
+    assert result.bound is not None and result.bound <= result.objective_value
+    assert result.mip_gap == pytest.approx(
+        (result.objective_value - result.bound) / result.objective_value
+    )
+    assert result.termination == "time_limit"
