@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from tests.support.pg_server import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
