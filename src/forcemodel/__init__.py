@@ -1,25 +1,43 @@
-"""forcemodel: open planning of an alliance's deterrence and defence posture."""
+"""forcemodel: open planning of an alliance's deterrence and defence posture.
 
+The names below are imported on first use (PEP 562), so that ``import forcemodel`` and the
+command line's ``--help`` do not pay for the engines (Numba, linopy, pandas) they do not use.
+"""
+
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
-
-from forcemodel.scenario import (
-    Problem,
-    Scenario,
-    ScenarioError,
-    bundled_scenarios,
-    load_scenario,
-    load_scenario_data,
-)
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("forcemodel")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
-# Engines and results after the version: they record it in every results folder.
-from forcemodel.assessment import Assessment, assess
-from forcemodel.flow import UnreachableError, simulate
-from forcemodel.results import Results, ResultsError
+if TYPE_CHECKING:
+    from forcemodel.assessment import Assessment, assess
+    from forcemodel.common.errors import Problem, ScenarioError
+    from forcemodel.flow import UnreachableError, simulate
+    from forcemodel.results import Results, ResultsError
+    from forcemodel.scenario.load import bundled_scenarios, load_scenario, load_scenario_data
+    from forcemodel.scenario.model import Scenario
+
+#: Public name -> the module that defines it.
+_WHERE = {
+    "Assessment": "forcemodel.assessment",
+    "assess": "forcemodel.assessment",
+    "Problem": "forcemodel.common.errors",
+    "ScenarioError": "forcemodel.common.errors",
+    "UnreachableError": "forcemodel.flow",
+    "simulate": "forcemodel.flow",
+    "Results": "forcemodel.results",
+    "ResultsError": "forcemodel.results",
+    "bundled_scenarios": "forcemodel.scenario.load",
+    "load_scenario": "forcemodel.scenario.load",
+    "load_scenario_data": "forcemodel.scenario.load",
+    "Scenario": "forcemodel.scenario.model",
+}
 
 __all__ = [
     "Assessment",
@@ -36,3 +54,16 @@ __all__ = [
     "load_scenario_data",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'forcemodel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

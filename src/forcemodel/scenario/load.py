@@ -6,9 +6,11 @@ together in one :class:`ScenarioError`; nothing is reported one at a time.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, get_args
@@ -46,6 +48,7 @@ from forcemodel.scenario.model import (
     UnitType,
     great_circle_km,
 )
+from forcemodel.scenario.paths import apply_settings
 
 TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning")
 
@@ -84,15 +87,43 @@ def resolve_source(source: str | Path) -> Path:
     )
 
 
-def load_scenario(source: str | Path) -> Scenario:
+def load_scenario(source: str | Path, settings: Sequence[str] = ()) -> Scenario:
     """Load, fill defaults into and validate a scenario.
 
     ``source`` is a YAML file, a folder holding ``scenario.yaml`` and CSV tables, or the name of
-    a bundled scenario (``"tiny"``, ``"eastern-flank"``). Raises :class:`ScenarioError` listing
-    every problem found, each with its file, line and field.
+    a bundled scenario (``"tiny"``, ``"eastern-flank"``). ``settings`` are ``PATH=VALUE``
+    changes applied before validation (:mod:`forcemodel.scenario.paths`), e.g.
+    ``["nodes.lt-sestokai.transship.t_per_day=4000"]``. Raises :class:`ScenarioError` listing
+    every problem found, each with its file (or ``--set`` option), line and field.
 
     >>> load_scenario("tiny").meta.name
     'tiny'
+    """
+    return read_scenario(source).build(settings)
+
+
+@dataclass(frozen=True)
+class RawScenario:
+    """A scenario as read from its files, before validation: to build many variants of it."""
+
+    raw: dict[str, Any]
+    locs: Locations
+    label: str
+    problems: tuple[Problem, ...]
+    headers: dict[str, tuple[str, list[str]]]
+
+    def build(self, settings: Sequence[str] = ()) -> Scenario:
+        """Apply ``settings`` to a copy of the raw data and validate it into a Scenario."""
+        raw, locs = copy.deepcopy(self.raw), dict(self.locs)
+        problems = list(self.problems) + apply_settings(raw, settings, locs)
+        return build_scenario(raw, locs, self.label, problems, dict(self.headers))
+
+
+def read_scenario(source: str | Path) -> RawScenario:
+    """Read a scenario's files (YAML and CSV tables) into raw data, located; no validation.
+
+    Raises :class:`ScenarioError` when the main file cannot be read or is not a mapping;
+    other problems are kept and reported by :meth:`RawScenario.build`.
     """
     path = resolve_source(source)
     main = path / "scenario.yaml" if path.is_dir() else path
@@ -142,7 +173,7 @@ def load_scenario(source: str | Path) -> Scenario:
         rows, header = read_csv_table(text, csv_label, table, locs, problems)
         raw[table] = rows
         headers[table] = (csv_label, header)
-    return build_scenario(raw, locs, label, problems, headers)
+    return RawScenario(raw, locs, label, tuple(problems), headers)
 
 
 def load_scenario_data(data: Mapping[str, Any], label: str = "<data>") -> Scenario:
