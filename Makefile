@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test test-slow test-all test-under-load layout lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,12 +20,26 @@ demo: $(STAMP)
 	$(BIN)/forcemodel report results/eastern-flank --out results/eastern-flank/report.html
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks oracles
-	$(BIN)/ruff format --check src tests benchmarks oracles
+	$(BIN)/ruff check src tests benchmarks oracles scripts
+	$(BIN)/ruff format --check src tests benchmarks oracles scripts
 	$(BIN)/mypy
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+# The quick tier (under 4 minutes on a quiet 2-core machine); the slow, exhaustive cases are
+# marked `slow` and run by `make test-slow` (CI runs both: .ci/run).
+test: $(STAMP) lint layout
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: test test-slow
+
+# The whole suite with every CPU kept busy by another process (docs/performance.md, "Tests").
+test-under-load: $(STAMP)
+	bash scripts/test_under_load.sh
+
+layout: $(STAMP)
+	$(BIN)/python scripts/layout_check.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_load
