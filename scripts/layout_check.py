@@ -177,7 +177,8 @@ def check() -> tuple[list[str], dict[str, set[str]]]:
                 ):
                     findings.append(f"{rel}:{node.lineno}: function {node.name} has {length} lines")
         if path.name == "__init__.py":
-            findings.extend(f"{rel}: logic in a package __init__ ({b})" for b in _init_has_logic(tree))
+            logic = _init_has_logic(tree)
+            findings.extend(f"{rel}: logic in a package __init__ ({b})" for b in logic)
         if layer(name) not in FACES:
             for target in sorted(graph[name]):
                 if layer(target) in FACES:
@@ -198,7 +199,8 @@ def main() -> int:
                 print(f"{source} -> {target}")
     for finding in findings:
         print(finding)
-    print(f"{len(graph)} modules, {sum(map(len, graph.values()))} imports, {len(findings)} findings")
+    edges = sum(map(len, graph.values()))
+    print(f"{len(graph)} modules, {edges} imports, {len(findings)} findings")
     return 1 if findings else 0
 
 
