@@ -1,0 +1,117 @@
+"""Charts and files of capability planning (matplotlib PNGs; CSV, Parquet, JSON or Excel).
+
+A face: it draws and writes what the engines computed; it computes nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from forcemodel.common.folders import staged_folder  # noqa: E402
+
+FORMATS: tuple[str, ...] = ("csv", "parquet", "json", "xlsx")
+
+
+def targets_chart(targets: pd.DataFrame, path: Path, title: str = "") -> None:
+    """One panel per capability: each ally's target and offer (bars), so gaps show."""
+    caps = [
+        c
+        for c in dict.fromkeys(targets["capability"])
+        if targets.loc[targets["capability"] == c, ["target", "offer"]].to_numpy().sum() > 0
+    ]
+    n = max(1, len(caps))
+    cols = min(3, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, cap in zip(axes.ravel(), caps, strict=False):
+        t = targets[targets["capability"] == cap].sort_values("target", ascending=False)
+        x = range(len(t))
+        ax.bar([i - 0.2 for i in x], t["target"], width=0.4, label="target", color="#4c72b0")
+        ax.bar([i + 0.2 for i in x], t["offer"], width=0.4, label="offer", color="#dd8452")
+        ax.set_xticks(list(x), t["ally"], rotation=90, fontsize=7)
+        ax.set_title(cap.replace("_", " "))
+        ax.set_ylabel("power (brigade eq.)")
+    for ax in axes.ravel()[len(caps) :]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=8)
+    fig.suptitle(title or "Capability targets (fair share) and offers per ally")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def spending_chart(by_ally: pd.DataFrame, year: int, path: Path, lines: list[float]) -> None:
+    """Defence spending as a share of GDP per ally, with the guidelines as lines."""
+    t = by_ally.dropna(subset=["share_gdp_pct"]).sort_values("share_gdp_pct", ascending=False)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    colours = ["#55a868" if v >= 2.0 else "#c44e52" for v in t["share_gdp_pct"]]
+    ax.bar(t["ally"], t["share_gdp_pct"], color=colours)
+    for y in lines:
+        ax.axhline(y, color="black", lw=0.8, ls="--")
+        ax.text(len(t) - 0.5, y, f" {y:g} %", va="bottom", ha="right", fontsize=8)
+    ax.set_ylabel("defence spending, % of GDP")
+    ax.set_title(f"Defence expenditure by ally, {year} (NATO figures; green: at or above 2 %)")
+    ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def stockpile_chart(curves: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
+    """Each item's stock by day in each case (today's lines, the pledge, a joint purchase)."""
+    items = list(dict.fromkeys(curves["item"]))
+    fig, axes = plt.subplots(
+        1, max(1, len(items)), figsize=(6 * max(1, len(items)), 3.8), squeeze=False
+    )
+    for ax, item in zip(axes.ravel(), items, strict=False):
+        for case, c in curves[curves["item"] == item].groupby("case", sort=False):
+            ax.plot(c["day"], c["stock_end"], label=str(case))
+            row = summary[(summary["item"] == item) & (summary["case"] == case)]
+            day = row["runout_day"].iloc[0] if len(row) else None
+            if day is not None and pd.notna(day):
+                ax.axvline(float(day), ls=":", lw=0.8, color=ax.lines[-1].get_color())
+        ax.set_title(f"{item}: stock by day")
+        ax.set_xlabel("day (from the decision to reinforce)")
+        ax.set_ylabel("stock")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_tables(
+    folder: Path, tables: dict[str, pd.DataFrame], fmt: str, charts: dict[str, Any]
+) -> list[Path]:
+    """Write the tables (one file each, or one workbook) and the charts into ``folder`` at
+    once (a failure leaves whatever was there before). ``charts``: name -> draw(path)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}")
+    written: list[Path] = []
+    with staged_folder(folder) as tmp:
+        if fmt == "xlsx":
+            with pd.ExcelWriter(tmp / "capability.xlsx", engine="openpyxl") as xw:
+                for name, frame in tables.items():
+                    frame.to_excel(xw, sheet_name=name[:31], index=False)
+            written.append(folder / "capability.xlsx")
+        for name, frame in tables.items():
+            if fmt == "csv":
+                frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            elif fmt == "parquet":
+                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+            elif fmt == "json":
+                records = json.loads(frame.to_json(orient="records"))
+                (tmp / f"{name}.json").write_text(json.dumps(records, indent=1) + "\n")
+            if fmt != "xlsx":
+                written.append(folder / f"{name}.{fmt}")
+        for name, draw in charts.items():
+            draw(tmp / f"{name}.png")
+            written.append(folder / f"{name}.png")
+    return written
