@@ -27,7 +27,7 @@ from forcemodel.capability.load import (
     load_capability_file,
 )
 from forcemodel.capability.model import CapabilityFile
-from forcemodel.capability.spending import by_ally, counts, shortfall_costs
+from forcemodel.capability.spending import by_ally, counts, guideline_list, shortfall_costs
 from forcemodel.capability.targets import TargetsResult, apportion
 from forcemodel.common.errors import Problem
 from forcemodel.scenario import Scenario, load_scenario
@@ -77,6 +77,8 @@ class SpendingResult:
     counts: pd.DataFrame
     costs: pd.DataFrame
     targets: TargetsResult
+    #: The guidelines' shares of GDP (%), for charts.
+    share_lines: list[float]
 
 
 Source = str | Path | Scenario
@@ -179,6 +181,9 @@ def spending(
         counts=counts(tab, plan, all_years),
         costs=shortfall_costs(result, tab, plan),
         targets=result,
+        share_lines=sorted(
+            {g.share_gdp_pct for g in guideline_list(plan) if g.share_gdp_pct is not None}
+        ),
     )
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from forcemodel.common.folders import staged_folder  # noqa: E402
+from forcemodel.common.folders import staged_folder
 
 FORMATS: tuple[str, ...] = ("csv", "parquet", "json", "xlsx")
 

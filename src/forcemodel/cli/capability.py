@@ -147,12 +147,11 @@ def spending_cmd(
         out.print(rich_table(s.counts, "Allies meeting each guideline, by year"))
         out.print(rich_table(s.by_ally, f"Spending by ally, {y}"))
         out.print(rich_table(s.costs, "Cost of each ally's shortfall (empty: no unit cost)"))
-        lines = sorted({2.0} | {g for g in [None] if g})
         _save(
             out_dir,
             fmt,
             {"counts": s.counts, "by_ally": s.by_ally, "costs": s.costs},
-            {"spending": partial(spending_chart, s.by_ally, y, lines=lines)},
+            {"spending": partial(spending_chart, s.by_ally, y, lines=s.share_lines)},
         )
 
 
