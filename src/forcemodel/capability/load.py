@@ -82,15 +82,35 @@ def _validate(raw: Any, label: str, locs: Locations, problems: list[Problem]) ->
         plan = CapabilityFile.model_validate(raw)
     except ValidationError as exc:
         loaded = Loaded(CapabilityFile(), label, locs)
-        for err in exc.errors(include_url=False):
-            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field"
-            problems.append(loaded.problem(loc, msg))
+        errors = exc.errors(include_url=False)
+        locs_seen = [tuple(e["loc"]) for e in errors]
+        for err in errors:
+            loc = tuple(err["loc"])
+            deeper = any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs_seen)
+            if err["type"] == "too_short" and deeper:
+                continue  # a list emptied by its own invalid items: those items say why
+            problems.append(loaded.problem(_clean(loc), _message(err)))
     if problems:
         raise CapabilityError(problems)
     return Loaded(plan, label, locs)
+
+
+def _clean(loc: tuple[Any, ...]) -> Path_:
+    return tuple(p for p in loc if not str(p).startswith("function-after"))
+
+
+def _message(err: Any) -> str:
+    """Pydantic's message in the words of the rest of forcemodel."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "greater_than_equal":
+        return f"must be {ctx['ge']:g} or more, got {value}"
+    if kind == "greater_than":
+        return f"must be more than {ctx['gt']:g}, got {value}"
+    if kind == "less_than_equal":
+        return f"must be {ctx['le']:g} or less, got {value}"
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 # --- bundled tables ------------------------------------------------------------------------
