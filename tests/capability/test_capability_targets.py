@@ -203,3 +203,6 @@ def test_acquisitions_add_to_offers_from_their_year() -> None:
     )
     assert _target(now, "NL", "land", "offer") == 0.0
     assert _target(later, "NL", "land", "offer") == 1.0
+    # Or the 2024 figures with the force of 2029 (as_of): the same offers, 2024's shares.
+    as_of = cap.targets("tiny", buys, as_of=2029)
+    assert _target(as_of, "NL", "land", "offer") == 1.0 and as_of.as_of == 2029

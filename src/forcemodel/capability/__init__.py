@@ -3,7 +3,7 @@ ally, the spending behind them, and the industry that refills the stockpiles (do
 
 The API: :func:`targets`, :func:`spending`, :func:`industry`; each takes a scenario (a loaded
 :class:`~forcemodel.Scenario`, a path or a bundled name), an optional capability file and
-options that win over the file's values (``year``, ``rule``, ``cap_share``, ``allies``,
+options that win over the file's values (``year``, ``as_of``, ``rule``, ``cap_share``, ``allies``,
 ``whole``). Bad input raises :class:`CapabilityError` with located problems.
 """
 
@@ -62,6 +62,7 @@ DEFAULT_STEPS: dict[str, float] = {
 #: Option name -> how the CLI spells it (for located messages).
 _OPTION_LABELS = {
     "year": "--year",
+    "as_of": "--as-of",
     "share": "--rule",
     "cap_share": "--cap-share",
     "allies": "--allies",
@@ -88,6 +89,7 @@ def _inputs(
     scenario: Source,
     capability: str | Path | Loaded | CapabilityFile | dict[str, Any] | None,
     year: int | None,
+    as_of: int | None,
     rule: str | None,
     cap_share: float | None,
     allies: list[str] | None,
@@ -105,6 +107,8 @@ def _inputs(
     update: dict[str, Any] = {}
     if year is not None:
         update["year"] = year
+    if as_of is not None:
+        update["as_of"] = as_of
     if rule is not None:
         update["share"] = {"rule": rule}
     if cap_share is not None:
@@ -146,6 +150,7 @@ def targets(
     capability: str | Path | Loaded | CapabilityFile | dict[str, Any] | None = None,
     *,
     year: int | None = None,
+    as_of: int | None = None,
     rule: str | None = None,
     cap_share: float | None = None,
     allies: list[str] | None = None,
@@ -153,7 +158,7 @@ def targets(
     tables: Tables | None = None,
 ) -> TargetsResult:
     """Capability targets per ally by fair share, with each ally's offers and balance."""
-    sc, loaded = _inputs(scenario, capability, year, rule, cap_share, allies, whole)
+    sc, loaded = _inputs(scenario, capability, year, as_of, rule, cap_share, allies, whole)
     result: TargetsResult = _run(loaded, apportion, sc, loaded.plan, tables or bundled_tables())
     return result
 
@@ -164,6 +169,7 @@ def spending(
     *,
     years: list[int] | None = None,
     year: int | None = None,
+    as_of: int | None = None,
     rule: str | None = None,
     cap_share: float | None = None,
     allies: list[str] | None = None,
@@ -171,7 +177,7 @@ def spending(
     tables: Tables | None = None,
 ) -> SpendingResult:
     """Allies meeting each guideline (by year) and the cost of each ally's shortfall."""
-    sc, loaded = _inputs(scenario, capability, year, rule, cap_share, allies, whole)
+    sc, loaded = _inputs(scenario, capability, year, as_of, rule, cap_share, allies, whole)
     tab = tables or bundled_tables()
     plan = loaded.plan
     result: TargetsResult = _run(loaded, apportion, sc, plan, tab)
@@ -195,7 +201,7 @@ def industry(
     tables: Tables | None = None,
 ) -> IndustryResult:
     """How long each stockpile lasts under the scenario, with today's lines and the pledge."""
-    sc, loaded = _inputs(scenario, capability, None, None, None, None, False)
+    sc, loaded = _inputs(scenario, capability, None, None, None, None, None, False)
     if days is not None and days < 1:
         raise CapabilityError([Problem("--days", None, "", f"must be 1 or more, got {days}")])
     result: IndustryResult = _run(

@@ -210,6 +210,10 @@ class CapabilityFile(_Model):
     year: Annotated[int, Field(ge=1949, le=2100)] = Field(
         default=2024, description="Year of the spending figures and of the acquisitions counted."
     )
+    as_of: Annotated[int, Field(ge=1949, le=2100)] | None = Field(
+        default=None,
+        description="Year whose force the offers count (acquisitions up to it); none: year.",
+    )
     share: ShareRule = ShareRule()
     cap_share: Annotated[float, Field(gt=0, le=1)] = Field(
         default=1.0, description="Most any one ally takes of a capability's requirement."

@@ -33,6 +33,7 @@ class TargetsResult:
     unattributed: pd.DataFrame  # nation, capability, offer: offers of non-allies (e.g. XX)
     year: int
     rule: str
+    as_of: int
 
 
 def requirements(scenario: Scenario, plan: CapabilityFile) -> pd.DataFrame:
@@ -152,7 +153,7 @@ def apportion(scenario: Scenario, plan: CapabilityFile, tables: Tables) -> Targe
         raise CapabilityInputError(issues)
     w = weights(figs, allies, plan, year)
     req = requirements(scenario, plan)
-    offer = offers(scenario, plan, year)
+    offer = offers(scenario, plan, plan.as_of if plan.as_of is not None else year)
     rows = []
     for cap, r in zip(req["capability"], req["requirement"], strict=True):
         if r <= 0:  # nothing to apportion: no rows (the requirements table shows the 0)
@@ -196,4 +197,5 @@ def apportion(scenario: Scenario, plan: CapabilityFile, tables: Tables) -> Targe
     unattributed["why"] = [
         reason.get(n, "not among the allies named") for n in unattributed["nation"]
     ]
-    return TargetsResult(req, shares, targets, unattributed, year, plan.share.rule)
+    as_of = plan.as_of if plan.as_of is not None else year
+    return TargetsResult(req, shares, targets, unattributed, year, plan.share.rule, as_of)

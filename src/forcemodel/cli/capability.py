@@ -42,6 +42,9 @@ FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help=f"Table format: {', '.join(FORMATS)}.")
 ]
 YearOpt = Annotated[int | None, typer.Option("--year", help="Year of the figures (default 2024).")]
+AsOfOpt = Annotated[
+    int | None, typer.Option("--as-of", help="Year of the force: acquisitions up to it count.")
+]
 RuleOpt = Annotated[
     str | None, typer.Option("--rule", help="Fair share by gdp, population or budget.")
 ]
@@ -82,6 +85,7 @@ def targets_cmd(
     scenario: ScenarioArg,
     capability: CapabilityOpt = None,
     year: YearOpt = None,
+    as_of: AsOfOpt = None,
     rule: RuleOpt = None,
     cap_share: CapShareOpt = None,
     allies: AlliesOpt = None,
@@ -96,6 +100,7 @@ def targets_cmd(
             scenario,
             capability,
             year=year,
+            as_of=as_of,
             rule=rule,
             cap_share=cap_share,
             allies=_allies(allies),
@@ -124,6 +129,7 @@ def spending_cmd(
     scenario: ScenarioArg,
     capability: CapabilityOpt = None,
     year: YearOpt = None,
+    as_of: AsOfOpt = None,
     rule: RuleOpt = None,
     cap_share: CapShareOpt = None,
     allies: AlliesOpt = None,
@@ -138,6 +144,7 @@ def spending_cmd(
             scenario,
             capability,
             year=year,
+            as_of=as_of,
             rule=rule,
             cap_share=cap_share,
             allies=_allies(allies),
