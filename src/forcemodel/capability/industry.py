@@ -38,6 +38,8 @@ from forcemodel.scenario.model import Scenario
 MONTH_DAYS = 365.0 / 12.0
 #: Longest time a refill is searched for (ten years); longer reads "more than".
 MAX_REFILL_DAYS = 3650
+#: Days of the refill curves kept in the results (two years).
+REFILL_CURVE_DAYS = 730
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class IndustryResult:
     curves: pd.DataFrame  # item, case, day, stock, produced, demand, used, unmet
     summary: pd.DataFrame  # item, case, initial, runout_day, refill_days, produced, unmet
     by_region: pd.DataFrame  # item, case, day, region, demand, used, met
+    refill: pd.DataFrame  # item, case, day, made: production alone from empty, by day
 
 
 def lines_from_table(table: pd.DataFrame) -> list[ProductionLine]:
@@ -137,6 +140,18 @@ def run_stock(initial: float, produced: np.ndarray, demand: np.ndarray) -> pd.Da
     )
 
 
+def made_from_empty(
+    lines: list[ProductionLine], purchases: list[JointPurchase], days: int
+) -> np.ndarray:
+    """What production alone has made by the end of each day ``0..days-1`` (from day 0)."""
+    out = np.zeros(days)
+    for line in lines:
+        out += daily_output(line, days)
+    for p in purchases:
+        out += joint_output(p, days)
+    return np.cumsum(out)
+
+
 def refill_days(
     initial: float, lines: list[ProductionLine], purchases: list[JointPurchase]
 ) -> float:
@@ -144,12 +159,7 @@ def refill_days(
     than :data:`MAX_REFILL_DAYS`."""
     if initial <= 0:
         return 0.0
-    out = np.zeros(MAX_REFILL_DAYS)
-    for line in lines:
-        out += daily_output(line, MAX_REFILL_DAYS)
-    for p in purchases:
-        out += joint_output(p, MAX_REFILL_DAYS)
-    made = np.cumsum(out)
+    made = made_from_empty(lines, purchases, MAX_REFILL_DAYS)
     hit = np.flatnonzero(made >= initial - 1e-9)
     return float(hit[0] + 1) if hit.size else float("inf")
 
@@ -207,7 +217,7 @@ def industry(
     ]
     if plan.joint_purchases:
         cases.append(("pledge+joint", pledge, list(plan.joint_purchases)))
-    curves, summary, regions = [], [], []
+    curves, summary, regions, refills = [], [], [], []
     issues = []
     for k, s in enumerate(stockpiles(plan, tables)):
         rate = s.per_power_per_day if s.per_power_per_day is not None else rates.get(s.item)
@@ -252,6 +262,17 @@ def industry(
                 }
             )
             met = np.divide(run["used"].to_numpy(), total, out=np.ones(days), where=total > 0)
+            made = made_from_empty(mine, mine_buys, REFILL_CURVE_DAYS)
+            refills.append(
+                pd.DataFrame(
+                    {
+                        "item": s.item,
+                        "case": case,
+                        "day": np.arange(REFILL_CURVE_DAYS),
+                        "made": made,
+                    }
+                )
+            )
             reg = by_region.copy()
             reg["met"] = met[reg["day"].to_numpy()]
             reg["used"] = reg["demand"] * reg["met"]
@@ -264,6 +285,7 @@ def industry(
         curves=pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
         summary=pd.DataFrame(summary),
         by_region=pd.concat(regions, ignore_index=True) if regions else pd.DataFrame(),
+        refill=pd.concat(refills, ignore_index=True) if refills else pd.DataFrame(),
     )
 
 

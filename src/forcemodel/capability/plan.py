@@ -48,5 +48,5 @@ def whole_targets(
         if outcome.termination == "infeasible":
             raise InfeasibleError("no whole-step targets meet the floors and caps")
         raise NoSolutionError(f"HiGHS found no whole-step targets ({outcome.termination})")
-    solved = np.rint(count.solution.to_numpy())
+    solved = np.rint(count.solution.to_numpy()) + 0.0  # + 0.0: no "-0" in the tables
     return np.asarray(solved * step, dtype=float)

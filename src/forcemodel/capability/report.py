@@ -38,7 +38,7 @@ def targets_chart(targets: pd.DataFrame, path: Path, title: str = "") -> None:
         ax.bar([i + 0.2 for i in x], t["offer"], width=0.4, label="offer", color="#dd8452")
         ax.set_xticks(list(x), t["ally"], rotation=90, fontsize=7)
         ax.set_title(cap.replace("_", " "))
-        ax.set_ylabel("power (brigade eq.)")
+        ax.set_ylabel("power (catalogue units)")
     for ax in axes.ravel()[len(caps) :]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=8)
@@ -65,23 +65,36 @@ def spending_chart(by_ally: pd.DataFrame, year: int, path: Path, lines: list[flo
     plt.close(fig)
 
 
-def stockpile_chart(curves: pd.DataFrame, summary: pd.DataFrame, path: Path) -> None:
-    """Each item's stock by day in each case (today's lines, the pledge, a joint purchase)."""
+def stockpile_chart(
+    curves: pd.DataFrame, summary: pd.DataFrame, refill: pd.DataFrame, path: Path
+) -> None:
+    """Per item: the stock by day in each case (today's lines, the pledge, a joint purchase),
+    and below it what production alone makes from empty against the stock to refill."""
     items = list(dict.fromkeys(curves["item"]))
-    fig, axes = plt.subplots(
-        1, max(1, len(items)), figsize=(6 * max(1, len(items)), 3.8), squeeze=False
-    )
-    for ax, item in zip(axes.ravel(), items, strict=False):
+    n = max(1, len(items))
+    fig, axes = plt.subplots(2, n, figsize=(6 * n, 7), squeeze=False)
+    for k, item in enumerate(items):
+        ax, bx = axes[0, k], axes[1, k]
         for case, c in curves[curves["item"] == item].groupby("case", sort=False):
-            ax.plot(c["day"], c["stock_end"], label=str(case))
+            (line,) = ax.plot(c["day"], c["stock_end"], label=str(case))
             row = summary[(summary["item"] == item) & (summary["case"] == case)]
             day = row["runout_day"].iloc[0] if len(row) else None
             if day is not None and pd.notna(day):
-                ax.axvline(float(day), ls=":", lw=0.8, color=ax.lines[-1].get_color())
-        ax.set_title(f"{item}: stock by day")
+                ax.axvline(float(day), ls=":", lw=0.8, color=line.get_color())
+            r = refill[(refill["item"] == item) & (refill["case"] == case)]
+            bx.plot(r["day"], r["made"], label=str(case), color=line.get_color())
+        initial = summary.loc[summary["item"] == item, "initial"]
+        if len(initial):
+            bx.axhline(float(initial.iloc[0]), color="black", lw=0.8, ls="--")
+            bx.text(0, float(initial.iloc[0]), " stock to refill", va="bottom", fontsize=8)
+        ax.set_title(f"{item}: stock by day under the scenario")
         ax.set_xlabel("day (from the decision to reinforce)")
         ax.set_ylabel("stock")
         ax.legend(fontsize=8)
+        bx.set_title(f"{item}: made from empty by production alone")
+        bx.set_xlabel("day")
+        bx.set_ylabel("made")
+        bx.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -180,6 +180,11 @@ def industry_cmd(
         _save(
             out_dir,
             fmt,
-            {"summary": r.summary, "curves": r.curves, "by_region": r.by_region},
-            {"stockpiles": partial(stockpile_chart, r.curves, r.summary)},
+            {
+                "summary": r.summary,
+                "curves": r.curves,
+                "by_region": r.by_region,
+                "refill": r.refill,
+            },
+            {"stockpiles": partial(stockpile_chart, r.curves, r.summary, r.refill)},
         )
