@@ -23,6 +23,7 @@ from forcemodel.capability.load import (
     Loaded,
     Tables,
     bundled_tables,
+    field_message,
     load_capability_data,
     load_capability_file,
 )
@@ -129,7 +130,7 @@ def _inputs(
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             key = str(loc[0]) if loc else ""
-            msg = str(err["msg"]).removeprefix("Value error, ")
+            msg = field_message(err)
             if key in options:
                 problems.append(Problem(options[key], None, "", msg))
             else:

@@ -89,7 +89,7 @@ def _validate(raw: Any, label: str, locs: Locations, problems: list[Problem]) ->
             deeper = any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs_seen)
             if err["type"] == "too_short" and deeper:
                 continue  # a list emptied by its own invalid items: those items say why
-            problems.append(loaded.problem(_clean(loc), _message(err)))
+            problems.append(loaded.problem(_clean(loc), field_message(err)))
     if problems:
         raise CapabilityError(problems)
     return Loaded(plan, label, locs)
@@ -99,7 +99,7 @@ def _clean(loc: tuple[Any, ...]) -> Path_:
     return tuple(p for p in loc if not str(p).startswith("function-after"))
 
 
-def _message(err: Any) -> str:
+def field_message(err: Any) -> str:
     """Pydantic's message in the words of the rest of forcemodel."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":

@@ -103,7 +103,9 @@ def _allies(
         if n not in members:
             left.append(f"{n}: not a NATO ally in {year}")
         elif not bool(have.get(n, False)):
-            left.append(f"{n}: no {'/'.join(needed)} figure for {year}")
+            left.append(
+                f"{n}: no {'/'.join(k for k, c in col.items() if c in needed)} figure for {year}"
+            )
         else:
             chosen.append(n)
     return chosen, left
@@ -148,7 +150,9 @@ def apportion(scenario: Scenario, plan: CapabilityFile, tables: Tables) -> Targe
                 )
             )
     if not allies:
-        issues.append(Issue(("allies",), "no ally to share the targets: " + "; ".join(left)))
+        issues.append(
+            Issue(("year",), f"no ally to share the targets in {year}: " + "; ".join(left))
+        )
     if issues:
         raise CapabilityInputError(issues)
     w = weights(figs, allies, plan, year)
