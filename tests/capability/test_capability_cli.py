@@ -46,6 +46,8 @@ def test_targets_writes_tables_and_chart(tmp_path: Path, hand: Path, fmt: str) -
     result = invoke("targets", "tiny", "-c", str(hand), "--out", str(out), "--format", fmt)
     assert result.exit_code == 0, result.stderr
     assert (out / "targets.png").stat().st_size > 1000
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64," in page and "<table" in page
     if fmt == "xlsx":
         frame = pd.read_excel(out / "capability.xlsx", sheet_name="targets")
     elif fmt == "json":

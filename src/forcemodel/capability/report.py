@@ -5,6 +5,8 @@ A face: it draws and writes what the engines computed; it computes nothing new.
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ import pandas as pd
 from forcemodel.common.folders import staged_folder
 
 FORMATS: tuple[str, ...] = ("csv", "parquet", "json", "xlsx")
+#: Longest table shown in report.html (longer ones are in their files).
+HTML_MAX_ROWS = 300
 
 
 def targets_chart(targets: pd.DataFrame, path: Path, title: str = "") -> None:
@@ -100,11 +104,42 @@ def stockpile_chart(
     plt.close(fig)
 
 
+def html_page(title: str, tables: dict[str, pd.DataFrame], charts: dict[str, bytes]) -> str:
+    """One self-contained page (works offline): the charts inline as PNG, then the tables."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+        "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+        "img{max-width:100%}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for name, png in charts.items():
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(
+            f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' "
+            f"src='data:image/png;base64,{data}'>"
+        )
+    for name, frame in tables.items():
+        parts.append(f"<h2>{html.escape(name)}</h2>")
+        if len(frame) > HTML_MAX_ROWS:
+            parts.append(f"<p>{len(frame):,} rows: see the file {html.escape(name)}.*</p>")
+            continue
+        parts.append(frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:,.4g}"))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
 def write_tables(
-    folder: Path, tables: dict[str, pd.DataFrame], fmt: str, charts: dict[str, Any]
+    folder: Path,
+    tables: dict[str, pd.DataFrame],
+    fmt: str,
+    charts: dict[str, Any],
+    title: str = "Capability planning",
 ) -> list[Path]:
-    """Write the tables (one file each, or one workbook) and the charts into ``folder`` at
-    once (a failure leaves whatever was there before). ``charts``: name -> draw(path)."""
+    """Write the tables (one file each, or one workbook), the charts (PNG) and a page with
+    both (``report.html``) into ``folder`` at once: a failure leaves whatever was there
+    before. ``charts``: name -> draw(path)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}")
     written: list[Path] = []
@@ -124,7 +159,11 @@ def write_tables(
                 (tmp / f"{name}.json").write_text(json.dumps(records, indent=1) + "\n")
             if fmt != "xlsx":
                 written.append(folder / f"{name}.{fmt}")
+        pngs: dict[str, bytes] = {}
         for name, draw in charts.items():
             draw(tmp / f"{name}.png")
+            pngs[name] = (tmp / f"{name}.png").read_bytes()
             written.append(folder / f"{name}.png")
+        (tmp / "report.html").write_text(html_page(title, tables, pngs), encoding="utf-8")
+        written.append(folder / "report.html")
     return written

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -73,10 +73,16 @@ def _allies(text: str | None) -> list[str] | None:
     return None if text is None else [a.strip() for a in text.split(",") if a.strip()]
 
 
-def _save(out_dir: Path | None, fmt: str, tables: dict[str, pd.DataFrame], charts: dict) -> None:  # type: ignore[type-arg]
+def _save(
+    out_dir: Path | None,
+    fmt: str,
+    tables: dict[str, pd.DataFrame],
+    charts: dict[str, Any],
+    title: str,
+) -> None:
     if out_dir is None:
         return
-    for path in write_tables(out_dir, tables, fmt, charts):
+    for path in write_tables(out_dir, tables, fmt, charts, title):
         wrote(path)
 
 
@@ -121,6 +127,7 @@ def targets_cmd(
                 "unattributed": r.unattributed,
             },
             {"targets": partial(targets_chart, r.targets)},
+            f"Capability targets and offers: {scenario}",
         )
 
 
@@ -159,6 +166,7 @@ def spending_cmd(
             fmt,
             {"counts": s.counts, "by_ally": s.by_ally, "costs": s.costs},
             {"spending": partial(spending_chart, s.by_ally, y, lines=s.share_lines)},
+            f"Spending against the guidelines: {scenario}",
         )
 
 
@@ -187,4 +195,5 @@ def industry_cmd(
                 "refill": r.refill,
             },
             {"stockpiles": partial(stockpile_chart, r.curves, r.summary, r.refill)},
+            f"Stockpiles and industry: {scenario}",
         )
