@@ -4,6 +4,7 @@ pledge's ramp and a joint purchase, and the documented feedback rule on a Result
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -130,6 +131,18 @@ def test_runout_scales_power_by_the_documented_rule() -> None:
     assert after[17] == pytest.approx(before[17] * 0.75)
     assert after[20] == pytest.approx(before[20] * 0.5)
     assert (scaled[~ad]["power"] == power[~ad]["power"]).all()
+    # Assessed: air defence met its requirement of 1 from day 15 with the Dutch battalion; after
+    # the run-out it holds half of it, so the requirement is no longer met from day 18 on.
+    before_a = forcemodel.assess(results).capabilities.set_index("capability")
+    after = cap.results_after_runout(results, r, "interceptor", residual=0.5)
+    after_a = forcemodel.assess(after).capabilities.set_index("capability")
+    assert (
+        after_a.loc["air_defence", "shortfall_days"] > before_a.loc["air_defence", "shortfall_days"]
+    )
+    assert after_a.loc["air_defence", "closure_day"] is None or pd.isna(
+        after_a.loc["air_defence", "closure_day"]
+    )
+    assert after_a.loc["land", "shortfall_days"] == before_a.loc["land", "shortfall_days"]
 
 
 def test_negative_production_rate_is_located(tmp_path) -> None:  # type: ignore[no-untyped-def]

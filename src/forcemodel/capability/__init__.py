@@ -17,7 +17,11 @@ import pandas as pd
 from pydantic import ValidationError
 
 from forcemodel.capability.errors import CapabilityError, CapabilityInputError
-from forcemodel.capability.industry import IndustryResult, scale_power_after_runout
+from forcemodel.capability.industry import (
+    IndustryResult,
+    results_after_runout,
+    scale_power_after_runout,
+)
 from forcemodel.capability.industry import industry as _industry
 from forcemodel.capability.load import (
     Loaded,
@@ -44,6 +48,7 @@ __all__ = [
     "industry",
     "load_capability_data",
     "load_capability_file",
+    "results_after_runout",
     "scale_power_after_runout",
     "spending",
     "targets",

@@ -32,6 +32,7 @@ from forcemodel.capability.model import (
     ProductionLine,
     Stockpile,
 )
+from forcemodel.results import Results
 from forcemodel.scenario.model import Scenario
 
 #: Days in a month, for rates per month (365 / 12).
@@ -316,3 +317,34 @@ def scale_power_after_runout(
     m = met.reindex(keys).fillna(1.0).to_numpy()
     out.loc[mask, "power"] = out.loc[mask, "power"].to_numpy() * (m + (1 - m) * residual)
     return out
+
+
+def results_after_runout(
+    results: Results,
+    result: IndustryResult,
+    items: list[str] | str,
+    case: str = "today",
+    residual: float = 0.5,
+) -> Results:
+    """A copy of ``results`` with the rule of :func:`scale_power_after_runout` applied for
+    each item, its ``shortfall`` table recomputed from the scaled power, ready for
+    :func:`forcemodel.assess` (closure days, shortfall-days, force ratios after run-out)."""
+    power = results.region_power
+    for item in [items] if isinstance(items, str) else items:
+        power = scale_power_after_runout(power, result, item, case, residual)
+    tables = dict(results.tables)
+    tables["region_power"] = power
+    if "shortfall" in tables:
+        sf = tables["shortfall"].drop(columns=["power"])
+        sf = sf.merge(
+            power[["day", "region", "capability", "power"]],
+            on=["day", "region", "capability"],
+            how="left",
+        )
+        sf["shortfall"] = (sf["required"] - sf["power"]).clip(lower=0.0)
+        tables["shortfall"] = sf[list(results.tables["shortfall"].columns)]
+    meta = {
+        **results.meta,
+        "capability_runout": {"items": items, "case": case, "residual": residual},
+    }
+    return Results(meta=meta, tables=tables)
