@@ -8,6 +8,8 @@ src/forcemodel/data/capability/spending.csv and sources.yaml.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -80,8 +82,16 @@ def test_shortfall_costs_use_the_files_unit_costs() -> None:
     assert land.loc["NL", "cost_default"] == pytest.approx(100.0)
     assert land.loc["DE", "cost_low"] == pytest.approx(56.0)
     assert land.loc["DE", "cost_high"] == pytest.approx(105.0)
-    # No unit cost for air defence in the file or the bundled table: the cost is left empty.
-    ad = s.costs[s.costs["capability"] == "air_defence"]
+    # Air defence from the bundled table: DE 0.5 battalion short at 1,650 MUSD a battalion.
+    ad = s.costs[s.costs["capability"] == "air_defence"].set_index("ally")
+    assert ad.loc["DE", "cost_default"] == pytest.approx(0.5 * 1650)
+    # Without a unit cost anywhere the cost is left empty, never guessed.
+    tables = bundled_tables()
+    bare = replace(
+        tables, unit_costs=tables.unit_costs[tables.unit_costs["capability"] != "air_defence"]
+    )
+    ad = cap.spending("tiny", plan, tables=bare).costs
+    ad = ad[ad["capability"] == "air_defence"]
     assert len(ad) and ad["cost_default"].isna().all()
 
 

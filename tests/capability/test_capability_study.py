@@ -30,6 +30,7 @@ def test_study_targets_and_costs() -> None:
     assert t.loc[("PL", "air_defence"), "offer"] == pytest.approx(2.2)  # with Wisla phase II
     costs = r.costs.set_index(["ally", "capability"])
     assert costs.loc[("GB", "air_defence"), "cost_default"] == pytest.approx(2805)
+    assert costs.loc[("FR", "air"), "cost_default"] == pytest.approx(1483)
     assert r.targets.requirements.set_index("capability").loc["fires", "apportioned"] == (
         pytest.approx(8.7)
     )
