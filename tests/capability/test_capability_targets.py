@@ -206,3 +206,65 @@ def test_acquisitions_add_to_offers_from_their_year() -> None:
     # Or the 2024 figures with the force of 2029 (as_of): the same offers, 2024's shares.
     as_of = cap.targets("tiny", buys, as_of=2029)
     assert _target(as_of, "NL", "land", "offer") == 1.0 and as_of.as_of == 2029
+
+
+def test_budget_and_blend_rules() -> None:
+    figures = [
+        {"ally": "DE", "year": 2024, "gdp_busd": 4000, "expenditure_musd": 100, "source": "x"},
+        {"ally": "PL", "year": 2024, "gdp_busd": 1000, "expenditure_musd": 100, "source": "x"},
+    ]
+    base = {"allies": ["DE", "PL"], "figures": figures}
+    gdp = cap.targets("tiny", base).shares.set_index("ally")["weight"]
+    budget = cap.targets("tiny", base, rule="budget").shares.set_index("ally")["weight"]
+    blend = cap.targets(
+        "tiny", {**base, "share": {"rule": "blend", "blend": {"gdp": 1, "budget": 1}}}
+    ).shares.set_index("ally")["weight"]
+    assert gdp.to_dict() == pytest.approx({"DE": 0.8, "PL": 0.2})
+    assert budget.to_dict() == pytest.approx({"DE": 0.5, "PL": 0.5})
+    assert blend.to_dict() == pytest.approx({"DE": 0.65, "PL": 0.35})
+
+
+_values = st.one_of(
+    st.none(),
+    st.integers(-5, 3000),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.lists(st.integers(-2, 5), max_size=3),
+    st.dictionaries(
+        st.sampled_from(["ally", "capability", "power", "year", "x"]),
+        st.one_of(st.text(max_size=3), st.integers(-3, 3)),
+        max_size=3,
+    ),
+)
+_fields = st.sampled_from(
+    [
+        "year",
+        "as_of",
+        "share",
+        "cap_share",
+        "allies",
+        "steps",
+        "requirements",
+        "floors",
+        "caps",
+        "figures",
+        "guidelines",
+        "unit_costs",
+        "stockpiles",
+        "production",
+        "pledge",
+        "joint_purchases",
+        "acquisitions",
+        "bogus",
+    ]
+)
+
+
+@given(st.dictionaries(_fields, st.one_of(_values, st.lists(_values, max_size=3)), max_size=4))
+def test_any_capability_data_loads_or_is_refused_with_located_problems(data: dict) -> None:  # type: ignore[type-arg]
+    try:
+        loaded = cap.load_capability_data(data, label="cap.yaml")
+    except cap.CapabilityError as exc:
+        assert exc.problems and all(p.file == "cap.yaml" and p.message for p in exc.problems)
+    else:
+        assert isinstance(loaded.plan, cap.CapabilityFile)
