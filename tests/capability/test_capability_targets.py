@@ -101,7 +101,7 @@ def test_water_fill_sums_and_keeps_bounds(case: tuple[float, np.ndarray, ...]) -
         assert ratio.max() == pytest.approx(ratio.min(), rel=1e-6)
 
 
-@settings(max_examples=12)
+@settings(max_examples=8)
 @given(_cases(), st.sampled_from([0.3, 0.5, 1.0]))
 def test_whole_steps_sum_and_keep_bounds(case: tuple[float, np.ndarray, ...], step: float) -> None:
     r, w, lo, hi = case
