@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from forcemodel.capability.acquisitions import force_as_of
 from forcemodel.capability.errors import CapabilityError, CapabilityInputError
 from forcemodel.capability.industry import (
     IndustryResult,
@@ -45,9 +46,11 @@ __all__ = [
     "SpendingResult",
     "TargetsResult",
     "bundled_tables",
+    "force",
     "industry",
     "load_capability_data",
     "load_capability_file",
+    "load_scenario_source",
     "results_after_runout",
     "scale_power_after_runout",
     "spending",
@@ -91,6 +94,11 @@ class SpendingResult:
 Source = str | Path | Scenario
 
 
+def load_scenario_source(scenario: Source) -> Scenario:
+    """A loaded scenario as it is, or one loaded from a path or a bundled name."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
 def _inputs(
     scenario: Source,
     capability: str | Path | Loaded | CapabilityFile | dict[str, Any] | None,
@@ -101,7 +109,7 @@ def _inputs(
     allies: list[str] | None,
     whole: bool,
 ) -> tuple[Scenario, Loaded]:
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sc = load_scenario_source(scenario)
     if isinstance(capability, Loaded):
         loaded = capability
     elif isinstance(capability, CapabilityFile):
@@ -213,4 +221,19 @@ def industry(
     result: IndustryResult = _run(
         loaded, _industry, sc, loaded.plan, tables or bundled_tables(), days
     )
+    return result
+
+
+def force(
+    scenario: Source,
+    capability: str | Path | Loaded | CapabilityFile | dict[str, Any] | None = None,
+    *,
+    as_of: int | None = None,
+) -> Scenario:
+    """The scenario as of a year (``as_of``, else the file's ``as_of`` or ``year``): the
+    acquisitions delivered by then that name a ``unit`` added as units, for the simulation."""
+    sc, loaded = _inputs(scenario, capability, None, as_of, None, None, None, False)
+    plan = loaded.plan
+    year = plan.as_of if plan.as_of is not None else plan.year
+    result: Scenario = _run(loaded, force_as_of, sc, plan, year)
     return result

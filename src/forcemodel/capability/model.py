@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from forcemodel.scenario.model import CAPABILITIES
+from forcemodel.scenario.model import CAPABILITIES, Identifier
 
 NonNeg = Annotated[float, Field(ge=0)]
 Ally = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")]
@@ -170,6 +170,20 @@ class JointPurchase(_Model):
     source: str | None = None
 
 
+class AcquiredUnit(_Model):
+    """The unit an acquisition forms, so that the simulation can move it (module
+    :mod:`.acquisitions`): personnel and tons come from the catalogue's type."""
+
+    type: Identifier = Field(description="A unit type of the scenario's catalogue.")
+    home: Identifier = Field(description="The node it starts from.")
+    id: Identifier | None = Field(default=None, description="Default: acq-<n>-<ally>.")
+    name: str | None = None
+    tier: Annotated[int, Field(ge=0, le=9)] = 2
+    notice_to_move_days: NonNeg | None = None
+    assigned_to: Identifier | None = None
+    set_type: Identifier | None = None
+
+
 class Acquisition(_Model):
     """An announced buy: power an ally adds to its offers from a year on."""
 
@@ -178,7 +192,16 @@ class Acquisition(_Model):
     power: NonNeg
     year: Annotated[int, Field(ge=2000, le=2100)] = Field(description="First year it counts.")
     what: str | None = Field(default=None, description="e.g. '4 Patriot batteries'.")
+    unit: AcquiredUnit | None = Field(
+        default=None, description="The unit it forms, for the force of a year as a scenario."
+    )
     source: str | None = None
+
+    def unit_id(self, k: int) -> str:
+        """The id of the unit it forms, as the ``k``-th acquisition of the file (from 0)."""
+        if self.unit is not None and self.unit.id is not None:
+            return self.unit.id
+        return f"acq-{k + 1}-{self.ally.lower()}"
 
     @model_validator(mode="after")
     def _known(self) -> Acquisition:

@@ -60,8 +60,10 @@ def offers(scenario: Scenario, plan: CapabilityFile, year: int | None = None) ->
     for r in scenario.regions:
         for f in r.in_place:
             rows += [(f.nation, c, float(getattr(f.power, c)) * f.count) for c in CAPABILITIES]
-    for a in plan.acquisitions:
-        if a.year <= year:
+    ids = {u.id for u in scenario.units}
+    for k, a in enumerate(plan.acquisitions):
+        # A scenario built by force_as_of already holds the acquisition as a unit: once only.
+        if a.year <= year and not (a.unit is not None and a.unit_id(k) in ids):
             rows.append((a.ally, a.capability, a.power))
     frame = pd.DataFrame(rows, columns=["nation", "capability", "offer"])
     return frame.groupby(["nation", "capability"], as_index=False).agg(offer=("offer", "sum"))

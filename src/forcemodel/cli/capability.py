@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+import yaml
 
 from forcemodel import capability as cap
 from forcemodel.capability.report import (
@@ -21,7 +22,15 @@ from forcemodel.capability.report import (
     targets_chart,
     write_tables,
 )
-from forcemodel.cli.common import ScenarioArg, err, out, rich_table, user_errors, wrote
+from forcemodel.cli.common import (
+    ScenarioArg,
+    atomic_write_text,
+    err,
+    out,
+    rich_table,
+    user_errors,
+    wrote,
+)
 
 capability_app = typer.Typer(
     name="capability",
@@ -197,3 +206,28 @@ def industry_cmd(
             {"stockpiles": partial(stockpile_chart, r.curves, r.summary, r.refill)},
             f"Stockpiles and industry: {scenario}",
         )
+
+
+@capability_app.command("force")
+def force_cmd(
+    scenario: ScenarioArg,
+    capability: CapabilityOpt = None,
+    as_of: AsOfOpt = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Scenario YAML file to write.")
+    ] = None,
+) -> None:
+    """The scenario as of a year: the file's acquisitions with a unit added as units."""
+    with user_errors():
+        before = cap.load_scenario_source(scenario)
+        after = cap.force(before, capability, as_of=as_of)
+        known = {u.id for u in before.units}
+        added = after.table("units")
+        added = added[~added["id"].isin(known)]
+        cols = [c for c in ("id", "nation", "type", "home", "tier", "assigned_to") if c in added]
+        out.print(rich_table(added[cols], f"Units added: {after.meta.name}"))
+        if out_file is not None:
+            data = after.model_dump(by_alias=True, mode="json", exclude_none=True)
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+            atomic_write_text(out_file, text)
+            wrote(out_file)
