@@ -10,7 +10,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from forcemodel.scenario.model import CAPABILITIES, Identifier
 
@@ -262,8 +262,9 @@ class CapabilityFile(_Model):
     joint_purchases: tuple[JointPurchase, ...] = ()
     acquisitions: tuple[Acquisition, ...] = ()
 
-    @model_validator(mode="after")
-    def _steps(self) -> CapabilityFile:
-        for cap in self.steps:
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, steps: dict[str, float]) -> dict[str, float]:
+        for cap in steps:
             _capability(cap)
-        return self
+        return steps
