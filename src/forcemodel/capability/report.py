@@ -53,17 +53,30 @@ def targets_chart(targets: pd.DataFrame, path: Path, title: str = "") -> None:
 
 
 def spending_chart(by_ally: pd.DataFrame, year: int, path: Path, lines: list[float]) -> None:
-    """Defence spending as a share of GDP per ally, with the guidelines as lines."""
+    """Defence spending per ally as a share of GDP, with the guidelines as lines, and (where
+    the figure is known) the share of it spent on major equipment against 20 %."""
     t = by_ally.dropna(subset=["share_gdp_pct"]).sort_values("share_gdp_pct", ascending=False)
-    fig, ax = plt.subplots(figsize=(10, 4))
-    colours = ["#55a868" if v >= 2.0 else "#c44e52" for v in t["share_gdp_pct"]]
+    e = by_ally.dropna(subset=["equipment_share_pct"]).sort_values(
+        "equipment_share_pct", ascending=False
+    )
+    fig, (ax, bx) = plt.subplots(
+        1, 2, figsize=(14, 4.2), gridspec_kw={"width_ratios": [3, 1]}, squeeze=True
+    )
+    low = min(lines) if lines else 2.0
+    colours = ["#55a868" if v >= low else "#c44e52" for v in t["share_gdp_pct"]]
     ax.bar(t["ally"], t["share_gdp_pct"], color=colours)
     for y in lines:
         ax.axhline(y, color="black", lw=0.8, ls="--")
         ax.text(len(t) - 0.5, y, f" {y:g} %", va="bottom", ha="right", fontsize=8)
     ax.set_ylabel("defence spending, % of GDP")
-    ax.set_title(f"Defence expenditure by ally, {year} (NATO figures; green: at or above 2 %)")
+    ax.set_title(f"Defence expenditure by ally, {year} (green: at or above {low:g} %)")
     ax.tick_params(axis="x", labelsize=8)
+    colours = ["#55a868" if v >= 20 else "#c44e52" for v in e["equipment_share_pct"]]
+    bx.bar(e["ally"], e["equipment_share_pct"], color=colours)
+    bx.axhline(20, color="black", lw=0.8, ls="--")
+    bx.set_ylabel("% of defence spending on equipment")
+    bx.set_title(f"On major equipment, {year}\n(allies with a figure)")
+    bx.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
