@@ -16,6 +16,7 @@ from forcemodel.cli import optimize
 # isort: on
 from forcemodel.cli.app import app
 from forcemodel.cli.assist import assist_app
+from forcemodel.cli.capability import capability_app
 from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.cli.replan import replan_cmd
 
@@ -23,6 +24,7 @@ __all__ = ["MAX_PROBLEMS_SHOWN", "app", "err", "main", "out", "user_errors"]
 _COMMANDS = (scenario, flow, optimize)
 app.command("replan")(replan_cmd)
 app.add_typer(assist_app, name="assist")
+app.add_typer(capability_app, name="capability")
 
 
 def _add_service_commands() -> None:
