@@ -51,6 +51,9 @@ try:  # the dispatcher's module after the split of assist/match.py, before it
 except ImportError:  # pragma: no cover - the layout before the split
     from forcemodel.assist.match import solve  # type: ignore[attr-defined,no-redef]
 
+#: Seconds every solve may take: far more than any needs, so that only the gap stops it.
+LIMIT = 600.0
+
 #: Where ``record`` writes and ``check`` reads the figures.
 RECORD = Path(__file__).with_name("match_before_after.json")
 
@@ -118,13 +121,13 @@ def _runs() -> dict[str, Callable[[], dict[str, Any]]]:
     example = load_case("example")
     bare = example.model_copy(update={"deliveries": ()})
     small = load_case_data(synthetic_case(40, 10, 6, seed=1))
-    medium = load_case_data(synthetic_case(120, 40, 8, seed=3))
+    medium = load_case_data(synthetic_case(80, 30, 6, seed=3))
     mid = load_case_data(synthetic_case(300, 80, 10, seed=2))
     big = load_case_data(synthetic_case(1000, 200, 20, seed=0))
 
     def parts_run() -> dict[str, Any]:
         with _parts_path():
-            result = match_case(big)
+            result = match_case(big, time_limit=LIMIT)
         return {**_result(result), "log": _digest(result.log.encode())}
 
     def bound(case: AssistanceCase) -> dict[str, Any]:
@@ -132,24 +135,40 @@ def _runs() -> dict[str, Callable[[], dict[str, Any]]]:
         return {"bound": repr(got.bound), "solved": got.solved}
 
     runs: dict[str, Callable[[], dict[str, Any]]] = {
-        "example/match_case": lambda: _result(match_case(example, mip_gap=0.0)),
-        "example/relax": lambda: _result(match_case(example, relax=True)),
+        "example/match_case": lambda: _result(match_case(example, mip_gap=0.0, time_limit=LIMIT)),
+        "example/relax": lambda: _result(match_case(example, relax=True, time_limit=LIMIT)),
         "example/compiled": lambda: _compiled(example),
-        "bare/arcs": lambda: _result(solve(bare, formulation="arcs", mip_gap=0.0)),
-        "bare/pool": lambda: _result(solve(bare, formulation="pool", step=1, mip_gap=0.0)),
-        "bare/pool7": lambda: _result(solve(bare, formulation="pool", step=7, mip_gap=0.0)),
-        "bare/pool_relax": lambda: _result(solve(bare, formulation="pool", relax=True)),
+        "bare/arcs": lambda: _result(
+            solve(bare, formulation="arcs", mip_gap=0.0, time_limit=LIMIT)
+        ),
+        "bare/pool": lambda: _result(
+            solve(bare, formulation="pool", step=1, mip_gap=0.0, time_limit=LIMIT)
+        ),
+        "bare/pool7": lambda: _result(
+            solve(bare, formulation="pool", step=7, mip_gap=0.0, time_limit=LIMIT)
+        ),
+        "bare/pool_relax": lambda: _result(
+            solve(bare, formulation="pool", relax=True, time_limit=LIMIT)
+        ),
         "bare/pool_model7": lambda: _pool(bare, 7),
         "bare/bound7": lambda: bound(bare),
-        "small/match_case": lambda: _result(match_case(small, mip_gap=0.0)),
-        "small/relax": lambda: _result(match_case(small, relax=True)),
-        "small/pool": lambda: _result(solve(small, formulation="pool", step=1, mip_gap=0.0)),
-        "small/pool7": lambda: _result(solve(small, formulation="pool", step=7, mip_gap=0.0)),
+        "small/match_case": lambda: _result(match_case(small, mip_gap=0.0, time_limit=LIMIT)),
+        "small/relax": lambda: _result(match_case(small, relax=True, time_limit=LIMIT)),
+        "small/pool": lambda: _result(
+            solve(small, formulation="pool", step=1, mip_gap=0.0, time_limit=LIMIT)
+        ),
+        "small/pool7": lambda: _result(
+            solve(small, formulation="pool", step=7, mip_gap=0.0, time_limit=LIMIT)
+        ),
         "small/compiled": lambda: _compiled(small),
         "small/pool_model": lambda: _pool(small, 1),
-        "medium/match_case": lambda: _result(match_case(medium, mip_gap=0.0)),
-        "medium/pool": lambda: _result(solve(medium, formulation="pool", step=1, mip_gap=0.0)),
-        "mid/pool7": lambda: _result(solve(mid, formulation="pool", step=7, mip_gap=0.0)),
+        "medium/match_case": lambda: _result(match_case(medium, mip_gap=0.0, time_limit=LIMIT)),
+        "medium/pool": lambda: _result(
+            solve(medium, formulation="pool", step=1, mip_gap=0.0, time_limit=LIMIT)
+        ),
+        "mid/pool7": lambda: _result(
+            solve(mid, formulation="pool", step=7, mip_gap=0.0, time_limit=LIMIT)
+        ),
         "mid/compiled": lambda: _compiled(mid),
         "mid/pool_model7": lambda: _pool(mid, 7),
         "mid/bound7": lambda: bound(mid),

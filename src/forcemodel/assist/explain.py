@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forcemodel.assist.match import TOL, MatchResult, records
+from forcemodel.assist.compile import TOL, records
 from forcemodel.assist.model import (
     AssistanceCase,
     Course,
@@ -30,6 +30,7 @@ from forcemodel.assist.model import (
     Requirement,
     requirement_serves,
 )
+from forcemodel.assist.result import MatchResult
 
 REASONS: tuple[str, ...] = (
     "no_pledge",

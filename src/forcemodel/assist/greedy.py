@@ -41,7 +41,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from forcemodel.assist.match import TOL
+from forcemodel.assist.compile import TOL
 from forcemodel.assist.pool import PoolModel
 
 __all__ = ["greedy_values"]
@@ -453,7 +453,7 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
             Y[li, p:] += x
         left[req] -= got
     F = np.cumsum(plan.inc, axis=1)
-    values = np.zeros(int(pm.model._xCounter))
+    values = np.zeros(pm.model.shape[1])
 
     def put(labels: np.ndarray, v: np.ndarray) -> None:
         ok = labels >= 0

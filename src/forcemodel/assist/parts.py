@@ -40,7 +40,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from forcemodel.assist.match import DOMINATED_COLUMN_RULE, Compiled, compile_case
+from forcemodel.assist.compile import Compiled, compile_case
+from forcemodel.assist.formulation import DOMINATED_COLUMN_RULE
 from forcemodel.assist.model import AssistanceCase
 from forcemodel.assist.pool import PoolModel, build_pool
 
@@ -102,7 +103,7 @@ def split_parts(pm: PoolModel) -> Parts:
     if not np.all(mat.var_scaling == 1):
         raise ValueError("scaled variables are not supported")
     labels = np.asarray(mat.vlabels, dtype=np.int64)
-    pos = np.full(int(m._xCounter), -1, dtype=np.int64)
+    pos = np.full(m.shape[1], -1, dtype=np.int64)
     pos[labels] = np.arange(labels.size)
     A = sp.csr_array(mat.A)
     b = np.asarray(mat.b, dtype=float)
@@ -172,7 +173,7 @@ def _highs(time_limit: float, *, mip: bool, gap: float = 1e-4) -> highspy.Highs:
     h.setOptionValue("time_limit", max(0.05, float(time_limit)))
     h.setOptionValue("threads", 1)
     if mip:
-        # The reduction that cuts optima off these MIPs (match.DOMINATED_COLUMN_RULE).
+        # The reduction that cuts optima off these MIPs (formulation.DOMINATED_COLUMN_RULE).
         h.setOptionValue("presolve_rule_off", DOMINATED_COLUMN_RULE)
         h.setOptionValue("mip_rel_gap", float(gap))
     return h
@@ -279,7 +280,7 @@ def part_bounds(parts: Parts, *, time_limit: float = 60.0, method: str = "simple
 #: would branch for long).
 GROUP_MAX_NODES = 500
 #: HiGHS presolve reductions off in a group's MIP: the dominated-column rule for correctness
-#: (:data:`forcemodel.assist.match.DOMINATED_COLUMN_RULE`), and, for speed only, the
+#: (:data:`forcemodel.assist.formulation.DOMINATED_COLUMN_RULE`), and, for speed only, the
 #: aggregator (bit 12) and dual fixing (bit 17) of HiGHS 1.16: with them off too, one round at
 #: the target size took about half the HiGHS time (8.6 s against 15.8 s, same machine and
 #: minute) to a plan as good. Fewer reductions cannot cut an optimum off.
@@ -310,7 +311,7 @@ def neighbourhoods(pm: PoolModel, parts: Parts, *, max_columns: int = 3000) -> n
     tr, co = comp.training, comp.cohorts
     item_ids = sorted({it.id for it in pm.case.items})
     ipos = {i: k for k, i in enumerate(item_ids)}
-    by_label = np.full(int(pm.model._xCounter), -1, dtype=np.int64)
+    by_label = np.full(pm.model.shape[1], -1, dtype=np.int64)
 
     def mark(labels: np.ndarray, items: np.ndarray) -> None:
         idx = np.array([ipos.get(str(i), -1) for i in items], dtype=np.int64)
