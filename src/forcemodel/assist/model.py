@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from forcemodel.scenario.model import Identifier, NonNeg, Pos
+from forcemodel.common.fields import Identifier, NonNeg, Pos
 
 
 class Standard(StrEnum):
