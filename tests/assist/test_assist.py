@@ -455,3 +455,20 @@ def test_match_out_writes_all_tables_or_none(
     assert done.exit_code == 0, done.output
     assert not (out / "mine.txt").exists()
     assert (out / "deliveries.csv").is_file()
+
+
+def test_a_bad_identifier_is_explained_in_words() -> None:
+    """The loader words a pattern as the scenario loader does (common.read), not as a regex."""
+    from forcemodel.assist.synthetic import synthetic_case
+
+    data = synthetic_case(10, 3, 2, seed=0)
+    data["donors"][0]["id"] = "bad id"
+    data["hubs"][0]["t_per_day"] = "lots"
+    with pytest.raises(AssistError) as got:
+        load_case_data(data, "case.yaml")
+    text = str(got.value)
+    assert "donors[0].id: must be an identifier" in text
+    assert "(got 'bad id')" in text
+    assert "hubs[0].t_per_day" in text
+    assert "(got 'lots')" in text
+    assert "[A-Za-z0-9]" not in text

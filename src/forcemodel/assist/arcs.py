@@ -102,22 +102,8 @@ def define_deliveries(
     bound = arcs["bound"].to_numpy(float)
     live = day_ext[None, :] >= earliest[:, None]
     ub = np.where(live, bound[:, None], 0.0)
-    x = np.full((len(arcs), H + 2), -1, dtype=np.int64)
     integer = arcs["integer"].to_numpy(bool) & (not relax)
-    for name, sel in (("deliver_int", integer), ("deliver", ~integer)):
-        idx = np.flatnonzero(sel)
-        if idx.size == 0:
-            continue
-        arc_ix = pd.Index(idx, name=f"arc_{name}")
-        day_ix = pd.Index(day_ext, name="day")
-        var = m.add_variables(
-            lower=0.0,
-            upper=xr.DataArray(ub[idx], coords=[arc_ix, day_ix]),
-            integer=name == "deliver_int",
-            name=name,
-            mask=xr.DataArray(live[idx], coords=[arc_ix, day_ix]),
-        )
-        x[idx] = var.labels.to_numpy()
+    x = _typed_variables(m, "deliver", "arc", integer, ub, live, pd.Index(day_ext, name="day"))
     return x, integer
 
 
@@ -129,28 +115,44 @@ def define_operational(
     H, arcs, lines = comp.horizon, comp.arcs, comp.lines
     days = np.arange(H + 1)
     qty = lines["quantity"].to_numpy(float)
-    op = np.full((len(lines), H + 1), -1, dtype=np.int64)
     first = np.full(len(lines), H + 1, dtype=np.int64)
     main_arcs = (arcs["role"] == "main").to_numpy()
     earliest = arcs["earliest"].to_numpy(int)
     np.minimum.at(first, arcs["line"].to_numpy(int)[main_arcs], earliest[main_arcs])
     op_live = days[None, :] >= first[:, None]
     systems = lines["system"].to_numpy(bool) & (not relax)
-    for name, sel in (("operational_int", systems), ("operational", ~systems)):
+    ubq = np.where(systems, np.floor(qty + TOL), qty)
+    upper = np.repeat(ubq[:, None], H + 1, axis=1)
+    op = _typed_variables(m, "operational", "line", systems, upper, op_live, days)
+    return op, systems
+
+
+def _typed_variables(
+    m: linopy.Model,
+    name: str,
+    row: str,
+    integer: np.ndarray,
+    upper: np.ndarray,
+    live: np.ndarray,
+    days: pd.Index | np.ndarray,
+) -> np.ndarray:
+    """Variables (row, day) where ``live``, at most ``upper``: ``<name>_int`` (integer) for the
+    rows flagged ``integer``, ``<name>`` (continuous) for the others. Labels; -1 elsewhere."""
+    labels = np.full(live.shape, -1, dtype=np.int64)
+    for var_name, sel in ((f"{name}_int", integer), (name, ~integer)):
         idx = np.flatnonzero(sel)
         if idx.size == 0:
             continue
-        line_ix = pd.Index(idx, name=f"line_{name}")
-        ubq = np.floor(qty[idx] + TOL) if name == "operational_int" else qty[idx]
+        ix = pd.Index(idx, name=f"{row}_{var_name}")
         var = m.add_variables(
             lower=0.0,
-            upper=xr.DataArray(np.repeat(ubq[:, None], H + 1, axis=1), coords=[line_ix, days]),
-            integer=name == "operational_int",
-            name=name,
-            mask=xr.DataArray(op_live[idx], coords=[line_ix, days]),
+            upper=xr.DataArray(upper[idx], coords=[ix, days]),
+            integer=var_name.endswith("_int"),
+            name=var_name,
+            mask=xr.DataArray(live[idx], coords=[ix, days]),
         )
-        op[idx] = var.labels.to_numpy()
-    return op, systems
+        labels[idx] = var.labels.to_numpy()
+    return labels
 
 
 def _main(comp: Compiled) -> np.ndarray:

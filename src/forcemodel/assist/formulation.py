@@ -58,6 +58,62 @@ def add_rows(m: linopy.Model, t: Terms, sign: str, rhs: np.ndarray | float, name
         m.add_constraints(expr >= rhs_da, name=name, mask=mask)
 
 
+def grid_variables(
+    m: linopy.Model,
+    name: str,
+    live: np.ndarray,
+    upper: np.ndarray,
+    integer: bool,
+    grid: np.ndarray,
+) -> np.ndarray:
+    """Variables (row, grid point) where ``live``; labels, -1 elsewhere."""
+    out = np.full(live.shape, -1, dtype=np.int64)
+    if not live.any():
+        return out
+    ix = pd.RangeIndex(live.shape[0], name=f"{name}_row")
+    gx = pd.Index(grid, name="day")
+    ub = np.broadcast_to(upper.reshape(-1, 1), live.shape)
+    var = m.add_variables(
+        lower=0.0,
+        upper=xr.DataArray(np.where(live, ub, 0.0), coords=[ix, gx]),
+        integer=integer,
+        name=name,
+        mask=xr.DataArray(live, coords=[ix, gx]),
+    )
+    return np.asarray(var.labels.to_numpy(), dtype=np.int64)
+
+
+def typed_grid_variables(
+    m: linopy.Model,
+    name: str,
+    live: np.ndarray,
+    upper: np.ndarray,
+    integer: np.ndarray,
+    grid: np.ndarray,
+) -> np.ndarray:
+    """As :func:`grid_variables`: integer in the rows flagged ``integer``, else continuous."""
+    out = np.full(live.shape, -1, dtype=np.int64)
+    for suffix, sel in (("_int", integer), ("", ~integer)):
+        idx = np.flatnonzero(sel)
+        if idx.size:
+            out[idx] = grid_variables(
+                m, name + suffix, live[idx], upper[idx], suffix == "_int", grid
+            )
+    return out
+
+
+def monotone_rows(m: linopy.Model, labels: np.ndarray, name: str) -> None:
+    """``labels[:, p] >= labels[:, p-1]`` (a -1 label reads as zero)."""
+    n_rows, n = labels.shape
+    if n_rows == 0 or n < 2:
+        return
+    t = Terms([pd.RangeIndex(n_rows, name=f"{name}_row"), pd.RangeIndex(n - 1, name="step")])
+    rows = np.arange(n_rows)[:, None] * (n - 1) + np.arange(n - 1)[None, :]
+    t.add(rows, labels[:, 1:], 1.0)
+    t.add(rows, labels[:, :-1], -1.0)
+    add_rows(m, t, ">=", 0.0, name)
+
+
 def requirement_weights(case: AssistanceCase) -> dict[str, float]:
     """The objective's weight of one unit of each requirement: its priority per unit."""
     return {r.id: r.priority / r.quantity for r in case.requirements}

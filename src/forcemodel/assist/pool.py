@@ -48,11 +48,14 @@ from forcemodel.assist.formulation import (
     EARLY_WEIGHT,
     TIE_WEIGHT,
     add_rows,
+    grid_variables,
     least_crewed_weight,
+    monotone_rows,
     requirement_weights,
     training_constraints,
     training_costs,
     training_variables,
+    typed_grid_variables,
 )
 from forcemodel.assist.model import AssistanceCase
 from forcemodel.mip.terms import Terms
@@ -111,60 +114,6 @@ class PoolModel:
         self.funded = np.zeros(0, dtype=np.int64)  # sources of funds that some arc uses
         self.first_item: dict[str, int] = {}  # first arrival of each item
         self.fams: list[str] = []  # supply families some slot needs
-
-
-def _var(
-    m: linopy.Model,
-    name: str,
-    live: np.ndarray,
-    upper: np.ndarray,
-    integer: bool,
-    grid: np.ndarray,
-) -> np.ndarray:
-    """Variables (row, grid point) where ``live``; labels, -1 elsewhere."""
-    out = np.full(live.shape, -1, dtype=np.int64)
-    if not live.any():
-        return out
-    ix = pd.RangeIndex(live.shape[0], name=f"{name}_row")
-    gx = pd.Index(grid, name="day")
-    ub = np.broadcast_to(upper.reshape(-1, 1), live.shape)
-    var = m.add_variables(
-        lower=0.0,
-        upper=xr.DataArray(np.where(live, ub, 0.0), coords=[ix, gx]),
-        integer=integer,
-        name=name,
-        mask=xr.DataArray(live, coords=[ix, gx]),
-    )
-    return np.asarray(var.labels.to_numpy(), dtype=np.int64)
-
-
-def _typed_vars(
-    m: linopy.Model,
-    name: str,
-    live: np.ndarray,
-    upper: np.ndarray,
-    integer: np.ndarray,
-    grid: np.ndarray,
-) -> np.ndarray:
-    """As :func:`_var`, integer for the rows flagged in ``integer``, continuous elsewhere."""
-    out = np.full(live.shape, -1, dtype=np.int64)
-    for suffix, sel in (("_int", integer), ("", ~integer)):
-        idx = np.flatnonzero(sel)
-        if idx.size:
-            out[idx] = _var(m, name + suffix, live[idx], upper[idx], suffix == "_int", grid)
-    return out
-
-
-def _monotone(m: linopy.Model, labels: np.ndarray, name: str) -> None:
-    """``labels[:, p] >= labels[:, p-1]`` (a -1 label reads as zero)."""
-    n_rows, n = labels.shape
-    if n_rows == 0 or n < 2:
-        return
-    t = Terms([pd.RangeIndex(n_rows, name=f"{name}_row"), pd.RangeIndex(n - 1, name="step")])
-    rows = np.arange(n_rows)[:, None] * (n - 1) + np.arange(n - 1)[None, :]
-    t.add(rows, labels[:, 1:], 1.0)
-    t.add(rows, labels[:, :-1], -1.0)
-    add_rows(m, t, ">=", 0.0, name)
 
 
 def build_pool(
@@ -228,7 +177,7 @@ def define_flow_variables(pm: PoolModel, *, relax: bool) -> None:
     sources = comp.sources
     f_int = fl["integer"].to_numpy(bool) & (not relax)
     f_live = _live(pm, fl["earliest"].to_numpy(int))
-    pm.F = _typed_vars(m, "arrive", f_live, fl["bound"].to_numpy(float), f_int, grid)
+    pm.F = typed_grid_variables(m, "arrive", f_live, fl["bound"].to_numpy(float), f_int, grid)
     funded = np.flatnonzero((sources["funds"] != "").to_numpy())
     pm.funded = funded = funded[np.isin(funded, comp.arcs["source"].to_numpy(int))]
     if not funded.size:
@@ -262,8 +211,8 @@ def define_line_variables(pm: PoolModel, *, relax: bool) -> None:
     systems = lines["system"].to_numpy(bool) & (not relax)
     y_live = _live(pm, line_first)
     upper = np.where(systems, np.floor(qty + TOL), qty)
-    pm.Y = _typed_vars(pm.model, "draw", y_live, upper, systems, pm.grid)
-    pm.O = _typed_vars(pm.model, "operational", y_live, upper, systems, pm.grid)
+    pm.Y = typed_grid_variables(pm.model, "draw", y_live, upper, systems, pm.grid)
+    pm.O = typed_grid_variables(pm.model, "operational", y_live, upper, systems, pm.grid)
 
 
 def define_supply_variables(pm: PoolModel) -> None:
@@ -277,14 +226,14 @@ def define_supply_variables(pm: PoolModel) -> None:
     )
     w_first = np.array([pm.first_item[i] for i in pool_items], dtype=np.int64)
     w_ub = np.array([fl.loc[fl["item"] == i, "bound"].sum() for i in pool_items], dtype=float)
-    pm.W = _var(pm.model, "to_supply_pool", _live(pm, w_first), w_ub, False, pm.grid)
+    pm.W = grid_variables(pm.model, "to_supply_pool", _live(pm, w_first), w_ub, False, pm.grid)
     fam_first = {f: H + 1 for f in fams}
     for i, d0 in zip(pool_items, w_first, strict=True):
         fam_first[items[i].family] = min(fam_first[items[i].family], int(d0))
     slot_first = np.array([fam_first[str(f)] for f in slots["family"]], dtype=np.int64)
     qty = pm.comp.lines["quantity"].to_numpy(float)
     upper = qty[slots["line"].to_numpy(int)] * slots["per_system"].to_numpy(float)
-    pm.Z = _var(pm.model, "supply_draw", _live(pm, slot_first), upper, False, pm.grid)
+    pm.Z = grid_variables(pm.model, "supply_draw", _live(pm, slot_first), upper, False, pm.grid)
 
 
 def define_monotone(pm: PoolModel) -> None:
@@ -296,7 +245,7 @@ def define_monotone(pm: PoolModel) -> None:
         (pm.Z, "supply_monotone"),
         (pm.O, "operational_monotone"),
     ):
-        _monotone(pm.model, labels, name)
+        monotone_rows(pm.model, labels, name)
 
 
 def define_availability(pm: PoolModel) -> None:

@@ -1,5 +1,6 @@
 """Field types shared by the input formats (scenario, assistance case): identifiers, country
-codes, non-negative and positive numbers, step curves and how a step curve is read.
+codes, non-negative and positive numbers, step curves and how a step curve is read, and the
+strict base model.
 
 No domain here: a format imports these so that an identifier or a curve means the same in
 every file the tool reads.
@@ -11,7 +12,7 @@ from itertools import pairwise
 from typing import Annotated
 
 import numpy as np
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
@@ -30,6 +31,20 @@ Country = Annotated[
 ]
 #: A step curve: (day, value) pairs, days strictly increasing; the value holds until the next day.
 Curve = tuple[tuple[NonNeg, NonNeg], ...]
+
+
+class StrictModel(BaseModel):
+    """Base of the input formats' models: frozen (loaded input is immutable), unknown keys
+    refused (a typo in a field name is an error, not a silently ignored value), no infinities
+    or NaN, enums stored as their values, defaults validated too."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        use_enum_values=True,
+        validate_default=True,
+    )
 
 
 def check_curve(curve: Curve, what: str) -> Curve:
