@@ -472,3 +472,11 @@ def test_a_bad_identifier_is_explained_in_words() -> None:
     assert "hubs[0].t_per_day" in text
     assert "(got 'lots')" in text
     assert "[A-Za-z0-9]" not in text
+
+
+def test_an_unknown_case_name_suggests_the_bundled_one() -> None:
+    with pytest.raises(AssistError) as got:
+        load_case("exampel")
+    text = str(got.value)
+    assert "no such file, and no bundled case of that name (did you mean 'example'?)" in text
+    assert "(bundled: example" in text

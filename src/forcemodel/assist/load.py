@@ -30,6 +30,7 @@ from forcemodel.common.read import (
     Locations,
     Path_,
     ReadError,
+    no_such_source,
     read_csv_into,
     read_yaml_mapping,
     suggest,
@@ -64,18 +65,7 @@ def load_case(source: str | Path) -> AssistanceCase:
         path = path / "case.yaml"
     label = str(source) if str(source) in bundled and not Path(source).exists() else str(path)
     if not path.exists():
-        hint = suggest(str(source), bundled)
-        raise AssistError(
-            [
-                Problem(
-                    str(source),
-                    None,
-                    "",
-                    f"no such file, and no bundled case of that name{hint} "
-                    f"(bundled: {', '.join(bundled)})",
-                )
-            ]
-        )
+        raise AssistError([no_such_source(str(source), bundled, "case")])
     locs: Locations = {}
     problems: list[Problem] = []
     try:

@@ -403,6 +403,19 @@ def suggest(word: str, options: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def no_such_source(source: str, bundled: Iterable[str], kind: str, what: str = "file") -> Problem:
+    """The problem of a ``source`` that is neither a ``what`` (file, folder) nor the name of a
+    bundled ``kind`` (case, scenario): with the closest bundled name and the list of them."""
+    names = list(bundled)
+    return Problem(
+        source,
+        None,
+        "",
+        f"no such {what}, and no bundled {kind} of that name{suggest(source, names)} "
+        f"(bundled: {', '.join(names)})",
+    )
+
+
 def validation_message(
     err: Any, loc: tuple[Any, ...], known_fields: Callable[[], Iterable[str]]
 ) -> str:
