@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from forcemodel.assessment import Assessment, assess
+    from forcemodel.assessment import Assessment, Comparison, assess, compare
     from forcemodel.common.errors import Problem, ScenarioError
     from forcemodel.flow import UnreachableError, simulate
     from forcemodel.results import Results, ResultsError
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 _WHERE = {
     "Assessment": "forcemodel.assessment",
     "assess": "forcemodel.assessment",
+    "Comparison": "forcemodel.assessment",
+    "compare": "forcemodel.assessment",
     "Problem": "forcemodel.common.errors",
     "ScenarioError": "forcemodel.common.errors",
     "UnreachableError": "forcemodel.flow",
@@ -41,6 +43,7 @@ _WHERE = {
 
 __all__ = [
     "Assessment",
+    "Comparison",
     "Problem",
     "Results",
     "ResultsError",
@@ -50,6 +53,7 @@ __all__ = [
     "__version__",
     "assess",
     "bundled_scenarios",
+    "compare",
     "load_scenario",
     "load_scenario_data",
     "simulate",

@@ -11,9 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from forcemodel import Results, assess, load_scenario_data, simulate
-from forcemodel.assessment import tier_table
+from forcemodel.assessment import Comparison, check_labels, compare, default_labels, tier_table
 from forcemodel.cli import app
-from forcemodel.compare import Comparison, check_labels, compare, default_labels
 from support.scenarios import tiny_raw, tiny_with_poland
 
 runner = CliRunner()

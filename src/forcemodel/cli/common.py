@@ -69,6 +69,31 @@ ScenarioArg = Annotated[
     typer.Argument(help="A YAML file, a scenario folder, or a bundled name (tiny, eastern-flank)."),
 ]
 
+#: ``--set PATH=VALUE`` (repeatable): a variant of the scenario without copying any file.
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Change one value of the scenario before validation (repeatable), e.g. "
+        "--set nodes.lt-sestokai.transship.t_per_day=4000; paths: `forcemodel scenario paths`.",
+    ),
+]
+
+
+def load_variant(source: str, settings: Sequence[str] | None) -> Any:
+    """The scenario ``source`` with ``settings`` applied; located errors as for a file."""
+    from forcemodel.scenario.load import load_scenario
+
+    return load_scenario(source, list(settings or ()))
+
+
+def with_settings(results: Any, settings: Sequence[str] | None) -> Any:
+    """``results`` whose metadata records the ``--set`` settings its scenario was built with."""
+    import dataclasses
+
+    return dataclasses.replace(results, meta={**results.meta, "settings": list(settings or ())})
+
 
 def print_assessment(a: Any) -> None:
     out.print(rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))

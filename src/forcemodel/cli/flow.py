@@ -16,16 +16,18 @@ from forcemodel.cli.common import (
     MAX_PROBLEMS_SHOWN,
     Format,
     ScenarioArg,
+    SetOption,
     atomic_write_text,
     err,
+    load_variant,
     out,
     print_assessment,
     records,
     rich_table,
     user_errors,
+    with_settings,
     wrote,
 )
-from forcemodel.scenario import load_scenario
 
 
 @app.command("simulate")
@@ -36,13 +38,18 @@ def simulate_cmd(
     ),
     seed: Annotated[int, typer.Option(help="Random seed (recorded; same seed, same bytes).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no assessment.")] = False,
+    settings: SetOption = None,
 ) -> None:
-    """Simulate the reinforcement of a scenario, save its results, print the assessment."""
+    """Simulate the reinforcement of a scenario, save its results, print the assessment.
+
+    The results folder holds the scenario as simulated (with every --set applied), so assess,
+    report, compare and explain need nothing else.
+    """
     from forcemodel.assessment import assess
     from forcemodel.flow import UnreachableError, simulate
 
     with user_errors():
-        s = load_scenario(scenario)
+        s = load_variant(scenario, settings)
         try:
             with err.status("simulating") as status:
                 results = simulate(s, seed=seed, progress=lambda m: status.update(m))
@@ -51,6 +58,7 @@ def simulate_cmd(
             for uid, why in exc.units[:MAX_PROBLEMS_SHOWN]:
                 err.print(f"  {uid}: {why}", markup=False, highlight=False)
             raise typer.Exit(2) from None
+        results = with_settings(results, settings)
         results.save(out_dir)
     wrote(out_dir)
     if not quiet:
@@ -99,7 +107,7 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two saved runs side by side: closure days, shortfall, vulnerability (B - A)."""
-    from forcemodel.compare import check_labels, compare, default_labels
+    from forcemodel.assessment.compare import check_labels, compare, default_labels
     from forcemodel.results import Results, ResultsError
 
     def fail(message: str) -> typer.Exit:
@@ -205,14 +213,6 @@ def report_cmd(
     png: Annotated[
         Path | None, typer.Option("--png", help="Also (or only) write one PNG per figure here.")
     ] = None,
-    scenario: Annotated[
-        str | None,
-        typer.Option(
-            "--scenario",
-            "-s",
-            help="Scenario of the run (name or path); default: the bundled one named in meta.",
-        ),
-    ] = None,
     units_per_region: Annotated[
         int, typer.Option(min=0, help="Units per region in the movement chart (0: all).")
     ] = 12,
@@ -239,11 +239,9 @@ def report_cmd(
 
     With --compare, the report also sets the run side by side with a second one (B - A).
     """
-    from forcemodel.assessment import assess
-    from forcemodel.compare import check_labels, default_labels
+    from forcemodel.assessment import check_labels, default_labels
     from forcemodel.report import prepare
     from forcemodel.results import Results, ResultsError
-    from forcemodel.scenario import bundled_scenarios
 
     def fail(message: str) -> typer.Exit:
         err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
@@ -264,24 +262,9 @@ def report_cmd(
         other = Results.load(compare_dir) if compare_dir is not None else None
     except ResultsError as exc:
         raise fail(str(exc)) from None
-    source = scenario or str(results.meta.get("scenario", ""))
-    if scenario is None and source not in bundled_scenarios():
-        err.print(
-            f"[bold red]error:[/] the results come from scenario {escape(repr(source))}, "
-            "which is not bundled: name its file or folder with --scenario",
-            highlight=False,
-        )
-        raise typer.Exit(2)
-    with user_errors():
-        s = load_scenario(source)
+    # The scenario comes with the results (results.scenario), never re-read by name.
     data = prepare(
-        results,
-        assess(results),
-        s,
-        units_per_region or None,
-        servers or None,
-        other=other,
-        labels=names,
+        results, None, units_per_region or None, servers or None, other=other, labels=names
     )
     for w in data.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)

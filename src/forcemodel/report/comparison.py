@@ -1,7 +1,7 @@
 """The data behind the report's comparison of two runs: pure functions to tidy frames.
 
 ``forcemodel report A --compare B`` (or ``prepare(..., other=b)``) adds to the report of run A
-a comparison with run B. Every number comes from :func:`forcemodel.compare.compare`, the engine
+a comparison with run B. Every number comes from :func:`forcemodel.assessment.compare`, the engine
 behind ``forcemodel compare``, so the report and the terminal never disagree; this module only
 orders, names and reshapes its tables for the two faces (HTML and PNG), and adds both runs'
 power curves. Regions are matched by id: runs of different scenarios (the optimised plan written
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from forcemodel.compare import Comparison
+from forcemodel.assessment.compare import Comparison
 from forcemodel.report.data import CAPABILITY_LABELS, power_frame
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario
@@ -34,7 +34,7 @@ RUN_COLOURS = ("#1f77b4", "#9467bd")
 class ComparisonData:
     """What the report shows of two runs side by side; drawn by ``html`` and ``figures``.
 
-    The numbers are those of :class:`~forcemodel.compare.Comparison` (differences are B − A).
+    The numbers are those of :class:`~forcemodel.assessment.Comparison` (differences are B − A).
     """
 
     #: the names of run A (the report's own run) and run B
@@ -106,7 +106,7 @@ class ComparisonData:
 def prepare_comparison(
     comparison: Comparison, a: Results, b: Results, scenario: Scenario | None = None
 ) -> ComparisonData:
-    """The comparison's report data from :func:`~forcemodel.compare.compare` of ``a`` and ``b``.
+    """The comparison's report data from :func:`~forcemodel.assessment.compare` of ``a`` and ``b``.
 
     ``scenario`` (run A's) gives regions their display names and order; regions only in B
     follow in id order. The runs themselves give the power curves (``region_power``).

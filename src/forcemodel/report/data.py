@@ -132,24 +132,6 @@ class ReportData:
         return f"{self.region_name(region)}: {TITLES['power'].lower()}"
 
 
-def digest_warning(results: Results, scenario: Scenario) -> str | None:
-    """A warning if the scenario is not the one the results were simulated from."""
-    want = results.meta.get("scenario_digest")
-    name = results.meta.get("scenario", "?")
-    if scenario.meta.name != name:
-        return (
-            f"the results were simulated from scenario {name!r}, "
-            f"the report uses {scenario.meta.name!r}"
-        )
-    if want and scenario.digest() != want:
-        return (
-            f"scenario {name!r} has changed since the results were simulated "
-            f"(digest {scenario.digest()[:12]} vs {str(want)[:12]}): names and the map "
-            "come from the current scenario"
-        )
-    return None
-
-
 def region_frame(results: Results, assessment: Assessment, scenario: Scenario) -> pd.DataFrame:
     """One row per region of the results with its display name and assessment figures."""
     names = {r.id: r.name or r.id for r in scenario.regions}
@@ -456,25 +438,35 @@ def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str
 
 def prepare(
     results: Results,
-    assessment: Assessment,
-    scenario: Scenario,
+    assessment: Assessment | None = None,
     units_per_region: int | None = UNITS_PER_REGION,
     max_servers: int | None = MAX_SERVERS,
     *,
     other: Results | None = None,
     labels: Sequence[str] = ("A", "B"),
 ) -> ReportData:
-    """All the report's data from one run, its assessment and its scenario.
+    """All the report's data from one run (with the scenario it carries) and its assessment.
+
+    ``assessment`` defaults to :func:`~forcemodel.assessment.assess` of ``results``. Names, the
+    map and the network come from the scenario stored with the run, never from a scenario read
+    again by name. Raises :class:`ValueError` for results that carry no scenario.
 
     With ``other``, the report also compares this run (A, named ``labels[0]``) with that one
-    (B, ``labels[1]``) through :func:`forcemodel.compare.compare`; regions are matched by id, so
+    (B, ``labels[1]``) through :func:`forcemodel.assessment.compare`; regions are matched by id, so
     ``other`` may come from another scenario (e.g. the optimised plan). Raises
-    :class:`ValueError` for bad labels (see :func:`forcemodel.compare.check_labels`).
+    :class:`ValueError` for bad labels (see :func:`forcemodel.assessment.check_labels`).
     """
+    scenario = results.scenario
+    if scenario is None:
+        raise ValueError("these results carry no scenario: simulate them with forcemodel")
+    if assessment is None:
+        from forcemodel.assessment.assess import assess
+
+        assessment = assess(results)
     comparison = None
     if other is not None:
         # Imported here: the comparison module builds on this one's frames.
-        from forcemodel.compare import compare
+        from forcemodel.assessment.compare import compare
         from forcemodel.report.comparison import prepare_comparison
 
         comparison = prepare_comparison(compare(results, other, labels), results, other, scenario)
@@ -486,7 +478,6 @@ def prepare(
     x0, y0, x1, y1 = view
     pad = OUTLINE_MARGIN_DEG
     borders, land = outlines((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
-    warning = digest_warning(results, scenario)
     caps = assessment.capabilities[["region", "capability", "closure_day"]].reset_index(drop=True)
     return ReportData(
         title=f"forcemodel report: {results.meta.get('scenario', scenario.meta.name)}",
@@ -505,6 +496,6 @@ def prepare(
         borders=borders,
         land=land,
         tables=assessment_tables(assessment, regions),
-        warnings=(warning,) if warning else (),
+        warnings=(),
         comparison=comparison,
     )

@@ -16,7 +16,7 @@ day per region and capability, and troops closed in their region by day 10, 30 a
 From Python::
 
     from forcemodel import Results
-    from forcemodel.compare import compare
+    from forcemodel.assessment.compare import compare
 
     c = compare(Results.load("today"), Results.load("plan"), labels=("today", "plan"))
     c.regions[["region", "closure_day_today", "closure_day_plan", "closure_day_diff"]]
@@ -42,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from forcemodel.assessment import assess, tier_table
+from forcemodel.assessment.assess import assess, tier_table
 from forcemodel.results import Results
 
 #: Days by which the alliance-wide troops closed in their region are compared.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forcemodel.results import Results
+from forcemodel.results import SHORT_EPS, Results, closure_day
 
 #: A server counts as at capacity on a day when it is at least this busy.
 AT_CAPACITY = 0.999
@@ -31,14 +31,6 @@ class Assessment:
     bottlenecks: pd.DataFrame
 
 
-def closure_day(met: np.ndarray) -> int | None:
-    """First index from which ``met`` stays True to the end; None if it is not met at the end."""
-    if met.size == 0 or not met[-1]:
-        return None
-    unmet = np.nonzero(~met)[0]
-    return int(unmet[-1] + 1) if unmet.size else 0
-
-
 def capability_table(results: Results) -> pd.DataFrame:
     """Per region and capability with a requirement: closure day and shortfall-days."""
     rows = []
@@ -46,18 +38,14 @@ def capability_table(results: Results) -> pd.DataFrame:
     for (region, cap), g in sf.groupby(["region", "capability"], sort=True):
         g = g.sort_values("day")
         short = g["shortfall"].to_numpy()
-        # The shortfall table holds only days with a requirement: map row positions to days
-        # (days without a requirement are met).
-        days = g["day"].to_numpy()
-        unmet = days[short > 1e-9]
-        last = int(results.meta["horizon_days"])
-        closed = 0 if not unmet.size else (None if unmet[-1] >= last else int(unmet[-1]) + 1)
+        unmet = g["day"].to_numpy()[short > SHORT_EPS]
+        closed = closure_day(unmet, int(results.meta["horizon_days"]))
         rows.append(
             {
                 "region": region,
                 "capability": cap,
                 "closure_day": closed,
-                "shortfall_days": int((short > 1e-9).sum()),
+                "shortfall_days": int((short > SHORT_EPS).sum()),
                 "shortfall_bde_days": float(short.sum()),
                 "max_shortfall": float(short.max()) if short.size else 0.0,
             }
