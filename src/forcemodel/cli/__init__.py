@@ -10,6 +10,7 @@ from __future__ import annotations
 # The domain modules add their commands on import: this order is that of ``forcemodel --help``.
 # isort: off
 from forcemodel.cli import scenario
+from forcemodel.cli import listing
 from forcemodel.cli import flow
 from forcemodel.cli import optimize
 
@@ -20,7 +21,7 @@ from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.cli.replan import replan_cmd
 
 __all__ = ["MAX_PROBLEMS_SHOWN", "app", "err", "main", "out", "user_errors"]
-_COMMANDS = (scenario, flow, optimize)
+_COMMANDS = (scenario, listing, flow, optimize)
 app.command("replan")(replan_cmd)
 app.add_typer(assist_app, name="assist")
 

@@ -96,16 +96,14 @@ def with_settings(results: Any, settings: Sequence[str] | None) -> Any:
 
 
 def print_assessment(a: Any) -> None:
-    out.print(rich_table(a.regions, "Regions: closure day, shortfall, window of vulnerability"))
+    print_table(a.regions, "Regions: closure day, shortfall, window of vulnerability")
     # The terminal shows troops closed in region; --format json and the report have it all.
     closed = [c for c in a.tiers.columns if str(c).startswith("closed_by_")]
     tiers = a.tiers[["tier", "troops", "target_troops", *closed]].rename(
         columns={"target_troops": "target", **{c: c.replace("_by_", " by day ") for c in closed}}
     )
-    out.print(rich_table(tiers, "Troops by readiness tier closed in their region by day"))
-    out.print(
-        rich_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
-    )
+    print_table(tiers, "Troops by readiness tier closed in their region by day")
+    print_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
 
 
 def wrote(path: Path | str, detail: str = "") -> None:
@@ -150,6 +148,35 @@ def rich_table(frame: pd.DataFrame, title: str) -> Table:
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     return table
+
+
+def print_table(frame: pd.DataFrame, title: str, legend: str | None = None) -> None:
+    """Print ``frame`` as a table at its natural width: never squeezed to the terminal.
+
+    Rich fits a table to the console by cutting numbers and ids short (``de-pzbrig`` for
+    ``de-pzbrig-45``); a line that wraps in a narrow terminal loses nothing. ``legend``, printed
+    under the table, says what its short headers mean.
+    """
+    show(rich_table(frame, title))
+    if legend:
+        out.print(legend, markup=False, highlight=False, soft_wrap=True, style="dim")
+
+
+def show(table: Table) -> None:
+    """Print a rich table at least as wide as it needs."""
+    from rich.measure import Measurement
+
+    need = Measurement.get(out, out.options.update(max_width=1000), table).maximum
+    if need <= out.width:
+        out.print(table)
+        return
+    # The console lays a table out at its own width: widen it for this table only.
+    width = out._width  # None: follow the terminal
+    out.width = need
+    try:
+        out.print(table, crop=False)
+    finally:
+        out._width = width
 
 
 def _cell(value: Any) -> str:

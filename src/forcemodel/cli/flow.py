@@ -22,8 +22,8 @@ from forcemodel.cli.common import (
     load_variant,
     out,
     print_assessment,
+    print_table,
     records,
-    rich_table,
     user_errors,
     with_settings,
     wrote,
@@ -200,7 +200,7 @@ def compare_cmd(
         for col in view.columns:
             if not pd.api.types.is_numeric_dtype(view[col]):
                 view[col] = view[col].map(lambda v: escape(v) if isinstance(v, str) else v)
-        out.print(rich_table(view.set_axis(list(columns.values()), axis=1), title))
+        print_table(view.set_axis(list(columns.values()), axis=1), title)
 
 
 @app.command("report")

@@ -20,8 +20,8 @@ from forcemodel.cli.common import (
     err,
     load_variant,
     out,
+    print_table,
     records,
-    rich_table,
     user_errors,
     wrote,
 )
@@ -88,7 +88,7 @@ def info(
     }
     for key, frame in tables.items():
         if not frame.empty:
-            out.print(rich_table(frame, titles[key]))
+            print_table(frame, titles[key])
     if summary.budget:
         out.print(f"Budget for new sets: {summary.budget}")
 
