@@ -67,7 +67,7 @@ def find(
         if within_km is not None:
             keep &= table["km"] <= within_km
         columns.append("km")
-    out = table.loc[keep, columns]
+    out: pd.DataFrame = table.loc[keep, columns]
     if near is not None:
         out = out.sort_values(["km", "id"], kind="stable")
     return out.reset_index(drop=True)
