@@ -134,9 +134,7 @@ def test_results_of_an_unbundled_scenario_report_from_their_own_scenario(
     assert "Lithuania" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
-def test_results_whose_scenario_was_tampered_with_exit_2(
-    results_dir: Path, tmp_path: Path
-) -> None:
+def test_results_whose_scenario_was_tampered_with_exit_2(results_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "results"
     copy.mkdir()
     for f in results_dir.iterdir():

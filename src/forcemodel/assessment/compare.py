@@ -36,13 +36,14 @@ Pure computation over two :class:`~forcemodel.results.Results`: it reads no file
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
 
 from forcemodel.assessment.assess import assess, tier_table
+from forcemodel.assessment.changes import CHANGE_COLUMNS, headline, scenario_changes
 from forcemodel.results import Results
 
 #: Days by which the alliance-wide troops closed in their region are compared.
@@ -84,6 +85,11 @@ class Comparison:
         capabilities: per region and capability: closure day and shortfall.
         alliance: per day (10, 30, 180 by default): troops closed in their region, all tiers.
         tiers: per readiness tier and day: troops closed in their region.
+        changes: what differs from A's scenario to B's, field by field (path, change, a, b),
+            with each changed node's, link's or lift pool's use in both runs and a note when
+            it carried nothing in either (:mod:`forcemodel.assessment.changes`).
+        headline: every change of a closure day (per region and capability), of shortfall and
+            of the window of vulnerability, in words, biggest first.
     """
 
     labels: tuple[str, str]
@@ -94,10 +100,13 @@ class Comparison:
     capabilities: pd.DataFrame
     alliance: pd.DataFrame
     tiers: pd.DataFrame
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
+    headline: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order they are best read."""
         return {
+            "changes": self.changes,
             "runs": self.runs,
             "regions": self.regions,
             "capabilities": self.capabilities,
@@ -180,6 +189,8 @@ def compare(
         capabilities=capabilities,
         alliance=alliance,
         tiers=tiers,
+        changes=scenario_changes(a, b),
+        headline=headline(regions, capabilities, (la, lb)),
     )
 
 

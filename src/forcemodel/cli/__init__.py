@@ -12,6 +12,7 @@ from __future__ import annotations
 from forcemodel.cli import scenario
 from forcemodel.cli import listing
 from forcemodel.cli import flow
+from forcemodel.cli import explain
 from forcemodel.cli import optimize
 
 # isort: on
@@ -21,7 +22,7 @@ from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.cli.replan import replan_cmd
 
 __all__ = ["MAX_PROBLEMS_SHOWN", "app", "err", "main", "out", "user_errors"]
-_COMMANDS = (scenario, listing, flow, optimize)
+_COMMANDS = (scenario, listing, flow, explain, optimize)
 app.command("replan")(replan_cmd)
 app.add_typer(assist_app, name="assist")
 

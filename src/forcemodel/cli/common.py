@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -119,35 +120,35 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records"))  # type: ignore[no-any-return]
 
 
-#: Short column labels for the terminal; the saved tables keep their full names.
-_LABELS = {
-    "closure_day": "closure day",
-    "shortfall_days": "gap days",
-    "shortfall_bde_days": "gap bde days",
-    "vulnerable_days": "vuln. days",
-    "vulnerable_from": "vuln. from",
-    "vulnerable_until": "vuln. until",
-    "days_at_capacity": "days full",
-    "mean_utilisation": "mean use",
-    "notice_to_move_days": "notice to move",
-    "share_of_target": "of target",
-    "land_required_day0": "land needed day 0",
-    "land_required_peak": "land needed peak",
-}
-
-
 def rich_table(frame: pd.DataFrame, title: str) -> Table:
+    """``frame`` as a rich table: headers are the column names (as in --format json), and each
+    numeric column has one number format (decimals chosen from its largest value)."""
     table = Table(title=title, title_justify="left")
+    formats = {}
     for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col])
-        label = _LABELS.get(str(col), str(col).replace("_", " "))
+        numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
+            frame[col]
+        )
+        formats[col] = _number_format(frame[col]) if numeric else None
         # Names stay on one line; numbers and their headers may wrap.
         table.add_column(
-            label, justify="right" if numeric else "left", overflow="fold", no_wrap=not numeric
+            str(col), justify="right" if numeric else "left", overflow="fold", no_wrap=not numeric
         )
     for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(_cell(v, formats[c]) for v, c in zip(row, frame.columns, strict=True)))
     return table
+
+
+def _number_format(column: pd.Series) -> str:
+    """One format for a whole column: integers as such, else decimals by magnitude."""
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    values = values[abs(values) != float("inf")]
+    if pd.api.types.is_integer_dtype(column) or (
+        len(values) and (values == values.round()).all() and abs(values).max() >= 10
+    ):
+        return "{:,.0f}"
+    top = float(abs(values).max()) if len(values) else 0.0
+    return "{:,.2f}" if top < 10 else "{:,.1f}" if top < 1000 else "{:,.0f}"
 
 
 def print_table(frame: pd.DataFrame, title: str, legend: str | None = None) -> None:
@@ -179,9 +180,13 @@ def show(table: Table) -> None:
         out._width = width
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, number: str | None = None) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if number is not None and isinstance(value, (int, float, np.integer, np.floating)):
+        return "inf" if value == float("inf") else number.format(value)
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
     if isinstance(value, int):

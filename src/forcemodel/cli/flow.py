@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -18,6 +19,7 @@ from forcemodel.cli.common import (
     ScenarioArg,
     SetOption,
     atomic_write_text,
+    count_of,
     err,
     load_variant,
     out,
@@ -142,17 +144,47 @@ def compare_cmd(
             "labels": list(c.labels),
             "same_scenario": c.same_scenario,
             "notes": list(c.notes),
+            "headline": list(c.headline),
             **{name: records(frame) for name, frame in c.tables().items()},
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
+    print_comparison(c)
+
+
+def print_comparison(c: Any) -> None:
+    """What changed, the headline, then the tables of a comparison (narrow views, 80 columns).
+
+    Headers are the JSON names: ``closure_day`` over ``A`` is ``closure_day_A`` in
+    ``--format json``; ``--format json`` and ``--out`` have every column.
+    """
     la, lb = c.labels
+    say = partial(out.print, markup=False, highlight=False, soft_wrap=True)
     out.print(
         f"[bold]{escape(la)}[/] against [bold]{escape(lb)}[/] (diff: {escape(f'{lb} - {la}')})"
     )
     for note in c.notes:
-        out.print(f"  {escape(note)}", highlight=False)
-    # The terminal shows narrow views (80 columns); --format json and --out have every column.
+        say(f"  {note}")
+    changes = c.changes
+    if len(changes):
+        say(f"What changed from {la}'s scenario to {lb}'s ({count_of(len(changes), 'field')}):")
+        for row in changes.head(MAX_PROBLEMS_SHOWN).to_dict("records"):
+            use = ""
+            if row["legs_a"] is not None and not pd.isna(row["legs_a"]):
+                use = (
+                    f" [{row['element']}: {row['legs_a']} legs, load {row['load_a']:,.0f} in "
+                    f"{la}; {row['legs_b']} legs, load {row['load_b']:,.0f} in {lb}]"
+                )
+            say(f"  {row['path']}: {row['a']} -> {row['b']}{use}")
+            if row["note"]:
+                say(f"    {row['note']}")
+        if len(changes) > MAX_PROBLEMS_SHOWN:
+            say(f"  ... and {len(changes) - MAX_PROBLEMS_SHOWN} more (--format json has them all)")
+    elif c.same_scenario:
+        say(f"The scenarios of {la} and {lb} are the same.")
+    say("Headline:")
+    for line in c.headline:
+        say(f"  {line}")
     regions = c.regions.copy()
     for side in (la, lb):
         regions[f"window_{side}"] = [
@@ -161,41 +193,36 @@ def compare_cmd(
                 regions[f"vulnerable_from_{side}"], regions[f"vulnerable_until_{side}"], strict=True
             )
         ]
-    views: list[tuple[str, pd.DataFrame, list[str], dict[str, str]]] = [
-        ("Closure day by region", regions, ["region"], {"closure_day": "", "closure": ""}),
+    views: list[tuple[str, pd.DataFrame, list[str], list[str]]] = [
+        ("Closure day by region", regions, ["region"], ["closure_day", "closure"]),
         (
             "Shortfall by region: days short, brigade-days short",
             regions,
             ["region"],
-            {"shortfall_days": "days", "shortfall_bde_days": "bde days"},
+            ["shortfall_days", "shortfall_bde_days"],
         ),
         (
             "Window of vulnerability by region: days the force ratio exceeds the threshold",
             regions,
             ["region"],
-            {"vulnerable_days": "days", "window": "window", "max_ratio": "max ratio"},
+            ["vulnerable_days", "window", "max_ratio"],
         ),
         (
             "Closure day by region and capability",
             c.capabilities,
             ["region", "capability"],
-            {"closure_day": "", "closure": ""},
+            ["closure_day", "closure"],
         ),
-        (
-            "Troops closed in region by day",
-            c.alliance,
-            ["day"],
-            {"troops_closed": ""},
-        ),
+        ("Troops closed in region by day", c.alliance, ["day"], ["troops_closed"]),
     ]
     for title, frame, keys, quantities in views:
         columns = {k: k for k in keys}
-        for q, word in quantities.items():
+        for q in quantities:
             if q in frame.columns:
                 columns[q] = q
             for side in (la, lb, "diff"):
                 if f"{q}_{side}" in frame.columns:
-                    columns[f"{q}_{side}"] = escape(f"{word}\n{side}" if word else side)
+                    columns[f"{q}_{side}"] = escape(f"{q}\n{side}")
         view = frame[list(columns)].copy()
         for col in view.columns:
             if not pd.api.types.is_numeric_dtype(view[col]):

@@ -45,6 +45,10 @@ class ComparisonData:
     notes: tuple[str, ...]
     #: one sentence: how many regions B closes earlier, on the same day, later than A
     summary: str
+    #: every change of a closure day (per capability), shortfall or window, biggest first
+    headline: tuple[str, ...]
+    #: what differs from A's scenario to B's, with each changed element's use (Comparison)
+    changes: pd.DataFrame
     #: label, scenario, scenario_digest, seed, horizon_days, warning_day, ... (one row per run)
     runs: pd.DataFrame
     #: region, name, in_a, in_b, then the columns of ``Comparison.regions`` (display order)
@@ -144,6 +148,8 @@ def prepare_comparison(
         same_scenario=comparison.same_scenario,
         notes=comparison.notes,
         summary=summary(comparison.regions, (la, lb)),
+        headline=comparison.headline,
+        changes=comparison.changes,
         runs=comparison.runs,
         regions=regions,
         capabilities=caps,

@@ -842,7 +842,7 @@ def comparison_section(c: ComparisonData, chart: Any) -> str:
         f"{lb} closes later than {la} (or not at all)."
     )
     body = (
-        f'<p class="summary"><b>{html.escape(c.summary)}</b></p>{notes}'
+        changes_html(c) + f'<p class="summary"><b>{html.escape(c.summary)}</b></p>{notes}'
         f"<h3>{html.escape(COMPARE_TITLES['closure'])}</h3>{chart(compare_closure_figure(c))}"
         + "".join(tables)
         + f"<h3>{html.escape(COMPARE_TITLES['power'])}</h3>"
@@ -852,6 +852,25 @@ def comparison_section(c: ComparisonData, chart: Any) -> str:
         "along the top: each run's window of vulnerability.</p>" + "".join(powers)
     )
     return _section("compare", f"{COMPARE_TITLES['compare']}: {la} vs {lb}", note, body)
+
+
+def changes_html(c: ComparisonData) -> str:
+    """What changed between the runs' scenarios, then the headline: the comparison opens so."""
+    la, lb = c.labels
+    if len(c.changes):
+        items = []
+        for row in c.changes.to_dict("records"):
+            text = f"{row['path']}: {row['a']} → {row['b']}"
+            note = f' <span class="note">{html.escape(row["note"])}</span>' if row["note"] else ""
+            items.append(f'<li class="change"><code>{html.escape(text)}</code>{note}</li>')
+        what = f"<ul>{''.join(items)}</ul>"
+    else:
+        what = f"<p>The scenarios of {html.escape(la)} and {html.escape(lb)} are the same.</p>"
+    head = "".join(f'<li class="headline">{html.escape(line)}</li>' for line in c.headline)
+    return (
+        f'<h3 id="changes">What changed from {html.escape(la)} to {html.escape(lb)}</h3>{what}'
+        f'<h3 id="headline">Headline</h3><ul>{head}</ul>'
+    )
 
 
 # --------------------------------------------------------------------------- tables

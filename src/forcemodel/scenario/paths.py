@@ -149,6 +149,11 @@ def _resolve(raw: dict[str, Any], setting: Setting) -> tuple[Any, Any, Path_, An
             if depth == 0 and part not in _TOP_KEYS:
                 raise _error(setting, here, f"no such section{_hint(part, _TOP_KEYS)}")
             if depth == 0 and part in _TABLES:
+                if depth + 2 == len(parts) and isinstance(setting.value, dict):
+                    child = node[part] = []  # the first item of a table the file lacks
+                    raw_path.append(part)
+                    node = child
+                    continue
                 raise _error(setting, here, f"the scenario has no {part}")
             child = node[part] = {}  # a nested field not written in the file: set inside it
         raw_path.append(part)
