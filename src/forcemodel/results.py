@@ -68,6 +68,22 @@ class Results:
             return tables[name]  # type: ignore[no-any-return]
         raise AttributeError(name)
 
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: the run's scenario, seed and clock, and its tables' sizes."""
+        from forcemodel.scenario.display import html_view
+
+        meta = self.meta
+        sizes = pd.DataFrame(
+            {"table": list(self.tables), "rows": [len(t) for t in self.tables.values()]}
+        )
+        lines = [
+            f"seed {meta.get('seed')}, horizon {meta.get('horizon_days')} days, warning day "
+            f"{meta.get('warning_day')}, forcemodel {meta.get('forcemodel_version')}",
+            *(f"--set {x}" for x in meta.get("settings", [])),
+        ]
+        title = f"Results of scenario {meta.get('scenario')}"
+        return html_view(title, lines, {"tables (results.<table>)": sizes})
+
     def save(self, path: str | Path) -> Path:
         """Write every table as Parquet and CSV, meta.json and the scenario; atomic.
 

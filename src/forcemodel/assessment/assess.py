@@ -30,6 +30,13 @@ class Assessment:
     tiers: pd.DataFrame
     bottlenecks: pd.DataFrame
 
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: regions, tiers and the worst bottlenecks."""
+        from forcemodel.scenario.display import html_view
+
+        tables = {"regions": self.regions, "tiers": self.tiers, "bottlenecks": self.bottlenecks}
+        return html_view("Assessment", [], tables)
+
 
 def capability_table(results: Results) -> pd.DataFrame:
     """Per region and capability with a requirement: closure day and shortfall-days."""

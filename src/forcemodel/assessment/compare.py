@@ -103,6 +103,15 @@ class Comparison:
     changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
     headline: tuple[str, ...] = ()
 
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: notes, headline, what changed and the regions."""
+        from forcemodel.scenario.display import html_view
+
+        la, lb = self.labels
+        shown = {"changes": self.changes, "regions": self.regions}
+        lines = [*self.notes, "Headline:", *self.headline]
+        return html_view(f"Comparison of {la} and {lb} (diff: {lb} - {la})", lines, shown)
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order they are best read."""
         return {

@@ -72,6 +72,13 @@ class Explanation:
     moved: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MOVED_COLUMNS))
     changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
 
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: the statements, deciding units and bottlenecks."""
+        from forcemodel.scenario.display import html_view
+
+        shown = {"units": self.units, "bottlenecks": self.bottlenecks, "moved": self.moved}
+        return html_view(f"Why {self.region} closes when it does", self.statements, shown)
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order they are best read."""
         return {

@@ -34,6 +34,24 @@ class Format(StrEnum):
     json = "json"
 
 
+class TableFormat(StrEnum):
+    """Output format of a command whose tables analysts take further (assess, compare)."""
+
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+
+
+def xlsx_target(format: TableFormat, out_file: Path | None) -> None:
+    """Check that ``--format xlsx`` comes with ``--out FILE.xlsx`` (exit 2 otherwise)."""
+    if format is TableFormat.xlsx and (out_file is None or out_file.suffix.lower() != ".xlsx"):
+        err.print("[bold red]error:[/] --format xlsx writes a workbook: give --out FILE.xlsx")
+        raise typer.Exit(2)
+    if out_file is not None and not out_file.absolute().parent.is_dir():
+        err.print(f"[bold red]error:[/] --out {escape(str(out_file))}: no such folder")
+        raise typer.Exit(2)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn input errors into a located message and exit status 2, never a traceback."""

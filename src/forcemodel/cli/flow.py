@@ -15,9 +15,9 @@ from rich.markup import escape
 from forcemodel.cli.app import app
 from forcemodel.cli.common import (
     MAX_PROBLEMS_SHOWN,
-    Format,
     ScenarioArg,
     SetOption,
+    TableFormat,
     atomic_write_text,
     count_of,
     err,
@@ -29,6 +29,7 @@ from forcemodel.cli.common import (
     user_errors,
     with_settings,
     wrote,
+    xlsx_target,
 )
 
 
@@ -70,19 +71,49 @@ def simulate_cmd(
 @app.command("assess")
 def assess_cmd(
     results_dir: Annotated[Path, typer.Argument(help="A results folder written by simulate.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json")] = Format.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", "-f", help="table, json or xlsx (with --out).")
+    ] = TableFormat.table,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The .xlsx workbook to write.")
+    ] = None,
 ) -> None:
     """Assess saved results: closure days, shortfall, vulnerability, tiers, bottlenecks."""
     from forcemodel.assessment import assess
     from forcemodel.results import Results, ResultsError
 
+    xlsx_target(format, out_file)
+    if out_file is not None and out_file.suffix.lower() != ".xlsx":
+        err.print(f"[bold red]error:[/] --out {escape(str(out_file))}: assess writes .xlsx")
+        raise typer.Exit(2)
     try:
-        a = assess(Results.load(results_dir))
+        results = Results.load(results_dir)
+        a = assess(results)
     except ResultsError as exc:
         # soft_wrap: a long path must not be broken over lines; escape: it may hold "[".
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    if format is Format.json:
+    if out_file is not None:
+        from forcemodel.report.excel import write_xlsx
+
+        about = [
+            f"forcemodel assessment of {results_dir}",
+            f"scenario {results.meta.get('scenario')} (digest "
+            f"{str(results.meta.get('scenario_digest'))[:12]}), seed {results.meta.get('seed')}",
+            *(f"--set {x}" for x in results.meta.get("settings", [])),
+        ]
+        tables = {
+            "regions": a.regions,
+            "capabilities": a.capabilities,
+            "force_ratio": a.force_ratio,
+            "tiers": a.tiers,
+            "bottlenecks": a.bottlenecks,
+        }
+        with user_errors():
+            write_xlsx(tables, out_file, about)
+        wrote(out_file)
+        return
+    if format is TableFormat.json:
         doc = {
             "regions": records(a.regions),
             "capabilities": records(a.capabilities),
@@ -102,10 +133,16 @@ def compare_cmd(
         str | None,
         typer.Option("--labels", "-l", help="Names of the runs, 'A,B' (default: folder names)."),
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json")] = Format.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", "-f", help="table, json or xlsx (with --out).")
+    ] = TableFormat.table,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Also save the per-region table (.csv or .json)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Also save the per-region table (.csv or .json), or every table (.xlsx).",
+        ),
     ] = None,
 ) -> None:
     """Compare two saved runs side by side: closure days, shortfall, vulnerability (B - A)."""
@@ -116,8 +153,9 @@ def compare_cmd(
         err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         return typer.Exit(2)
 
-    if out_file is not None and out_file.suffix.lower() not in (".csv", ".json"):
-        raise fail(f"--out {out_file}: the file name must end in .csv or .json")
+    xlsx_target(format, out_file)
+    if out_file is not None and out_file.suffix.lower() not in (".csv", ".json", ".xlsx"):
+        raise fail(f"--out {out_file}: the file name must end in .csv, .json or .xlsx")
     if out_file is not None and not out_file.absolute().parent.is_dir():
         raise fail(f"--out {out_file}: no folder {out_file.absolute().parent}")
     if labels is not None:
@@ -131,7 +169,22 @@ def compare_cmd(
         c = compare(Results.load(results_a), Results.load(results_b), labels=names)
     except ResultsError as exc:
         raise fail(str(exc)) from None
-    if out_file is not None:
+    if out_file is not None and out_file.suffix.lower() == ".xlsx":
+        from forcemodel.report.excel import write_xlsx
+
+        about = [
+            f"forcemodel comparison: {names[0]} ({results_a}) against {names[1]} ({results_b})",
+            "every difference (_diff) is B - A",
+            *c.notes,
+            "headline:",
+            *c.headline,
+        ]
+        with user_errors():
+            write_xlsx(c.tables(), out_file, about)
+        wrote(out_file)
+        if format is TableFormat.xlsx:
+            return
+    elif out_file is not None:
         if out_file.suffix.lower() == ".csv":
             text = c.regions.to_csv(index=False, lineterminator="\n")
         else:
@@ -139,7 +192,7 @@ def compare_cmd(
         with user_errors():
             atomic_write_text(out_file, text)
         wrote(out_file)
-    if format is Format.json:
+    if format is TableFormat.json:
         doc = {
             "labels": list(c.labels),
             "same_scenario": c.same_scenario,
