@@ -112,7 +112,12 @@ def region_table(results: Results, caps: pd.DataFrame, ratios: pd.DataFrame) -> 
 
 
 def tier_table(results: Results, days: tuple[int, ...] = (10, 30, 180)) -> pd.DataFrame:
-    """Troops by readiness tier ready to move and closed in region by each day, vs targets."""
+    """Troops by readiness tier ready to move and closed in region by each day, vs targets.
+
+    Only days within the run's horizon are counted (nothing is known of day 180 in a 60-day
+    run); when some are past it, the horizon itself is counted instead.
+    """
+    days = tier_days(results, days)
     units = results.units
     targets = {t["tier"]: t for t in results.meta.get("tiers", [])}
     rows = []
@@ -130,6 +135,13 @@ def tier_table(results: Results, days: tuple[int, ...] = (10, 30, 180)) -> pd.Da
             row[f"closed_by_{d}"] = int(mine.loc[mine["closure_day"] <= d, "personnel"].sum())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def tier_days(results: Results, days: tuple[int, ...]) -> tuple[int, ...]:
+    """``days`` within the horizon, and the horizon when some were past it."""
+    horizon = int(results.meta["horizon_days"])
+    kept = tuple(d for d in days if d <= horizon)
+    return (*kept, horizon) if len(kept) < len(days) and horizon not in kept else kept
 
 
 def bottleneck_table(results: Results, n: int = 10) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from forcemodel.assessment.assess import assess, tier_table
+from forcemodel.assessment.assess import assess, tier_days, tier_table
 from forcemodel.assessment.changes import CHANGE_COLUMNS, headline, scenario_changes
 from forcemodel.results import Results
 
@@ -304,6 +304,7 @@ def _tiers(a: Results, b: Results, days: tuple[int, ...], labels: tuple[str, str
 
     def long(results: Results, label: str) -> pd.DataFrame:
         t = tier_table(results, days)
+        counted = tier_days(results, days)  # a run knows nothing past its horizon
         rows = [
             {
                 "tier": int(row["tier"]),
@@ -311,7 +312,7 @@ def _tiers(a: Results, b: Results, days: tuple[int, ...], labels: tuple[str, str
                 f"troops_closed_{label}": row[f"closed_by_{d}"],
             }
             for _, row in t.iterrows()
-            for d in days
+            for d in counted
         ]
         return pd.DataFrame(rows, columns=["tier", "day", f"troops_closed_{label}"])
 

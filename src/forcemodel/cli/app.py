@@ -15,6 +15,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: flags without a "<bool>" type beside them, options as --name <type>.
+    rich_markup_mode=None,
 )
 
 

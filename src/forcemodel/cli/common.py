@@ -114,15 +114,33 @@ def with_settings(results: Any, settings: Sequence[str] | None) -> Any:
     return dataclasses.replace(results, meta={**results.meta, "settings": list(settings or ())})
 
 
+#: What the short words of the tables mean (headers are the JSON names).
+LEGENDS = {
+    "regions": "closure_day: first day every requirement is met to the horizon (-: not within "
+    "it); shortfall_days: days short; shortfall_bde_days: brigade equivalents short, summed "
+    "over days; vulnerable_*: days the attacker:defender land ratio exceeds the threshold; "
+    "max_ratio: its highest value.",
+    "tiers": "closed_by_D: troops closed in their region by day D (days past the horizon are "
+    "not counted); target_troops by target_day: the force model's.",
+    "bottlenecks": "server: a link, node, lift pool or RSOM; (t): its tons a day, (pax): its "
+    "people a day; days_at_capacity: days it was full; mean_utilisation: its mean load over "
+    "capacity.",
+}
+
+
 def print_assessment(a: Any) -> None:
-    print_table(a.regions, "Regions: closure day, shortfall, window of vulnerability")
+    print_table(
+        a.regions, "Regions: closure day, shortfall, window of vulnerability", LEGENDS["regions"]
+    )
     # The terminal shows troops closed in region; --format json and the report have it all.
     closed = [c for c in a.tiers.columns if str(c).startswith("closed_by_")]
-    tiers = a.tiers[["tier", "troops", "target_troops", *closed]].rename(
-        columns={"target_troops": "target", **{c: c.replace("_by_", " by day ") for c in closed}}
+    tiers = a.tiers[["tier", "troops", "target_troops", "target_day", *closed]]
+    print_table(tiers, "Troops by readiness tier closed in their region by day", LEGENDS["tiers"])
+    print_table(
+        a.bottlenecks.drop(columns=["target"]),
+        "Worst bottlenecks (days at capacity)",
+        LEGENDS["bottlenecks"],
     )
-    print_table(tiers, "Troops by readiness tier closed in their region by day")
-    print_table(a.bottlenecks.drop(columns=["target"]), "Worst bottlenecks (days at capacity)")
 
 
 def wrote(path: Path | str, detail: str = "") -> None:

@@ -343,22 +343,25 @@ def report_cmd(
     except ResultsError as exc:
         raise fail(str(exc)) from None
     # The scenario comes with the results (results.scenario), never re-read by name.
-    data = prepare(
-        results, None, units_per_region or None, servers or None, other=other, labels=names
-    )
+    with err.status("preparing the report"):
+        data = prepare(
+            results, None, units_per_region or None, servers or None, other=other, labels=names
+        )
     for w in data.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     with user_errors():
         if png is not None:
             from forcemodel.report.figures import write_pngs
 
-            paths = write_pngs(data, png)
+            with err.status("drawing PNG figures") as status:
+                paths = write_pngs(data, png, lambda m: status.update(f"drawing {m}"))
             wrote(png, f"({len(paths)} PNG figures)")
         if out_file is not None or png is None:
             from forcemodel.report.html import write_html
 
             try:
-                target = write_html(data, out_file or Path("report.html"))
+                with err.status("writing the HTML report"):
+                    target = write_html(data, out_file or Path("report.html"))
             except ModuleNotFoundError as exc:
                 err.print(f"[bold red]error:[/] the HTML report needs plotly ({escape(str(exc))})")
                 raise typer.Exit(2) from None

@@ -30,6 +30,7 @@ from forcemodel.cli.common import (
 scenario_app = typer.Typer(
     help="Variants of a scenario: copy one to edit, list what differs, the paths --set takes.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(scenario_app, name="scenario")
 

@@ -426,11 +426,13 @@ def _segments(links: pd.DataFrame) -> list[np.ndarray]:
     return list(ends.reshape(-1, 2, 2))
 
 
-def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
+def write_pngs(
+    data: ReportData, folder: str | Path, progress: Callable[[str], None] | None = None
+) -> list[Path]:
     """Write every figure as a PNG into ``folder`` (created if needed); return the paths.
 
     With a comparison: also ``compare-closure.png`` and one ``compare-power-<region>.png`` per
-    region.
+    region. ``progress`` is told each figure before it is drawn ("3/20 power-latvia.png").
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -452,7 +454,9 @@ def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
             if (c.lines["region"] == region).any():
                 todo.append((f"compare-power-{region}.png", partial(compare_power_png, c, region)))
     paths = []
-    for name, draw in todo:
+    for n, (name, draw) in enumerate(todo, start=1):
+        if progress is not None:
+            progress(f"{n}/{len(todo)} {name}")
         fig = draw()
         try:
             path = out / name
