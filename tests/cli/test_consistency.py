@@ -3,8 +3,11 @@ format per column, nothing past the horizon, --out everywhere, no ``<bool>`` met
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,9 @@ def commands() -> list[list[str]]:
 
     def walk(cmd: Any, path: list[str]) -> None:
         if hasattr(cmd, "commands"):  # a group (typer may bring its own click)
-            for name, sub in cmd.commands.items():
-                walk(sub, [*path, name])
+            ctx = typer.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), [*path, name])
         else:
             found.append(path)
 
@@ -107,3 +111,31 @@ def test_generate_takes_out_like_every_other_command(tmp_path: Path) -> None:
     assert (out / "scenario.yaml").is_file()
     both = runner.invoke(app, ["generate", str(tmp_path / "x"), "--out", str(tmp_path / "y")])
     assert both.exit_code == 2
+
+
+def test_help_imports_no_engine() -> None:
+    """``forcemodel --help`` (and --help of validate) load no engine, pandas or solver."""
+    code = (
+        "import sys\n"
+        "from forcemodel.cli import main\n"
+        "sys.argv = ['forcemodel', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ['pandas', 'numba', 'linopy', 'forcemodel.assist', 'forcemodel.flow',\n"
+        "         'forcemodel.optimize', 'scipy', 'matplotlib', 'plotly', 'sqlalchemy']\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+    assert "assist" in result.stdout
+
+
+def test_lazy_commands_keep_their_own_help() -> None:
+    from forcemodel.cli.app import LAZY
+
+    for name, (module, attribute, help_text) in LAZY.items():
+        sub = getattr(importlib.import_module(module), attribute)
+        assert sub.info.help == help_text, name
+    result = runner.invoke(app, ["assist", "--help"])
+    assert result.exit_code == 0 and "match" in result.output

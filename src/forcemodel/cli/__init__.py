@@ -1,8 +1,10 @@
 """The command line: a thin face over the Python API. It renders; it does not compute.
 
-One module per domain adds its commands to :data:`app` (``scenario``, ``flow``, ``optimize``,
-``assist``, ``replan``; the service's ``serve`` and ``users`` come from
-:mod:`forcemodel.service.commands`); :mod:`forcemodel.cli.common` holds what they share.
+One module per domain adds its commands to :data:`app` (``scenario``, ``listing``, ``flow``,
+``explain``, ``optimize``, ``replan``; ``assist`` on first use; the service's ``serve`` and
+``users`` come from :mod:`forcemodel.service.commands`); :mod:`forcemodel.cli.common` holds
+what they share. Every module imports its engine inside its commands, so that
+``forcemodel --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ from forcemodel.cli import optimize
 
 # isort: on
 from forcemodel.cli.app import app
-from forcemodel.cli.assist import assist_app
 from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.cli.replan import replan_cmd
 
 __all__ = ["MAX_PROBLEMS_SHOWN", "app", "err", "main", "out", "user_errors"]
 _COMMANDS = (scenario, listing, flow, explain, optimize)
 app.command("replan")(replan_cmd)
-app.add_typer(assist_app, name="assist")
+# ``assist`` is registered lazily (forcemodel.cli.app.LAZY): its module loads the matcher.
 
 
 def _add_service_commands() -> None:

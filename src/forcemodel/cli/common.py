@@ -7,16 +7,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from forcemodel.common.errors import LocatedError
+
+if TYPE_CHECKING:  # pandas is imported by the commands that print tables, not by --help
+    import pandas as pd
 
 out = Console()
 err = Console(stderr=True)
@@ -153,12 +154,15 @@ def count_of(n: int, what: str) -> str:
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON records (missing values as null)."""
     return json.loads(frame.to_json(orient="records"))  # type: ignore[no-any-return]
 
 
 def rich_table(frame: pd.DataFrame, title: str) -> Table:
     """``frame`` as a rich table: headers are the column names (as in --format json), and each
     numeric column has one number format (decimals chosen from its largest value)."""
+    import pandas as pd
+
     table = Table(title=title, title_justify="left")
     formats = {}
     for col in frame.columns:
@@ -177,6 +181,8 @@ def rich_table(frame: pd.DataFrame, title: str) -> Table:
 
 def _number_format(column: pd.Series) -> str:
     """One format for a whole column: integers as such, else decimals by magnitude."""
+    import pandas as pd
+
     values = pd.to_numeric(column, errors="coerce").dropna()
     values = values[abs(values) != float("inf")]
     if pd.api.types.is_integer_dtype(column) or (
@@ -217,6 +223,9 @@ def show(table: Table) -> None:
 
 
 def _cell(value: Any, number: str | None = None) -> str:
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return "-"
     if isinstance(value, (bool, np.bool_)):

@@ -6,11 +6,13 @@ import json
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from forcemodel.cli.app import app
 from forcemodel.cli.common import (
@@ -211,6 +213,8 @@ def print_comparison(c: Any) -> None:
     Headers are the JSON names: ``closure_day`` over ``A`` is ``closure_day_A`` in
     ``--format json``; ``--format json`` and ``--out`` have every column.
     """
+    import pandas as pd
+
     la, lb = c.labels
     say = partial(out.print, markup=False, highlight=False, soft_wrap=True)
     out.print(

@@ -20,7 +20,6 @@ from forcemodel.cli.common import (
     rich_table,
     user_errors,
 )
-from forcemodel.scenario import load_scenario
 
 
 class SolverMethod(StrEnum):
@@ -145,6 +144,8 @@ def optimize_cmd(
         if out_dir.exists() and not force:
             err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
             raise typer.Exit(2)
+        from forcemodel.scenario.load import load_scenario
+
         s = load_scenario(scenario, settings or ())
         if budget is not None:
             from forcemodel.optimize.prepositioning import check_budget

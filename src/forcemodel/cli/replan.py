@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from forcemodel.cli.common import SetOption
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 out = Console()
 err = Console(stderr=True)
