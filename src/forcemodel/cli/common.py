@@ -49,7 +49,8 @@ def xlsx_target(format: TableFormat, out_file: Path | None) -> None:
         err.print("[bold red]error:[/] --format xlsx writes a workbook: give --out FILE.xlsx")
         raise typer.Exit(2)
     if out_file is not None and not out_file.absolute().parent.is_dir():
-        err.print(f"[bold red]error:[/] --out {escape(str(out_file))}: no such folder")
+        folder = escape(str(out_file.absolute().parent))
+        err.print(f"[bold red]error:[/] --out {escape(str(out_file))}: no folder {folder}")
         raise typer.Exit(2)
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 #: Figure titles, shared by the HTML report and the PNG figures.
 TITLES = {
     "power": "Combat power vs requirement vs threat",
+    "tiers": "Force model: troops by readiness tier against the targets",
     "gantt": "Unit movements",
     "heatmap": "Utilisation of links, nodes, lift pools and RSOM by day",
     "map": "Network flows: tons carried per link over the run",
@@ -97,7 +98,8 @@ class ReportData:
     utilisation: pd.DataFrame
     #: server, kind, days_at_capacity, mean_utilisation, peak (heat-map rows, top first)
     servers: pd.DataFrame
-    #: link, from, to, mode, lon0, lat0, lon1, lat1, tons, pax, legs (every scenario link)
+    #: link, from, to, mode, lon0, lat0, lon1, lat1, tons, pax, legs (every scenario link),
+    #: route (the points it is drawn along: sea lanes, great circles)
     flows: pd.DataFrame
     #: id, name, kind, country, lon, lat, tons_in, region (region received there, or "")
     nodes: pd.DataFrame
@@ -111,6 +113,10 @@ class ReportData:
     warnings: tuple[str, ...] = ()
     #: this run (A) side by side with another (B), when one was given
     comparison: ComparisonData | None = None
+    #: id, target, kind (link or node), start, end, factor, cause, label, route (points drawn)
+    disruptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the assessment's tiers: tier, troops, target_troops, target_day, closed_by_<day>, ...
+    tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def horizon(self) -> int:
@@ -320,7 +326,7 @@ def flow_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
                 "legs": int(c["legs"]) if c is not None else 0,
             }
         )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         rows,
         columns=[
             "link",
@@ -336,6 +342,23 @@ def flow_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
             "legs",
         ],
     )
+    frame["route"] = pd.Series(link_routes(frame), index=frame.index, dtype=object)
+    return frame
+
+
+def link_routes(flows: pd.DataFrame) -> list[np.ndarray]:
+    """How each link is drawn: sea legs along sea lanes, air legs on great circles, the rest
+    straight (:mod:`forcemodel.report.routes`); ``(n, 2)`` arrays of lon, lat."""
+    from forcemodel.report.routes import great_circle, sea_routes
+
+    ends = flows[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
+    routes: list[np.ndarray] = [e.reshape(2, 2) for e in ends]
+    sea = np.flatnonzero((flows["mode"] == "sea").to_numpy())
+    for i, route in zip(sea, sea_routes([tuple(ends[i]) for i in sea]), strict=True):
+        routes[i] = route
+    for i in np.flatnonzero((flows["mode"] == "air").to_numpy()):
+        routes[i] = great_circle(*ends[i])
+    return routes
 
 
 def node_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
@@ -410,10 +433,58 @@ def aspect(view: BBox) -> float:
     return 1.0 / max(math.cos(math.radians(mid)), 0.2)
 
 
+def by_severity(regions: pd.DataFrame) -> pd.DataFrame:
+    """Regions worst first: not closed, then the latest closure, then the most shortfall."""
+    never = regions["closure_day"].isna()
+    day = pd.to_numeric(regions["closure_day"], errors="coerce").fillna(np.inf)
+    order = pd.DataFrame(
+        {
+            "never": never,
+            "day": day,
+            "short": regions["shortfall_bde_days"],
+            "id": regions["region"],
+        }
+    ).sort_values(["never", "day", "short", "id"], ascending=[False, False, False, True])
+    return regions.loc[order.index].reset_index(drop=True)
+
+
+def disruption_frame(scenario: Scenario, flows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+    """The scenario's disruptions with where they are drawn (a link's route, a node's point)."""
+    routes = dict(zip(flows["link"], flows["route"], strict=True))
+    where = zip(nodes["id"], nodes["lon"], nodes["lat"], strict=True)
+    points = {n: np.array([[x, y]]) for n, x, y in where}
+    rows = []
+    for n, d in enumerate(scenario.disruptions):
+        kind = "link" if d.target in routes else "node"
+        route = routes.get(d.target, points.get(d.target, np.empty((0, 2))))
+        ident = d.id or f"disruption {n + 1}"
+        end = d.start_day + d.days
+        rows.append(
+            {
+                "id": ident,
+                "target": d.target,
+                "kind": kind,
+                "start": float(d.start_day),
+                "end": float(end),
+                "factor": float(d.capacity_factor),
+                "cause": str(d.cause),
+                "label": f"{ident}: {kind} {d.target}, days {d.start_day:g}-{end:g}, "
+                f"capacity x{d.capacity_factor:g} ({d.cause})",
+                "route": route,
+            }
+        )
+    columns = ["id", "target", "kind", "start", "end", "factor", "cause", "label", "route"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The assessment tables to print, by caption, regions with their display names."""
+    """The assessment tables to print, by caption, regions with their display names.
+
+    Regions (and the closure per capability) are sorted worst first (:func:`by_severity`);
+    bottlenecks by their days at capacity.
+    """
     names = dict(zip(regions["region"], regions["name"], strict=True))
-    reg = assessment.regions.copy()
+    reg = by_severity(assessment.regions)
     reg.insert(1, "name", [names.get(r, r) for r in reg["region"]])
     caps = assessment.capabilities
     if len(caps):
@@ -422,7 +493,7 @@ def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str
         )
         pivot = shown.pivot(index="region", columns="capability", values="closure").fillna("")
         pivot = pivot[[c for c in CAPABILITIES if c in pivot.columns]]
-        pivot = pivot.reindex([r for r in regions["region"] if r in pivot.index])
+        pivot = pivot.reindex([r for r in reg["region"] if r in pivot.index])
         pivot.columns = [CAPABILITY_LABELS.get(str(c), str(c)) for c in pivot.columns]
         pivot = pivot.reset_index()
         pivot.insert(1, "name", [names.get(r, r) for r in pivot["region"]])
@@ -479,6 +550,7 @@ def prepare(
     pad = OUTLINE_MARGIN_DEG
     borders, land = outlines((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
     caps = assessment.capabilities[["region", "capability", "closure_day"]].reset_index(drop=True)
+    flows = flow_frame(results, scenario)
     return ReportData(
         title=f"forcemodel report: {results.meta.get('scenario', scenario.meta.name)}",
         meta=dict(results.meta),
@@ -490,7 +562,7 @@ def prepare(
         gantt_counts=counts,
         utilisation=util,
         servers=servers,
-        flows=flow_frame(results, scenario),
+        flows=flows,
         nodes=nodes,
         view=view,
         borders=borders,
@@ -498,4 +570,6 @@ def prepare(
         tables=assessment_tables(assessment, regions),
         warnings=(),
         comparison=comparison,
+        disruptions=disruption_frame(scenario, flows, nodes),
+        tiers=assessment.tiers,
     )

@@ -421,9 +421,8 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
 
 
 def _segments(links: pd.DataFrame) -> list[np.ndarray]:
-    """Links as ``(2, 2)`` arrays of end points (lon, lat), for a LineCollection."""
-    ends = links[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
-    return list(ends.reshape(-1, 2, 2))
+    """Links as arrays of the points they are drawn along (lon, lat), for a LineCollection."""
+    return [np.asarray(r, dtype=float) for r in links["route"]]
 
 
 def write_pngs(

@@ -203,6 +203,30 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
                 "layer": "below",
             }
         )
+    for d in data.disruptions.to_dict("records"):
+        # Every disruption of the network, on the land panel: it may slow any region.
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": float(d["start"]),
+                "x1": min(float(d["end"]), float(data.horizon)),
+                "y0": 0.93,
+                "y1": 1.0,
+                "fillcolor": DISRUPTION_COLOUR,
+                "opacity": 0.55,
+                "line": {"width": 0},
+                "layer": "above",
+                "name": f"disruption {d['id']}",
+            }
+        )
+        annotations.append(
+            _vlabel(
+                float(d["start"]), f"⚡ {d['id']} ({d['target']} x{d['factor']:g})", "#5b3a8c", 0.9
+            )
+            | {"yanchor": "top", "xanchor": "left", "hovertext": html.escape(str(d["label"]))}
+        )
     w = data.warning_day
     cday = _num(info["closure_day"])
     for k in range(len(caps)):
@@ -483,6 +507,64 @@ def flow_widths(tons: pd.Series) -> pd.Series:
     return widths
 
 
+#: Colour of disruptions on the power charts and the map.
+DISRUPTION_COLOUR = "#7b4fb8"
+
+
+def tier_figure(data: ReportData) -> dict[str, Any]:
+    """The force model's tiers: troops offered and closed in their region, against targets."""
+    go = _plotly("plotly.graph_objects")
+    t = data.tiers
+    labels = [f"tier {int(x)}" for x in t["tier"]]
+    closed = []
+    closed_day = []
+    for row in t.to_dict("records"):
+        day = _num(row.get("target_day"))
+        cols = sorted(
+            (int(str(c).removeprefix("closed_by_")), c)
+            for c in row
+            if str(c).startswith("closed_by_")
+        )
+        # Closed by the tier's own day, or by the last day counted (the horizon) before it.
+        fit = [c for d, c in cols if day is None or d <= day] or [c for _, c in cols[:1]]
+        closed.append(row[fit[-1]] if fit else 0)
+        closed_day.append(str(fit[-1]).removeprefix("closed_by_") if fit else "-")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(x=labels, y=t["troops"].tolist(), name="troops offered", marker_color="#9ecae1")
+    )
+    fig.add_trace(
+        go.Bar(
+            x=labels,
+            y=closed,
+            name="closed in their region by the tier's day",
+            marker_color="#1f77b4",
+            customdata=closed_day,
+            hovertemplate="%{y:,} troops closed by day %{customdata}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=labels,
+            y=t["target_troops"].tolist(),
+            name="force model target",
+            mode="markers",
+            marker={"symbol": "line-ew-open", "size": 60, "line": {"width": 3, "color": "#d62728"}},
+            customdata=[_day(d) for d in t["target_day"]],
+            hovertemplate="target %{y:,} troops by day %{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=TITLES["tiers"],
+        barmode="group",
+        height=380,
+        yaxis={"title": "troops", "rangemode": "tozero"},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return _fig_json(fig)
+
+
 def map_figure(data: ReportData) -> dict[str, Any]:
     """The network over country outlines: link width by tons carried, colour by mode."""
     go = _plotly("plotly.graph_objects")
@@ -517,7 +599,7 @@ def map_figure(data: ReportData) -> dict[str, Any]:
     flows["width"] = flow_widths(flows["tons"] + flows["pax"] * 0.1)
     idle = flows[flows["legs"] == 0]
     if len(idle):
-        parts = [np.array([[r.lon0, r.lat0], [r.lon1, r.lat1]]) for r in idle.itertuples()]
+        parts = list(idle["route"])
         x, y = _segments(parts)
         fig.add_trace(
             go.Scatter(
@@ -533,7 +615,7 @@ def map_figure(data: ReportData) -> dict[str, Any]:
     for mode in [m for m in COLOURS if (used["mode"] == m).any()]:
         m = used[used["mode"] == mode]
         for i, (width, g) in enumerate(m.groupby(m["width"].round(0), sort=True)):
-            parts = [np.array([[r.lon0, r.lat0], [r.lon1, r.lat1]]) for r in g.itertuples()]
+            parts = list(g["route"])
             x, y = _segments(parts)
             fig.add_trace(
                 go.Scatter(
@@ -551,8 +633,8 @@ def map_figure(data: ReportData) -> dict[str, Any]:
     if len(used):
         fig.add_trace(
             go.Scatter(
-                x=((used["lon0"] + used["lon1"]) / 2).round(3).tolist(),
-                y=((used["lat0"] + used["lat1"]) / 2).round(3).tolist(),
+                x=[round(float(r[len(r) // 2][0]), 3) for r in used["route"]],
+                y=[round(float(r[len(r) // 2][1]), 3) for r in used["route"]],
                 mode="markers",
                 marker={"size": 9, "color": "rgba(0,0,0,0)"},
                 hovertext=[
@@ -562,6 +644,29 @@ def map_figure(data: ReportData) -> dict[str, Any]:
                 ],
                 hoverinfo="text",
                 showlegend=False,
+            )
+        )
+    dis = data.disruptions
+    for d in dis.itertuples():
+        route = np.asarray(d.route, dtype=float)
+        if not len(route):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=route[:, 0].round(3).tolist(),
+                y=route[:, 1].round(3).tolist(),
+                mode="lines+markers" if d.kind == "link" else "markers",
+                line={"width": 4, "color": DISRUPTION_COLOUR, "dash": "dash"},
+                marker={
+                    "size": 16 if d.kind == "node" else 4,
+                    "symbol": "x",
+                    "color": DISRUPTION_COLOUR,
+                },
+                name="disruption",
+                legendgroup="disruption",
+                showlegend=d.Index == dis.index[0],
+                hovertext=html.escape(str(d.label)),
+                hoverinfo="text",
             )
         )
     nodes = data.nodes
@@ -948,6 +1053,17 @@ def render_html(data: ReportData) -> str:
             "".join(power_parts),
         )
     )
+    if len(data.tiers):
+        sections.append(
+            _section(
+                "tiers",
+                TITLES["tiers"],
+                "Per readiness tier: the troops the scenario offers, those closed in their region "
+                "by the tier's day (or by the end of the run when that comes first), and the "
+                "force model's target (red bar).",
+                chart(tier_figure(data)),
+            )
+        )
     counts = data.gantt_counts
     partial = counts[counts["shown"] < counts["total"]]
     gantt_note = (
@@ -995,7 +1111,7 @@ def render_html(data: ReportData) -> str:
 
     nav = "".join(
         f'<a href="#{k}">{html.escape(TITLES[k])}</a>'
-        for k in ("power", "gantt", "heatmap", "map", "tables")
+        for k in ("power", "tiers", "gantt", "heatmap", "map", "tables")
     )
     if c is not None:
         nav = f'<a href="#compare">{html.escape(COMPARE_TITLES["compare"])}</a>' + nav
