@@ -129,3 +129,15 @@ def test_scenario_paths_lists_what_set_takes() -> None:
     result = invoke("scenario", "paths", "tiny", "--search", "transship")
     assert result.exit_code == 0
     assert "nodes.gauge-change.transship.t_per_day=8000" in result.stdout.splitlines()
+
+
+def test_set_reaches_optimize_and_replan(tmp_path: Path) -> None:
+    bad = "units.armd-bde-1.assigned_to=nowhere"
+    for args in (
+        ["optimize", "tiny", "--out", str(tmp_path / "o")],
+        ["replan", "tiny", "--day", "5", "--out", str(tmp_path / "r")],
+    ):
+        result = invoke(*args, "--set", bad)
+        assert result.exit_code == 2, result.output
+        assert f"--set {bad}" in result.stderr
+    assert not (tmp_path / "o").exists() and not (tmp_path / "r").exists()
