@@ -34,6 +34,9 @@ TITLES = {
     "tables": "Assessment",
 }
 
+#: Colour of disruptions on the power charts and the map (HTML and PNG).
+DISRUPTION_COLOUR = "#e6007e"
+
 #: Units shown per region in the movement chart by default (the earliest to close).
 UNITS_PER_REGION = 12
 #: Servers shown in the utilisation heat map by default (the busiest).

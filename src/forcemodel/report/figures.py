@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
@@ -30,6 +31,7 @@ from forcemodel.report.comparison import COMPARE_TITLES, RUN_COLOURS, Comparison
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
     COLOURS,
+    DISRUPTION_COLOUR,
     LEG_LABELS,
     TITLES,
     ReportData,
@@ -101,6 +103,27 @@ def power_png(data: ReportData, region: str) -> Figure:
                 label="in place on day 0",
             )
         if k == 0:
+            for i, d in enumerate(data.disruptions.to_dict("records")):
+                # A band along the top of the land panel, as in the HTML report.
+                ax.axvspan(
+                    float(d["start"]),
+                    min(float(d["end"]), float(data.horizon)),
+                    ymin=0.93,
+                    color=DISRUPTION_COLOUR,
+                    alpha=0.55,
+                    lw=0,
+                    label="disruption" if i == 0 else None,
+                )
+                ax.annotate(
+                    f"{d['id']} x{d['factor']:g}",
+                    (float(d["start"]), 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(2, -2),
+                    textcoords="offset points",
+                    va="top",
+                    fontsize=7,
+                    color="#a0005a",
+                )
             for i, (start, end) in enumerate(zip(spans["start"], spans["end"], strict=True)):
                 ax.axvspan(
                     float(start),
@@ -243,6 +266,20 @@ def map_png(data: ReportData) -> Figure:
         )
         handles.append(
             matplotlib.lines.Line2D([], [], color=COLOURS[mode], lw=3, label=LEG_LABELS[mode])
+        )
+    for d in data.disruptions.to_dict("records"):
+        route = np.asarray(d["route"], dtype=float)
+        if not len(route):
+            continue
+        if d["kind"] == "link":
+            ax.plot(route[:, 0], route[:, 1], color=DISRUPTION_COLOUR, lw=3, ls="--", zorder=4)
+        mid = route[len(route) // 2]
+        ax.scatter([mid[0]], [mid[1]], s=90, marker="X", color=DISRUPTION_COLOUR, zorder=6)
+    if len(data.disruptions):
+        handles.append(
+            matplotlib.lines.Line2D(
+                [], [], color=DISRUPTION_COLOUR, marker="X", ls="--", lw=2, label="disruption"
+            )
         )
     nodes = data.nodes
     n = nodes[nodes["kind"] != "junction"]
@@ -420,6 +457,40 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
     return fig
 
 
+def tiers_png(data: ReportData) -> Figure:
+    """The force model's tiers: troops offered and closed by the tier's day, vs the target."""
+    t = data.tiers
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    x = np.arange(len(t))
+    closed = []
+    for row in t.to_dict("records"):
+        day = _num(row.get("target_day"))
+        cols = sorted(
+            (int(str(c).removeprefix("closed_by_")), c)
+            for c in row
+            if str(c).startswith("closed_by_")
+        )
+        fit = [c for d, c in cols if day is None or d <= day] or [c for _, c in cols[:1]]
+        closed.append(float(row[fit[-1]]) if fit else 0.0)
+    ax.bar(x - 0.2, t["troops"], width=0.4, color="#9ecae1", label="troops offered")
+    ax.bar(x + 0.2, closed, width=0.4, color="#1f77b4", label="closed by the tier's day")
+    ax.hlines(
+        t["target_troops"].astype(float),
+        x - 0.45,
+        x + 0.45,
+        color="#d62728",
+        lw=2.5,
+        label="force model target",
+    )
+    ax.set_xticks(x, [f"tier {int(v)}" for v in t["tier"]])
+    ax.set_ylabel("troops")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(TITLES["tiers"], loc="left", fontsize=11)
+    return fig
+
+
 def _segments(links: pd.DataFrame) -> list[np.ndarray]:
     """Links as arrays of the points they are drawn along (lon, lat), for a LineCollection."""
     return [np.asarray(r, dtype=float) for r in links["route"]]
@@ -446,6 +517,8 @@ def write_pngs(
     if len(data.servers):
         todo.append(("utilisation.png", partial(heatmap_png, data)))
     todo.append(("map.png", partial(map_png, data)))
+    if len(data.tiers):
+        todo.append(("tiers.png", partial(tiers_png, data)))
     c = data.comparison
     if c is not None:
         todo.append(("compare-closure.png", partial(compare_closure_png, c)))

@@ -28,6 +28,7 @@ from forcemodel.report.comparison import (
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
     COLOURS,
+    DISRUPTION_COLOUR,
     LEG_LABELS,
     TITLES,
     ReportData,
@@ -223,7 +224,7 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
         )
         annotations.append(
             _vlabel(
-                float(d["start"]), f"⚡ {d['id']} ({d['target']} x{d['factor']:g})", "#5b3a8c", 0.9
+                float(d["start"]), f"⚡ {d['id']} ({d['target']} x{d['factor']:g})", "#a0005a", 0.9
             )
             | {"yanchor": "top", "xanchor": "left", "hovertext": html.escape(str(d["label"]))}
         )
@@ -505,10 +506,6 @@ def flow_widths(tons: pd.Series) -> pd.Series:
         return pd.Series(0.0, index=tons.index)
     widths: pd.Series = (1.5 + 10.5 * np.sqrt(tons / top)).where(tons > 0, 0.0)
     return widths
-
-
-#: Colour of disruptions on the power charts and the map.
-DISRUPTION_COLOUR = "#7b4fb8"
 
 
 def tier_figure(data: ReportData) -> dict[str, Any]:
