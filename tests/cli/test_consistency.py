@@ -139,3 +139,14 @@ def test_lazy_commands_keep_their_own_help() -> None:
         assert sub.info.help == help_text, name
     result = runner.invoke(app, ["assist", "--help"])
     assert result.exit_code == 0 and "match" in result.output
+
+
+def test_the_cli_spells_the_optimisers_names_as_the_optimiser_does() -> None:
+    """The CLI keeps its choices in light modules (for a fast --help); they must be the
+    optimiser's own names, so the two never drift apart."""
+    from forcemodel.cli.optimize import Search, SolverMethod
+    from forcemodel.mip.solve import METHODS
+    from forcemodel.optimize import SEARCHES
+
+    assert [m.value for m in SolverMethod] == list(METHODS)
+    assert [s.value for s in Search] == list(SEARCHES)
