@@ -16,9 +16,11 @@ from forcemodel import load_scenario_data, simulate
 from forcemodel.assessment import assess, compare
 from forcemodel.cli import app
 from forcemodel.report import COMPARE_TITLES, TITLES, ReportData, prepare
+from forcemodel.report.compare_charts import compare_power_figure
 from forcemodel.report.comparison import later_in_b
 from forcemodel.report.data import gantt_frame, vulnerable_spans
-from forcemodel.report.html import compare_power_figure, map_figure, render_html
+from forcemodel.report.html import render_html
+from forcemodel.report.maps import map_figure
 from forcemodel.report.world import load_world, outlines
 from forcemodel.results import Results
 from forcemodel.scenario import load_scenario

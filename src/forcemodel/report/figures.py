@@ -2,8 +2,11 @@
 
 The same figures as the HTML report, drawn from the same
 :class:`~forcemodel.report.data.ReportData`: one PNG per region for power and for movements, one
-for the utilisation heat map and one for the network map; with a comparison, one for the closure
-days of both runs and one per region for both runs' power.
+for the utilisation heat map, one for the network map and one for the tiers; with a comparison,
+one for the closure days of both runs and one per region for both runs' power.
+
+About 540 lines, on purpose: every PNG twin of an HTML chart in one place, so that a change to a
+chart is made to both faces side by side.
 """
 
 from __future__ import annotations
