@@ -51,7 +51,7 @@ class ComparisonData:
     changes: pd.DataFrame
     #: label, scenario, scenario_digest, seed, horizon_days, warning_day, ... (one row per run)
     runs: pd.DataFrame
-    #: region, name, in_a, in_b, then the columns of ``Comparison.regions`` (display order)
+    #: region, name, in_a, in_b, then the columns of ``Comparison.regions``, worst change first
     regions: pd.DataFrame
     #: region, capability, closure_day_<A>, closure_day_<B>, closure_day_diff, closure, ...
     capabilities: pd.DataFrame
@@ -365,10 +365,24 @@ def _closure_masks(
 
 
 def _ordered(regions: pd.DataFrame, scenario: Scenario | None) -> pd.DataFrame:
-    """Comparison rows in the scenario's region order, regions it lacks after, by id."""
+    """Comparison rows worst change first: regions that close in A but not in B, then by how
+    much later B closes, then by how much more B falls short; ties in the scenario's order."""
     order = {r.id: i for i, r in enumerate(scenario.regions)} if scenario is not None else {}
-    out = regions.assign(_o=[order.get(r, len(order)) for r in regions["region"]])
-    out = out.sort_values(["_o", "region"], kind="stable").drop(columns="_o")
+    a, b = (c for c in regions.columns if c.startswith("closure_day_") and c != "closure_day_diff")
+    lost = regions[a].notna() & regions[b].isna()
+    later = pd.to_numeric(regions["closure_day_diff"], errors="coerce").fillna(0.0)
+    short = pd.to_numeric(regions["shortfall_bde_days_diff"], errors="coerce").fillna(0.0)
+    out = regions.assign(
+        _lost=lost.to_numpy(),
+        _later=later.to_numpy(),
+        _short=short.to_numpy(),
+        _o=[order.get(r, len(order)) for r in regions["region"]],
+    )
+    out = out.sort_values(
+        ["_lost", "_later", "_short", "_o", "region"],
+        ascending=[False, False, False, True, True],
+        kind="stable",
+    ).drop(columns=["_lost", "_later", "_short", "_o"])
     return out.reset_index(drop=True)
 
 
