@@ -141,3 +141,17 @@ def test_set_reaches_optimize_and_replan(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert f"--set {bad}" in result.stderr
     assert not (tmp_path / "o").exists() and not (tmp_path / "r").exists()
+
+
+def test_the_scenario_of_a_run_can_be_copied_out_and_rerun(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    setting = "nodes.gauge-change.transship.t_per_day=4000"
+    assert invoke("simulate", "tiny", "--out", str(run), "-q", "--set", setting).exit_code == 0
+    copy = tmp_path / "from-run"
+    result = invoke("scenario", "copy", str(run), str(copy))
+    assert result.exit_code == 0, result.stderr
+    assert invoke("scenario", "diff", str(run), str(copy)).exit_code == 0  # the same scenario
+    again = tmp_path / "again"
+    assert invoke("simulate", str(copy), "--out", str(again), "-q").exit_code == 0
+    for table in ("units.parquet", "region_power.parquet", "scenario.json"):
+        assert (again / table).read_bytes() == (run / table).read_bytes()

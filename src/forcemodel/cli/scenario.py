@@ -165,14 +165,18 @@ def copy_cmd(
 
     The copy keeps every file, comment and source as they are; run it by its folder
     (forcemodel simulate my-flank) and see what you changed with forcemodel scenario diff.
+    From a results folder, the run's own scenario (--set included) is written as one YAML file.
     """
-    from forcemodel.scenario.copy import copy_scenario
+    from forcemodel.scenario.copy import copy_scenario, write_canonical
 
     if dest.exists() and not force:
         err.print(f"[bold red]error:[/] {escape(str(dest))} exists; use --force to replace it")
         raise typer.Exit(2)
     with user_errors():
-        files = copy_scenario(source, dest)
+        if (Path(source) / "meta.json").is_file():  # a results folder: the run's own scenario
+            files = write_canonical(_scenario_or_run(source, None), dest, source)
+        else:
+            files = copy_scenario(source, dest)
     wrote(dest, f"({count_of(len(files), 'file')}: {', '.join(files)})")
 
 

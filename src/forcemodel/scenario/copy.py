@@ -1,7 +1,9 @@
 """Copy a scenario's files into a folder to edit: ``forcemodel scenario copy eastern-flank my``.
 
 The copy is of the files, not of the validated data: comments, sources and the split between
-the YAML file and its CSV tables stay as they were, so the copy reads like the original.
+the YAML file and its CSV tables stay as they were, so the copy reads like the original. The
+scenario stored in a results folder (the exact scenario of a run, ``--set`` included) is written
+out instead as one YAML file in canonical form (:func:`write_canonical`), every default filled in.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import yaml
 
 from forcemodel.common.folders import staged_folder
 from forcemodel.common.read import CSV_TABLES
-from forcemodel.scenario.load import read_scenario, resolve_source
+from forcemodel.scenario.load import load_scenario, read_scenario, resolve_source
+from forcemodel.scenario.model import Scenario
 
 
 def copy_scenario(source: str | Path, dest: str | Path) -> list[str]:
@@ -52,3 +55,22 @@ def _csv_tables(main: Path) -> list[str]:
         ):
             names.append(f"{table}.csv")
     return [n for n in names if (main.parent / n).is_file()]
+
+
+def write_canonical(scenario: Scenario, dest: str | Path, origin: str) -> list[str]:
+    """Write ``scenario`` as ``dest/scenario.yaml`` (every default written out), atomically.
+
+    The file is read back and must give the same scenario (digest); raises :class:`ValueError`
+    otherwise, leaving nothing at ``dest``. Returns the names of the files written.
+    """
+    data = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)
+    head = (
+        f"# The scenario of {origin}, exactly as it was simulated (every --set applied),\n"
+        "# written by forcemodel scenario copy with every default filled in.\n"
+    )
+    text = head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    with staged_folder(Path(dest)) as tmp:
+        (tmp / "scenario.yaml").write_text(text, encoding="utf-8")
+        if load_scenario(tmp).digest() != scenario.digest():
+            raise ValueError(f"{origin}: its scenario does not survive being written as YAML")
+    return ["scenario.yaml"]
