@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	# Compile the Numba kernels now (about 20 s, cached next to the modules), not on first use.
 	$(BIN)/python -c "import forcemodel as f; f.simulate(f.load_scenario('tiny'))"
 	touch $(STAMP)

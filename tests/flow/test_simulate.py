@@ -397,7 +397,7 @@ def _bad_folders(tmp_path: Any) -> dict[str, Any]:
     other = results.save(tmp_path / "other-format")
     meta = (other / "meta.json").read_text(encoding="utf-8")
     (other / "meta.json").write_text(
-        meta.replace('"results_format": 1', '"results_format": 999'), encoding="utf-8"
+        meta.replace('"results_format": 2', '"results_format": 999'), encoding="utf-8"
     )
     return {
         "no such results folder": tmp_path / "missing",

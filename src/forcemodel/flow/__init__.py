@@ -116,7 +116,7 @@ def _results(
         "shortfall": shortfall.reset_index(drop=True),
         **loads,
     }
-    return Results(meta=meta, tables=tables)
+    return Results(meta=meta, tables=tables, scenario=scenario)
 
 
 def _units_table(scenario: Scenario, plans: list[UnitPlan], out: EngineOutput) -> pd.DataFrame:

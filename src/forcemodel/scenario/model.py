@@ -541,6 +541,12 @@ class Scenario(_Model):
         payload = self.model_dump_json(by_alias=True, exclude=skip).encode()
         return hashlib.sha256(payload).hexdigest()
 
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: name, clock, sizes, tiers and regions (not every item)."""
+        from forcemodel.scenario.display import scenario_html
+
+        return scenario_html(self)
+
     def node(self, node_id: str) -> Node:
         """The node with this id."""
         for n in self.nodes:
