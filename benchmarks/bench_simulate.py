@@ -34,7 +34,7 @@ from oracles.simpy_flow import run_baseline
 import forcemodel
 from benchmarks.measure import peak_rss_mib, timed
 from forcemodel import simulate
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 TARGET_RATIO = 20.0
 TARGET_MEMORY_GIB = 4.0

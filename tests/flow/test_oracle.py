@@ -28,7 +28,7 @@ from forcemodel.network.compile import (
     compile_network,
 )
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 TOL = 1e-9
 

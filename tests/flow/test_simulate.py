@@ -36,7 +36,7 @@ from forcemodel.network.compile import (
 )
 from forcemodel.results import Results
 from forcemodel.scenario.model import Scenario, Unit
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 from support.scenarios import Writer, tiny_raw
 
 runner = CliRunner()

@@ -111,7 +111,8 @@ def generate(
     force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
 ) -> None:
     """Write a synthetic scenario of any size, valid by construction (for benchmarks, tests)."""
-    from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+    from forcemodel.scenario.synthetic import synthetic_scenario
+    from forcemodel.scenario.write import write_scenario_folder
 
     if regions > nodes // 2:
         err.print(f"[bold red]error:[/] --regions {regions} needs at least {2 * regions} nodes")

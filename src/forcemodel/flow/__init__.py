@@ -13,7 +13,7 @@ from forcemodel.flow.engine import EngineOutput, run_engine
 from forcemodel.flow.plan import UnitPlan, UnreachableError, plan_units
 from forcemodel.network.compile import INF, CompiledNetwork, compile_network
 from forcemodel.results import RESULTS_FORMAT, Results
-from forcemodel.scenario.model import CAPABILITIES, Curve, Scenario
+from forcemodel.scenario.model import CAPABILITIES, Curve, Scenario, step_values
 
 __all__ = ["UnreachableError", "simulate"]
 
@@ -143,15 +143,6 @@ def _units_table(scenario: Scenario, plans: list[UnitPlan], out: EngineOutput) -
     return pd.DataFrame(columns)
 
 
-def _step_values(curve: Curve, t: np.ndarray) -> np.ndarray:
-    """:func:`step_value` of a curve at each time in ``t``."""
-    if not curve:
-        return np.zeros(len(t))
-    i = np.searchsorted(np.array([d for d, _ in curve]), t, side="right") - 1
-    values = np.array([v for _, v in curve], dtype=float)
-    return np.where(i >= 0, values[np.maximum(i, 0)], 0.0)
-
-
 def _arrived(power: np.ndarray, closure: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Power of the units closed by each day: ``power[closure <= d].sum()`` for each day d.
 
@@ -196,8 +187,8 @@ def _region_power(scenario: Scenario, units: pd.DataFrame, horizon: int) -> pd.D
             pairs.append((region.id, c))
             columns["in_place"].append(np.full(len(days), in_place, dtype=float))
             columns["arrived"].append(_arrived(power_c, closure, days))
-            columns["required"].append(_step_values(req_curve, days))
-            columns["threat"].append(_step_values(thr_curve, np.maximum(0.0, days - offset)))
+            columns["required"].append(step_values(req_curve, days))
+            columns["threat"].append(step_values(thr_curve, np.maximum(0.0, days - offset)))
     n = len(days)
     gathered = {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
     return pd.DataFrame(

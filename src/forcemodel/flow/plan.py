@@ -7,7 +7,6 @@ docs/simulation.md, "Units: destination, pre-positioned sets, urgency".
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,9 @@ from forcemodel.network.compile import (
     CompiledNetwork,
     load_class_of,
 )
-from forcemodel.scenario.model import CAPABILITIES, Curve, Region, Scenario, Unit
+from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit, step_value
+
+__all__ = ["UnitPlan", "UnreachableError", "plan_units", "rsom_days", "step_value"]
 
 
 class UnreachableError(ValueError):
@@ -217,14 +218,6 @@ class _Legs:
             self.days(dest, self.eq[rows], origins), self.days(dest, self.pax[rows], origins)
         )
         return days
-
-
-def step_value(curve: Curve, t: float) -> float:
-    """Value of a step curve at time t (0 before its first point)."""
-    if not curve:
-        return 0.0
-    i = bisect_right([d for d, _ in curve], t) - 1
-    return curve[i][1] if i >= 0 else 0.0
 
 
 def rsom_days(region: Region, unit: Unit) -> float:

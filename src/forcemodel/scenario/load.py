@@ -31,6 +31,7 @@ from forcemodel.scenario.catalogue import builtin_catalogue
 from forcemodel.scenario.model import (
     COMPONENT_MODELS,
     FILLED_BY_LOADER,
+    TEXT_CELLS,
     CandidateDepot,
     InPlaceForce,
     Link,
@@ -292,11 +293,13 @@ class _Validator(LocatingValidator):
                 str(it["id"]) for it in items if isinstance(it, dict) and "id" in it
             )
             return out
+        # CSV cells are text by nature; everywhere else a quoted number is refused.
+        context = {TEXT_CELLS: table in self.headers}
         for i, item in enumerate(items):
             if item is _SKIP:
                 continue
             try:
-                out.append(model.model_validate(item))
+                out.append(model.model_validate(item, context=context))
                 positions.append(i)
             except ValidationError as exc:
                 self.report(exc, (table, i), table=table)
