@@ -42,9 +42,11 @@ def _assert_same(scenario: Scenario) -> None:
         units["unit"], units["arrival_day"], units["closure_day"], strict=True
     ):
         ref_arrival, ref_closure = reference[uid]
-        assert math.isfinite(closure), uid
-        if abs(arrival - ref_arrival) > TOL or abs(closure - ref_closure) > TOL:
+        # A unit still moving when the run stops (day 2 * horizon) never closes, in both.
+        same_closure = closure == ref_closure or abs(closure - ref_closure) <= TOL
+        if abs(arrival - ref_arrival) > TOL or not same_closure:
             wrong.append((uid, arrival, ref_arrival, closure, ref_closure))
+    assert units["closure_day"].map(math.isfinite).mean() > 0.5, "most units must close"
     assert not wrong, (
         f"{len(wrong)} of {len(units)} units differ (engine vs reference: arrival, arrival, "
         f"closure, closure), first: {wrong[:5]}"

@@ -200,7 +200,7 @@ def unlimited(data: dict[str, Any]) -> Scenario:
     # A capacity of 0 forbids a link to a load: keep it (usability is not capacity).
     d["links"] = [{k: v for k, v in x.items() if not (k in caps and v)} for x in d["links"]]
     d["nodes"] = [{k: v for k, v in x.items() if k not in caps} for x in d["nodes"]]
-    d["lift_pools"] = [{**p, "assets": 10**12, "availability": 1.0} for p in d["lift_pools"]]
+    d["lift_pools"] = [{**p, "assets": 10**5, "availability": 1.0} for p in d["lift_pools"]]
     for r in d["regions"]:
         r["rsom"] = {k: v for k, v in r.get("rsom", {}).items() if k not in caps}
     # A disruption cuts a capacity; with none left there is nothing to cut (the loader refuses it).
@@ -323,7 +323,9 @@ def test_more_capacity_on_a_slow_detour_changes_nothing(
     raw = small_data(params)
     _s, base = run_small(params)
     link = copy.deepcopy(data.draw(st.sampled_from(raw["links"])))
-    link.update(id="slow-detour", speed_kmh=0.01, t_per_day=1000.0, pax_per_day=1000.0)
+    link.update(
+        id="slow-detour", speed_kmh=1.0, distance_km=40000.0, t_per_day=1000.0, pax_per_day=1000.0
+    )
     raw["links"].append(link)
     before = simulate(forcemodel.load_scenario_data(raw))
     assert "slow-detour" not in _links_used(before)
@@ -582,5 +584,6 @@ def test_measure_whether_more_capacity_can_delay_a_closure() -> None:
     assert found["tried"] > 0
     # The documented case still happens, with the same day-0 plan (update the docs if not).
     assert [c[:6] for c in found["closure_later"]] == [
-        (38, "sea-000024", ("region-001", "land"), 20.0, 27.0, True)
+        (38, "rail-000007", ("region-001", "land"), 20.0, 28.0, True),
+        (38, "rail-000021", ("region-001", "land"), 20.0, 29.0, True),
     ]

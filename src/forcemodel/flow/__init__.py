@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from forcemodel.flow.engine import EngineOutput, run_engine
+from forcemodel.flow.engine import EngineOutput, run_engine, stop_day
 from forcemodel.flow.plan import UnitPlan, UnreachableError, plan_units
 from forcemodel.network.compile import INF, CompiledNetwork, compile_network
 from forcemodel.results import RESULTS_FORMAT, Results
@@ -105,6 +105,8 @@ def _results(
         "scenario_digest": scenario.digest(),
         "seed": seed,
         "horizon_days": horizon,
+        "stop_day": stop_day(scenario),
+        "units_not_closed": int((units["status"] != "closed").sum()),
         "warning_day": scenario.meta.warning_day,
         "ratio_threshold": scenario.meta.ratio_threshold,
         "tiers": [t.model_dump(mode="json") for t in scenario.tiers],
@@ -137,6 +139,11 @@ def _units_table(scenario: Scenario, plans: list[UnitPlan], out: EngineOutput) -
         "arrival_day": out.arrival,
         "closure_day": out.closure,
         "planned_closure_day": [p.est_closure for p in plans],
+        "status": [
+            "stranded" if stuck else ("closed" if closure < INF else "moving")
+            for stuck, closure in zip(out.stuck, out.closure, strict=True)
+        ],
+        "stranded_at": out.stuck,
     }
     for c in CAPABILITIES:
         columns[f"power_{c}"] = [getattr(u.power, c) for u in units]

@@ -227,6 +227,29 @@ class Objective(_Model):
     )
 
 
+class TransferHours(_Model):
+    """Hours to load equipment onto, or unload it from, each mode at a node without a
+    ``transship`` of its own: a change of mode or gauge costs unloading plus loading
+    (docs/simulation.md, "A hop"). Defaults: orders of magnitude, see their source."""
+
+    rail: Hours = Field(default=12.0, description="Entrain or detrain at a railhead's ramps.")
+    road: Hours = Field(default=2.0, description="Form up into or out of a road march.")
+    sea: Hours = Field(default=24.0, description="Load or discharge a ro-ro ship in port.")
+    air: Hours = Field(default=4.0, description="Load or unload aircraft at an air terminal.")
+    inland: Hours = Field(default=12.0, description="Load or unload barges.")
+    source: str | None = Field(
+        default="assumption: a battalion's trains entrain in about half a day at a military "
+        "ramp and a ro-ro ship discharges in about a day (order of magnitude from the public "
+        "exercise reports in docs/validation.md); road 2 h to form up; air 4 h per wave",
+        description="Where the figures come from.",
+    )
+
+    def of(self, mode: str) -> float:
+        """Hours for a mode."""
+        hours: float = getattr(self, mode)
+        return hours
+
+
 class Meta(_Model):
     """What the scenario is and the clock it runs on."""
 
@@ -243,6 +266,10 @@ class Meta(_Model):
         description="Attacker:defender force ratio above which a day counts as vulnerable.",
     )
     sources: tuple[Source, ...] = ()
+    transfer_hours: TransferHours = Field(
+        default=TransferHours(),
+        description="Hours to load onto or unload from each mode where a node has no transship.",
+    )
     objective: Objective | None = Field(
         default=None, description="The optimiser's weights; none: its defaults."
     )
