@@ -107,6 +107,7 @@ def _results(
         "horizon_days": horizon,
         "stop_day": stop_day(scenario),
         "units_not_closed": int((units["status"] != "closed").sum()),
+        "events": out.n_events,
         "warning_day": scenario.meta.warning_day,
         "ratio_threshold": scenario.meta.ratio_threshold,
         "tiers": [t.model_dump(mode="json") for t in scenario.tiers],

@@ -308,7 +308,8 @@ def run_core(
     the node. Writes each unit's arrival at the reception, latest end of RSOM and closure
     into ``uf``;
     ``served[s, d]``: work server s passed on day d (< horizon). Returns the integer and float
-    arrays of unit_events rows (columns RI_*, RF_*), in the order the rules produce them.
+    arrays of unit_events rows (columns RI_*, RF_*), in the order the rules produce them, and
+    the number of events processed.
     """
     n_units, n_loads = ui_.shape[0], li_.shape[0]
     horizon = served.shape[1]
@@ -346,10 +347,12 @@ def run_core(
                 n_rows += 1
             heapq.heappush(heap, (ntm, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
 
+    n_events = 0  # the work done: events taken from the heap (bounded, see the engine)
     while len(heap) > 0:
         t, phase, _, _, what = heapq.heappop(heap)
         if t > stop:  # the run ends: later events never happen
             break
+        n_events += 1
         if phase == DAY:
             # Give day t's capacity to the waiting requests in queue-key order.
             s = what
@@ -511,4 +514,4 @@ def run_core(
             li_[li, LI_TRAIL] = n_trail
             n_trail += 1
             _lay_out_hop(li, a, t, li_, lf, st_i, st_v, ni, nf, ai_, af, cx)
-    return ri[:n_rows], rf[:n_rows]
+    return ri[:n_rows], rf[:n_rows], n_events

@@ -39,6 +39,7 @@ class EngineOutput:
     closure: list[float]
     stuck: list[str]  # node where a load of the unit found no way on, "" if none
     served: np.ndarray  # [server, day] work passed, days 0 .. horizon - 1
+    n_events: int = 0  # events the core processed: at most event_bound(...)
 
 
 #: How far past the horizon a run goes, in horizons: it stops at day 2 * horizon_days, so that
@@ -49,6 +50,20 @@ STOP_HORIZONS = 2
 def stop_day(scenario: Scenario) -> int:
     """The day a run stops (docs/simulation.md, "Time"): nothing later happens."""
     return STOP_HORIZONS * scenario.meta.horizon_days
+
+
+def event_bound(net: CompiledNetwork) -> int:
+    """Most events a run can process: the work bound that makes every run end.
+
+    Each server has at most one day start a day until the stop; each load at most a start,
+    a draw and an RSOM release, and per hop (a move never enters a node twice, so at most
+    one hop per node and move, two moves) two delays and a release from each of its at most
+    four servers.
+    """
+    sc = net.scenario
+    n_loads = 2 * len(sc.units)
+    per_load = 4 + 2 * len(net.node_ids) * 6
+    return len(net.servers) * (stop_day(sc) + 2) + n_loads * per_load
 
 
 def _or_none(values: list[int | None]) -> np.ndarray:
@@ -215,7 +230,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     served = np.zeros((len(net.servers), max(0, sc.meta.horizon_days)))
     ni, nf, ai, af, usable, out_ptr, out_arc, cx = _network_arrays(net)
     sf, si, bptr, brk = _server_arrays(net)
-    ri, rf = core.run_core(
+    ri, rf, n_events = core.run_core(
         li, lf, ui, uf, ni, nf, ai, af, usable, out_ptr, out_arc, cx, sf, si, bptr, brk,
         served, tables.stacked(), float(stop_day(sc)),
     )  # fmt: skip
@@ -226,6 +241,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
         closure=uf[:, core.UF_CLOSURE].tolist(),
         stuck=["" if v < 0 else net.node_ids[v] for v in ui[:, core.UI_STUCK].tolist()],
         served=served,
+        n_events=int(n_events),
     )
 
 
