@@ -208,6 +208,12 @@ class Network:
                 if s is not None:
                     s.windows.append(window)
 
+        # Reserve lift: no capacity before its activation (a window of factor 0 from day 0).
+        for p in scenario.lift_pools:
+            s = self.pool_server[p.id]
+            if p.activation_days > 0 and s is not None:
+                s.windows.append((0.0, p.activation_days, 0.0))
+        self.country = {n.id: n.country for n in nodes}
         self.handling_days = {n.id: n.handling_hours / 24.0 for n in nodes}
         self.transship_days = {
             n.id: n.transship.hours / 24.0 if n.transship else 0.0 for n in nodes
@@ -224,6 +230,12 @@ class Network:
         return s
 
     # -- a hop --------------------------------------------------------------------------------
+
+    def permit_day(self, v: str, w: str) -> float:
+        """Crossing from v into another country: the day its permit allows entry (0: none)."""
+        if self.country[v] == self.country[w]:
+            return 0.0
+        return self.scenario.meta.permit_days.get(self.country[w], 0.0)
 
     def class_change(self, k_in: str | None, k: str) -> bool:
         """Arrived by one mode or gauge, leaving by another: a transfer."""

@@ -235,10 +235,14 @@ class Baseline:
     # -- the processes --------------------------------------------------------------------------
 
     def own_load(self, load: Load) -> Generator[Event, Any, None]:
-        """A load with its own equipment: home -> reception from the ready time, then RSOM."""
+        """A load with its own equipment: home -> reception from the ready time (equipment:
+        after its load-out), then RSOM."""
         u = self.sc.units[load.unit]
-        if u.notice_to_move_days > 0:
-            yield self.env.timeout(u.notice_to_move_days)
+        ready = u.notice_to_move_days
+        if load.kind == EQUIPMENT and load.amount > 0:
+            ready = ready + u.load_out_days
+        if ready > 0:
+            yield self.env.timeout(ready)
         yield from self.move(load, u.home, self.plans[load.unit].reception)
         yield from self.rsom(load)
 
@@ -303,6 +307,10 @@ class Baseline:
                 delay += net.transfer_days(v, k_in, arc.cls)
             if delay > 0:
                 yield env.timeout(delay)
+            # at a border: not before the day the permit allows entry
+            permit = net.permit_day(v, arc.dst)
+            if permit > env.now:
+                yield env.at(permit, load.order)
             # 4-5: the arc's server, the lift pool
             for s in after:
                 yield from self.serve(load, s, a)

@@ -122,6 +122,28 @@ def test_exact_ties(seed: int) -> None:
     _assert_same(forcemodel.load_scenario_data(data))
 
 
+def _prepared(data: dict[str, Any], whole: bool) -> dict[str, Any]:
+    """Preparation before the first move: load-out at home, reserve lift activated late,
+    border permits (docs/simulation.md, "Preparation")."""
+    for i, unit in enumerate(data["units"]):
+        unit["load_out_days"] = (i % 4) * (1.0 if whole else 1.37)
+    for i, pool in enumerate(data["lift_pools"]):
+        pool["activation_days"] = 5.0 if whole else 4.6 + i
+    countries = sorted({n["country"] for n in data["nodes"]})
+    data["meta"]["permit_days"] = {
+        c: (3.0 if whole else 2.5 + 1.3 * i) for i, c in enumerate(countries) if i % 2 == 0
+    }
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_preparation(seed: int) -> None:
+    data = _prepared(synthetic_scenario(300, 40, 120, regions=3, seed=seed), whole=False)
+    _assert_same(forcemodel.load_scenario_data(data))
+    ties = _prepared(_whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed)), True)
+    _assert_same(forcemodel.load_scenario_data(ties))
+
+
 def test_reference_server_by_hand() -> None:
     """The reference's capacity per day on a worked example (docs/simulation.md, "Servers")."""
     env = RuleEnvironment()

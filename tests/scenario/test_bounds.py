@@ -48,7 +48,7 @@ def test_quoted_numbers_are_refused_in_yaml(
          "t_per_day: 2500", "distance_km"),
         ("speed_kmh: 25, t_per_day: 2500", "speed_kmh: 25, t_per_day: 1e-6", "t_per_day"),
         ("start_day: 12, days: 3,", "start_day: 12, days: 1e12,", "days"),
-        ("tier: 2, home: garrison-a}", "tier: 2, home: garrison-a, personnel: 1e30}", "personnel"),
+        ("tier: 2, home: garrison-a,", "tier: 2, home: garrison-a, personnel: 1e30,", "personnel"),
         ("pax_per_day: 5000}\n  - {id: depot-p", "pax_per_day: 0.001}\n  - {id: depot-p",
          "pax_per_day"),
         ("transship: {t_per_day: 8000, hours: 24}", "transship: {t_per_day: 8000, hours: 1e9}",

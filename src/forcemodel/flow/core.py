@@ -28,10 +28,10 @@ from forcemodel.common.jit import jit
 INF = math.inf
 EQUIPMENT, PEOPLE = 0, 1
 STEP, DAY = 0, 1  # phases of an instant: loads' steps first, then servers' day starts
-DELAY, SERVE, DEPART = 0, 1, 2  # stage kinds of a hop
+DELAY, SERVE, DEPART, UNTIL = 0, 1, 2, 3  # stage kinds of a hop (UNTIL: not before a day)
 MOVE, TO_DEPOT, RSOM = 0, 1, 2  # load phases
 ROW_NOTICE, ROW_MOVE, ROW_DRAW, ROW_PRE, ROW_RSOM = 0, 1, 2, 3, 4  # unit_events kinds
-MAX_STAGES = 8
+MAX_STAGES = 9
 
 # Load columns: integers (LI) and floats (LF).
 LI_TIER, LI_CLS, LI_DEST, LI_NODE, LI_KIN, LI_ARC, LI_RSRV, LI_PHASE, LI_TABLE, LI_LEGS = range(10)
@@ -42,8 +42,8 @@ LF_NEGURG, LF_AMOUNT, LF_START, LF_REQ, LF_NEED, LF_WAIT, LF_RWAIT, LF_RREQ, LF_
 LF_DEPART = 9
 N_LF = 10
 # Node columns: handling servers (tons, people), transship server; delays.
-NI_T, NI_P, NI_X = 0, 1, 2
-NF_DELAY, NF_XDELAY = 0, 1
+NI_T, NI_P, NI_X, NI_COUNTRY = 0, 1, 2, 3
+NF_DELAY, NF_XDELAY, NF_PERMIT = 0, 1, 2  # NF_PERMIT: day from which loads may enter (0: any)
 # Arc columns.
 AI_SRC, AI_DST, AI_CLS, AI_T, AI_P, AI_POOL = range(6)
 AF_HOURS, AF_POOL_T, AF_POOL_PAX, AF_ROUND_TRIP_H = range(4)
@@ -55,7 +55,8 @@ UI_HOME, UI_STOCK, UI_RECEPTION, UI_RSOM_T, UI_RSOM_P, UI_TABLE2 = range(6)
 UI_STUCK = 6  # written by the core: node where a load of the unit found no way on, else -1
 UF_NTM, UF_DRAW, UF_RSOM_DAYS = 0, 1, 2
 UF_ARRIVAL, UF_DONE, UF_CLOSURE = 3, 4, 5  # written by the core
-N_UI, N_UF = 7, 6
+UF_LOAD_OUT = 6  # days the own equipment loads out at home after the notice to move
+N_UI, N_UF = 7, 7
 # Row columns.
 RI_LOAD, RI_LEG, RI_KIND, RI_WHERE, RI_REASON = range(5)
 RF_START, RF_DEPART, RF_ARRIVE, RF_WAIT, RF_REQUEST, RF_RELEASE = range(6)
@@ -251,6 +252,10 @@ def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: 
         delay += _transfer_days(v, k_in, ai_[a, AI_CLS], ni, nf, cx)
     st_i[li, n, 0], st_v[li, n] = DELAY, delay
     n += 1
+    w = ai_[a, AI_DST]
+    if ni[w, NI_COUNTRY] != ni[v, NI_COUNTRY] and nf[w, NF_PERMIT] > 0:
+        st_i[li, n, 0], st_v[li, n] = UNTIL, nf[w, NF_PERMIT]  # at the border: the permit
+        n += 1
     link_s = ai_[a, AI_P] if people else ai_[a, AI_T]
     if link_s >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, link_s, amount
@@ -336,16 +341,18 @@ def run_core(
     heap.pop()
 
     for u in range(n_units):
-        ntm = uf[u, UF_NTM]
         for kind in range(2):  # equipment, then people
             if kind == EQUIPMENT and ui_[u, UI_STOCK] >= 0:
                 continue  # the equipment stays home; the set's is created when drawn
             li = 2 * u + kind
-            if ntm > 0:
-                _row(ri, rf, n_rows, li, ROW_NOTICE, ui_[u, UI_HOME], 0.0, ntm, ntm, ntm, -1,
-                     0.0, 0.0, li_)  # fmt: skip
+            ready = uf[u, UF_NTM]
+            if kind == EQUIPMENT and lf[li, LF_AMOUNT] > 0:  # own equipment: loads out first
+                ready = ready + uf[u, UF_LOAD_OUT]
+            if ready > 0:
+                _row(ri, rf, n_rows, li, ROW_NOTICE, ui_[u, UI_HOME], 0.0, ready, ready, ready,
+                     -1, 0.0, 0.0, li_)  # fmt: skip
                 n_rows += 1
-            heapq.heappush(heap, (ntm, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
+            heapq.heappush(heap, (ready, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
 
     n_events = 0  # the work done: events taken from the heap (bounded, see the engine)
     while len(heap) > 0:
@@ -418,6 +425,11 @@ def run_core(
                         heapq.heappush(
                             heap, (t + value, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li)
                         )
+                        break
+                    continue
+                if k == UNTIL:  # not before day `value` (a border's permit)
+                    if value > t:
+                        heapq.heappush(heap, (value, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
                         break
                     continue
                 if k == DEPART:  # the hop's server stages are over, travel begins

@@ -57,12 +57,12 @@ def event_bound(net: CompiledNetwork) -> int:
 
     Each server has at most one day start a day until the stop; each load at most a start,
     a draw and an RSOM release, and per hop (a move never enters a node twice, so at most
-    one hop per node and move, two moves) two delays and a release from each of its at most
-    four servers.
+    one hop per node and move, two moves) two delays, a border's permit and a release from
+    each of its at most four servers.
     """
     sc = net.scenario
     n_loads = 2 * len(sc.units)
-    per_load = 4 + 2 * len(net.node_ids) * 6
+    per_load = 4 + 2 * len(net.node_ids) * 7
     return len(net.servers) * (stop_day(sc) + 2) + n_loads * per_load
 
 
@@ -78,6 +78,7 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
             _or_none(net.node_t_server),
             _or_none(net.node_pax_server),
             _or_none(net.node_transship_server),
+            np.array(net.node_country, dtype=np.int64),
         ],
         axis=1,
     )
@@ -85,6 +86,7 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
         [
             np.array(net.node_delay, dtype=np.float64),
             np.array(net.node_transship_delay, dtype=np.float64),
+            np.array(net.node_permit_day, dtype=np.float64),
         ],
         axis=1,
     )
@@ -221,6 +223,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     uf = np.zeros((n_units, core.N_UF))
     uf[:, core.UF_CLOSURE] = np.inf
     uf[:, core.UF_NTM] = [u.notice_to_move_days for u in units]
+    uf[:, core.UF_LOAD_OUT] = [u.load_out_days for u in units]
     uf[:, core.UF_DRAW] = [
         sc.stocks[p.stock].draw_days if p.stock is not None else 0.0 for p in plans
     ]

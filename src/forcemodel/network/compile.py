@@ -124,6 +124,8 @@ class CompiledNetwork:
     node_delay: list[float]  # handling hours / 24
     node_transship_delay: list[float]  # transship hours / 24
     class_transfer_hours: list[float]  # hours to load onto or unload from each class's mode
+    node_country: list[int]  # index of each node's country
+    node_permit_day: list[float]  # day from which loads may enter the node's country (0: any)
     rsom_t_server: dict[str, int | None]
     rsom_pax_server: dict[str, int | None]
     _h_array: dict[tuple[int, int, float], np.ndarray] = field(default_factory=dict)
@@ -425,8 +427,13 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
             targets = link_servers.get(d.target, [])
         for s in targets:
             servers[s].disruptions.append(window)
+    for p in scenario.lift_pools:  # reserve ships and recalled crews: no lift before activation
+        s_id = pool_servers[p.id]
+        if p.activation_days > 0 and s_id is not None:
+            servers[s_id].disruptions.append((0.0, p.activation_days, 0.0, f"activation of {p.id}"))
     for srv in servers:
         srv.finalize()
+    countries = sorted({n.country for n in scenario.nodes})
     return CompiledNetwork(
         scenario=scenario,
         node_ids=node_ids,
@@ -443,6 +450,8 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         node_transship_delay=[
             (n.transship.hours / 24.0 if n.transship is not None else 0.0) for n in scenario.nodes
         ],
+        node_country=[countries.index(n.country) for n in scenario.nodes],
+        node_permit_day=[scenario.meta.permit_days.get(n.country, 0.0) for n in scenario.nodes],
         class_transfer_hours=[
             scenario.meta.transfer_hours.of("rail" if name.startswith("rail") else name)
             for name in classes

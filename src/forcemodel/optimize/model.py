@@ -261,7 +261,7 @@ def option_table(
             found: list[_Reach] = []
             if allowed_stocks is None or -1 in allowed_stocks:
                 t_eq, t_pax = _legs(net, u, home, dest)
-                found.append((-1, ready + t_eq, ready + t_pax, -1, ready))
+                found.append((-1, ready + u.load_out_days + t_eq, ready + t_pax, -1, ready))
             for si, s in enumerate(scenario.stocks):
                 if allowed_stocks is not None and si not in allowed_stocks:
                     continue

@@ -352,6 +352,8 @@ class _Validator(LocatingValidator):
                 defaults = types[utype]
                 for f in missing:
                     item[f] = getattr(defaults, f)
+                if "load_out_days" not in item:
+                    item["load_out_days"] = defaults.load_out_days
                 if isinstance(item.get("power"), dict):
                     # Capabilities not given keep the type's value.
                     item["power"] = {**defaults.power.model_dump(), **item["power"]}

@@ -266,6 +266,11 @@ class Meta(_Model):
         description="Attacker:defender force ratio above which a day counts as vulnerable.",
     )
     sources: tuple[Source, ...] = ()
+    permit_days: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], Days] = Field(
+        default_factory=dict,
+        description="By country: the day from which loads may enter it, the notice its "
+        "movement permit needs (asked on day 0); a country not listed needs none.",
+    )
     transfer_hours: TransferHours = Field(
         default=TransferHours(),
         description="Hours to load onto or unload from each mode where a node has no transship.",
@@ -391,6 +396,11 @@ class LiftPool(_Model):
         default=0, description="People one asset carries per trip (0: none, or at least 1)."
     )
     speed_kmh: Speed = Field(description="Cruise speed of an asset.")
+    activation_days: Days = Field(
+        default=0.0,
+        description="Days from day 0 until the assets are activated and positioned (reduced "
+        "operating status of reserve ships, crews recalled): no capacity before.",
+    )
     turnaround_hours: Hours = Field(
         default=0.0, description="Loading, unloading and servicing per round trip."
     )
@@ -423,6 +433,10 @@ class UnitType(_Model):
     equipment_t: Tons
     outsize: Flag = False
     power: Power
+    load_out_days: Days = Field(
+        default=0.0,
+        description="Days to load the equipment out at the home station before its first move.",
+    )
     description: str = ""
     source: str
 
@@ -440,6 +454,11 @@ class Unit(_Model):
     power: Power
     tier: Annotated[int, Typed, Field(ge=0, le=9)]
     notice_to_move_days: Days = Field(description="Defaults to the tier's notice to move.")
+    load_out_days: Days = Field(
+        default=0.0,
+        description="Days to load its own equipment out at home after the notice to move "
+        "(not for a set drawn elsewhere); defaults to the unit type's.",
+    )
     home: Identifier = Field(description="Node the unit starts from.")
     assigned_to: Identifier | None = Field(
         default=None, description="Region the unit is pre-assigned to."
