@@ -9,7 +9,6 @@ import copy
 import functools
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
