@@ -200,10 +200,11 @@ def _choose_arc(
                     continue
                 x = ai_[b, AI_DST]
                 togo_b = h[x, ai_[b, AI_CLS] + 1]
-                if togo_b < togo and x != v and not _visited(li, x, li_, tr_node, tr_prev):
+                if togo_b < togo and x != v:
                     e = _hop_estimate(kind, amount, b, w, k, t, ni, nf, ai_, af, cx,
                                       sf, si, bptr, brk) + togo_b  # fmt: skip
-                    if e < nxt:
+                    # (the trail is walked only for an improvement: the same minimum)
+                    if e < nxt and not _visited(li, x, li_, tr_node, tr_prev):
                         nxt = e
             est += nxt
         if est < best:  # strict: among equal estimates the lower arc index wins
