@@ -158,3 +158,60 @@ def test_the_runs_that_hung_now_end_and_report_what_is_still_moving() -> None:
         status = dict(zip(results.units["unit"], results.units["status"], strict=True))
         assert status["mech-bde-2"] == "moving", (change, status)
         assert results.meta["units_not_closed"] >= 1
+
+
+def test_a_hop_below_the_last_bit_of_the_time_to_go_is_not_lost() -> None:
+    """A 10 m hop at 1,200 km/h (3.5e-7 days, no change of mode) before a leg whose uncongested
+    time is about 1e14 days (a huge load on a tiny fleet): the hop vanishes in H's rounding, so
+    no arc makes
+    progress by H; the load still takes it (the unvisited arc with the smallest estimate) and
+    goes on, instead of stopping the run with an error."""
+    node = {"kind": "junction", "country": "PL", "lat": 52.0, "lon": 20.0}
+    data: dict[str, Any] = {
+        "meta": {"name": "rounding", "horizon_days": 10},
+        "nodes": [{**node, "id": "a"}, {**node, "id": "b"}, {**node, "id": "c"}],
+        "links": [
+            {"from": "a", "to": "b", "mode": "air", "distance_km": 0.01, "speed_kmh": 1200},
+            {
+                "from": "b",
+                "to": "c",
+                "mode": "air",
+                "pool": "tiny",
+                "distance_km": 20000,
+                "speed_kmh": 1,
+            },
+        ],
+        "lift_pools": [
+            {
+                "id": "tiny",
+                "mode": "air",
+                "assets": 1,
+                "payload_t": 0.01,
+                "pax": 1,
+                "speed_kmh": 1,
+                "availability": 0.01,
+            }
+        ],
+        "units": [
+            {
+                "id": "u",
+                "nation": "PL",
+                "type": "x",
+                "personnel": 0,
+                "equipment_t": 1e7,
+                "outsize": False,
+                "power": {"land": 1},
+                "tier": 1,
+                "notice_to_move_days": 0,
+                "home": "a",
+            }
+        ],
+        "regions": [{"id": "r", "reception": "c"}],
+    }
+    scenario = forcemodel.load_scenario_data(data)
+    h = compile_network(scenario).time_to_go(2, 1, 1e7)
+    assert h[0][0] == h[1][0]  # the hop is lost in the sum: a and b look equally far
+    results = simulate(scenario)
+    ev = results.unit_events
+    assert ((ev["from"] == "a") & (ev["to"] == "b")).any()  # it moved on all the same
+    assert results.units["status"].iloc[0] == "moving"
