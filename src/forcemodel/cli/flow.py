@@ -66,6 +66,10 @@ def simulate_cmd(
         results = with_settings(results, settings)
         results.save(out_dir)
     wrote(out_dir)
+    left = results.meta["units_not_closed"]  # still moving at the stop day, or stranded
+    if left:
+        stop = results.meta["stop_day"]
+        err.print(f"note: {left} unit(s) not closed when the run stopped on day {stop}")
     if not quiet:
         print_assessment(assess(results))
 

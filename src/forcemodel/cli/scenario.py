@@ -130,7 +130,8 @@ def generate(
     ] = False,
 ) -> None:
     """Write a synthetic scenario of any size, valid by construction (for benchmarks, tests)."""
-    from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+    from forcemodel.scenario.synthetic import synthetic_scenario
+    from forcemodel.scenario.write import write_scenario_folder
 
     target = out_dir if out_dir is not None else folder
     if target is None or (folder is not None and out_dir is not None):
