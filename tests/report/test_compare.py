@@ -89,7 +89,7 @@ def test_differences_equal_the_assessments_differences(runs: dict[str, Results])
     # Without the set, the air-defence battalion is not held behind the brigade's draw.
     air = _value(c.capabilities, {"capability": "air_defence"}, "closure_day_diff")
     words = _value(c.capabilities, {"capability": "air_defence"}, "closure")
-    assert (air, words) == (-4, "nosets 4 days earlier")
+    assert (air, words) == (-5, "nosets 5 days earlier")
 
     ta, tb = tier_table(a), tier_table(b)
     # tiny runs 60 days: day 180 is not counted; the horizon is, in its place.
@@ -220,7 +220,7 @@ def test_cli_prints_tables_labelled_by_folder_names(folders: dict[str, Path]) ->
     ):
         assert title in text
     assert "lithuania" in text
-    assert "nosets 4 days earlier" in text
+    assert "nosets 5 days earlier" in text
 
 
 def test_cli_same_folder_twice_is_labelled_a_and_b(folders: dict[str, Path]) -> None:
