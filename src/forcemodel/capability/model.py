@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from forcemodel.scenario.model import CAPABILITIES, Identifier
+from forcemodel.common.fields import Country as Ally
+from forcemodel.common.fields import Identifier, NonNeg
+from forcemodel.scenario.model import CAPABILITIES
 
-NonNeg = Annotated[float, Field(ge=0)]
-Ally = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")]
 Item = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 #: Fair-share rules: the figure each ally's share is proportional to.

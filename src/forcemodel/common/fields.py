@@ -9,9 +9,8 @@ every file the tool reads.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 NonNeg = Annotated[float, Field(ge=0)]
@@ -58,17 +57,22 @@ def check_curve(curve: Curve, what: str) -> Curve:
     return curve
 
 
-def step_values(curve: Curve, t: np.ndarray) -> np.ndarray:
-    """Value of a step curve at each time in ``t``: the value of its last point on or before
-    that time, 0 before its first point."""
+def step_values(curve: Any, t: Any) -> Any:
+    """The value of a step curve at each time in the array ``t`` (0 before its first point).
+
+    The one evaluation of step curves (requirements, threats, assistance needs): the value of
+    the last point whose day is at or before ``t`` holds until the next point.
+    """
+    import numpy as np  # here: validating a file needs no numpy
+
+    times = np.asarray(t, dtype=float)
     if not curve:
-        return np.zeros(len(t))
-    i = np.searchsorted(np.array([d for d, _ in curve]), t, side="right") - 1
+        return np.zeros(times.shape)
+    i = np.searchsorted(np.array([d for d, _ in curve], dtype=float), times, side="right") - 1
     values = np.array([v for _, v in curve], dtype=float)
     return np.where(i >= 0, values[np.maximum(i, 0)], 0.0)
 
 
-def step_value(curve: Curve, t: float) -> float:
-    """Value of a step curve at time ``t`` (0 before its first point): :func:`step_values` at
-    one time."""
-    return float(step_values(curve, np.array([t], dtype=float))[0])
+def step_value(curve: Any, t: float) -> float:
+    """:func:`step_values` at one time."""
+    return float(step_values(curve, [t])[0])

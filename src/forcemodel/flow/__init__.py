@@ -9,11 +9,12 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
+from forcemodel.common.fields import step_values
 from forcemodel.flow.engine import EngineOutput, run_engine, stop_day
 from forcemodel.flow.plan import UnitPlan, UnreachableError, plan_units
 from forcemodel.network.compile import INF, CompiledNetwork, compile_network
 from forcemodel.results import RESULTS_FORMAT, Results
-from forcemodel.scenario.model import CAPABILITIES, Curve, Scenario, step_values
+from forcemodel.scenario.model import CAPABILITIES, Curve, Scenario
 
 __all__ = ["UnreachableError", "simulate"]
 

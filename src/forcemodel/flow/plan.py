@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from forcemodel.common.fields import step_value
 from forcemodel.common.jit import jit as _jit
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
@@ -21,7 +22,7 @@ from forcemodel.network.compile import (
     CompiledNetwork,
     load_class_of,
 )
-from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit, step_value
+from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit
 
 __all__ = ["UnitPlan", "UnreachableError", "plan_units", "rsom_days", "step_value"]
 

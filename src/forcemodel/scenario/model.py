@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +23,12 @@ from pydantic import (
     Field,
     ValidationInfo,
     model_validator,
+)
+
+from forcemodel.common.fields import (
+    Country,
+    Identifier,
+    check_curve,
 )
 
 #: Fields the loader supplies when a file leaves them out, by model name.
@@ -117,9 +122,6 @@ MAX_TONS = 1e7
 #: Capacities per day are 0 (none, on links) or at least this: a smaller one is a unit mistake.
 MIN_PER_DAY = 1.0
 
-#: Shared with the assistance domain, which reads its own CSV files without a context.
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
 #: A non-negative number of the scenario format (typed: text refused outside CSV cells).
 Amount = Annotated[float, Typed, Field(ge=0)]
 Days = Annotated[float, Typed, Field(ge=0, le=MAX_DAYS)]
@@ -133,42 +135,8 @@ Speed = Annotated[float, Typed, Field(ge=1, le=1200)]
 Tons = Annotated[float, Typed, Field(ge=0, le=MAX_TONS)]
 Personnel = Annotated[int, Typed, Field(ge=0, le=MAX_PERSONNEL)]
 Power_ = Annotated[float, Typed, Field(ge=0, le=1e6)]
-Identifier = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=120,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-        description="Identifier: letters, digits, '_', '-', '.'; starts with a letter or digit.",
-    ),
-]
-Country = Annotated[
-    str,
-    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. PL."),
-]
 #: A step curve: (day, value) pairs, days strictly increasing; the value holds until the next day.
 Curve = tuple[tuple[Days, Power_], ...]
-
-
-def step_values(curve: Curve, t: Any) -> Any:
-    """The value of a step curve at each time in the array ``t`` (0 before its first point).
-
-    The one evaluation of step curves (requirements, threats): the value of the last point
-    whose day is at or before ``t`` holds until the next point.
-    """
-    import numpy as np
-
-    times = np.asarray(t, dtype=float)
-    if not curve:
-        return np.zeros(times.shape)
-    i = np.searchsorted(np.array([d for d, _ in curve], dtype=float), times, side="right") - 1
-    values = np.array([v for _, v in curve], dtype=float)
-    return np.where(i >= 0, values[np.maximum(i, 0)], 0.0)
-
-
-def step_value(curve: Curve, t: float) -> float:
-    """:func:`step_values` at one time."""
-    return float(step_values(curve, [t])[0])
 
 
 class _Model(BaseModel):
@@ -180,16 +148,6 @@ class _Model(BaseModel):
         validate_default=True,
         coerce_numbers_to_str=True,
     )
-
-
-def _check_curve(curve: Curve, what: str) -> Curve:
-    days = [d for d, _ in curve]
-    for earlier, later in pairwise(days):
-        if later <= earlier:
-            raise ValueError(
-                f"{what}: days must be strictly increasing, got day {later:g} after day {earlier:g}"
-            )
-    return curve
 
 
 class Source(_Model):
@@ -529,7 +487,7 @@ class Requirement(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Requirement:
         for cap in CAPABILITIES:
-            _check_curve(getattr(self, cap), cap)
+            check_curve(getattr(self, cap), cap)
         return self
 
 
@@ -570,7 +528,7 @@ class Threat(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Threat:
         for cap in CAPABILITIES:
-            _check_curve(getattr(self, cap), cap)
+            check_curve(getattr(self, cap), cap)
         return self
 
 
