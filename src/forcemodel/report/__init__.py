@@ -1,13 +1,15 @@
 """The report: figures of one run (or two, compared) as a self-contained HTML file or PNG files.
 
-:mod:`~forcemodel.report.data` prepares tidy frames from the results (pure functions), and
+:mod:`~forcemodel.report.data` and :mod:`~forcemodel.report.mapdata` prepare tidy frames from the
+results (pure functions, assembled by :mod:`~forcemodel.report.assemble`), and
 :mod:`~forcemodel.report.comparison` those of a second run compared with the first;
 :mod:`~forcemodel.report.html` draws them as an offline interactive HTML page (plotly.js
 inlined); :mod:`~forcemodel.report.figures` draws them with matplotlib for papers.
 """
 
+from forcemodel.report.assemble import prepare
 from forcemodel.report.comparison import COMPARE_TITLES, ComparisonData, prepare_comparison
-from forcemodel.report.data import TITLES, ReportData, prepare
+from forcemodel.report.data import TITLES, ReportData
 from forcemodel.report.write import write_report
 
 __all__ = [

@@ -1,18 +1,15 @@
-"""The data behind every figure of the report: pure functions from results to tidy frames.
+"""The data behind the report's figures: :class:`ReportData` and pure functions from results
+to tidy frames.
 
-Nothing here draws, reads results from disk or prints: :func:`prepare` takes a loaded
-:class:`~forcemodel.results.Results` (with the scenario it carries, for names, coordinates and
-disruptions) and its :class:`~forcemodel.assessment.Assessment`, and returns a
-:class:`ReportData` that both faces, the HTML report and the matplotlib figures, draw as is.
-
-About 580 lines, on purpose: one frame function per figure, all read together with
-:class:`ReportData`, which names every column the faces may use.
+Nothing here draws, reads results from disk or prints. :class:`ReportData` names every column
+the faces (the HTML report and the matplotlib figures) may use; this module holds the frames of
+the charts and tables, :mod:`forcemodel.report.mapdata` those of the map, and
+:func:`forcemodel.report.assemble.prepare` builds the whole from a run and its assessment.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from forcemodel.assessment import AT_CAPACITY, Assessment
-from forcemodel.report.world import BBox, outlines
+from forcemodel.report.world import BBox
 from forcemodel.results import Results
-from forcemodel.scenario.model import CAPABILITIES, Scenario, great_circle_km
+from forcemodel.scenario.model import CAPABILITIES, Scenario
 
 if TYPE_CHECKING:
     from forcemodel.report.comparison import ComparisonData
@@ -44,10 +41,6 @@ DISRUPTION_COLOUR = "#e6007e"
 UNITS_PER_REGION = 12
 #: Servers shown in the utilisation heat map by default (the busiest).
 MAX_SERVERS = 40
-#: Nodes farther than this from the theatre are outside the map's initial view.
-THEATRE_RADIUS_KM = 2200.0
-#: Country outlines are embedded this far (degrees) around the initial map view.
-OUTLINE_MARGIN_DEG = 12.0
 
 #: Colours by mode of transport and by kind of leg, shared by both faces.
 COLOURS = {
@@ -292,147 +285,6 @@ def server_frames(
     return util, servers
 
 
-def flow_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
-    """Tons and people carried over each scenario link during the run, with its end points."""
-    pos = {n.id: (n.lon, n.lat) for n in scenario.nodes}
-    ev = results.unit_events
-    units = results.units.set_index("unit")
-    moves = ev[(ev["kind"] == "move") & ev["link"].notna() & (ev["link"] != "")]
-    tons = np.where(
-        moves["load"] == "equipment", moves["unit"].map(units["equipment_t"]).fillna(0.0), 0.0
-    )
-    pax = np.where(
-        moves["load"] == "people", moves["unit"].map(units["personnel"]).fillna(0.0), 0.0
-    )
-    carried = (
-        pd.DataFrame({"link": moves["link"].to_numpy(), "tons": tons, "pax": pax, "legs": 1})
-        .groupby("link")
-        .sum()
-    )
-    rows = []
-    for link in scenario.links:
-        if link.from_ not in pos or link.to not in pos:
-            continue
-        (x0, y0), (x1, y1) = pos[link.from_], pos[link.to]
-        c: dict[Any, Any] | None = (
-            carried.loc[link.id].to_dict() if link.id in carried.index else None
-        )
-        rows.append(
-            {
-                "link": link.id,
-                "from": link.from_,
-                "to": link.to,
-                "mode": str(link.mode),
-                "lon0": x0,
-                "lat0": y0,
-                "lon1": x1,
-                "lat1": y1,
-                "tons": float(c["tons"]) if c is not None else 0.0,
-                "pax": float(c["pax"]) if c is not None else 0.0,
-                "legs": int(c["legs"]) if c is not None else 0,
-            }
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "link",
-            "from",
-            "to",
-            "mode",
-            "lon0",
-            "lat0",
-            "lon1",
-            "lat1",
-            "tons",
-            "pax",
-            "legs",
-        ],
-    )
-    frame["route"] = pd.Series(link_routes(frame), index=frame.index, dtype=object)
-    return frame
-
-
-def link_routes(flows: pd.DataFrame) -> list[np.ndarray]:
-    """How each link is drawn: sea legs along sea lanes, air legs on great circles, the rest
-    straight (:mod:`forcemodel.report.routes`); ``(n, 2)`` arrays of lon, lat."""
-    from forcemodel.report.routes import great_circle, sea_routes
-
-    ends = flows[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
-    routes: list[np.ndarray] = [e.reshape(2, 2) for e in ends]
-    sea = np.flatnonzero((flows["mode"] == "sea").to_numpy())
-    for i, route in zip(sea, sea_routes([tuple(ends[i]) for i in sea]), strict=True):
-        routes[i] = route
-    for i in np.flatnonzero((flows["mode"] == "air").to_numpy()):
-        routes[i] = great_circle(*ends[i])
-    return routes
-
-
-def node_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
-    """Scenario nodes with coordinates, tons received over the run, and the region received."""
-    ev = results.unit_events
-    units = results.units.set_index("unit")
-    moves = ev[(ev["kind"] == "move") & (ev["load"] == "equipment")]
-    tons_in = (
-        pd.Series(moves["unit"].map(units["equipment_t"]).fillna(0.0).to_numpy(), index=moves["to"])
-        .groupby(level=0)
-        .sum()
-    )
-    reception = {r.reception: r.name or r.id for r in scenario.regions}
-    rows = [
-        {
-            "id": n.id,
-            "name": n.name or n.id,
-            "kind": str(n.kind),
-            "country": n.country,
-            "lon": n.lon,
-            "lat": n.lat,
-            "tons_in": float(tons_in.get(n.id, 0.0)),
-            "region": reception.get(n.id, ""),
-        }
-        for n in scenario.nodes
-    ]
-    return pd.DataFrame(
-        rows, columns=["id", "name", "kind", "country", "lon", "lat", "tons_in", "region"]
-    )
-
-
-def map_view(nodes: pd.DataFrame, scenario: Scenario, margin_deg: float = 1.5) -> BBox:
-    """The initial map view: the nodes near the theatre (the regions' reception nodes).
-
-    Nodes far from every region (home bases across an ocean) would shrink the theatre to a
-    corner; they stay on the map, outside the initial view.
-    """
-    if nodes.empty:
-        return (-10.0, 35.0, 40.0, 70.0)
-    recv = nodes[nodes["region"] != ""]
-    centre = recv if len(recv) else nodes
-    clon, clat = float(centre["lon"].median()), float(centre["lat"].median())
-    reach = max(
-        (
-            great_circle_km(clat, clon, float(lat), float(lon))
-            for lat, lon in zip(centre["lat"], centre["lon"], strict=True)
-        ),
-        default=0.0,
-    )
-    radius = max(THEATRE_RADIUS_KM, 1.5 * reach)
-    near = nodes[
-        [
-            great_circle_km(clat, clon, float(lat), float(lon)) <= radius
-            for lat, lon in zip(nodes["lat"], nodes["lon"], strict=True)
-        ]
-    ]
-    if near.empty:
-        near = nodes
-    x0, x1 = float(near["lon"].min()), float(near["lon"].max())
-    y0, y1 = float(near["lat"].min()), float(near["lat"].max())
-    return (
-        max(-180.0, x0 - margin_deg),
-        max(-90.0, y0 - margin_deg),
-        min(180.0, x1 + margin_deg),
-        min(90.0, y1 + margin_deg),
-    )
-
-
 def aspect(view: BBox) -> float:
     """Degrees of latitude per degree of longitude on screen (equirectangular at mid-latitude)."""
     mid = (view[1] + view[3]) / 2
@@ -452,35 +304,6 @@ def by_severity(regions: pd.DataFrame) -> pd.DataFrame:
         }
     ).sort_values(["never", "day", "short", "id"], ascending=[False, False, False, True])
     return regions.loc[order.index].reset_index(drop=True)
-
-
-def disruption_frame(scenario: Scenario, flows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
-    """The scenario's disruptions with where they are drawn (a link's route, a node's point)."""
-    routes = dict(zip(flows["link"], flows["route"], strict=True))
-    where = zip(nodes["id"], nodes["lon"], nodes["lat"], strict=True)
-    points = {n: np.array([[x, y]]) for n, x, y in where}
-    rows = []
-    for n, d in enumerate(scenario.disruptions):
-        kind = "link" if d.target in routes else "node"
-        route = routes.get(d.target, points.get(d.target, np.empty((0, 2))))
-        ident = d.id or f"disruption {n + 1}"
-        end = d.start_day + d.days
-        rows.append(
-            {
-                "id": ident,
-                "target": d.target,
-                "kind": kind,
-                "start": float(d.start_day),
-                "end": float(end),
-                "factor": float(d.capacity_factor),
-                "cause": str(d.cause),
-                "label": f"{ident}: {kind} {d.target}, days {d.start_day:g}-{end:g}, "
-                f"capacity x{d.capacity_factor:g} ({d.cause})",
-                "route": route,
-            }
-        )
-    columns = ["id", "target", "kind", "start", "end", "factor", "cause", "label", "route"]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -511,71 +334,3 @@ def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str
         "Troops by readiness tier: ready to move / closed in region by day": assessment.tiers,
         "Worst bottlenecks (days at capacity)": assessment.bottlenecks,
     }
-
-
-def prepare(
-    results: Results,
-    assessment: Assessment | None = None,
-    units_per_region: int | None = UNITS_PER_REGION,
-    max_servers: int | None = MAX_SERVERS,
-    *,
-    other: Results | None = None,
-    labels: Sequence[str] = ("A", "B"),
-) -> ReportData:
-    """All the report's data from one run (with the scenario it carries) and its assessment.
-
-    ``assessment`` defaults to :func:`~forcemodel.assessment.assess` of ``results``. Names, the
-    map and the network come from the scenario stored with the run, never from a scenario read
-    again by name. Raises :class:`ValueError` for results that carry no scenario.
-
-    With ``other``, the report also compares this run (A, named ``labels[0]``) with that one
-    (B, ``labels[1]``) through :func:`forcemodel.assessment.compare`; regions are matched by id, so
-    ``other`` may come from another scenario (e.g. the optimised plan). Raises
-    :class:`ValueError` for bad labels (see :func:`forcemodel.assessment.check_labels`).
-    """
-    scenario = results.scenario
-    if scenario is None:
-        raise ValueError("these results carry no scenario: simulate them with forcemodel")
-    if assessment is None:
-        from forcemodel.assessment.assess import assess
-
-        assessment = assess(results)
-    comparison = None
-    if other is not None:
-        # Imported here: the comparison module builds on this one's frames.
-        from forcemodel.assessment.compare import compare
-        from forcemodel.report.comparison import prepare_comparison
-
-        comparison = prepare_comparison(compare(results, other, labels), results, other, scenario)
-    regions = region_frame(results, assessment, scenario)
-    gantt, counts = gantt_frame(results, units_per_region)
-    util, servers = server_frames(results, max_servers)
-    nodes = node_frame(results, scenario)
-    view = map_view(nodes, scenario)
-    x0, y0, x1, y1 = view
-    pad = OUTLINE_MARGIN_DEG
-    borders, land = outlines((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
-    caps = assessment.capabilities[["region", "capability", "closure_day"]].reset_index(drop=True)
-    flows = flow_frame(results, scenario)
-    return ReportData(
-        title=f"forcemodel report: {results.meta.get('scenario', scenario.meta.name)}",
-        meta=dict(results.meta),
-        regions=regions,
-        power=power_frame(results),
-        capability_closure=caps,
-        vulnerable_spans=vulnerable_spans(assessment),
-        gantt=gantt,
-        gantt_counts=counts,
-        utilisation=util,
-        servers=servers,
-        flows=flows,
-        nodes=nodes,
-        view=view,
-        borders=borders,
-        land=land,
-        tables=assessment_tables(assessment, regions),
-        warnings=(),
-        comparison=comparison,
-        disruptions=disruption_frame(scenario, flows, nodes),
-        tiers=assessment.tiers,
-    )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forcemodel.common.folders import atomic_write_text
 from forcemodel.report.charts import (
     _json,
     _num,
@@ -316,8 +317,5 @@ def write_html(data: ReportData, path: str | Path) -> Path:
     """Write the report to ``path`` atomically (temporary file, then rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(data)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    atomic_write_text(target, render_html(data))
     return target

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from forcemodel.report.data import MAX_SERVERS, UNITS_PER_REGION, prepare
+from forcemodel.report.assemble import prepare
+from forcemodel.report.data import MAX_SERVERS, UNITS_PER_REGION
 from forcemodel.results import Results
 
 

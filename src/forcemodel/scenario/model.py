@@ -30,6 +30,8 @@ from forcemodel.common.fields import (
     Identifier,
     check_curve,
 )
+from forcemodel.scenario.capabilities import CAPABILITIES as CAPABILITIES
+from forcemodel.scenario.capabilities import Capability as Capability
 
 #: Fields the loader supplies when a file leaves them out, by model name.
 FILLED_BY_LOADER: dict[str, tuple[str, ...]] = {
@@ -38,19 +40,6 @@ FILLED_BY_LOADER: dict[str, tuple[str, ...]] = {
     "Link": ("id", "distance_km", "speed_kmh"),
 }
 
-
-class Capability(StrEnum):
-    """A capability in which power is counted and required."""
-
-    land = "land"
-    fires = "fires"
-    air_defence = "air_defence"
-    air = "air"
-    maritime = "maritime"
-    cyber = "cyber"
-
-
-CAPABILITIES: tuple[str, ...] = tuple(c.value for c in Capability)
 
 #: Rail gauges in mm: standard, Russian/Baltic, Finnish, Iberian.
 GAUGES: tuple[int, ...] = (1435, 1520, 1524, 1668)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from forcemodel.scenario.model import CAPABILITIES, Scenario
+from forcemodel.scenario.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:
+    from forcemodel.scenario.model import Scenario
 
 
 @dataclass(frozen=True)
