@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from forcemodel.common.errors import LocatedError
+from forcemodel.common.folders import atomic_write_text as atomic_write_text  # one copy
 
 if TYPE_CHECKING:  # pandas is imported by the commands that print tables, not by --help
     import pandas as pd
@@ -238,10 +239,3 @@ def _cell(value: Any, number: str | None = None) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a failure leaves the old file intact."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

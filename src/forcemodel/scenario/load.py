@@ -36,6 +36,7 @@ from forcemodel.scenario.model import (
     TEXT_CELLS,
     CandidateDepot,
     InPlaceForce,
+    LiftPool,
     Link,
     Meta,
     NewSetCost,
@@ -191,6 +192,18 @@ def build_scenario(
 ) -> Scenario:
     """Validate raw data into a :class:`Scenario`, or raise every problem found."""
     return _Validator(raw, locs, label, problems, headers).run()
+
+
+@dataclass(frozen=True)
+class _KnownIds:
+    """The ids that references may name, gathered once for every table's check."""
+
+    nodes: set[str]
+    regions: set[str]
+    pools: dict[str, LiftPool]
+    pool_ids: set[str]
+    links: set[str]
+    set_types: set[str]
 
 
 class _Validator(LocatingValidator):
@@ -481,31 +494,58 @@ class _Validator(LocatingValidator):
     # -- cross-references -----------------------------------------------------------------------
 
     def check_references(self, p: dict[str, Any]) -> None:
-        meta: Meta | None = p["meta"]
-        raw = self.raw
+        """Ids unique, every reference known, each table's cross-table rules (in file order).
 
-        def index(table: str, attr: str = "id") -> dict[str, int]:
-            """Position of each id in the raw list; report duplicates."""
-            seen: dict[str, int] = {}
-            items = raw.get(table)
-            if not isinstance(items, list):
-                return seen
-            for i, item in enumerate(items):
-                if not isinstance(item, dict) or attr not in item:
-                    continue
-                key = str(item[attr])
-                if key in seen:
-                    self.problem(
-                        (table, i, attr),
-                        f"duplicate {attr} '{key}' (first at {self._at((table, seen[key]))})",
-                    )
-                else:
-                    seen[key] = i
+        One check per table, in the order the problems are reported.
+        """
+        self._check_ids(p["meta"])
+        known = self._known_ids(p)
+        self._check_links(p, known)
+        self._check_gauges(p)
+        self._check_units(p, known)
+        for i, s in self._rows(p, "stocks"):
+            self._ref(("stocks", i, "depot"), s.depot, known.nodes, "node")
+        for i, r in self._rows(p, "regions"):
+            self._ref(("regions", i, "reception"), r.reception, known.nodes, "node")
+        prep: Prepositioning | None = p["prepositioning"]
+        if prep is not None:
+            self.check_prepositioning(prep, p, known.nodes)
+        self._check_threats(p, known)
+        self._check_disruptions(p, known)
+        self._check_invalid_items(known)
+
+    def _rows(self, p: dict[str, Any], table: str) -> Iterable[tuple[int, Any]]:
+        """Each valid item of ``table`` with its position in the file."""
+        return zip(self.positions.get(table, []), p[table], strict=True)
+
+    def _ref(self, path: Path_, value: str | None, known: set[str], what: str) -> None:
+        if value is not None and value not in known:
+            self.problem(path, f"unknown {what} '{value}'{_suggest(value, known)}")
+
+    def _index(self, table: str, attr: str = "id") -> dict[str, int]:
+        """Position of each id in the raw list; report duplicates."""
+        seen: dict[str, int] = {}
+        items = self.raw.get(table)
+        if not isinstance(items, list):
             return seen
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or attr not in item:
+                continue
+            key = str(item[attr])
+            if key in seen:
+                self.problem(
+                    (table, i, attr),
+                    f"duplicate {attr} '{key}' (first at {self._at((table, seen[key]))})",
+                )
+            else:
+                seen[key] = i
+        return seen
 
+    def _check_ids(self, meta: Meta | None) -> None:
+        """No id twice in a table, no source id twice, the warning day within the horizon."""
         for table in ("nodes", "links", "lift_pools", "units", "stocks", "regions", "disruptions"):
-            index(table)
-        index("tiers", "tier")
+            self._index(table)
+        self._index("tiers", "tier")
         if meta is not None:
             source_ids = Counter(s.id for s in meta.sources)
             for sid, n in source_ids.items():
@@ -518,17 +558,14 @@ class _Validator(LocatingValidator):
                     f"({meta.horizon_days} days)",
                 )
 
-        node_ids = {n.id for n in p["nodes"]} | self.invalid_ids["nodes"]
-        region_ids = {r.id for r in p["regions"]} | self.invalid_ids["regions"]
-        pools = {q.id: q for q in p["lift_pools"]}
-        pool_ids = set(pools) | self.invalid_ids["lift_pools"]
-        link_ids = {lk.id for lk in p["links"]} | self.invalid_ids["links"]
+    def _known_ids(self, p: dict[str, Any]) -> _KnownIds:
+        """The ids references may name (those of invalid items too: their errors come first)."""
         set_types = {s.set_type for s in p["stocks"] if s.kind == "equipment_set" and s.sets > 0}
         prep: Prepositioning | None = p["prepositioning"]
         if prep is not None and prep.depots:
             # A set type the optimiser may buy is one a unit may fall in on.
             set_types |= {c.set_type for c in prep.sets}
-        raw_prep = raw.get("prepositioning")
+        raw_prep = self.raw.get("prepositioning")
         if prep is None and isinstance(raw_prep, dict) and isinstance(raw_prep.get("sets"), list):
             # The section has an error of its own: references to its set types are not
             # reported again.
@@ -537,32 +574,40 @@ class _Validator(LocatingValidator):
                 for c in raw_prep["sets"]
                 if isinstance(c, dict) and "set_type" in c
             }
+        pools = {q.id: q for q in p["lift_pools"]}
+        return _KnownIds(
+            nodes={n.id for n in p["nodes"]} | self.invalid_ids["nodes"],
+            regions={r.id for r in p["regions"]} | self.invalid_ids["regions"],
+            pools=pools,
+            pool_ids=set(pools) | self.invalid_ids["lift_pools"],
+            links={lk.id for lk in p["links"]} | self.invalid_ids["links"],
+            set_types=set_types,
+        )
 
-        def rows(table: str) -> Iterable[tuple[int, Any]]:
-            return zip(self.positions.get(table, []), p[table], strict=True)
-
-        def ref(path: Path_, value: str | None, known: set[str], what: str) -> None:
-            if value is not None and value not in known:
-                self.problem(path, f"unknown {what} '{value}'{_suggest(value, known)}")
-
-        gauges: dict[str, set[int]] = defaultdict(set)
-        rail_links: dict[str, list[str]] = defaultdict(list)
-        for i, lk in rows("links"):
-            ref(("links", i, "from"), lk.from_, node_ids, "node")
-            ref(("links", i, "to"), lk.to, node_ids, "node")
+    def _check_links(self, p: dict[str, Any], known: _KnownIds) -> None:
+        """Links join two known nodes, by a known lift pool of their own mode."""
+        for i, lk in self._rows(p, "links"):
+            self._ref(("links", i, "from"), lk.from_, known.nodes, "node")
+            self._ref(("links", i, "to"), lk.to, known.nodes, "node")
             if lk.from_ == lk.to:
                 self.problem(("links", i, "to"), "a link must join two different nodes")
-            ref(("links", i, "pool"), lk.pool, pool_ids, "lift pool")
-            if lk.pool in pools and pools[lk.pool].mode != lk.mode:
+            self._ref(("links", i, "pool"), lk.pool, known.pool_ids, "lift pool")
+            if lk.pool in known.pools and known.pools[lk.pool].mode != lk.mode:
                 self.problem(
                     ("links", i, "pool"),
-                    f"lift pool '{lk.pool}' is {pools[lk.pool].mode}, the link is {lk.mode}",
+                    f"lift pool '{lk.pool}' is {known.pools[lk.pool].mode}, the link is {lk.mode}",
                 )
+
+    def _check_gauges(self, p: dict[str, Any]) -> None:
+        """Where rail gauges meet, the node must transship."""
+        gauges: dict[str, set[int]] = defaultdict(set)
+        rail_links: dict[str, list[str]] = defaultdict(list)
+        for _, lk in self._rows(p, "links"):
             if lk.gauge is not None:
                 for end in (lk.from_, lk.to):
                     gauges[end].add(lk.gauge)
                     rail_links[end].append(lk.id)
-        for i, node in rows("nodes"):
+        for i, node in self._rows(p, "nodes"):
             gs = gauges.get(node.id, set())
             if len(gs) > 1 and node.transship is None:
                 self.problem(
@@ -571,38 +616,42 @@ class _Validator(LocatingValidator):
                     f"(links {', '.join(sorted(rail_links[node.id])[:4])}) but the node cannot "
                     "transship: give it transship: {t_per_day, hours}",
                 )
-        for i, u in rows("units"):
-            ref(("units", i, "home"), u.home, node_ids, "node")
-            ref(("units", i, "assigned_to"), u.assigned_to, region_ids, "region")
-            if u.set_type is not None and u.set_type not in set_types:
-                known = {t for t in set_types if t}
+
+    def _check_units(self, p: dict[str, Any], known: _KnownIds) -> None:
+        """Units start at a known node, go to a known region, fall in on a set type there is."""
+        for i, u in self._rows(p, "units"):
+            self._ref(("units", i, "home"), u.home, known.nodes, "node")
+            self._ref(("units", i, "assigned_to"), u.assigned_to, known.regions, "region")
+            if u.set_type is not None and u.set_type not in known.set_types:
+                types = {t for t in known.set_types if t}
                 self.problem(
                     ("units", i, "set_type"),
-                    f"no stock provides set type '{u.set_type}'{_suggest(u.set_type, known)}",
+                    f"no stock provides set type '{u.set_type}'{_suggest(u.set_type, types)}",
                 )
-        for i, s in rows("stocks"):
-            ref(("stocks", i, "depot"), s.depot, node_ids, "node")
-        for i, r in rows("regions"):
-            ref(("regions", i, "reception"), r.reception, node_ids, "node")
-        if prep is not None:
-            self.check_prepositioning(prep, p, node_ids)
+
+    def _check_threats(self, p: dict[str, Any], known: _KnownIds) -> None:
+        """One threat per known region."""
         threat_regions: set[str] = set()
-        for i, t in rows("threats"):
-            ref(("threats", i, "region"), t.region, region_ids, "region")
+        for i, t in self._rows(p, "threats"):
+            self._ref(("threats", i, "region"), t.region, known.regions, "region")
             if t.region in threat_regions:
                 self.problem(("threats", i, "region"), f"a second threat for region '{t.region}'")
             threat_regions.add(t.region)
+
+    def _check_disruptions(self, p: dict[str, Any], known: _KnownIds) -> None:
+        """Each disruption cuts one known, capacity-limited link or node."""
         uncapped = {
             n.id: "node"
             for n in p["nodes"]
             if n.t_per_day is None and n.pax_per_day is None and n.transship is None
         } | {lk.id: "link" for lk in p["links"] if lk.t_per_day is None and lk.pax_per_day is None}
-        for i, d in rows("disruptions"):
-            in_nodes, in_links = d.target in node_ids, d.target in link_ids
+        for i, d in self._rows(p, "disruptions"):
+            in_nodes, in_links = d.target in known.nodes, d.target in known.links
             if not in_nodes and not in_links:
                 self.problem(
                     ("disruptions", i, "target"),
-                    f"unknown link or node '{d.target}'{_suggest(d.target, node_ids | link_ids)}",
+                    f"unknown link or node '{d.target}'"
+                    f"{_suggest(d.target, known.nodes | known.links)}",
                 )
             elif in_nodes and in_links:
                 self.problem(
@@ -617,27 +666,29 @@ class _Validator(LocatingValidator):
                     f"{uncapped[d.target]} '{d.target}' has no capacity for the disruption to cut "
                     "(unlimited): give it t_per_day or pax_per_day",
                 )
-        # Items that failed validation: check the references they do hold (as raw text), so
-        # that a link with a negative capacity AND an unknown node reports both.
+
+    def _check_invalid_items(self, known: _KnownIds) -> None:
+        """Items that failed validation: check the references they do hold (as raw text), so
+        that a link with a negative capacity AND an unknown node reports both."""
         raw_refs: dict[str, tuple[tuple[str, set[str], str], ...]] = {
             "links": (
-                ("from", node_ids, "node"),
-                ("to", node_ids, "node"),
-                ("pool", pool_ids, "lift pool"),
+                ("from", known.nodes, "node"),
+                ("to", known.nodes, "node"),
+                ("pool", known.pool_ids, "lift pool"),
             ),
-            "units": (("home", node_ids, "node"), ("assigned_to", region_ids, "region")),
-            "stocks": (("depot", node_ids, "node"),),
-            "regions": (("reception", node_ids, "node"),),
-            "threats": (("region", region_ids, "region"),),
-            "disruptions": (("target", node_ids | link_ids, "link or node"),),
+            "units": (("home", known.nodes, "node"), ("assigned_to", known.regions, "region")),
+            "stocks": (("depot", known.nodes, "node"),),
+            "regions": (("reception", known.nodes, "node"),),
+            "threats": (("region", known.regions, "region"),),
+            "disruptions": (("target", known.nodes | known.links, "link or node"),),
         }
-        reported = {p.field for p in self.problems}
+        reported = {q.field for q in self.problems}
         for table, fields in raw_refs.items():
             for i, item in self.invalid_items.get(table, []):
-                for key, known, what in fields:
+                for key, ids, what in fields:
                     value = item.get(key)
                     if isinstance(value, str) and dotted((table, i, key)) not in reported:
-                        ref((table, i, key), value, known, what)
+                        self._ref((table, i, key), value, ids, what)
 
     def check_prepositioning(
         self, prep: Prepositioning, p: dict[str, Any], node_ids: set[str]
