@@ -32,6 +32,9 @@ construction (tested against the model's rows in tests/assist/test_assist_solver
 stock at its factory from its ready day on, as a pledge is, and the money spent stays under
 each pledge's funds. The plan is only a start: HiGHS improves it, or, for large models,
 :func:`forcemodel.assist.parts.improve`.
+
+Long because it is one construction rule: the four steps above share the plan's running state
+(:class:`_Plan`, :class:`_Funds`), and a step's invariants are read against the others'.
 """
 
 from __future__ import annotations

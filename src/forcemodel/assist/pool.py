@@ -31,6 +31,9 @@ from above (:func:`forcemodel.assist.parts.daily_bound`).
 
 :func:`build_pool` adds the variables, then one ``define_*`` function per constraint family,
 then the objective; the plan is read back by :mod:`forcemodel.assist.pool_readout`.
+
+Long because it is one model: its variables and every constraint family over them, read
+together against docs/assistance.md "The pool model" (each family a short function of its own).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ so the SimPy reference (oracles/simpy_flow.py) gives bit-for-bit the same times.
 
 Conventions: load ``2 * unit + kind`` (kind 0 equipment, 1 people); -1 means "none" for a
 server, a table, or the class a load arrived by.
+
+Long because the compiled event core is one unit: the kernels share the column constants and
+the array layout above, and splitting them across modules would only scatter that contract.
 """
 
 # The kernels index arrays typed Any (Numba types them), so their results are Any too.
@@ -308,6 +311,10 @@ def run_core(
 ) -> Any:  # fmt: skip
     """Run every load to the end of its RSOM or to the day ``stop``; fill ``uf`` and ``served``;
     return the rows.
+
+    Long because this is the compiled kernel's single event loop: each event's handling reads
+    and writes the loop's local state (queue heads, clocks, the rows being built); split into
+    helpers, that state would be passed in and handed back on every event of the hot loop.
 
     Nothing after ``stop`` happens: loads still on their way then are left where they are
     (their unit never closes). A load with no way on is stranded: ``ui_[u, UI_STUCK]`` is

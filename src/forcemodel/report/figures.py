@@ -5,7 +5,7 @@ The same figures as the HTML report, drawn from the same
 for the utilisation heat map, one for the network map and one for the tiers; with a comparison,
 one for the closure days of both runs and one per region for both runs' power.
 
-About 540 lines, on purpose: every PNG twin of an HTML chart in one place, so that a change to a
+Long because it holds every PNG twin of an HTML chart in one place, so that a change to a
 chart is made to both faces side by side.
 """
 

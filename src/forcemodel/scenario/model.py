@@ -7,6 +7,10 @@ field name is an error rather than a silently ignored value. Units are in the fi
 Fields that the loader fills before validation (from the unit-type catalogue, the readiness
 tiers or the coordinates) are listed in :data:`FILLED_BY_LOADER`; the exported JSON Schema marks
 them optional for the file while the resolved :class:`Scenario` always holds a value.
+
+Long because this is the one model of the scenario format: every component's fields, their
+units and their validators are read (and exported as JSON Schema) together, and the models
+refer to one another.
 """
 
 from __future__ import annotations

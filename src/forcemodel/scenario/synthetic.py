@@ -10,6 +10,10 @@ to every region's reception, every reference resolves, every curve is ordered.
 Nothing in a synthetic scenario is a real figure: the numbers are plausible orders of magnitude
 chosen at random from a seeded generator (:func:`numpy.random.default_rng`), so the same
 arguments always give the same data, and :func:`write_scenario_folder` the same bytes.
+
+Long because the generator is one class whose steps share the seeded random generator and the
+lists they build, in the order the scenario is built (that order fixes the draws, and so the
+bytes of every synthetic scenario that benchmarks and tests compare).
 """
 
 from __future__ import annotations
