@@ -1,9 +1,10 @@
 """The report's interactive charts: plotly figures built from :class:`ReportData`, as JSON.
 
-Power against requirement and threat (with disruptions), the force model's tiers, unit
-movements, utilisation, the network map (sea lanes, great circles, disruptions) and the
-comparison's charts. :mod:`forcemodel.report.html` lays them out in the page; nothing here
-computes a result (that is :mod:`forcemodel.report.data`).
+Power against requirement and threat (with disruptions), the force model's tiers and
+utilisation here; unit movements in :mod:`forcemodel.report.gantt`, the network map in
+:mod:`forcemodel.report.maps`, the comparison's charts in :mod:`forcemodel.report.compare_charts`.
+:mod:`forcemodel.report.html` lays them out in the page; nothing here computes a result (that is
+:mod:`forcemodel.report.data`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import pandas as pd
 
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
-    COLOURS,
     DISRUPTION_COLOUR,
-    LEG_LABELS,
     TITLES,
     ReportData,
 )
@@ -100,6 +99,18 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
         subplot_titles=titles or [""],
         row_heights=[2.0] + [1.0] * (nrow - 1) if nrow > 1 else None,
     )
+    _add_power_traces(fig, go, data, region, p, caps, ncol)
+    shapes, annotations = _power_marks(data, region, len(caps))
+    return _power_layout(
+        fig, data.region_title(region), nrow, 420, data.horizon, shapes, annotations
+    )
+
+
+def _add_power_traces(
+    fig: Any, go: Any, data: ReportData, region: str, p: Any, caps: list[str], ncol: int
+) -> None:
+    """Each capability's power, requirement, threat (and power in place) in its panel, with the
+    capability's closure day dotted."""
     closure = data.capability_closure
     for k, cap in enumerate(caps):
         row, col = (1, 1) if k == 0 else (2 + (k - 1) // ncol, 1 + (k - 1) % ncol)
@@ -136,6 +147,13 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
                 col=col,
                 line={"color": "#2ca02c", "width": 1.2, "dash": "dot"},
             )
+
+
+def _power_marks(
+    data: ReportData, region: str, panels: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Shapes and labels of a region's power figure: windows of vulnerability, disruptions,
+    the warning day and the closure day (on every panel)."""
     info = data.regions.set_index("region").loc[region]
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
@@ -180,7 +198,7 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
         )
     w = data.warning_day
     cday = _num(info["closure_day"])
-    for k in range(len(caps)):
+    for k in range(panels):
         axis = "x" if k == 0 else f"x{k + 1}"
         yaxis = "y" if k == 0 else f"y{k + 1}"
         shapes.append(_vline(w, "#ff7f0e", "dash", axis, f"{yaxis} domain"))
@@ -197,9 +215,7 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
     if len(data.vulnerable_spans[data.vulnerable_spans["region"] == region]):
         s0 = data.vulnerable_spans[data.vulnerable_spans["region"] == region].iloc[0]
         annotations.append(_vlabel(float(s0["start"]), "window of vulnerability", "#b22222", 0.6))
-    return _power_layout(
-        fig, data.region_title(region), nrow, 420, data.horizon, shapes, annotations
-    )
+    return shapes, annotations
 
 
 def _power_layout(
@@ -262,132 +278,6 @@ def _vlabel(x: float, text: str, colour: str, y: float, yref: str = "y domain") 
         "font": {"color": colour, "size": 11},
         "bgcolor": "rgba(255,255,255,0.8)",
     }
-
-
-# --------------------------------------------------------------------------- gantt
-
-
-def gantt_figure(data: ReportData) -> dict[str, Any]:
-    """One bar per leg of every shown unit; a menu shows one region at a time."""
-    go = _plotly("plotly.graph_objects")
-
-    bars = data.gantt
-    names = dict(zip(data.regions["region"], data.regions["name"], strict=True))
-    region_order = [r for r in data.regions["region"] if (bars["region"] == r).any()]
-    rows_by_region = {
-        r: list(dict.fromkeys(bars.loc[bars["region"] == r, "row"])) for r in region_order
-    }
-    fig = go.Figure()
-    trace_region: list[str] = []
-    seen: set[str] = set()
-    categories = [c for c in COLOURS if (bars["category"] == c).any()]
-    for region in region_order:
-        rb = bars[bars["region"] == region]
-        for cat in categories:
-            b = rb[rb["category"] == cat]
-            if b.empty:
-                continue
-            hover = [_leg_hover(r, cat) for r in b.to_dict("records")]
-            fig.add_trace(
-                go.Bar(
-                    y=b["row"].tolist(),
-                    x=(b["end"] - b["start"]).round(4).tolist(),
-                    base=b["start"].round(4).tolist(),
-                    orientation="h",
-                    name=LEG_LABELS.get(cat, cat),
-                    legendgroup=cat,
-                    showlegend=cat not in seen,
-                    marker={"color": COLOURS[cat], "line": {"width": 0}},
-                    hovertext=hover,
-                    hoverinfo="text",
-                    width=0.7,
-                )
-            )
-            seen.add(cat)
-            trace_region.append(region)
-    all_rows = [row for r in region_order for row in rows_by_region[r]]
-    end = float(bars["end"].max()) if len(bars) else float(data.horizon)
-    x_max = min(float(data.horizon), max(1.08 * end, 2.0 * data.warning_day, 1.0))
-
-    def height(n_rows: int) -> int:
-        return int(max(260, 120 + 15 * n_rows))
-
-    buttons = []
-    for region in region_order:
-        rows = rows_by_region[region]
-        buttons.append(
-            {
-                "label": names.get(region, region),
-                "method": "update",
-                "args": [
-                    {"visible": [t == region for t in trace_region]},
-                    {"yaxis.categoryarray": rows[::-1], "height": height(len(rows))},
-                ],
-            }
-        )
-    buttons.append(
-        {
-            "label": "all regions",
-            "method": "update",
-            "args": [
-                {"visible": [True] * len(trace_region)},
-                {"yaxis.categoryarray": all_rows[::-1], "height": height(len(all_rows))},
-            ],
-        }
-    )
-    first = region_order[0] if region_order else ""
-    first_rows = rows_by_region.get(first, [])
-    for trace, region in zip(fig.data, trace_region, strict=True):
-        trace.visible = region == first
-    fig.update_layout(
-        barmode="overlay",
-        height=height(len(first_rows)),
-        margin={"l": 220, "r": 20, "t": 70, "b": 50},
-        template="plotly_white",
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        updatemenus=[
-            {
-                "buttons": buttons,
-                "direction": "down",
-                "x": 0,
-                "xanchor": "left",
-                "y": 1.0,
-                "yanchor": "bottom",
-                "pad": {"b": 30},
-                "showactive": True,
-            }
-        ]
-        if len(region_order) > 1
-        else [],
-        xaxis={"title": {"text": "day (0 = decision to reinforce)"}, "range": [0, x_max]},
-        yaxis={
-            "categoryorder": "array",
-            "categoryarray": first_rows[::-1],
-            "tickfont": {"size": 10},
-            "automargin": True,
-        },
-    )
-    out = _fig_json(fig)
-    w = data.warning_day
-    out["layout"]["shapes"] = [_vline(w, "#ff7f0e", "dash")]
-    out["layout"]["annotations"] = [_vlabel(w, f"warning day {w:g}", "#ff7f0e", 1.0)]
-    return out
-
-
-def _leg_hover(r: dict[str, Any], cat: str) -> str:
-    where = (
-        html.escape(str(r["from"]))
-        if r["from"] == r["to"]
-        else f"{html.escape(str(r['from']))} → {html.escape(str(r['to']))}"
-    )
-    text = (
-        f"<b>{html.escape(str(r['unit']))}</b> ({r['load']})<br>{LEG_LABELS.get(cat, cat)}: "
-        f"{where}<br>day {r['start']:.2f} → {r['end']:.2f}"
-    )
-    wait = _num(r["wait_days"]) or 0.0
-    if cat == "waiting" and wait > 0 and r["wait_reason"]:
-        text += f"<br>waited {wait:.2f} d for {html.escape(str(r['wait_reason']))}"
-    return text
 
 
 # --------------------------------------------------------------------------- heat map

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from forcemodel.report.charts import (
     _json,
     _num,
     _plotly,
-    gantt_figure,
     heatmap_figure,
     power_figure,
     tier_figure,
@@ -39,6 +39,7 @@ from forcemodel.report.data import (
     TITLES,
     ReportData,
 )
+from forcemodel.report.gantt import gantt_figure
 from forcemodel.report.maps import map_figure
 
 #: plotly.js options for every chart: no logo, no link to an online editor.
@@ -170,15 +171,40 @@ def render_html(data: ReportData) -> str:
     plotly_offline = _plotly("plotly.offline")
 
     charts: list[tuple[str, dict[str, Any]]] = []
-    sections: list[str] = []
 
     def chart(fig: dict[str, Any]) -> str:
         div = f"chart-{len(charts)}"
         charts.append((div, fig))
         return f'<div class="chart" id="{div}"></div>'
 
-    meta = data.meta
     warn = "".join(f'<div class="warning">⚠ {html.escape(w)}</div>' for w in data.warnings)
+    sections = _sections(data, chart)
+    nav, subtitle = _nav(data), _subtitle(data)
+    scripts = "".join(
+        f"Plotly.newPlot({_json(div)},fig{i}.data,fig{i}.layout,CONFIG);"
+        for i, (div, _) in enumerate(charts)
+    )
+    figs = "".join(f"var fig{i}={_json(fig)};\n" for i, (_, fig) in enumerate(charts))
+    plotly_js = plotly_offline.get_plotlyjs()
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(data.title)}</title>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<style>{CSS}</style>\n"
+        f"<script>{plotly_js}</script>\n</head>\n<body>\n"
+        f"<header><h1>{html.escape(data.title)}</h1><p>{subtitle}</p></header>\n"
+        f"<nav>{nav}</nav>\n<main>{warn}{''.join(sections)}</main>\n"
+        "<footer>Made by forcemodel, an open planning tool working from public figures; "
+        "a decision-support and teaching aid, not an operational system. Map data: Natural "
+        "Earth (public domain) via world-atlas (ISC).</footer>\n"
+        f"<script>\nvar CONFIG={_json(CONFIG)};\n{figs}{scripts}\n</script>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _sections(data: ReportData, chart: Callable[[dict[str, Any]], str]) -> list[str]:
+    """The report's sections in order; ``chart`` places a figure and returns its element."""
+    sections: list[str] = []
     c = data.comparison
     if c is not None:
         sections.append(comparison_section(c, chart))
@@ -197,7 +223,7 @@ def render_html(data: ReportData) -> str:
             "plan and the adversary's threat. Orange dashed: warning day; green: closure day "
             "(every requirement met from then on; dotted: per capability); red band: window of "
             f"vulnerability (attacker:defender land ratio above "
-            f"{float(meta.get('ratio_threshold', 3.0)):g}).",
+            f"{float(data.meta.get('ratio_threshold', 3.0)):g}).",
             "".join(power_parts),
         )
     )
@@ -212,20 +238,9 @@ def render_html(data: ReportData) -> str:
                 chart(tier_figure(data)),
             )
         )
-    counts = data.gantt_counts
-    partial = counts[counts["shown"] < counts["total"]]
-    gantt_note = (
-        "One bar per leg of each unit's equipment and people, coloured by mode; red: waiting "
-        "for capacity or being handled before a leg. Pick a region (or all) in the menu; hover "
-        "a bar for its leg and waits."
+    sections.append(
+        _section("gantt", TITLES["gantt"], _gantt_note(data), chart(gantt_figure(data)))
     )
-    if len(partial):
-        gantt_note += (
-            f" The first {int(counts['shown'].max())} units to close in each region are shown "
-            f"({int(counts['shown'].sum())} of {int(counts['total'].sum())}; "
-            "`--units-per-region 0` shows all)."
-        )
-    sections.append(_section("gantt", TITLES["gantt"], gantt_note, chart(gantt_figure(data))))
     sections.append(
         _section(
             "heatmap",
@@ -248,6 +263,30 @@ def render_html(data: ReportData) -> str:
             chart(map_figure(data)),
         )
     )
+    sections.append(_section("tables", TITLES["tables"], "", _tables_html(data)))
+    return sections
+
+
+def _gantt_note(data: ReportData) -> str:
+    """How to read the movement chart, and how many units it shows when not all."""
+    counts = data.gantt_counts
+    partial = counts[counts["shown"] < counts["total"]]
+    gantt_note = (
+        "One bar per leg of each unit's equipment and people, coloured by mode; red: waiting "
+        "for capacity or being handled before a leg. Pick a region (or all) in the menu; hover "
+        "a bar for its leg and waits."
+    )
+    if len(partial):
+        gantt_note += (
+            f" The first {int(counts['shown'].max())} units to close in each region are shown "
+            f"({int(counts['shown'].sum())} of {int(counts['total'].sum())}; "
+            "`--units-per-region 0` shows all)."
+        )
+    return gantt_note
+
+
+def _tables_html(data: ReportData) -> str:
+    """The assessment tables, regions not closed or vulnerable marked."""
     tables = []
     regions_table = next(iter(data.tables.values()), None)
     for caption, frame in data.tables.items():
@@ -255,14 +294,23 @@ def render_html(data: ReportData) -> str:
         if frame is regions_table and "closure_day" in frame:
             bad = frame["closure_day"].isna() | (frame.get("vulnerable_days", 0) > 0)
         tables.append(f"<h3>{html.escape(caption)}</h3>{table_html(frame, bad)}")
-    sections.append(_section("tables", TITLES["tables"], "", "".join(tables)))
+    return "".join(tables)
 
+
+def _nav(data: ReportData) -> str:
+    """Links to the sections (the comparison first, when there is one)."""
     nav = "".join(
         f'<a href="#{k}">{html.escape(TITLES[k])}</a>'
         for k in ("power", "tiers", "gantt", "heatmap", "map", "tables")
     )
-    if c is not None:
+    if data.comparison is not None:
         nav = f'<a href="#compare">{html.escape(COMPARE_TITLES["compare"])}</a>' + nav
+    return nav
+
+
+def _subtitle(data: ReportData) -> str:
+    """The run (and the run compared with it): scenario, digest, seed, horizon, version."""
+    meta, c = data.meta, data.comparison
     subtitle = (
         f"scenario <b>{html.escape(str(meta.get('scenario', '?')))}</b> "
         f"(digest {html.escape(str(meta.get('scenario_digest', '?'))[:12])}), seed "
@@ -279,26 +327,7 @@ def render_html(data: ReportData) -> str:
             f"{html.escape(str(other['seed']))}, horizon {html.escape(str(other['horizon_days']))}"
             f" days; the figures after the comparison are of {html.escape(la)}"
         )
-    scripts = "".join(
-        f"Plotly.newPlot({_json(div)},fig{i}.data,fig{i}.layout,CONFIG);"
-        for i, (div, _) in enumerate(charts)
-    )
-    figs = "".join(f"var fig{i}={_json(fig)};\n" for i, (_, fig) in enumerate(charts))
-    plotly_js = plotly_offline.get_plotlyjs()
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(data.title)}</title>\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<style>{CSS}</style>\n"
-        f"<script>{plotly_js}</script>\n</head>\n<body>\n"
-        f"<header><h1>{html.escape(data.title)}</h1><p>{subtitle}</p></header>\n"
-        f"<nav>{nav}</nav>\n<main>{warn}{''.join(sections)}</main>\n"
-        "<footer>Made by forcemodel, an open planning tool working from public figures; "
-        "a decision-support and teaching aid, not an operational system. Map data: Natural "
-        "Earth (public domain) via world-atlas (ISC).</footer>\n"
-        f"<script>\nvar CONFIG={_json(CONFIG)};\n{figs}{scripts}\n</script>\n"
-        "</body>\n</html>\n"
-    )
+    return subtitle
 
 
 def _section(key: str, title: str, note: str, body: str) -> str:

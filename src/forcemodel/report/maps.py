@@ -63,6 +63,16 @@ def map_figure(data: ReportData) -> dict[str, Any]:
     go = _plotly("plotly.graph_objects")
 
     fig = go.Figure()
+    _add_outlines(fig, go, data)
+    _add_flows(fig, go, data)
+    _add_disruptions(fig, go, data)
+    _add_nodes(fig, go, data)
+    _map_layout(fig, data)
+    return _fig_json(fig)
+
+
+def _add_outlines(fig: Any, go: Any, data: ReportData) -> None:
+    """Land and borders under everything else."""
     lx, ly = _segments(data.land)
     fig.add_trace(
         go.Scatter(
@@ -88,6 +98,10 @@ def map_figure(data: ReportData) -> dict[str, Any]:
             name="borders",
         )
     )
+
+
+def _add_flows(fig: Any, go: Any, data: ReportData) -> None:
+    """Unused links dotted; used ones by mode, width by tons carried, a tooltip at the middle."""
     flows = data.flows.copy()
     flows["width"] = flow_widths(flows["tons"] + flows["pax"] * 0.1)
     idle = flows[flows["legs"] == 0]
@@ -139,6 +153,10 @@ def map_figure(data: ReportData) -> dict[str, Any]:
                 showlegend=False,
             )
         )
+
+
+def _add_disruptions(fig: Any, go: Any, data: ReportData) -> None:
+    """Each disruption over its link's route or on its node."""
     dis = data.disruptions
     for d in dis.itertuples():
         route = np.asarray(d.route, dtype=float)
@@ -162,6 +180,10 @@ def map_figure(data: ReportData) -> dict[str, Any]:
                 hoverinfo="text",
             )
         )
+
+
+def _add_nodes(fig: Any, go: Any, data: ReportData) -> None:
+    """Nodes by kind (junctions hidden until asked for) and the regions' reception nodes."""
     nodes = data.nodes
     for kind in [k for k in NODE_COLOURS if (nodes["kind"] == k).any()]:
         n = nodes[nodes["kind"] == kind]
@@ -207,6 +229,10 @@ def map_figure(data: ReportData) -> dict[str, Any]:
                 hoverinfo="skip",
             )
         )
+
+
+def _map_layout(fig: Any, data: ReportData) -> None:
+    """The initial view, lon/lat axes at the view's aspect, the legend beside the map."""
     x0, y0, x1, y1 = data.view
     fig.update_layout(
         height=760,
@@ -231,4 +257,3 @@ def map_figure(data: ReportData) -> dict[str, Any]:
         },
         hovermode="closest",
     )
-    return _fig_json(fig)
