@@ -7,9 +7,8 @@ together in one :class:`ScenarioError`; nothing is reported one at a time.
 from __future__ import annotations
 
 import copy
-import difflib
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,23 +19,23 @@ from pydantic import BaseModel, ValidationError
 from forcemodel.common.errors import Problem, ScenarioError
 from forcemodel.common.read import (
     CSV_TABLES,
-    LocatingValidator,
     Locations,
     Path_,
     ReadError,
-    dotted,
     parse_yaml,
     read_csv_table,
     read_text,
+    suggest,
+    validation_message,
 )
 from forcemodel.scenario.catalogue import builtin_catalogue
+from forcemodel.scenario.defaults import SKIP, DefaultFilling
 from forcemodel.scenario.model import (
     COMPONENT_MODELS,
     FILLED_BY_LOADER,
     TEXT_CELLS,
     CandidateDepot,
     InPlaceForce,
-    LiftPool,
     Link,
     Meta,
     NewSetCost,
@@ -48,9 +47,9 @@ from forcemodel.scenario.model import (
     Tier,
     Unit,
     UnitType,
-    great_circle_km,
 )
 from forcemodel.scenario.paths import apply_settings
+from forcemodel.scenario.references import ReferenceChecks
 
 TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning")
 
@@ -75,7 +74,7 @@ def resolve_source(source: str | Path) -> Path:
     bundled = bundled_scenarios()
     if str(source) in bundled:
         return bundled[str(source)]
-    hint = _suggest(str(source), bundled)
+    hint = suggest(str(source), bundled)
     raise ScenarioError(
         [
             Problem(
@@ -194,19 +193,7 @@ def build_scenario(
     return _Validator(raw, locs, label, problems, headers).run()
 
 
-@dataclass(frozen=True)
-class _KnownIds:
-    """The ids that references may name, gathered once for every table's check."""
-
-    nodes: set[str]
-    regions: set[str]
-    pools: dict[str, LiftPool]
-    pool_ids: set[str]
-    links: set[str]
-    set_types: set[str]
-
-
-class _Validator(LocatingValidator):
+class _Validator(DefaultFilling, ReferenceChecks):
     def __init__(
         self,
         raw: dict[str, Any],
@@ -229,7 +216,7 @@ class _Validator(LocatingValidator):
         raw = self.raw
         for key in raw:
             if key not in TOP_KEYS:
-                self.problem((str(key),), f"unknown section{_suggest(str(key), TOP_KEYS)}")
+                self.problem((str(key),), f"unknown section{suggest(str(key), TOP_KEYS)}")
         for table, (csv_label, header) in self.headers.items():
             self.check_header(table, csv_label, header)
 
@@ -291,14 +278,14 @@ class _Validator(LocatingValidator):
             top, _, sub = col.partition(".")
             if col and top not in fields:
                 self.problems.append(
-                    Problem(csv_label, 1, col, f"unknown column{_suggest(top, fields)}")
+                    Problem(csv_label, 1, col, f"unknown column{suggest(top, fields)}")
                 )
             elif sub:
                 nested = _nested_model(fields[top].annotation)
                 names = set(nested.model_fields) if nested is not None else set()
                 if sub not in names:
                     self.problems.append(
-                        Problem(csv_label, 1, col, f"unknown column{_suggest(sub, names)}")
+                        Problem(csv_label, 1, col, f"unknown column{suggest(sub, names)}")
                     )
         present = {c.split(".")[0] for c in header}
         for name, f in model.model_fields.items():
@@ -340,7 +327,7 @@ class _Validator(LocatingValidator):
         # CSV cells are text by nature; everywhere else a quoted number is refused.
         context = {TEXT_CELLS: table in self.headers}
         for i, item in enumerate(items):
-            if item is _SKIP:
+            if item is SKIP:
                 continue
             try:
                 out.append(model.model_validate(item, context=context))
@@ -363,7 +350,7 @@ class _Validator(LocatingValidator):
                 and (table, str(loc[0])) in self.missing_columns
             ):
                 continue
-            self.problem((*path, *loc), _message(err, type(exc), loc))
+            self.problem((*path, *loc), validation_message(err, loc, _known_fields))
 
     def validate_unit_types(self, raw: Any) -> dict[str, UnitType]:
         if raw is None:
@@ -378,399 +365,6 @@ class _Validator(LocatingValidator):
                 out[str(name)] = ut
         return out
 
-    # -- defaults -------------------------------------------------------------------------------
-
-    def fill_units(self, raw: Any, types: dict[str, UnitType], tiers: list[Tier]) -> Any:
-        if not isinstance(raw, list):
-            return raw
-        ntm = {t.tier: t.notice_to_move_days for t in tiers}
-        out: list[Any] = []
-        for i, item in enumerate(raw):
-            if not isinstance(item, dict):
-                out.append(item)
-                continue
-            item = dict(item)
-            utype = item.get("type")
-            missing = [f for f in ("personnel", "equipment_t", "outsize", "power") if f not in item]
-            if isinstance(utype, str) and utype in types:
-                defaults = types[utype]
-                for f in missing:
-                    item[f] = getattr(defaults, f)
-                if "load_out_days" not in item:
-                    item["load_out_days"] = defaults.load_out_days
-                if isinstance(item.get("power"), dict):
-                    # Capabilities not given keep the type's value.
-                    item["power"] = {**defaults.power.model_dump(), **item["power"]}
-            elif missing and isinstance(utype, str):
-                self.problem(
-                    ("units", i, "type"),
-                    f"unknown unit type '{utype}'{_suggest(utype, types)}: give "
-                    f"{', '.join(missing)} or define the type under unit_types",
-                )
-                if isinstance(item.get("id"), str):
-                    self.invalid_ids["units"].add(item["id"])
-                self.invalid_items["units"].append((i, item))
-                out.append(_SKIP)
-                continue
-            if "notice_to_move_days" not in item:
-                try:
-                    tier = int(item.get("tier"))  # type: ignore[arg-type]
-                except (TypeError, ValueError, OverflowError):  # OverflowError: tier .inf
-                    tier = None  # the tier's own error is reported by validation
-                if tier in ntm:
-                    item["notice_to_move_days"] = ntm[tier]
-                elif tier is not None:
-                    known = ", ".join(str(t) for t in sorted(ntm)) or "none"
-                    self.problem(
-                        ("units", i, "tier"),
-                        f"tier {tier} is not defined (defined: {known}); "
-                        "define it under tiers or give notice_to_move_days",
-                    )
-                    item["notice_to_move_days"] = 0.0
-            out.append(item)
-        return out
-
-    def fill_regions(self, raw: Any, types: dict[str, UnitType]) -> Any:
-        if not isinstance(raw, list):
-            return raw
-        out: list[Any] = []
-        for i, region in enumerate(raw):
-            forces = region.get("in_place") if isinstance(region, dict) else None
-            if not isinstance(forces, list):
-                out.append(region)
-                continue
-            filled = []
-            for j, force in enumerate(forces):
-                if isinstance(force, dict):
-                    force = dict(force)
-                    utype = force.get("type")
-                    missing = [f for f in ("personnel", "power") if f not in force]
-                    if isinstance(utype, str) and utype in types:
-                        for f in missing:
-                            force[f] = getattr(types[utype], f)
-                        if isinstance(force.get("power"), dict):
-                            force["power"] = {**types[utype].power.model_dump(), **force["power"]}
-                    elif missing and isinstance(utype, str):
-                        self.problem(
-                            ("regions", i, "in_place", j, "type"),
-                            f"unknown unit type '{utype}'{_suggest(utype, types)}: give "
-                            f"{', '.join(missing)} or define the type under unit_types",
-                        )
-                        continue
-                filled.append(force)
-            out.append({**region, "in_place": filled})
-        return out
-
-    def fill_links(self, raw: Any, nodes: dict[str, Node]) -> Any:
-        if not isinstance(raw, list):
-            return raw
-        modes = self.catalogue.modes
-        out: list[Any] = []
-        for item in raw:
-            if not isinstance(item, dict):
-                out.append(item)
-                continue
-            item = dict(item)
-            src, dst, mode = item.get("from"), item.get("to"), item.get("mode")
-            if "id" not in item and isinstance(src, str) and isinstance(dst, str):
-                item["id"] = f"{src}_{dst}_{mode}"
-            defaults = modes.get(mode) if isinstance(mode, str) else None
-            if "speed_kmh" not in item and defaults is not None:
-                item["speed_kmh"] = defaults.speed_kmh
-            if "distance_km" not in item:
-                a, b = (
-                    nodes.get(src) if isinstance(src, str) else None,
-                    (nodes.get(dst) if isinstance(dst, str) else None),
-                )
-                if a is not None and b is not None and defaults is not None:
-                    # Coincident nodes still need a positive leg length.
-                    km = great_circle_km(a.lat, a.lon, b.lat, b.lon) * defaults.circuity
-                    item["distance_km"] = max(km, 0.1)
-                elif isinstance(src, str) and isinstance(dst, str):
-                    item["distance_km"] = 1.0  # the dangling reference is reported instead
-            out.append(item)
-        return out
-
-    # -- cross-references -----------------------------------------------------------------------
-
-    def check_references(self, p: dict[str, Any]) -> None:
-        """Ids unique, every reference known, each table's cross-table rules (in file order).
-
-        One check per table, in the order the problems are reported.
-        """
-        self._check_ids(p["meta"])
-        known = self._known_ids(p)
-        self._check_links(p, known)
-        self._check_gauges(p)
-        self._check_units(p, known)
-        for i, s in self._rows(p, "stocks"):
-            self._ref(("stocks", i, "depot"), s.depot, known.nodes, "node")
-        for i, r in self._rows(p, "regions"):
-            self._ref(("regions", i, "reception"), r.reception, known.nodes, "node")
-        prep: Prepositioning | None = p["prepositioning"]
-        if prep is not None:
-            self.check_prepositioning(prep, p, known.nodes)
-        self._check_threats(p, known)
-        self._check_disruptions(p, known)
-        self._check_invalid_items(known)
-
-    def _rows(self, p: dict[str, Any], table: str) -> Iterable[tuple[int, Any]]:
-        """Each valid item of ``table`` with its position in the file."""
-        return zip(self.positions.get(table, []), p[table], strict=True)
-
-    def _ref(self, path: Path_, value: str | None, known: set[str], what: str) -> None:
-        if value is not None and value not in known:
-            self.problem(path, f"unknown {what} '{value}'{_suggest(value, known)}")
-
-    def _index(self, table: str, attr: str = "id") -> dict[str, int]:
-        """Position of each id in the raw list; report duplicates."""
-        seen: dict[str, int] = {}
-        items = self.raw.get(table)
-        if not isinstance(items, list):
-            return seen
-        for i, item in enumerate(items):
-            if not isinstance(item, dict) or attr not in item:
-                continue
-            key = str(item[attr])
-            if key in seen:
-                self.problem(
-                    (table, i, attr),
-                    f"duplicate {attr} '{key}' (first at {self._at((table, seen[key]))})",
-                )
-            else:
-                seen[key] = i
-        return seen
-
-    def _check_ids(self, meta: Meta | None) -> None:
-        """No id twice in a table, no source id twice, the warning day within the horizon."""
-        for table in ("nodes", "links", "lift_pools", "units", "stocks", "regions", "disruptions"):
-            self._index(table)
-        self._index("tiers", "tier")
-        if meta is not None:
-            source_ids = Counter(s.id for s in meta.sources)
-            for sid, n in source_ids.items():
-                if n > 1:
-                    self.problem(("meta", "sources"), f"duplicate source id '{sid}'")
-            if meta.warning_day > meta.horizon_days:
-                self.problem(
-                    ("meta", "warning_day"),
-                    f"warning day {meta.warning_day:g} is after the horizon "
-                    f"({meta.horizon_days} days)",
-                )
-
-    def _known_ids(self, p: dict[str, Any]) -> _KnownIds:
-        """The ids references may name (those of invalid items too: their errors come first)."""
-        set_types = {s.set_type for s in p["stocks"] if s.kind == "equipment_set" and s.sets > 0}
-        prep: Prepositioning | None = p["prepositioning"]
-        if prep is not None and prep.depots:
-            # A set type the optimiser may buy is one a unit may fall in on.
-            set_types |= {c.set_type for c in prep.sets}
-        raw_prep = self.raw.get("prepositioning")
-        if prep is None and isinstance(raw_prep, dict) and isinstance(raw_prep.get("sets"), list):
-            # The section has an error of its own: references to its set types are not
-            # reported again.
-            set_types |= {
-                str(c["set_type"])
-                for c in raw_prep["sets"]
-                if isinstance(c, dict) and "set_type" in c
-            }
-        pools = {q.id: q for q in p["lift_pools"]}
-        return _KnownIds(
-            nodes={n.id for n in p["nodes"]} | self.invalid_ids["nodes"],
-            regions={r.id for r in p["regions"]} | self.invalid_ids["regions"],
-            pools=pools,
-            pool_ids=set(pools) | self.invalid_ids["lift_pools"],
-            links={lk.id for lk in p["links"]} | self.invalid_ids["links"],
-            set_types=set_types,
-        )
-
-    def _check_links(self, p: dict[str, Any], known: _KnownIds) -> None:
-        """Links join two known nodes, by a known lift pool of their own mode."""
-        for i, lk in self._rows(p, "links"):
-            self._ref(("links", i, "from"), lk.from_, known.nodes, "node")
-            self._ref(("links", i, "to"), lk.to, known.nodes, "node")
-            if lk.from_ == lk.to:
-                self.problem(("links", i, "to"), "a link must join two different nodes")
-            self._ref(("links", i, "pool"), lk.pool, known.pool_ids, "lift pool")
-            if lk.pool in known.pools and known.pools[lk.pool].mode != lk.mode:
-                self.problem(
-                    ("links", i, "pool"),
-                    f"lift pool '{lk.pool}' is {known.pools[lk.pool].mode}, the link is {lk.mode}",
-                )
-
-    def _check_gauges(self, p: dict[str, Any]) -> None:
-        """Where rail gauges meet, the node must transship."""
-        gauges: dict[str, set[int]] = defaultdict(set)
-        rail_links: dict[str, list[str]] = defaultdict(list)
-        for _, lk in self._rows(p, "links"):
-            if lk.gauge is not None:
-                for end in (lk.from_, lk.to):
-                    gauges[end].add(lk.gauge)
-                    rail_links[end].append(lk.id)
-        for i, node in self._rows(p, "nodes"):
-            gs = gauges.get(node.id, set())
-            if len(gs) > 1 and node.transship is None:
-                self.problem(
-                    ("nodes", i, "transship"),
-                    f"rail gauges {', '.join(str(g) for g in sorted(gs))} meet at '{node.id}' "
-                    f"(links {', '.join(sorted(rail_links[node.id])[:4])}) but the node cannot "
-                    "transship: give it transship: {t_per_day, hours}",
-                )
-
-    def _check_units(self, p: dict[str, Any], known: _KnownIds) -> None:
-        """Units start at a known node, go to a known region, fall in on a set type there is."""
-        for i, u in self._rows(p, "units"):
-            self._ref(("units", i, "home"), u.home, known.nodes, "node")
-            self._ref(("units", i, "assigned_to"), u.assigned_to, known.regions, "region")
-            if u.set_type is not None and u.set_type not in known.set_types:
-                types = {t for t in known.set_types if t}
-                self.problem(
-                    ("units", i, "set_type"),
-                    f"no stock provides set type '{u.set_type}'{_suggest(u.set_type, types)}",
-                )
-
-    def _check_threats(self, p: dict[str, Any], known: _KnownIds) -> None:
-        """One threat per known region."""
-        threat_regions: set[str] = set()
-        for i, t in self._rows(p, "threats"):
-            self._ref(("threats", i, "region"), t.region, known.regions, "region")
-            if t.region in threat_regions:
-                self.problem(("threats", i, "region"), f"a second threat for region '{t.region}'")
-            threat_regions.add(t.region)
-
-    def _check_disruptions(self, p: dict[str, Any], known: _KnownIds) -> None:
-        """Each disruption cuts one known, capacity-limited link or node."""
-        uncapped = {
-            n.id: "node"
-            for n in p["nodes"]
-            if n.t_per_day is None and n.pax_per_day is None and n.transship is None
-        } | {lk.id: "link" for lk in p["links"] if lk.t_per_day is None and lk.pax_per_day is None}
-        for i, d in self._rows(p, "disruptions"):
-            in_nodes, in_links = d.target in known.nodes, d.target in known.links
-            if not in_nodes and not in_links:
-                self.problem(
-                    ("disruptions", i, "target"),
-                    f"unknown link or node '{d.target}'"
-                    f"{_suggest(d.target, known.nodes | known.links)}",
-                )
-            elif in_nodes and in_links:
-                self.problem(
-                    ("disruptions", i, "target"),
-                    f"'{d.target}' is both a node and a link id; rename one",
-                )
-            elif d.target in uncapped:
-                # A disruption cuts capacities; on an unlimited target it would silently do
-                # nothing, which no one who wrote it means.
-                self.problem(
-                    ("disruptions", i, "target"),
-                    f"{uncapped[d.target]} '{d.target}' has no capacity for the disruption to cut "
-                    "(unlimited): give it t_per_day or pax_per_day",
-                )
-
-    def _check_invalid_items(self, known: _KnownIds) -> None:
-        """Items that failed validation: check the references they do hold (as raw text), so
-        that a link with a negative capacity AND an unknown node reports both."""
-        raw_refs: dict[str, tuple[tuple[str, set[str], str], ...]] = {
-            "links": (
-                ("from", known.nodes, "node"),
-                ("to", known.nodes, "node"),
-                ("pool", known.pool_ids, "lift pool"),
-            ),
-            "units": (("home", known.nodes, "node"), ("assigned_to", known.regions, "region")),
-            "stocks": (("depot", known.nodes, "node"),),
-            "regions": (("reception", known.nodes, "node"),),
-            "threats": (("region", known.regions, "region"),),
-            "disruptions": (("target", known.nodes | known.links, "link or node"),),
-        }
-        reported = {q.field for q in self.problems}
-        for table, fields in raw_refs.items():
-            for i, item in self.invalid_items.get(table, []):
-                for key, ids, what in fields:
-                    value = item.get(key)
-                    if isinstance(value, str) and dotted((table, i, key)) not in reported:
-                        self._ref((table, i, key), value, ids, what)
-
-    def check_prepositioning(
-        self, prep: Prepositioning, p: dict[str, Any], node_ids: set[str]
-    ) -> None:
-        """Set types that some unit uses, depots that exist and are depots, no repeats."""
-        unit_types = {u.set_type for u in p["units"] if u.set_type is not None}
-        seen: dict[str, int] = {}
-        for i, c in enumerate(prep.sets):
-            path: Path_ = ("prepositioning", "sets", i, "set_type")
-            if c.set_type in seen:
-                self.problem(
-                    path,
-                    f"set type '{c.set_type}' is listed twice (first at sets[{seen[c.set_type]}])",
-                )
-                continue
-            seen[c.set_type] = i
-            if c.set_type not in unit_types and not self.invalid_ids["units"]:
-                self.problem(
-                    path,
-                    f"no unit has set type '{c.set_type}'{_suggest(c.set_type, unit_types)}: "
-                    "a new set no unit can fall in on would never be drawn",
-                )
-        nodes = {n.id: n for n in p["nodes"]}
-        stocked = {s.depot for s in p["stocks"] if s.kind == "equipment_set"}
-        depots: dict[str, int] = {}
-        for i, d in enumerate(prep.depots):
-            path = ("prepositioning", "depots", i, "depot")
-            if d.depot in depots:
-                self.problem(
-                    path, f"depot '{d.depot}' is listed twice (first at depots[{depots[d.depot]}])"
-                )
-                continue
-            depots[d.depot] = i
-            if d.depot not in node_ids:
-                ref_hint = _suggest(d.depot, node_ids)
-                self.problem(path, f"unknown node '{d.depot}'{ref_hint}")
-            elif d.depot in nodes and nodes[d.depot].kind != "depot":
-                self.problem(
-                    path, f"node '{d.depot}' is a {nodes[d.depot].kind}, not a depot (kind: depot)"
-                )
-            elif d.draw_days is None and d.depot not in stocked:
-                self.problem(
-                    ("prepositioning", "depots", i, "draw_days"),
-                    f"required: depot '{d.depot}' holds no equipment-set stock to take the days "
-                    "to draw a set from",
-                )
-
-    def _at(self, path: Path_) -> str:
-        file, line = self.where(path)
-        return f"{file}:{line}" if line else file
-
-
-_SKIP = object()
-
-
-def _message(err: Any, _exc: type, loc: tuple[Any, ...]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        field = str(loc[-1]) if loc else "?"
-        return f"unknown field{_suggest_field(field)}"
-    if kind == "missing":
-        return "required field is missing"
-    msg = str(err["msg"])
-    if kind == "string_pattern_mismatch":
-        pattern = str((err.get("ctx") or {}).get("pattern", ""))
-        msg = _PATTERN_MESSAGES.get(pattern, msg)
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    value = err.get("input")
-    if kind not in ("model_type", "dict_type", "missing") and not isinstance(value, (dict, list)):
-        msg = f"{msg} (got {value!r})"
-    return msg
-
-
-_PATTERN_MESSAGES = {
-    "^[A-Z]{2}$": "must be a two-letter country code in capitals (ISO 3166-1), e.g. PL",
-    "^[A-Z]{3}$": "must be a three-letter currency code in capitals (ISO 4217), e.g. EUR",
-    r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$": (
-        "must be an identifier: letters, digits, '_', '-' and '.', starting with a letter or digit"
-    ),
-}
-
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside an annotation such as ``Power`` or ``Transship | None``."""
@@ -783,7 +377,8 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _suggest_field(field: str) -> str:
+def _known_fields() -> set[str]:
+    """Every field name of the format, for the closest match to an unknown one."""
     known: set[str] = set()
     models: tuple[type[BaseModel], ...] = (
         *COMPONENT_MODELS.values(),
@@ -796,12 +391,7 @@ def _suggest_field(field: str) -> str:
     )
     for model in models:
         known.update((f.alias or n) for n, f in model.model_fields.items())
-    return _suggest(field, known)
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return known
 
 
 def _label(
