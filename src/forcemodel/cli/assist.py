@@ -6,9 +6,7 @@ does not compute. Bad input exits with status 2 and a located message, never a t
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +27,7 @@ from forcemodel.assist import (
     status_table,
     table_csv,
 )
+from forcemodel.cli.assist_records import line_key, located, missing_sqlite_file, split_by_owner
 from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.common.folders import atomic_write_text, staged_folder
 from forcemodel.common.read import ReadError, read_text
@@ -205,7 +204,7 @@ def _database(database_url: str) -> Iterator[Any]:
     from forcemodel.service.migrate import upgrade_to_head
 
     try:
-        missing = _missing_sqlite_file(database_url)
+        missing = missing_sqlite_file(database_url)
         engine = make_engine(database_url)
     except (ArgumentError, ValueError) as exc:
         raise _fail(f"--database-url {database_url!r}: {exc}") from None
@@ -222,20 +221,6 @@ def _database(database_url: str) -> Iterator[Any]:
         raise _fail(f"database {database_url}: {str(exc).splitlines()[0]}") from None
     finally:
         engine.dispose()
-
-
-def _missing_sqlite_file(database_url: str) -> str | None:
-    """The file a SQLite URL names when it does not exist (``None`` for any other URL, an
-    in-memory database or a SQLite URI, whose file the driver resolves itself)."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    name = url.database
-    if url.get_backend_name() != "sqlite" or name in (None, "", ":memory:"):
-        return None
-    if "uri" in url.query or str(name).startswith("file:"):
-        return None
-    return None if Path(str(name)).is_file() else str(name)
 
 
 def _kind(kind: str) -> str:
@@ -320,23 +305,23 @@ def import_cmd(
                 return None
             return None if found is None else str(getattr(found, owner_column))
 
-        parts, unowned = _split_by_owner(text, owner_column, owner_of)
+        parts, unowned = split_by_owner(text, owner_column, owner_of)
         problems.extend(f"{csv_file}:{line}: {owner_column}: {why}" for line, why in unowned)
         for nation, part in parts.items():
             actor = Principal(id=0, name=CLI_IMPORT_ACTOR, role=role, nation=nation)
             try:
                 got = do_import(session, actor, part)
             except csvio.CSVImportError as exc:
-                problems.extend(_located(str(csv_file), p.message) for p in exc.problems)
+                problems.extend(located(str(csv_file), p.message) for p in exc.problems)
                 continue
             except RecordError as exc:
-                problems.append(_located(str(csv_file), exc.message))
+                problems.append(located(str(csv_file), exc.message))
                 continue
             for key in totals:
                 totals[key] += int(getattr(got, key))
         if problems:
             session.rollback()
-            unique = sorted(set(problems), key=_line_key)
+            unique = sorted(set(problems), key=line_key)
             n = len(unique)
             err.print(
                 f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in {escape(str(csv_file))}"
@@ -355,66 +340,6 @@ def import_cmd(
         highlight=False,
         soft_wrap=True,
     )
-
-
-def _split_by_owner(
-    text: str, column: str, owner_of: Any
-) -> tuple[dict[str, str], list[tuple[int, str]]]:
-    """The CSV text split by the nation each row acts for, line numbers kept.
-
-    Each part holds the header and its nation's rows; the other rows become empty lines (the CSV
-    reader skips them but counts them), so a problem's line is the line of the whole file.
-    A row's nation is its ``column`` cell, else that of the record its ``id`` names.
-    """
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        return {"": text}, []
-    head_end = reader.line_num
-    names = [h.strip() for h in header]
-    col = names.index(column) if column in names else None
-    ident = names.index("id") if "id" in names else None
-    spans: list[tuple[int, int, str | None]] = []
-    unowned: list[tuple[int, str]] = []
-    start = head_end
-    for row in reader:
-        end = reader.line_num
-        if not any(cell.strip() for cell in row):
-            start = end
-            continue
-        nation = row[col].strip() if col is not None and col < len(row) else ""
-        if not nation and ident is not None and ident < len(row) and row[ident].strip():
-            nation = owner_of(row[ident].strip()) or ""
-        if not nation:
-            unowned.append((start + 1, "missing: whose row is it? (a nation code such as DE)"))
-        spans.append((start, end, nation or None))
-        start = end
-    parts: dict[str, list[str]] = {}
-    for nation in sorted({n for _, _, n in spans if n}):
-        keep = list(lines[:head_end])
-        for s0, s1, n in spans:
-            chunk = lines[s0:s1]
-            keep.extend(chunk if n == nation else ["\n"] * len(chunk))
-        parts[nation] = keep
-    if not spans:
-        # A file with a header only: let the import check the header.
-        return {"": text}, unowned
-    return {n: "".join(v) for n, v in parts.items()}, unowned
-
-
-def _located(file: str, message: str) -> str:
-    """``line 4: quantity: ...`` as ``FILE:4: quantity: ...``."""
-    if message.startswith("line "):
-        number, _, rest = message[5:].partition(": ")
-        if number.isdigit():
-            return f"{file}:{number}: {rest}"
-    return f"{file}: {message}"
-
-
-def _line_key(problem: str) -> tuple[int, str]:
-    parts = problem.split(":")
-    return (int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0, problem)
 
 
 def _match_database(
