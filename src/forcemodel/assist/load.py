@@ -34,7 +34,6 @@ from forcemodel.common.read import (
     read_csv_into,
     read_yaml_mapping,
     suggest,
-    validation_message,
 )
 
 TOP_KEYS = ("meta", *TABLES)
@@ -154,17 +153,9 @@ class _Validator(LocatingValidator):
                 self.report(exc, (table, i), table)
         return out
 
-    def report(self, exc: ValidationError, path: Path_, table: str | None) -> None:
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            if (
-                err["type"] == "missing"
-                and table
-                and loc
-                and ((table, str(loc[0])) in self.missing_columns)
-            ):
-                continue
-            self.problem((*path, *loc), validation_message(err, loc, _known_fields))
+    def known_fields(self) -> set[str]:
+        """Every field name of the format, for the closest match to an unknown one."""
+        return _known_fields()
 
     def check_references(self, p: dict[str, Any]) -> None:
         meta = p["meta"]

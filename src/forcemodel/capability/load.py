@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from forcemodel.capability.errors import CapabilityError, CapabilityInputError, Path_
 from forcemodel.capability.model import CapabilityFile
 from forcemodel.common.errors import Problem
-from forcemodel.common.read import Locations, ReadError, dotted, parse_yaml, read_text
+from forcemodel.common.read import Locations, ReadError, dotted, locate, parse_yaml, read_text
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,7 @@ class Loaded:
 
     def where(self, path: Path_) -> tuple[str, int | None]:
         """The file and line of ``path``, or of its nearest located parent."""
-        for n in range(len(path), -1, -1):
-            hit = self.locs.get(path[:n])
-            if hit is not None:
-                return hit
-        return self.label, None
+        return locate(self.locs, self.label, path)
 
     def problem(self, path: Path_, message: str) -> Problem:
         """A located problem for a field of the file (or the option that set it)."""

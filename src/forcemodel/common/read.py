@@ -14,11 +14,14 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import yaml
 
 from forcemodel.common.errors import Problem
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 #: Largest scenario file read; larger ones are refused before reading (a 1 GB file is a mistake).
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -339,6 +342,15 @@ def csv_rows(reader: Any, label: str, problems: list[Problem]) -> Iterator[tuple
             yield line, row
 
 
+def locate(locs: Locations, label: str, path: Path_) -> tuple[str, int | None]:
+    """The file and line of ``path``, or of its nearest located parent (else ``label``)."""
+    for n in range(len(path), -1, -1):
+        hit = locs.get(path[:n])
+        if hit is not None:
+            return hit
+    return label, None
+
+
 class LocatingValidator:
     """Shared by the loaders: raw data, where each part came from, and the problems found."""
 
@@ -364,16 +376,30 @@ class LocatingValidator:
 
     def where(self, path: Path_) -> tuple[str, int | None]:
         """The file and line of ``path``, or of its nearest located parent."""
-        for n in range(len(path), -1, -1):
-            hit = self.locs.get(path[:n])
-            if hit is not None:
-                return hit
-        return self.label, None
+        return locate(self.locs, self.label, path)
 
     def problem(self, path: Path_, message: str) -> None:
         """Record a problem at ``path``, located."""
         file, line = self.where(path)
         self.problems.append(Problem(file, line, dotted(path), message))
+
+    def known_fields(self) -> Iterable[str]:
+        """Every field name of the format, for the closest match to an unknown one."""
+        return ()
+
+    def report(self, exc: ValidationError, path: Path_, table: str | None = None) -> None:
+        """Record each error of a pydantic validation at ``path``, in plain words; a field
+        missing because its CSV column is (already reported) is not reported again per row."""
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            if (
+                err["type"] == "missing"
+                and table
+                and loc
+                and (table, str(loc[0])) in self.missing_columns
+            ):
+                continue
+            self.problem((*path, *loc), validation_message(err, loc, self.known_fields))
 
 
 def _dotted(path: Path_) -> str:

@@ -26,7 +26,6 @@ from forcemodel.common.read import (
     read_csv_table,
     read_text,
     suggest,
-    validation_message,
 )
 from forcemodel.scenario.catalogue import builtin_catalogue
 from forcemodel.scenario.defaults import SKIP, DefaultFilling
@@ -340,17 +339,9 @@ class _Validator(DefaultFilling, ReferenceChecks):
                         self.invalid_ids[table].add(item["id"])
         return out
 
-    def report(self, exc: ValidationError, path: Path_, table: str | None = None) -> None:
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            if (
-                err["type"] == "missing"
-                and table
-                and loc
-                and (table, str(loc[0])) in self.missing_columns
-            ):
-                continue
-            self.problem((*path, *loc), validation_message(err, loc, _known_fields))
+    def known_fields(self) -> set[str]:
+        """Every field name of the format, for the closest match to an unknown one."""
+        return _known_fields()
 
     def validate_unit_types(self, raw: Any) -> dict[str, UnitType]:
         if raw is None:

@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -32,6 +31,7 @@ from pydantic import (
 from forcemodel.common.fields import (
     Country,
     Identifier,
+    StrictModel,
     check_curve,
 )
 from forcemodel.scenario.capabilities import CAPABILITIES as CAPABILITIES
@@ -132,15 +132,11 @@ Power_ = Annotated[float, Typed, Field(ge=0, le=1e6)]
 Curve = tuple[tuple[Days, Power_], ...]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        allow_inf_nan=False,
-        use_enum_values=True,
-        validate_default=True,
-        coerce_numbers_to_str=True,
-    )
+class _Model(StrictModel):
+    """The shared input rules (:class:`~forcemodel.common.fields.StrictModel`); a number where
+    text is expected (an id written 12) is taken as text."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
 
 
 class Source(_Model):
