@@ -79,16 +79,25 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
     below it, all on the same day axis.
     """
     go = _plotly("plotly.graph_objects")
-    make_subplots = _plotly("plotly.subplots").make_subplots
 
     p = data.power[data.power["region"] == region]
     caps = list(dict.fromkeys(p["capability"]))
-    main, rest = caps[:1], caps[1:]
-    ncol = min(3, max(len(rest), 1))
-    nrow = 1 + math.ceil(len(rest) / ncol)
+    fig, nrow, ncol = capability_grid(caps)
+    _add_power_traces(fig, go, data, region, p, caps, ncol)
+    shapes, annotations = _power_marks(data, region, len(caps))
+    return _power_layout(
+        fig, data.region_title(region), nrow, 420, data.horizon, shapes, annotations
+    )
+
+
+def capability_grid(caps: list[str]) -> tuple[Any, int, int]:
+    """A figure of one panel per capability, all on one day axis: the first (land) wide on top,
+    the others in rows of up to three below; with its number of rows and of columns."""
+    make_subplots = _plotly("plotly.subplots").make_subplots
+    ncol = min(3, max(len(caps) - 1, 1))
+    nrow = 1 + math.ceil((len(caps) - 1) / ncol) if caps else 1
     specs: list[list[dict[str, Any] | None]] = [[{"colspan": ncol}] + [None] * (ncol - 1)]
     specs += [[{} for _ in range(ncol)] for _ in range(nrow - 1)]
-    titles = [CAPABILITY_LABELS.get(c, c) for c in main + rest]
     fig = make_subplots(
         rows=nrow,
         cols=ncol,
@@ -96,14 +105,10 @@ def power_figure(data: ReportData, region: str) -> dict[str, Any]:
         shared_xaxes="all",
         vertical_spacing=0.32 / nrow if nrow > 1 else 0.0,
         horizontal_spacing=0.06,
-        subplot_titles=titles or [""],
+        subplot_titles=[CAPABILITY_LABELS.get(c, c) for c in caps] or [""],
         row_heights=[2.0] + [1.0] * (nrow - 1) if nrow > 1 else None,
     )
-    _add_power_traces(fig, go, data, region, p, caps, ncol)
-    shapes, annotations = _power_marks(data, region, len(caps))
-    return _power_layout(
-        fig, data.region_title(region), nrow, 420, data.horizon, shapes, annotations
-    )
+    return fig, nrow, ncol
 
 
 def _add_power_traces(

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
-from forcemodel.report.charts import _fig_json, _num, _plotly, _power_layout, _vlabel, _vline
+from forcemodel.report.charts import (
+    _fig_json,
+    _num,
+    _plotly,
+    _power_layout,
+    _vlabel,
+    _vline,
+    capability_grid,
+)
 from forcemodel.report.comparison import (
     RUN_COLOURS,
     ComparisonData,
@@ -93,24 +100,10 @@ def compare_power_figure(c: ComparisonData, region: str) -> dict[str, Any]:
     window of vulnerability.
     """
     go = _plotly("plotly.graph_objects")
-    make_subplots = _plotly("plotly.subplots").make_subplots
 
     lines = c.lines[c.lines["region"] == region]
     caps = list(dict.fromkeys(lines["capability"]))
-    ncol = min(3, max(len(caps) - 1, 1))
-    nrow = 1 + math.ceil((len(caps) - 1) / ncol) if caps else 1
-    specs: list[list[dict[str, Any] | None]] = [[{"colspan": ncol}] + [None] * (ncol - 1)]
-    specs += [[{} for _ in range(ncol)] for _ in range(nrow - 1)]
-    fig = make_subplots(
-        rows=nrow,
-        cols=ncol,
-        specs=specs,
-        shared_xaxes="all",
-        vertical_spacing=0.32 / nrow if nrow > 1 else 0.0,
-        horizontal_spacing=0.06,
-        subplot_titles=[CAPABILITY_LABELS.get(x, x) for x in caps] or [""],
-        row_heights=[2.0] + [1.0] * (nrow - 1) if nrow > 1 else None,
-    )
+    fig, nrow, ncol = capability_grid(caps)
     shown: set[str] = set()
     for k, cap in enumerate(caps):
         row, col = (1, 1) if k == 0 else (2 + (k - 1) // ncol, 1 + (k - 1) % ncol)
