@@ -16,13 +16,14 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
     DISRUPTION_COLOUR,
     TITLES,
     ReportData,
+    number,
+    tier_closed_column,
 )
 
 
@@ -53,19 +54,8 @@ def _fig_json(fig: Any) -> dict[str, Any]:
     return json.loads(pio.to_json(fig, validate=False))  # type: ignore[no-any-return]
 
 
-def _num(v: Any) -> float | None:
-    """A number or None for missing values (NaN, None, pd.NA)."""
-    if v is None or v is pd.NA:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _day(v: Any) -> str:
-    f = _num(v)
+    f = number(v)
     return "not reached" if f is None else f"day {f:g}"
 
 
@@ -144,7 +134,7 @@ def _add_power_traces(
                 col=col,
             )
         c = closure[(closure["region"] == region) & (closure["capability"] == cap)]
-        cday = _num(c["closure_day"].iloc[0]) if len(c) else None
+        cday = number(c["closure_day"].iloc[0]) if len(c) else None
         if cday is not None and cday > 0:
             fig.add_vline(
                 x=cday,
@@ -202,7 +192,7 @@ def _power_marks(
             | {"yanchor": "top", "xanchor": "left", "hovertext": html.escape(str(d["label"]))}
         )
     w = data.warning_day
-    cday = _num(info["closure_day"])
+    cday = number(info["closure_day"])
     for k in range(panels):
         axis = "x" if k == 0 else f"x{k + 1}"
         yaxis = "y" if k == 0 else f"y{k + 1}"
@@ -338,16 +328,9 @@ def tier_figure(data: ReportData) -> dict[str, Any]:
     closed = []
     closed_day = []
     for row in t.to_dict("records"):
-        day = _num(row.get("target_day"))
-        cols = sorted(
-            (int(str(c).removeprefix("closed_by_")), c)
-            for c in row
-            if str(c).startswith("closed_by_")
-        )
-        # Closed by the tier's own day, or by the last day counted (the horizon) before it.
-        fit = [c for d, c in cols if day is None or d <= day] or [c for _, c in cols[:1]]
-        closed.append(row[fit[-1]] if fit else 0)
-        closed_day.append(str(fit[-1]).removeprefix("closed_by_") if fit else "-")
+        col = tier_closed_column(row)
+        closed.append(row[col] if col is not None else 0)
+        closed_day.append(str(col).removeprefix("closed_by_") if col is not None else "-")
     fig = go.Figure()
     fig.add_trace(
         go.Bar(x=labels, y=t["troops"].tolist(), name="troops offered", marker_color="#9ecae1")

@@ -7,7 +7,6 @@ from typing import Any
 
 from forcemodel.report.charts import (
     _fig_json,
-    _num,
     _plotly,
     _power_layout,
     _vlabel,
@@ -20,6 +19,7 @@ from forcemodel.report.comparison import (
 )
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
+    number,
 )
 
 # --------------------------------------------------------------------------- comparison
@@ -131,7 +131,7 @@ def compare_power_figure(c: ComparisonData, region: str) -> dict[str, Any]:
     annotations: list[dict[str, Any]] = []
     closure = c.closure()
     days = [
-        (str(r["run"]), _num(r["closure_day"]))
+        (str(r["run"]), number(r["closure_day"]))
         for r in closure[(closure["region"] == region) & closure["present"]].to_dict("records")
     ]
     warnings = sorted(set(c.warning_days))

@@ -10,6 +10,7 @@ the charts and tables, :mod:`forcemodel.report.mapdata` those of the map, and
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,28 @@ class ReportData:
     def region_title(self, region: str) -> str:
         """Title of a region's power figure."""
         return f"{self.region_name(region)}: {TITLES['power'].lower()}"
+
+
+def number(v: Any) -> float | None:
+    """A number or None for missing values (NaN, None, pd.NA, text that is not a number)."""
+    if v is None or v is pd.NA:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def tier_closed_column(row: Mapping[Any, Any]) -> Any | None:
+    """The ``closed_by_<day>`` column of a tier's row that counts against its target: closed by
+    the tier's own day, or by the last day counted (the horizon) before it; None if none."""
+    day = number(row.get("target_day"))
+    cols = sorted(
+        (int(str(c).removeprefix("closed_by_")), c) for c in row if str(c).startswith("closed_by_")
+    )
+    fit = [c for d, c in cols if day is None or d <= day] or [c for _, c in cols[:1]]
+    return fit[-1] if fit else None
 
 
 def region_frame(results: Results, assessment: Assessment, scenario: Scenario) -> pd.DataFrame:

@@ -39,6 +39,8 @@ from forcemodel.report.data import (
     TITLES,
     ReportData,
     aspect,
+    number,
+    tier_closed_column,
 )
 
 DPI = 150
@@ -51,14 +53,6 @@ def _mark_days(ax: Any, data: ReportData, closure: float | None, label: bool) ->
     )
     if closure is not None:
         ax.axvline(closure, color="#2ca02c", lw=1.4, label="closure day" if label else None)
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _capability_grid(n_small: int, top_inches: float) -> tuple[Figure, Any, int, int]:
@@ -80,7 +74,7 @@ def power_png(data: ReportData, region: str) -> Figure:
     rest = caps[1:]
     fig, gs, ncol, nrow = _capability_grid(len(rest), 3.6)
     info = data.regions.set_index("region").loc[region]
-    closure = _num(info["closure_day"])
+    closure = number(info["closure_day"])
     spans = data.vulnerable_spans[data.vulnerable_spans["region"] == region]
     cc = data.capability_closure
     first_ax = None
@@ -137,7 +131,7 @@ def power_png(data: ReportData, region: str) -> Figure:
                     label="window of vulnerability" if i == 0 else None,
                 )
         c = cc[(cc["region"] == region) & (cc["capability"] == cap)]
-        cday = _num(c["closure_day"].iloc[0]) if len(c) else None
+        cday = number(c["closure_day"].iloc[0]) if len(c) else None
         if cday is not None and cday > 0 and k > 0:
             ax.axvline(cday, color="#2ca02c", ls=":", lw=1.0)
         _mark_days(ax, data, closure, label=k == 0)
@@ -351,7 +345,7 @@ def compare_closure_png(c: ComparisonData) -> Figure:
             r = rows.loc[region]
             if not bool(r["present"]):
                 continue
-            day = _num(r["closure_day"])
+            day = number(r["closure_day"])
             if day is None:
                 ax.plot([c.horizon], [y[i]], marker="x", ms=9, mew=2, color=RUN_COLOURS[k], ls="")
                 continue
@@ -396,7 +390,7 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
     fig, gs, ncol, nrow = _capability_grid(len(rest), 3.8)
     closure = c.closure()
     days = [
-        (str(r["run"]), _num(r["closure_day"]))
+        (str(r["run"]), number(r["closure_day"]))
         for r in closure[(closure["region"] == region) & closure["present"]].to_dict("records")
     ]
     spans = c.vulnerable_spans[c.vulnerable_spans["region"] == region]
@@ -467,14 +461,8 @@ def tiers_png(data: ReportData) -> Figure:
     x = np.arange(len(t))
     closed = []
     for row in t.to_dict("records"):
-        day = _num(row.get("target_day"))
-        cols = sorted(
-            (int(str(c).removeprefix("closed_by_")), c)
-            for c in row
-            if str(c).startswith("closed_by_")
-        )
-        fit = [c for d, c in cols if day is None or d <= day] or [c for _, c in cols[:1]]
-        closed.append(float(row[fit[-1]]) if fit else 0.0)
+        col = tier_closed_column(row)
+        closed.append(float(row[col]) if col is not None else 0.0)
     ax.bar(x - 0.2, t["troops"], width=0.4, color="#9ecae1", label="troops offered")
     ax.bar(x + 0.2, closed, width=0.4, color="#1f77b4", label="closed by the tier's day")
     ax.hlines(

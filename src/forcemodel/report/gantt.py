@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from forcemodel.report.charts import _fig_json, _num, _plotly, _vlabel, _vline
-from forcemodel.report.data import COLOURS, LEG_LABELS, ReportData
+from forcemodel.report.charts import _fig_json, _plotly, _vlabel, _vline
+from forcemodel.report.data import COLOURS, LEG_LABELS, ReportData, number
 
 
 def gantt_figure(data: ReportData) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def _leg_hover(r: dict[str, Any], cat: str) -> str:
         f"<b>{html.escape(str(r['unit']))}</b> ({r['load']})<br>{LEG_LABELS.get(cat, cat)}: "
         f"{where}<br>day {r['start']:.2f} → {r['end']:.2f}"
     )
-    wait = _num(r["wait_days"]) or 0.0
+    wait = number(r["wait_days"]) or 0.0
     if cat == "waiting" and wait > 0 and r["wait_reason"]:
         text += f"<br>waited {wait:.2f} d for {html.escape(str(r['wait_reason']))}"
     return text

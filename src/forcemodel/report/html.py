@@ -23,7 +23,6 @@ import pandas as pd
 from forcemodel.common.folders import atomic_write_text
 from forcemodel.report.charts import (
     _json,
-    _num,
     _plotly,
     heatmap_figure,
     power_figure,
@@ -38,6 +37,7 @@ from forcemodel.report.comparison import (
 from forcemodel.report.data import (
     TITLES,
     ReportData,
+    number,
 )
 from forcemodel.report.gantt import gantt_figure
 from forcemodel.report.maps import map_figure
@@ -140,7 +140,7 @@ def table_html(frame: pd.DataFrame, bad: pd.Series | None = None) -> str:
         for c, v in zip(frame.columns, row, strict=True):
             cells.append(
                 f'<td class="num">{_cell(v)}</td>'
-                if numeric[c] or (_num(v) is not None and not isinstance(v, str))
+                if numeric[c] or (number(v) is not None and not isinstance(v, str))
                 else f"<td>{_cell(v)}</td>"
             )
         cls = ' class="bad"' if bad is not None and bool(bad.iloc[i]) else ""
