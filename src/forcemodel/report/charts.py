@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
@@ -101,6 +102,31 @@ def capability_grid(caps: list[str]) -> tuple[Any, int, int]:
     return fig, nrow, ncol
 
 
+def step_line(
+    go: Any,
+    days: pd.Series,
+    values: pd.Series,
+    name: str,
+    cap: str,
+    style: tuple[str, str, float],
+    showlegend: bool,
+) -> Any:
+    """One series of a power panel as a step line (``style``: colour, dash, width), its name
+    and capability in the tooltip."""
+    colour, dash, width = style
+    return go.Scatter(
+        x=days.tolist(),
+        y=values.round(3).tolist(),
+        name=name,
+        legendgroup=name,
+        showlegend=showlegend,
+        mode="lines",
+        line={"shape": "hv", "color": colour, "dash": dash, "width": width},
+        hovertemplate=f"{html.escape(name)}: %{{y:.2f}}<extra>"
+        f"{CAPABILITY_LABELS.get(cap, cap)}</extra>",
+    )
+
+
 def _add_power_traces(
     fig: Any, go: Any, data: ReportData, region: str, p: Any, caps: list[str], ncol: int
 ) -> None:
@@ -118,21 +144,8 @@ def _add_power_traces(
         ):
             if column == "in_place" and not (g[column] > 0).any():
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    x=g["day"].tolist(),
-                    y=g[column].round(3).tolist(),
-                    name=name,
-                    legendgroup=name,
-                    showlegend=k == 0,
-                    mode="lines",
-                    line={"shape": "hv", "color": colour, "dash": dash, "width": width},
-                    hovertemplate=f"{name}: %{{y:.2f}}<extra>"
-                    f"{CAPABILITY_LABELS.get(cap, cap)}</extra>",
-                ),
-                row=row,
-                col=col,
-            )
+            line = step_line(go, g["day"], g[column], name, cap, (colour, dash, width), k == 0)
+            fig.add_trace(line, row=row, col=col)
         c = closure[(closure["region"] == region) & (closure["capability"] == cap)]
         cday = number(c["closure_day"].iloc[0]) if len(c) else None
         if cday is not None and cday > 0:

@@ -12,13 +12,13 @@ from forcemodel.report.charts import (
     _vlabel,
     _vline,
     capability_grid,
+    step_line,
 )
 from forcemodel.report.comparison import (
     RUN_COLOURS,
     ComparisonData,
 )
 from forcemodel.report.data import (
-    CAPABILITY_LABELS,
     number,
 )
 
@@ -110,22 +110,11 @@ def compare_power_figure(c: ComparisonData, region: str) -> dict[str, Any]:
         for (series, run, name), g in lines[lines["capability"] == cap].groupby(
             ["series", "run", "name"], sort=False
         ):
-            colour, dash, width = _COMPARE_STYLES[str(series)][c.labels.index(str(run))]
-            fig.add_trace(
-                go.Scatter(
-                    x=g["day"].tolist(),
-                    y=g["value"].round(3).tolist(),
-                    name=str(name),
-                    legendgroup=str(name),
-                    showlegend=str(name) not in shown,
-                    mode="lines",
-                    line={"shape": "hv", "color": colour, "dash": dash, "width": width},
-                    hovertemplate=f"{html.escape(str(name))}: %{{y:.2f}}<extra>"
-                    f"{CAPABILITY_LABELS.get(cap, cap)}</extra>",
-                ),
-                row=row,
-                col=col,
+            style = _COMPARE_STYLES[str(series)][c.labels.index(str(run))]
+            line = step_line(
+                go, g["day"], g["value"], str(name), cap, style, str(name) not in shown
             )
+            fig.add_trace(line, row=row, col=col)
             shown.add(str(name))
     shapes: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
