@@ -55,6 +55,29 @@ def xlsx_target(format: TableFormat, out_file: Path | None) -> None:
         raise typer.Exit(2)
 
 
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error; return the exit (status 2) for the command to raise."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def run_labels(
+    labels: str | None, other: object | None, option: str, default: Callable[[], tuple[str, str]]
+) -> tuple[str, str]:
+    """The two runs' labels: those of ``--labels`` (checked; only with the second run's
+    ``option``), else ``default()`` when there is a second run, else A and B."""
+    from forcemodel.assessment.compare import check_labels
+
+    if labels is not None and other is None:
+        raise fail(f"--labels names the two runs of {option}: give {option} too")
+    if labels is not None:
+        try:
+            return check_labels([x.strip() for x in labels.split(",")])
+        except ValueError as exc:
+            raise fail(f"--labels {labels!r}: {exc}") from None
+    return default() if other is not None else ("A", "B")
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn input errors into a located message and exit status 2, never a traceback."""

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from forcemodel.cli.app import app
-from forcemodel.cli.common import Format, err, out, print_table, records
+from forcemodel.cli.common import Format, fail, out, print_table, records, run_labels
 
 
 @app.command("explain")
@@ -38,23 +37,12 @@ def explain_cmd(
     closure day; each is followed along the load that arrived last, with every wait and the
     server it waited for, in days.
     """
-    from forcemodel.assessment import ExplainError, check_labels, default_labels, explain
+    from forcemodel.assessment import ExplainError, default_labels, explain
     from forcemodel.results import Results, ResultsError
 
-    def fail(message: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        return typer.Exit(2)
-
-    names = ("A", "B")
-    if labels is not None:
-        if against is None:
-            raise fail("--labels names the two runs of --against: give --against too")
-        try:
-            names = check_labels([x.strip() for x in labels.split(",")])
-        except ValueError as exc:
-            raise fail(f"--labels {labels!r}: {exc}") from None
-    elif against is not None:
-        names = default_labels(against, results_dir)
+    names = run_labels(
+        labels, against, "--against", lambda: default_labels(str(against), results_dir)
+    )
     try:
         results = Results.load(results_dir)
         other = Results.load(against) if against is not None else None

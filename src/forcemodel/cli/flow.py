@@ -23,11 +23,13 @@ from forcemodel.cli.common import (
     atomic_write_text,
     count_of,
     err,
+    fail,
     load_variant,
     out,
     print_assessment,
     print_table,
     records,
+    run_labels,
     user_errors,
     with_settings,
     wrote,
@@ -152,25 +154,15 @@ def compare_cmd(
     ] = None,
 ) -> None:
     """Compare two saved runs side by side: closure days, shortfall, vulnerability (B - A)."""
-    from forcemodel.assessment.compare import check_labels, compare, default_labels
+    from forcemodel.assessment.compare import compare, default_labels
     from forcemodel.results import Results, ResultsError
-
-    def fail(message: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        return typer.Exit(2)
 
     xlsx_target(format, out_file)
     if out_file is not None and out_file.suffix.lower() not in (".csv", ".json", ".xlsx"):
         raise fail(f"--out {out_file}: the file name must end in .csv, .json or .xlsx")
     if out_file is not None and not out_file.absolute().parent.is_dir():
         raise fail(f"--out {out_file}: no folder {out_file.absolute().parent}")
-    if labels is not None:
-        try:
-            names = check_labels([x.strip() for x in labels.split(",")])
-        except ValueError as exc:
-            raise fail(f"--labels {labels!r}: {exc}") from None
-    else:
-        names = default_labels(results_a, results_b)
+    names = run_labels(labels, results_b, "--compare", lambda: default_labels(results_a, results_b))
     try:
         c = compare(Results.load(results_a), Results.load(results_b), labels=names)
     except ResultsError as exc:
@@ -327,24 +319,13 @@ def report_cmd(
 
     With --compare, the report also sets the run side by side with a second one (B - A).
     """
-    from forcemodel.assessment import check_labels, default_labels
+    from forcemodel.assessment import default_labels
     from forcemodel.report import prepare
     from forcemodel.results import Results, ResultsError
 
-    def fail(message: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        return typer.Exit(2)
-
-    names = ("A", "B")
-    if labels is not None and compare_dir is None:
-        raise fail("--labels names the two runs of --compare: give --compare too")
-    if labels is not None:
-        try:
-            names = check_labels([x.strip() for x in labels.split(",")])
-        except ValueError as exc:
-            raise fail(f"--labels {labels!r}: {exc}") from None
-    elif compare_dir is not None:
-        names = default_labels(results_dir, compare_dir)
+    names = run_labels(
+        labels, compare_dir, "--compare", lambda: default_labels(results_dir, str(compare_dir))
+    )
     try:
         results = Results.load(results_dir)
         other = Results.load(compare_dir) if compare_dir is not None else None
