@@ -28,7 +28,7 @@ from forcemodel.assist import (
     table_csv,
 )
 from forcemodel.cli.assist_records import line_key, located, missing_sqlite_file, split_by_owner
-from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
+from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, fail, out, user_errors
 from forcemodel.common.folders import atomic_write_text, staged_folder
 from forcemodel.common.read import ReadError, read_text
 from forcemodel.mip.errors import InfeasibleError, OptimizationError
@@ -70,11 +70,6 @@ def _user_errors() -> Iterator[None]:
             raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
 @assist_app.command("demo")
 def demo_cmd(
     time_limit: Annotated[float, typer.Option(help="Solver time limit, seconds.")] = 60.0,
@@ -111,23 +106,23 @@ def match_cmd(
     allocations the plan adds, and with --apply write them (audited, all or none).
     """
     if not time_limit > 0:
-        raise _fail(f"--time-limit must be more than 0 seconds, got {time_limit:g}")
+        raise fail(f"--time-limit must be more than 0 seconds, got {time_limit:g}")
     if not gap >= 0:
-        raise _fail(f"--gap must be 0 or more, got {gap:g}")
+        raise fail(f"--gap must be 0 or more, got {gap:g}")
     if database_url is not None:
         if case_path is not None:
-            raise _fail("give a case or --database-url, not both")
+            raise fail("give a case or --database-url, not both")
         if relax:
-            raise _fail("--relax is for cases; the database's records are matched as a MIP")
+            raise fail("--relax is for cases; the database's records are matched as a MIP")
         _match_database(database_url, out_dir, force, apply, time_limit, gap)
         return
     if apply:
-        raise _fail("--apply writes allocations to a database: give --database-url")
+        raise fail("--apply writes allocations to a database: give --database-url")
     if case_path is None or out_dir is None:
-        raise _fail("give a case and --out FOLDER (or --database-url URL)")
+        raise fail("give a case and --out FOLDER (or --database-url URL)")
     with _user_errors():
         if out_dir.exists() and not force:
-            raise _fail(f"{out_dir} exists; use --force to replace it")
+            raise fail(f"{out_dir} exists; use --force to replace it")
         case = load_case(case_path)
         with err.status("matching"):
             result = match_case(case, time_limit=time_limit, mip_gap=gap, relax=relax)
@@ -169,7 +164,7 @@ def import_kiel_cmd(
         try:
             when = dt.date.fromisoformat(available_from) if available_from else case.meta.start
         except ValueError:
-            raise _fail(f"--available-from {available_from!r}: not an ISO date") from None
+            raise fail(f"--available-from {available_from!r}: not an ISO date") from None
         try:
             text = read_text(csv_path, str(csv_path))
         except ReadError as exc:
@@ -207,10 +202,10 @@ def _database(database_url: str) -> Iterator[Any]:
         missing = missing_sqlite_file(database_url)
         engine = make_engine(database_url)
     except (ArgumentError, ValueError) as exc:
-        raise _fail(f"--database-url {database_url!r}: {exc}") from None
+        raise fail(f"--database-url {database_url!r}: {exc}") from None
     if missing is not None:
         engine.dispose()
-        raise _fail(
+        raise fail(
             f"--database-url {database_url!r}: no database file {missing} (the service makes "
             "it: forcemodel serve or forcemodel users add with the same URL)"
         )
@@ -218,14 +213,14 @@ def _database(database_url: str) -> Iterator[Any]:
         upgrade_to_head(engine)
         yield session_factory(engine)
     except SQLAlchemyError as exc:
-        raise _fail(f"database {database_url}: {str(exc).splitlines()[0]}") from None
+        raise fail(f"database {database_url}: {str(exc).splitlines()[0]}") from None
     finally:
         engine.dispose()
 
 
 def _kind(kind: str) -> str:
     if kind not in RECORD_KINDS:
-        raise _fail(f"{kind!r}: choose pledges or requirements")
+        raise fail(f"{kind!r}: choose pledges or requirements")
     return kind
 
 
@@ -242,7 +237,7 @@ def export_cmd(
 
     _kind(kind)
     if database_url is None:
-        raise _fail("give --database-url URL (the service's database)")
+        raise fail("give --database-url URL (the service's database)")
     with _database(database_url) as sessions, sessions() as session:
         text = (
             csvio.export_pledges(session)
@@ -279,16 +274,16 @@ def import_cmd(
 
     _kind(kind)
     if database_url is None:
-        raise _fail("give --database-url URL (the service's database)")
+        raise fail("give --database-url URL (the service's database)")
     with _user_errors():
         try:
             raw = csv_file.read_bytes()
         except OSError as exc:
-            raise _fail(f"{csv_file}: {exc.strerror or exc}") from None
+            raise fail(f"{csv_file}: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(f"{csv_file}: not UTF-8 text ({exc.reason})") from None
+        raise fail(f"{csv_file}: not UTF-8 text ({exc.reason})") from None
     owner_column = "donor" if kind == "pledges" else "partner"
     model: Any = Pledge if kind == "pledges" else Requirement
     role = Role.donor if kind == "pledges" else Role.partner
@@ -357,7 +352,7 @@ def _match_database(
     from forcemodel.service.tables import Role
 
     if out_dir is not None and out_dir.exists() and not force:
-        raise _fail(f"{out_dir} exists; use --force to replace it")
+        raise fail(f"{out_dir} exists; use --force to replace it")
     actor = Principal(id=0, name=CLI_MATCH_ACTOR, role=Role.coordinator, nation=None)
     with _database(database_url) as sessions:
         try:
@@ -366,7 +361,7 @@ def _match_database(
                     sessions, actor, apply=apply, time_limit=time_limit, mip_gap=gap
                 )
         except RecordError as exc:
-            raise _fail(exc.message) from None
+            raise fail(exc.message) from None
     proposed = proposed_frame(got)
     unmet = pd.DataFrame([u.model_dump(mode="json") for u in got.unmet])
     mix = pd.DataFrame([r.model_dump(mode="json") for r in got.fleet_mix])
