@@ -55,6 +55,15 @@ def _mark_days(ax: Any, data: ReportData, closure: float | None, label: bool) ->
         ax.axvline(closure, color="#2ca02c", lw=1.4, label="closure day" if label else None)
 
 
+def _panels(fig: Figure, gs: Any, ncol: int, n: int) -> list[Any]:
+    """The ``n`` axes of a capability grid, in order: the wide top one, then three a row, all
+    sharing its day axis."""
+    axes = [fig.add_subplot(gs[0, :])] if n else []
+    for k in range(1, n):
+        axes.append(fig.add_subplot(gs[1 + (k - 1) // ncol, (k - 1) % ncol], sharex=axes[0]))
+    return axes
+
+
 def _capability_grid(n_small: int, top_inches: float) -> tuple[Figure, Any, int, int]:
     """A figure with one large panel on top (land) and ``n_small`` below, three a row.
 
@@ -77,13 +86,7 @@ def power_png(data: ReportData, region: str) -> Figure:
     closure = number(info["closure_day"])
     spans = data.vulnerable_spans[data.vulnerable_spans["region"] == region]
     cc = data.capability_closure
-    first_ax = None
-    for k, cap in enumerate(caps):
-        if k == 0:
-            ax = fig.add_subplot(gs[0, :])
-            first_ax = ax
-        else:
-            ax = fig.add_subplot(gs[1 + (k - 1) // ncol, (k - 1) % ncol], sharex=first_ax)
+    for k, (cap, ax) in enumerate(zip(caps, _panels(fig, gs, ncol, len(caps)), strict=True)):
         g = p[p["capability"] == cap]
         d = g["day"].to_numpy()
         ax.step(d, g["power"], where="post", color="#1f77b4", lw=2.2, label="combat power")
@@ -394,13 +397,8 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
         for r in closure[(closure["region"] == region) & closure["present"]].to_dict("records")
     ]
     spans = c.vulnerable_spans[c.vulnerable_spans["region"] == region]
-    first_ax = None
-    for k, cap in enumerate(caps):
-        if k == 0:
-            ax = fig.add_subplot(gs[0, :])
-            first_ax = ax
-        else:
-            ax = fig.add_subplot(gs[1 + (k - 1) // ncol, (k - 1) % ncol], sharex=first_ax)
+    axes = _panels(fig, gs, ncol, len(caps))
+    for k, (cap, ax) in enumerate(zip(caps, axes, strict=True)):
         for (series, run, name), g in lines[lines["capability"] == cap].groupby(
             ["series", "run", "name"], sort=False
         ):
@@ -445,10 +443,10 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
             ax.set_ylabel("brigade equivalents")
         if (k == 0 and nrow == 1) or (k > 0 and 1 + (k - 1) // ncol == nrow - 1):
             ax.set_xlabel(DAY_LABEL, fontsize=9)
-    if first_ax is not None:
+    if axes:
         # Below the panels: inside, it would hide the windows along the top of the land panel.
         fig.legend(
-            *first_ax.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8
+            *axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8
         )
     fig.suptitle(c.region_title(region), fontsize=12, x=0.01, ha="left")
     return fig
