@@ -33,6 +33,7 @@ from forcemodel.scenario.model import CAPABILITIES, Curve, Disruption, Scenario,
 
 if TYPE_CHECKING:
     from forcemodel.optimize.plan import OptimizationResult
+    from forcemodel.optimize.stopping import WorkLimits
 
 #: How the units not yet committed are re-planned: the optimiser (MIP) or the day-0 planner's
 #: greedy rule, both on the planning view.
@@ -107,6 +108,7 @@ def replan(
     time_limit: float = 30.0,
     keep_assignments: bool = False,
     seed: int = 0,
+    work: WorkLimits | None = None,
 ) -> ReplanResult:
     """Re-plan on ``day`` the units not yet moving, and simulate with and without the re-plan.
 
@@ -118,9 +120,11 @@ def replan(
             ``day``.
         method: ``"optimize"`` (the MIP of :func:`forcemodel.optimize.optimize`) or
             ``"planner"`` (the simulation's day-0 planning rule), on the planning view.
-        time_limit: seconds the optimiser may run (more than 0).
+        time_limit: seconds the optimiser may run (finite, more than 0).
         keep_assignments: keep pre-assigned units in their region (the planner always does).
         seed: the simulation's seed (recorded).
+        work: a deterministic stopping rule for the optimiser in place of ``time_limit``
+            (:class:`forcemodel.optimize.WorkLimits`): the same re-plan on any machine.
 
     Raises:
         ValueError: a day outside ``0..horizon``, a disruption on no link or node, a factor
@@ -177,10 +181,14 @@ def replan(
                     est_closure=vp.est_closure,
                 )
         else:
-            from forcemodel.optimize import optimize  # here: the package imports this module
+            from forcemodel.optimize.api import optimize  # here: a heavy import, only when used
 
             optimization = optimize(
-                view, time_limit=time_limit, keep_assignments=keep_assignments, duals=False
+                view,
+                time_limit=time_limit,
+                keep_assignments=keep_assignments,
+                duals=False,
+                work=work,
             )
             new_plans = _plans_from_choices(real, view, vnet, free, optimization)
     plans = list(day0)
@@ -222,7 +230,7 @@ def _check_inputs(
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not (math.isfinite(time_limit) and time_limit > 0):
-        raise ValueError(f"time_limit must be more than 0 seconds, got {time_limit:g}")
+        raise ValueError(f"time_limit must be more than 0 seconds and finite, got {time_limit:g}")
     if disruption is None:
         return
     capacities = _capacities(scenario)
