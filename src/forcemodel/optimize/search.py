@@ -259,6 +259,7 @@ def _refined(
     final = FINAL_SHARE * budget.settings.time_limit if budget.work is None else 0.0
     refined = refine(
         scenario,
+        net,
         built,
         weights,
         budget,

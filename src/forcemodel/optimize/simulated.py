@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 #: Moves simulated per round at most before the round gives up (the best-ranked ones).
 MOVES_PER_ROUND = 12
 
+#: How much more a day of a late region (from its target to its closure) weighs in the
+#: moves' estimates: the plan is on time before it is better.
+LATE_EMPHASIS = 100.0
+
 #: Moves simulated together in a round's first batch, and the most a batch grows to.
 BATCH = 4
 MAX_BATCH = 8
@@ -171,24 +175,62 @@ class Scorer:
         return Scored(plan, self.score_table(short), closed, results, late)
 
 
+#: One unit's new (region id, draws a set).
+Change = tuple[int, str, bool]
+
+
 @dataclass(frozen=True)
 class Move:
-    """One unit to another region or set use, with its estimated gain."""
+    """One unit to another region or set use, or two units swapping regions (``changes``),
+    with its estimated gain (weighted brigade-days)."""
 
-    unit: int
-    region: str
-    uses_set: bool
+    changes: tuple[Change, ...]
     estimate: float
 
+    def apply(self, plan: SimPlan) -> SimPlan:
+        """``plan`` with this move made."""
+        for unit, region, uses in self.changes:
+            plan = plan.moved(unit, region, uses)
+        return plan
 
-def _moves(
-    scenario: Scenario,
-    scorer: Scorer,
-    current: Scored,
-    arrival: Mapping[tuple[int, str, bool], float],
-) -> list[Move]:
-    """Every move of one unit to another (region, set use) it has an option for, ranked by
-    the gain estimated from ``current``'s simulation (best first; ties by unit, region)."""
+    def regions(self, plan: SimPlan) -> set[str]:
+        """The regions this move takes units from or sends them to."""
+        return {plan.region[u] for u, _, _ in self.changes} | {r for _, r, _ in self.changes}
+
+
+#: Swaps are looked for among this many units per region: those with the best estimated gain
+#: from moving to the other region of the swap.
+SWAP_UNITS = 12
+
+
+@dataclass
+class _State:
+    """What the estimates are read from: the current plan's simulated deficits."""
+
+    deficit: np.ndarray  # (region, capability, day): requirement less power (< 0: spare)
+    w: np.ndarray  # (region, day): weight of a brigade-day short
+    power: np.ndarray  # (unit, capability)
+    start_old: np.ndarray  # per unit: first day it counts now (simulated)
+    delay: np.ndarray  # per region: median days its units close after their estimate
+    rix: dict[str, int]
+    n_days: int
+
+    def change(self, r: int, add: list[tuple[np.ndarray, int]]) -> float:
+        """The weighted shortfall ``r`` gains when each (power, from day) of ``add`` is added
+        to its deficit (negative power: a unit that leaves)."""
+        base = self.deficit[r]
+        new = base.copy()
+        for p, day in add:
+            if day < self.n_days:
+                new[:, day:] += p[:, None]
+        before = np.maximum(base, 0.0)
+        after = np.maximum(new, 0.0)
+        return float(((after - before) * self.w[r][None, :]).sum())
+
+
+def _state(
+    scenario: Scenario, scorer: Scorer, current: Scored, arrival: Mapping[Change, float]
+) -> _State:
     tables = current.results.tables
     short = tables["shortfall"]
     horizon = scenario.meta.horizon_days
@@ -196,49 +238,83 @@ def _moves(
     caps = list(CAPABILITIES)
     region_ids = [r.id for r in scenario.regions]
     rix = {rid: i for i, rid in enumerate(region_ids)}
-    # Shortfall and surplus per (region, capability, day); weight per (region, day).
-    gap = np.zeros((len(region_ids), len(caps), n_days))
-    spare = np.full((len(region_ids), len(caps), n_days), np.inf)
+    # No requirement on a day: a large spare, so that nothing there counts.
+    deficit = np.full((len(region_ids), len(caps), n_days), -1e9)
     ri = short["region"].map(rix).to_numpy(int)
     ci = short["capability"].map({c: i for i, c in enumerate(caps)}).to_numpy(int)
     di = np.clip(short["day"].to_numpy(int), 0, horizon)
-    gap[ri, ci, di] = short["shortfall"].to_numpy(float)
-    spare[ri, ci, di] = np.maximum(
-        short["power"].to_numpy(float) - short["required"].to_numpy(float), 0.0
-    )
+    deficit[ri, ci, di] = short["required"].to_numpy(float) - short["power"].to_numpy(float)
     days = np.arange(n_days)
-    w = np.stack([scorer.weight(rid, days) for rid in region_ids])  # (region, day)
-    units = tables["units"]
-    closed = units["closure_day"].to_numpy(float)
-    power = np.array([[getattr(u.power, c) for c in caps] for u in scenario.units])
+    w = np.stack([scorer.weight(rid, days) for rid in region_ids])
+    closed = tables["units"]["closure_day"].to_numpy(float)
+    start_old = np.array([_day(t, n_days) for t in closed])
+    # The queues' delay per region: how much later than the uncongested estimate its units
+    # close in the simulation (median), added to the estimate of a unit sent there.
+    late: dict[int, list[float]] = {}
+    plan = current.plan
+    for ui, t in enumerate(closed):
+        est = arrival.get((ui, plan.region[ui], plan.uses_set[ui]))
+        if est is not None and math.isfinite(t) and math.isfinite(est):
+            late.setdefault(rix[plan.region[ui]], []).append(t - est)
+    for rid, (closed_at, target) in current.late.items():
+        # A late region: its days from the target to its closure weigh far more, so that the
+        # moves that bring power there then are tried first (lateness before score).
+        hi = n_days if not math.isfinite(closed_at) else min(n_days, int(closed_at))
+        w[rix[rid], int(target) : hi] *= LATE_EMPHASIS
+    delay = np.array(
+        [max(0.0, float(np.median(late[r]))) if r in late else 0.0 for r in range(len(region_ids))]
+    )
+    power = np.array([[getattr(u.power, c) for c in caps] for u in scenario.units], dtype=float)
+    return _State(deficit, w, power, start_old, delay, rix, n_days)
+
+
+def _moves(
+    scenario: Scenario,
+    scorer: Scorer,
+    current: Scored,
+    arrival: Mapping[Change, float],
+) -> list[Move]:
+    """Every move of one unit to another (region, set use) it has an option for, and swaps of
+    two units between regions, ranked by the gain estimated from ``current``'s simulation
+    (best first; ties by the units and regions)."""
+    st = _state(scenario, scorer, current, arrival)
+    plan = current.plan
+    n_days = st.n_days
     moves: list[Move] = []
+    # Per destination region: (gain there, unit) of the units that could go there.
+    inbound: dict[int, list[tuple[float, int, bool, int]]] = {}
     for (ui, rid, uses), t_new in arrival.items():
-        if (rid, uses) == (current.plan.region[ui], current.plan.uses_set[ui]):
+        p = st.power[ui]
+        if (rid, uses) == (plan.region[ui], plan.uses_set[ui]) or not p.any():
             continue
-        p = power[ui]
-        if not p.any():
-            continue
-        a, b = rix[current.plan.region[ui]], rix[rid]
-        start_new = _day(t_new, n_days)
-        start_old = _day(closed[ui], n_days)
-        has = p > 0
+        a, b = st.rix[plan.region[ui]], st.rix[rid]
+        start_new = _day(t_new + st.delay[b], n_days)
         if a == b:
-            # Only the day it counts changes: gain (or loss) over the days between.
-            lo, hi = sorted((start_new, start_old))
-            if lo == hi:
-                continue
-            window = np.minimum(p[has, None], gap[b][has, lo:hi]) * w[b, lo:hi]
-            if start_new < start_old:
-                value = float(window.sum())
-            else:
-                lost = np.maximum(p[has, None] - spare[b][has, lo:hi], 0.0) * w[b, lo:hi]
-                value = -float(lost.sum())
+            value = -st.change(b, [(-p, start_new), (p, int(st.start_old[ui]))])
         else:
-            gained = np.minimum(p[has, None], gap[b][has, start_new:]) * w[b, start_new:]
-            lost = np.maximum(p[has, None] - spare[a][has, start_old:], 0.0) * w[a, start_old:]
-            value = float(gained.sum()) - float(lost.sum())
-        moves.append(Move(ui, rid, uses, value))
-    moves.sort(key=lambda m: (-m.estimate, m.unit, m.region, m.uses_set))
+            gain = -st.change(b, [(-p, start_new)])
+            value = gain - st.change(a, [(p, int(st.start_old[ui]))])
+            if uses == plan.uses_set[ui] and gain > MIN_ESTIMATE:
+                inbound.setdefault(b, []).append((gain, ui, uses, start_new))
+        moves.append(Move(((ui, rid, uses),), value))
+    # Swaps: a unit of A that gains most in B with one of B that gains most in A.
+    tops = {r: sorted(v, key=lambda x: (-x[0], x[1]))[:SWAP_UNITS] for r, v in inbound.items()}
+    region_ids = [r.id for r in scenario.regions]
+    for b, into_b in tops.items():
+        for _, ua, uses_a, start_ab in into_b:
+            a = st.rix[plan.region[ua]]
+            if a > b:
+                continue  # each pair of regions once
+            for _, ub, uses_b, start_ba in tops.get(a, []):
+                if st.rix[plan.region[ub]] != b:
+                    continue
+                pa, pb = st.power[ua], st.power[ub]
+                value = -st.change(a, [(pa, int(st.start_old[ua])), (-pb, start_ba)]) - st.change(
+                    b, [(pb, int(st.start_old[ub])), (-pa, start_ab)]
+                )
+                changes = ((ua, region_ids[b], uses_a), (ub, region_ids[a], uses_b))
+                moves.append(Move(changes, value))
+    moves.sort(key=lambda m: (-m.estimate, m.changes))
     return moves
 
 
@@ -286,7 +362,7 @@ def improve(
     scenario: Scenario,
     scorer: Scorer,
     start: Scored,
-    arrival: Mapping[tuple[int, str, bool], float],
+    arrival: Mapping[Change, float],
     *,
     max_evaluations: int | None = None,
     deadline: float = math.inf,
@@ -302,7 +378,7 @@ def improve(
     current = start
     first = scorer.evaluations
     accepted = 0
-    tried: set[tuple[int, str, bool]] = set()
+    tried: set[tuple[Change, ...]] = set()
     since_refresh = 0
     batch = BATCH
     stopped = "no improving move"
@@ -318,7 +394,7 @@ def improve(
         moves = [
             m
             for m in _moves(scenario, scorer, current, arrival)
-            if m.estimate > MIN_ESTIMATE and (m.unit, m.region, m.uses_set) not in tried
+            if m.estimate > MIN_ESTIMATE and m.changes not in tried
         ][:MOVES_PER_ROUND]
         if not moves:
             if since_refresh == 0:
@@ -334,7 +410,7 @@ def improve(
                 break
             plan = current.plan
             for m in together:
-                plan = plan.moved(m.unit, m.region, m.uses_set)
+                plan = m.apply(plan)
             cand = scorer(plan)
             if _better(cand, current):
                 found, taken = cand, together
@@ -346,8 +422,8 @@ def improve(
                 if (why := out_of_budget()) is not None:
                     stopped = why
                     break
-                cand = scorer(current.plan.moved(m.unit, m.region, m.uses_set))
-                tried.add((m.unit, m.region, m.uses_set))
+                cand = scorer(m.apply(current.plan))
+                tried.add(m.changes)
                 if _better(cand, current):
                     found, taken = cand, [m]
                     batch = max(batch, 2)
@@ -357,15 +433,16 @@ def improve(
                 break
             continue
         for m in taken:
-            log.info(
-                "Simulated search: %s to %s%s",
-                scenario.units[m.unit].id,
-                m.region,
-                " with a set" if m.uses_set else " with its own equipment",
-            )
+            for unit, region, uses in m.changes:
+                log.info(
+                    "Simulated search: %s to %s%s",
+                    scenario.units[unit].id,
+                    region,
+                    " with a set" if uses else " with its own equipment",
+                )
         log.info("Simulated search: score %.6f (was %.6f)", found.score, current.score)
         current = found
-        accepted += len(taken)
+        accepted += sum(len(m.changes) for m in taken)
         since_refresh += 1
     report = SearchReport(scorer.evaluations - first, accepted, start.score, current.score, stopped)
     log.info(
@@ -386,12 +463,13 @@ def _independent(moves: list[Move], plan: SimPlan, size: int) -> list[Move]:
     units: set[int] = set()
     out: list[Move] = []
     for m in moves:
-        regions = {plan.region[m.unit], m.region}
-        if m.unit in units or regions & used:
+        regions = m.regions(plan)
+        mine = {u for u, _, _ in m.changes}
+        if mine & units or regions & used:
             continue
         out.append(m)
         used |= regions
-        units.add(m.unit)
+        units |= mine
         if len(out) >= size:
             break
     return out
