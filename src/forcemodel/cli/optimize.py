@@ -259,7 +259,11 @@ def progress_lines(budget_s: float | None) -> Iterator[None]:
             )
 
     handler = _Lines(level=logging.INFO)
-    names = ("forcemodel.optimize.progress", "forcemodel.optimize.refine")
+    names = (
+        "forcemodel.optimize.progress",
+        "forcemodel.optimize.refine",
+        "forcemodel.optimize.simulated",
+    )
     loggers = [logging.getLogger(n) for n in names]
     for lg in loggers:
         lg.addHandler(handler)
