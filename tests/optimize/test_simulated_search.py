@@ -3,6 +3,7 @@ work limits, Ctrl-C and bad settings of the optimiser's commands (issues 13 and 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,57 @@ def test_highs_banner_never_on_stdout(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Running HiGHS" not in done.stdout and "Copyright" not in done.stdout
     assert "Plan: region and set per unit" in done.stdout
+
+
+def test_capacity_prices_hold_over_the_range_they_state() -> None:
+    """Finite differences: raising the binding capacity row with the largest price by half the
+    room HiGHS's ranging gives (``holds_for``) changes the objective by the price times the
+    change; the plan's choices fixed, as the explanations are read."""
+    import numpy as np
+
+    from forcemodel.mip.solve import SolverSettings, run_highs
+    from forcemodel.optimize.explain import bindings_table, row_room
+    from forcemodel.optimize.model import build_model, option_table
+    from forcemodel.optimize.start import choices_z
+
+    scenario = load_scenario_data(
+        synthetic_scenario(units=40, nodes=12, days=60, regions=3, seed=2)
+    )
+    plan = optimize(scenario, threads=1, work=SMALL, duals=False)
+    net = compile_network(scenario)
+    options = option_table(scenario, net)
+    settings = SolverSettings(time_limit=float("inf"), threads=1, iteration_limit=10**7)
+    with linopy.options as opts:
+        opts(semantics="v1")
+        probe = build_model(scenario, net, options, Weights.of(scenario), relax=True)
+        z = choices_z(scenario, probe, plan.choices)
+        assert z is not None
+        built = build_model(scenario, net, options, Weights.of(scenario), relax=True, fix_choices=z)
+        run_highs(built.model, dataclasses.replace(settings, method="simplex"), mip=False)
+        table = bindings_table(scenario, built, relaxed=False)
+        checked = 0
+        for name in ("rsom_capacity", "shared_capacity"):
+            if name not in built.model.constraints:
+                continue
+            con = built.model.constraints[name]
+            dual = con.dual.to_series().dropna()
+            dual = dual[dual.abs() > 1e-6]
+            room = row_room(built, name)
+            if dual.empty or room is None:
+                continue
+            key = dual.abs().idxmax()
+            step = float(room.loc[key]) / 2 if np.isfinite(room.loc[key]) else 1.0
+            assert step > 0
+            label = int(con.labels.to_series().loc[key])
+            row = int(np.flatnonzero(np.asarray(built.model.matrices.clabels) == label)[0])
+            h = built.model.solver_model
+            before = h.getInfo().objective_function_value
+            rhs = float(con.rhs.to_series().loc[key])
+            h.changeRowBounds(row, -np.inf, rhs + step)
+            h.run()
+            after = h.getInfo().objective_function_value
+            assert after - before == pytest.approx(float(dual.loc[key]) * step, rel=1e-6, abs=1e-9)
+            checked += 1
+        assert checked, "no capacity binds on this scenario: pick another"
+    cap = table[table["kind"].isin(["rsom_tons", "rsom_people", "shared"])]
+    assert cap["holds_for"].notna().any() and "HiGHS ranging" in " ".join(cap["meaning"])
