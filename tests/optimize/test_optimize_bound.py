@@ -83,6 +83,7 @@ def test_bound_is_below_the_optimum_solved_to_gap_0(seed: int, regions: int, ear
     )
 
 
+@pytest.mark.slow
 def test_a_plan_comes_back_at_a_small_work_limit_on_eastern_flank() -> None:
     """Stopped early by work (a few thousand simplex iterations per solve: the same stop on
     any machine), the day-0 planner's plan still comes back (it raised NoSolutionError when

@@ -127,8 +127,6 @@ def optimize_cmd(
 
     The model and what it leaves out: docs/optimization.md.
     """
-    import math
-
     from forcemodel.optimize import (
         InfeasibleError,
         OptimizationError,
@@ -137,41 +135,12 @@ def optimize_cmd(
         optimize,
     )
 
-    for bad, what in (
-        (
-            not (time_limit > 0 and math.isfinite(time_limit)),
-            f"--time-limit must be a finite number of seconds above 0, got {time_limit:g}",
-        ),
-        (not 0 <= gap < 1, f"--gap must be 0 or more and below 1 (a share), got {gap:g}"),
-        (
-            early_weight is not None and not early_weight >= 0,
-            f"--early-weight must be 0 or more, got {early_weight}",
-        ),
-        (
-            late_weight is not None and not late_weight >= 0,
-            f"--late-weight must be 0 or more, got {late_weight}",
-        ),
-        (
-            budget is not None and not budget >= 0,
-            f"--budget must be 0 or more (millions), got {budget:g}" if budget is not None else "",
-        ),
-        (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
-        (
-            search is Search.regions and relax,
-            "--search regions finds whole plans: it cannot be used with --relax",
-        ),
-        (
-            write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
-            f"--write-model must end in .mps or .lp, got '{write_model}'",
-        ),
-        (
-            write_model is not None and not write_model.resolve().parent.is_dir(),
-            f"--write-model: the folder of '{write_model}' does not exist",
-        ),
-    ):
-        if bad:
-            err.print(f"[bold red]error:[/] {escape(what)}", highlight=False)
-            raise typer.Exit(2)
+    problem = _bad_option(
+        time_limit, gap, early_weight, late_weight, budget, method, relax, search, write_model
+    )
+    if problem is not None:
+        err.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
+        raise typer.Exit(2)
     with user_errors():
         if out_dir.exists() and not force:
             err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
@@ -218,6 +187,11 @@ def optimize_cmd(
                 err.print(f"  {why}", markup=False, highlight=False)
             raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
         result.save(out_dir)
+    _print_result(result, out_dir, explain)
+
+
+def _print_result(result: Any, out_dir: Path, explain: bool) -> None:
+    """What was written, the plan's provenance and tables; exit 130 if interrupted."""
     gap_text = f", gap {result.mip_gap:.2g}" if result.mip_gap is not None else ""
     err.print(
         f"wrote {escape(str(out_dir))}: {result.termination.replace('_', ' ')}{gap_text}, "
@@ -236,6 +210,57 @@ def optimize_cmd(
     if result.termination == "interrupted":
         err.print("interrupted: the best plan scored so far was written", highlight=False)
         raise typer.Exit(130)
+
+
+def _bad_option(
+    time_limit: float,
+    gap: float,
+    early_weight: float | None,
+    late_weight: float | None,
+    budget: float | None,
+    method: SolverMethod,
+    relax: bool,
+    search: Search,
+    write_model: Path | None,
+) -> str | None:
+    """The first option that cannot be used, in words (``None``: all can)."""
+    import math
+
+    for bad, what in (
+        (
+            not (time_limit > 0 and math.isfinite(time_limit)),
+            f"--time-limit must be a finite number of seconds above 0, got {time_limit:g}",
+        ),
+        (not 0 <= gap < 1, f"--gap must be 0 or more and below 1 (a share), got {gap:g}"),
+        (
+            early_weight is not None and not early_weight >= 0,
+            f"--early-weight must be 0 or more, got {early_weight}",
+        ),
+        (
+            late_weight is not None and not late_weight >= 0,
+            f"--late-weight must be 0 or more, got {late_weight}",
+        ),
+        (
+            budget is not None and not budget >= 0,
+            f"--budget must be 0 or more (millions), got {budget:g}" if budget is not None else "",
+        ),
+        (method is SolverMethod.pdlp and not relax, "--method pdlp needs --relax (an LP)"),
+        (
+            search is Search.regions and relax,
+            "--search regions finds whole plans: it cannot be used with --relax",
+        ),
+        (
+            write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
+            f"--write-model must end in .mps or .lp, got '{write_model}'",
+        ),
+        (
+            write_model is not None and not write_model.resolve().parent.is_dir(),
+            f"--write-model: the folder of '{write_model}' does not exist",
+        ),
+    ):
+        if bad:
+            return what
+    return None
 
 
 @contextmanager

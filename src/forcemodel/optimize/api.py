@@ -124,41 +124,15 @@ def optimize(
     settings = SolverSettings(
         time_limit=time_limit, mip_gap=mip_gap, method=method, threads=threads
     )
-    settings.check(mip=not relax)
-    if not mip_gap < 1:
-        raise ValueError(f"the optimality gap must be below 1 (a share), got {mip_gap:g}")
-    if work is not None:
-        work.check()
-    if start not in ("planner", None):
-        raise ValueError(f"start must be 'planner' or None, got {start!r}")
-    if search not in SEARCHES:
-        raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
-    if search == "regions" and start != "planner":
-        raise ValueError(
-            "search='regions' starts from the day-0 planner's plan: use start='planner'"
-        )
-    if search == "regions" and relax:
-        raise ValueError("search='regions' finds whole plans: it cannot be used with relax=True")
-    if extra_functionality is not None and not callable(extra_functionality):
-        raise ValueError("extra_functionality must be a callable taking the built model")
+    _check_settings(settings, relax, work, start, search, extra_functionality)
     check_budget(scenario, budget)
-    weights = weights or Weights.of(scenario)
-    if isinstance(closure_by, str):
-        if closure_by != "bundled":
-            raise ValueError(f"closure_by must be 'bundled', a mapping or None, got {closure_by!r}")
-        closure_by = bundled_closure_days(scenario)
-    if closure_by is not None:
-        unknown = sorted(set(closure_by) - {r.id for r in scenario.regions})
-        if unknown:
-            raise ValueError(f"closure_by: no region {', '.join(map(repr, unknown))}")
-        weights = dataclasses.replace(weights, closure_by=dict(closure_by))
-    weights.by_day(scenario.meta.horizon_days)  # raises on bad weights before any work
+    weights = _weights(scenario, weights, closure_by)
     if fixed is not None:
         check_fixed(scenario, fixed)
     if write_model is not None:
         model_format(write_model)
     if simulated_search is None:
-        simulated_search = closure_by is not None and check_closure
+        simulated_search = weights.closure_by is not None and check_closure
     if simulated_search and (relax or budget is not None or scenario.prepositioning is not None):
         simulated_search = False  # it moves units between existing stocks only
     with captured_log() as lines:
@@ -180,6 +154,52 @@ def optimize(
             simulated=simulated_search,
         )
     return dataclasses.replace(result, log="\n".join(lines) + ("\n" if lines else ""))
+
+
+def _check_settings(
+    settings: SolverSettings,
+    relax: bool,
+    work: WorkLimits | None,
+    start: str | None,
+    search: str,
+    extra: object,
+) -> None:
+    """Raise :class:`ValueError` for a setting of :func:`optimize` that cannot be used."""
+    settings.check(mip=not relax)
+    if not settings.mip_gap < 1:
+        raise ValueError(f"the optimality gap must be below 1 (a share), got {settings.mip_gap:g}")
+    if work is not None:
+        work.check()
+    if start not in ("planner", None):
+        raise ValueError(f"start must be 'planner' or None, got {start!r}")
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {search!r}")
+    if search == "regions" and start != "planner":
+        raise ValueError(
+            "search='regions' starts from the day-0 planner's plan: use start='planner'"
+        )
+    if search == "regions" and relax:
+        raise ValueError("search='regions' finds whole plans: it cannot be used with relax=True")
+    if extra is not None and not callable(extra):
+        raise ValueError("extra_functionality must be a callable taking the built model")
+
+
+def _weights(
+    scenario: Scenario, weights: Weights | None, closure_by: Mapping[str, float] | str | None
+) -> Weights:
+    """The weights of the call: the scenario's (or ``weights``) with the closure targets."""
+    weights = weights or Weights.of(scenario)
+    if isinstance(closure_by, str):
+        if closure_by != "bundled":
+            raise ValueError(f"closure_by must be 'bundled', a mapping or None, got {closure_by!r}")
+        closure_by = bundled_closure_days(scenario)
+    if closure_by is not None:
+        unknown = sorted(set(closure_by) - {r.id for r in scenario.regions})
+        if unknown:
+            raise ValueError(f"closure_by: no region {', '.join(map(repr, unknown))}")
+        weights = dataclasses.replace(weights, closure_by=dict(closure_by))
+    weights.by_day(scenario.meta.horizon_days)  # raises on bad weights before any work
+    return weights
 
 
 def _optimize(

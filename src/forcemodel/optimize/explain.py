@@ -77,6 +77,24 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
     the MIP's choices fixed, a stock's limit has no price (its sets are already given out by the
     fixed choices): a stock whose sets are all drawn is listed with ``shadow_price`` NaN.
     """
+    rows = [
+        *_rsom_rows(built),
+        *_shared_rows(built),
+        *_requirement_rows(built),
+        *_stock_rows(scenario, built, relaxed=relaxed),
+    ]
+    table = pd.DataFrame(rows, columns=BINDING_COLUMNS)
+    if table.empty:
+        return table
+    table["server"] = table["server"].astype(object).where(table["server"].notna(), "")
+    table["holds_for"] = table["holds_for"].astype(float)
+    order = table["shadow_price"].abs().fillna(-1.0)
+    table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
+    return table.drop(columns="_o").reset_index(drop=True)
+
+
+def _rsom_rows(built: BuiltModel) -> list[dict[str, object]]:
+    """RSOM capacity per region, load and day (with the own-pace rows that sum it)."""
     m = built.model
     rows: list[dict[str, object]] = []
     if "rsom_capacity" in m.constraints:
@@ -104,6 +122,13 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     "holds_for": holds,
                 }
             )
+    return rows
+
+
+def _shared_rows(built: BuiltModel) -> list[dict[str, object]]:
+    """Shared capacities on the way (links, nodes, transshipment, lift pools) per day."""
+    m = built.model
+    rows: list[dict[str, object]] = []
     if "shared_capacity" in m.constraints and len(built.shared):
         rate = built.shared.set_index("label")["rate"]
         dual = m.constraints["shared_capacity"].dual.to_series().dropna()
@@ -131,6 +156,13 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     "holds_for": holds,
                 }
             )
+    return rows
+
+
+def _requirement_rows(built: BuiltModel) -> list[dict[str, object]]:
+    """Requirements (above the forces in place) per region, capability and day."""
+    m = built.model
+    rows: list[dict[str, object]] = []
     for name in ("gap", "gap_empty"):
         if name not in m.constraints:
             continue
@@ -154,6 +186,13 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     ),
                 }
             )
+    return rows
+
+
+def _stock_rows(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> list[dict[str, object]]:
+    """Stocks whose sets are all drawn (priced only in the LP relaxation)."""
+    m = built.model
+    rows: list[dict[str, object]] = []
     if "sets" in m.constraints:
         con = m.constraints["sets"]
         dual = con.dual.to_series()
@@ -190,14 +229,7 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     "meaning": meaning,
                 }
             )
-    table = pd.DataFrame(rows, columns=BINDING_COLUMNS)
-    if table.empty:
-        return table
-    table["server"] = table["server"].astype(object).where(table["server"].notna(), "")
-    table["holds_for"] = table["holds_for"].astype(float)
-    order = table["shadow_price"].abs().fillna(-1.0)
-    table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
-    return table.drop(columns="_o").reset_index(drop=True)
+    return rows
 
 
 def row_room(built: BuiltModel, name: str) -> pd.Series | None:

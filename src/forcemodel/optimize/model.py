@@ -7,6 +7,10 @@ estimate the simulation's planner uses), so the model itself only decides which 
 unit takes and how the region's RSOM capacity, and the capacity of the lift pools, links and
 nodes on the options' fixed routes that could bind, are shared day by day. The maths, and what
 is left out, are in docs/optimization.md.
+
+Why one module of about 700 lines: the weights, the built model's tables and the ``define_*``
+functions share the frame of per-option arrays (``_Frame``) and the variables' labels; split,
+each would import the others' private layout.
 """
 
 from __future__ import annotations

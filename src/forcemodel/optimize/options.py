@@ -102,31 +102,7 @@ def option_table(
             allowed_stocks = {stock_index[sid] if sid is not None else -1}
         elif keep_assignments and u.assigned_to is not None:
             allowed_regions = [region_index[u.assigned_to]]
-        ready = u.notice_to_move_days
-        # Arrivals first (cheap: time-to-go tables), routes only for the options kept.
-        # (stock, eq arrival, pax arrival, depot or -1, day the set is drawn)
-        reach: dict[int, list[_Reach]] = {}
-        for r in allowed_regions:
-            dest = receptions[r]
-            found: list[_Reach] = []
-            if allowed_stocks is None or -1 in allowed_stocks:
-                t_eq, t_pax = _legs(net, u, home, dest)
-                found.append((-1, ready + t_eq, ready + t_pax, -1, ready))
-            for si, s in enumerate(scenario.stocks):
-                if allowed_stocks is not None and si not in allowed_stocks:
-                    continue
-                if s.kind != "equipment_set" or s.sets <= 0 or s.set_type != u.set_type:
-                    continue
-                depot = net.node_index[s.depot]
-                to_depot = _people_time(net, u, home, depot)
-                drawn = ready + to_depot + s.draw_days
-                t_eq, t_pax = _legs(net, u, depot, dest)
-                if not (math.isfinite(to_depot) and math.isfinite(t_eq) and math.isfinite(t_pax)):
-                    continue
-                found.append((si, drawn + t_eq, drawn + t_pax, depot, drawn))
-            found = [c for c in found if math.isfinite(c[1]) and math.isfinite(c[2])]
-            if found:
-                reach[r] = found
+        reach = _reach(scenario, net, u, home, receptions, allowed_regions, allowed_stocks)
         must = None
         if keep is not None and u.id in keep:
             rid, sid = keep[u.id]
@@ -205,6 +181,44 @@ def option_table(
 #: A candidate option before its route: stock (-1: own equipment), equipment and people
 #: arrival, depot (-1: none) and the day the set is drawn.
 _Reach = tuple[int, float, float, int, float]
+
+
+def _reach(
+    scenario: Scenario,
+    net: CompiledNetwork,
+    u: Unit,
+    home: int,
+    receptions: list[int],
+    allowed_regions: list[int],
+    allowed_stocks: set[int] | None,
+) -> dict[int, list[_Reach]]:
+    """Per region the unit may go to, its options there with their uncongested arrivals."""
+    ready = u.notice_to_move_days
+    # Arrivals first (cheap: time-to-go tables), routes only for the options kept.
+    # (stock, eq arrival, pax arrival, depot or -1, day the set is drawn)
+    reach: dict[int, list[_Reach]] = {}
+    for r in allowed_regions:
+        dest = receptions[r]
+        found: list[_Reach] = []
+        if allowed_stocks is None or -1 in allowed_stocks:
+            t_eq, t_pax = _legs(net, u, home, dest)
+            found.append((-1, ready + t_eq, ready + t_pax, -1, ready))
+        for si, s in enumerate(scenario.stocks):
+            if allowed_stocks is not None and si not in allowed_stocks:
+                continue
+            if s.kind != "equipment_set" or s.sets <= 0 or s.set_type != u.set_type:
+                continue
+            depot = net.node_index[s.depot]
+            to_depot = _people_time(net, u, home, depot)
+            drawn = ready + to_depot + s.draw_days
+            t_eq, t_pax = _legs(net, u, depot, dest)
+            if not (math.isfinite(to_depot) and math.isfinite(t_eq) and math.isfinite(t_pax)):
+                continue
+            found.append((si, drawn + t_eq, drawn + t_pax, depot, drawn))
+        found = [c for c in found if math.isfinite(c[1]) and math.isfinite(c[2])]
+        if found:
+            reach[r] = found
+    return reach
 
 
 def _closure(regions: Sequence[Region], r: int, c: _Reach) -> float:

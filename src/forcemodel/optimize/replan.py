@@ -7,6 +7,9 @@ committed units' forecast closures are taken off the requirements and their sets
 The new plan goes back to the simulation with the committed units' plans unchanged, so history
 before ``t`` is reproduced exactly and what follows shows what the re-plan recovers. The rules,
 and why history before ``t`` cannot change, are in docs/optimization.md ("Re-planning").
+
+Why one module of about 560 lines: the planning view, the re-plan and the three-run comparison
+are one procedure (docs/optimization.md, "Re-planning"), each part used only by the others.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ Stages, each given what is left of the budget (:mod:`forcemodel.optimize.stoppin
 4. with closure targets, the safeguard's simulations (:mod:`forcemodel.optimize.safeguard`);
    if the sub-MIP was solved to optimality and time is left, HiGHS solves the whole MIP from
    the best.
+
+Why one module of about 510 lines: the stages hand each other the candidates, the bound and
+the budget's reserve; the stages' own work lives in start, safeguard, refine and neighbourhoods.
 """
 
 from __future__ import annotations
