@@ -33,7 +33,7 @@ class Cluster:
     where: str
 
 
-def connect(address: str, timeout_s: float = 10.0) -> Any:
+def connect(address: str, timeout_s: float = 5.0) -> Any:
     """A ``distributed.Client`` of the scheduler at ``address``; a located error if unreachable."""
     try:
         from distributed import Client
