@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests_sweep_support import free_port_closed
 from typer.testing import CliRunner
 
 from forcemodel.cli import app
 from forcemodel.sweep.spec import SweepError, parse_param, prepare
 from support.scenarios import line_of
-from tests_sweep_support import free_port_closed
 
 BUNDLED = Path(__file__).resolve().parents[2] / "src/forcemodel/sweep/data/tiny.yaml"
 
