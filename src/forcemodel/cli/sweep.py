@@ -122,3 +122,80 @@ def sweep_cmd(
 
         for path in sweep_plots(out_dir):
             wrote(path)
+
+
+def attack_cmd(
+    scenario: ScenarioArg,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", "-r", help="Region attacked (repeatable).")
+    ] = None,
+    k: Annotated[int, typer.Option("--k", help="Attacks of 1..k assets (k at most 5).")] = 2,
+    budget: Annotated[
+        list[float] | None,
+        typer.Option("--budget", "-b", help="Protection budget, millions (repeatable): curve."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for tables and charts.")
+    ] = None,
+    set_: SetOpt = None,
+    uncertainty: UncOpt = None,
+    workers: WorkersOpt = 0,
+    scheduler: SchedOpt = None,
+) -> None:
+    """The worst attacks of 1..k assets on a region, its critical assets, the best guards."""
+    from forcemodel.sweep.attack import run_attack
+
+    with user_errors():
+        report = run_attack(
+            scenario,
+            regions=region or [],
+            k=k,
+            budgets=budget or [],
+            settings=set_ or [],
+            uncertainty=uncertainty,
+            workers=workers,
+            scheduler=scheduler,
+        )
+    top = report.criticality.groupby("region", sort=True).head(5)
+    out.print(rich_table(top, "Critical assets: days of delay to closure if lost (top 5)"))
+    out.print(rich_table(report.attacks, "Worst attacks of each size"))
+    if len(report.protection):
+        cols = ["region", "budget_m", "cost_m", "worst_delay", "plan"]
+        out.print(rich_table(report.protection[cols], "Best protection plan per budget"))
+        best = report.measures.groupby("region", sort=True).head(5)
+        out.print(rich_table(best, "Days of closure bought per million (top 5)"))
+    err.print(f"{report.simulations:,} simulations", highlight=False)
+    if out_dir is not None:
+        _save_attack(report, out_dir, scenario, set_ or [], uncertainty)
+
+
+def _save_attack(
+    report: Any, folder: Path, scenario: str, settings: list[str], uncertainty: str | None
+) -> None:
+    import pandas as pd
+
+    from forcemodel.scenario.load import read_scenario
+    from forcemodel.sweep.plots import criticality_map, protection_curve
+    from forcemodel.sweep.spec import load_uncertainty_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("criticality", "attacks", "protection", "measures"):
+        frame = getattr(report, name)
+        path = folder / f"{name}.csv"
+        tmp = path.with_name(f".{path.name}.tmp")
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(path)
+        wrote(path)
+    raw = read_scenario(scenario)
+    if uncertainty is not None:
+        raw = load_uncertainty_file(raw, uncertainty)
+    s = raw.build(settings)
+    nodes = pd.DataFrame([{"id": n.id, "lat": n.lat, "lon": n.lon} for n in s.nodes])
+    links = pd.DataFrame([{"id": lk.id, "src": lk.from_, "dst": lk.to} for lk in s.links])
+    for region, g in report.criticality.groupby("region", sort=True):
+        path = folder / f"criticality-{region}.png"
+        wrote(criticality_map(g, nodes, links, path, f"{region}: delay to closure if lost"))
+    if len(report.protection):
+        for region, g in report.protection.groupby("region", sort=True):
+            path = folder / f"protection-{region}.png"
+            wrote(protection_curve(g, path, f"{region}: worst attack vs protection budget"))

@@ -251,8 +251,10 @@ class Attack(_Model):
         description="Links and nodes that may be attacked; empty: every capped asset on the "
         "region's routes.",
     )
-    cost: dict[str, NonNeg] = Field(
-        default_factory=dict, description="Attack cost of an asset by id (default 1 each)."
+    guard_cost_m: NonNeg = Field(
+        default=10.0,
+        description="Cost of guarding one asset against the attacker where no guarding measure "
+        "names it, millions of the currency.",
     )
     source: str | None = None
 
