@@ -98,7 +98,7 @@ def run_sweep(
     for p in range(min(len(plan.points), 50)):
         pt = point_of(plan, p)
         inputs.update(
-            dict.fromkeys(draw(pt.scenario, pt.uncertainty, plan.seed, 0, (), pt.fixed).inputs)
+            dict.fromkeys(draw(pt.scenario, pt.uncertainty, plan.seed, 0, pt.fixed).inputs)
         )
     meta = {
         "sweep_format": SWEEP_FORMAT,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from forcemodel.scenario.model import Scenario
+from forcemodel.scenario.paths import Setting, parse_setting
 from forcemodel.scenario.uncertainty import CAUSE, Dist, Hazard, Measure, Uncertainty, Value
 
 
@@ -32,6 +33,8 @@ class Draw:
     settings: tuple[str, ...]
     inputs: dict[str, float] = field(default_factory=dict)
     disruptions: tuple[dict[str, Any], ...] = ()
+    #: Units whose notice to move the draw changes: id -> days (set as one table).
+    notice: tuple[tuple[str, float], ...] = ()
 
 
 def stream(seed: int, draw: int, *names: str) -> np.random.Generator:
@@ -80,13 +83,13 @@ def draw(
     unc: Uncertainty,
     seed: int,
     index: int,
-    base_disruptions: Iterable[dict[str, Any]] = (),
     fixed: frozenset[str] = frozenset(),
 ) -> Draw:
     """Draw world ``index`` of ``seed`` from ``unc`` for ``scenario`` (already validated).
 
-    ``base_disruptions``: the scenario's own disruption rows as its raw data holds them (drawn
-    ones are added after them). ``fixed``: paths a sweep sets by parameter; they are not drawn.
+    Scalars come back as ``PATH=VALUE`` settings; the drawn disruptions and notices to move
+    as rows (:func:`world_settings` makes them settings of whole tables, one each).
+    ``fixed``: paths a sweep sets by parameter; they are not drawn.
     """
     settings: list[str] = []
     inputs: dict[str, float] = {}
@@ -136,17 +139,13 @@ def draw(
         )
 
     ntm = {u.id: u.notice_to_move_days for u in scenario.units}
-    slips = []
+    notice: list[tuple[str, float]] = []
     for uid, days in extra.items():
-        path = f"units.{uid}.notice_to_move_days"
-        if days > 0 and path not in fixed:
-            settings.append(_setting(path, ntm[uid] + days))
-            slips.append(days)
+        if days > 0 and f"units.{uid}.notice_to_move_days" not in fixed:
+            notice.append((uid, ntm[uid] + days))
+    slips = [extra[uid] for uid, _ in notice]
     inputs["notice_to_move_slip"] = float(np.mean(slips)) if slips else 0.0
-
-    if drawn:
-        settings.append(_setting("disruptions", [*base_disruptions, *drawn]))
-    return Draw(tuple(settings), inputs, tuple(drawn))
+    return Draw(tuple(settings), inputs, tuple(drawn), tuple(notice))
 
 
 def _hazard_events(
@@ -213,3 +212,28 @@ def scenario_ntm(scenario: Scenario, unit_id: str) -> float:
         if u.id == unit_id:
             return u.notice_to_move_days
     raise KeyError(unit_id)
+
+
+def world_settings(
+    world: Draw,
+    before: Sequence[str],
+    units: Sequence[dict[str, Any]],
+    disruptions: Sequence[dict[str, Any]],
+) -> list[Setting]:
+    """The settings of one world: ``before`` (grid), its scalars, then whole tables.
+
+    ``units`` and ``disruptions``: the grid point's raw rows. Changing the notice to move of
+    hundreds of units is one setting of the units table, not hundreds of settings.
+    """
+    out = [parse_setting(s) for s in (*before, *world.settings)]
+    if world.notice:
+        new = dict(world.notice)
+        rows = [
+            {**r, "notice_to_move_days": new[str(r.get("id"))]} if str(r.get("id")) in new else r
+            for r in units
+        ]
+        out.append(Setting("units=<drawn notice to move>", ("units",), rows))
+    if world.disruptions:
+        rows = [*disruptions, *world.disruptions]
+        out.append(Setting("disruptions=<drawn>", ("disruptions",), rows))
+    return out

@@ -20,9 +20,9 @@ import yaml
 
 from forcemodel.common.errors import LocatedError, Problem, ScenarioError
 from forcemodel.common.read import Locations, ReadError, parse_yaml, read_text
-from forcemodel.scenario.load import RawScenario, read_scenario
+from forcemodel.scenario.load import RawScenario, build_scenario, read_scenario
 from forcemodel.scenario.model import Scenario
-from forcemodel.scenario.paths import SettingError, apply_settings, parse_setting
+from forcemodel.scenario.paths import Setting, SettingError, apply_settings, parse_setting
 from forcemodel.scenario.uncertainty import Uncertainty
 
 PARAM_LABEL = "--param"
@@ -139,10 +139,10 @@ def load_uncertainty_file(raw: RawScenario, source: str | Path) -> RawScenario:
     The file holds the section's fields (or a mapping with the single key ``uncertainty``);
     problems in it are located in that file.
     """
-    path = Path(source)
+    path, label = Path(source), str(source)
     if not path.exists() and str(source) in BUNDLED_UNCERTAINTY:
         path = Path(__file__).with_name("data") / f"{source}.yaml"
-    label = str(source)
+        label = f"uncertainty/{source}.yaml"
     locs: Locations = {}
     problems: list[Problem] = []
     if not path.is_file():
@@ -241,6 +241,22 @@ def _build(raw: RawScenario, settings: Sequence[str], labels: dict[str, str]) ->
 def build_point(plan: Plan, point: int) -> Scenario:
     """The scenario of one grid point (before any draw)."""
     return plan.raw.build([*plan.settings, *plan.points[point]])
+
+
+def build_variant(raw: RawScenario, settings: Sequence[str | Setting]) -> Scenario:
+    """Like :meth:`RawScenario.build`, with settings given as values (no YAML to read).
+
+    Only the sections a setting reaches into are copied (a sweep builds thousands of
+    variants of one large scenario); sections set whole, and those no setting touches, are
+    shared with ``raw``, which validation only reads.
+    """
+    parsed = [parse_setting(s) if isinstance(s, str) else s for s in settings]
+    data = dict(raw.raw)
+    for top in {s.path[0] for s in parsed if len(s.path) > 1 and s.path[0] in data}:
+        data[top] = copy.deepcopy(data[top])
+    locs = dict(raw.locs)
+    problems = list(raw.problems) + apply_settings(data, parsed, locs)
+    return build_scenario(data, locs, raw.label, problems, dict(raw.headers))
 
 
 def raw_after(plan: Plan, point: int) -> dict[str, Any]:

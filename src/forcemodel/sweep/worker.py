@@ -14,8 +14,8 @@ from typing import Any
 
 from forcemodel.scenario.model import Scenario
 from forcemodel.scenario.uncertainty import Uncertainty
-from forcemodel.sweep.draws import draw
-from forcemodel.sweep.spec import Plan, build_point, raw_after
+from forcemodel.sweep.draws import draw, world_settings
+from forcemodel.sweep.spec import Plan, build_point, build_variant, raw_after
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Point:
     scenario: Scenario
     uncertainty: Uncertainty
     disruptions: tuple[dict[str, Any], ...]
+    units: tuple[dict[str, Any], ...]
     fixed: frozenset[str]
 
 
@@ -41,12 +42,12 @@ def point_of(plan: Plan, point: int) -> Point:
             _POINTS.clear()
         scenario = build_point(plan, point)
         raw = raw_after(plan, point)
-        rows = raw.get("disruptions") or []
         fixed = frozenset(s.partition("=")[0].strip() for s in plan.points[point])
         found = Point(
             scenario,
             scenario.uncertainty or Uncertainty(),
-            tuple(r for r in rows if isinstance(r, dict)),
+            tuple(r for r in raw.get("disruptions") or [] if isinstance(r, dict)),
+            tuple(r for r in raw.get("units") or [] if isinstance(r, dict)),
             fixed,
         )
         _POINTS[key] = found
@@ -73,9 +74,11 @@ def run_one(plan: Plan, run: int, extra: Sequence[str] = ()) -> list[dict[str, A
     inputs: dict[str, float] = {}
     try:
         pt = point_of(plan, point)
-        world = draw(pt.scenario, pt.uncertainty, plan.seed, d, pt.disruptions, pt.fixed)
+        world = draw(pt.scenario, pt.uncertainty, plan.seed, d, pt.fixed)
         inputs = {f"in.{k}": v for k, v in world.inputs.items()}
-        scenario = plan.raw.build([*plan.settings, *plan.points[point], *world.settings, *extra])
+        grid = [*plan.settings, *plan.points[point]]
+        settings = world_settings(world, grid, pt.units, pt.disruptions)
+        scenario = build_variant(plan.raw, [*settings, *extra])
         figures = run_figures(simulate(scenario, seed=plan.seed))
     except Exception as exc:  # any failure of one world is that run's result, not the sweep's
         return [{**head, **inputs, "region": None, "error": _error_text(exc)}]
