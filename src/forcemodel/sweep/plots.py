@@ -40,7 +40,9 @@ def fan_chart(runs: pd.DataFrame, path: Path, title: str = "") -> Path:
     regions = sorted(ok["region"].dropna().unique())
     cols = min(4, max(1, len(regions)))
     rows = int(np.ceil(len(regions) / cols)) or 1
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False, layout="constrained"
+    )
     for ax, region in zip(axes.flat, regions, strict=False):
         g = ok[ok["region"] == region]
         power = np.array([np.asarray(v, dtype=float) for v in g["land_power"]])
@@ -87,10 +89,12 @@ def window_chart(runs: pd.DataFrame, path: Path, by: str | None = None) -> Path:
     return _save(fig, path)
 
 
-def tornado(sens: pd.DataFrame, path: Path, figure: str = "closure_day", top: int = 10) -> Path:
-    """The inputs that move a figure most: Spearman's rho, strongest region per input."""
+def tornado(
+    sens: pd.DataFrame, path: Path, region: str, figure: str = "closure_day", top: int = 10
+) -> Path:
+    """The inputs that move a region's figure most: Spearman's rho, strongest first."""
     plt = _plt()
-    mine = sens[sens["figure"] == figure].copy()
+    mine = sens[(sens["figure"] == figure) & (sens["region"] == region)].copy()
     fig, ax = plt.subplots(figsize=(7, 0.35 * top + 1.2))
     if mine.empty:
         ax.text(0.5, 0.5, "no input varies", ha="center")
@@ -98,22 +102,25 @@ def tornado(sens: pd.DataFrame, path: Path, figure: str = "closure_day", top: in
     mine["abs"] = mine["rho"].abs()
     best = mine.sort_values("abs", ascending=False).drop_duplicates("input").head(top)
     best = best.iloc[::-1]
-    labels = [
-        f"{i.removeprefix('in.').removeprefix('p.')} ({r})"
-        for i, r in zip(best["input"], best["region"], strict=True)
-    ]
+    labels = [f"{i.removeprefix('in.').removeprefix('p.')}" for i in best["input"]]
     colors = ["tab:red" if v > 0 else "tab:blue" for v in best["rho"]]
     ax.barh(labels, best["rho"], color=colors)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlim(-1, 1)
     ax.set_xlabel(f"Spearman rank correlation with {figure.replace('_', ' ')}")
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_title("What matters most (red: later / more, blue: earlier / less)", fontsize=10)
+    ax.set_title(
+        f"{region}: what moves its {figure.replace('_', ' ')} (red: later / more)", fontsize=10
+    )
     return _save(fig, path)
 
 
-def sweep_plots(folder: str | Path, by: str | None = None) -> list[Path]:
-    """Fan chart, window of vulnerability and tornado of a sweep folder, as PNG files there."""
+def sweep_plots(folder: str | Path, by: str | None = None, region: str | None = None) -> list[Path]:
+    """Fan chart, window of vulnerability and tornado of a sweep folder, as PNG files there.
+
+    ``by``: the swept parameter the window is drawn against (default: the first);
+    ``region``: the tornado's region (default: the one that closes latest, by median).
+    """
     base = Path(folder)
     meta = json.loads((base / "sweep.json").read_text(encoding="utf-8"))
     runs = read_runs(base).to_pandas()
@@ -124,8 +131,11 @@ def sweep_plots(folder: str | Path, by: str | None = None) -> list[Path]:
     out = [fan_chart(censored(runs, horizon), base / "fan.png")]
     out.append(window_chart(runs, base / "window.png", by))
     sens_path = base / "sensitivity.parquet"
-    if sens_path.exists():
-        out.append(tornado(pd.read_parquet(sens_path), base / "tornado.png"))
+    ok = runs[runs["error"].isna()]
+    if sens_path.exists() and len(ok):
+        # The region that closes latest (median) is the one whose drivers matter most.
+        worst = str(censored(ok, horizon).groupby("region")["closure_day"].median().idxmax())
+        out.append(tornado(pd.read_parquet(sens_path), base / "tornado.png", region or worst))
     return out
 
 

@@ -65,7 +65,12 @@ def cluster(workers: int = 0, scheduler: str | Any | None = None) -> Iterator[Cl
     """An executor: the Dask cluster at ``scheduler`` (an address or a Client), else a pool.
 
     ``workers``: processes of the local pool (0: one per CPU); ignored with a scheduler.
+    A :class:`Cluster` given as ``scheduler`` is used as it is (kept open: benchmarks reuse
+    warm workers).
     """
+    if isinstance(scheduler, Cluster):
+        yield scheduler
+        return
     if scheduler is not None:
         own = isinstance(scheduler, str)
         client = connect(scheduler) if isinstance(scheduler, str) else scheduler
