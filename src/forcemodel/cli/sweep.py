@@ -145,7 +145,7 @@ def attack_cmd(
     """The worst attacks of 1..k assets on a region, its critical assets, the best guards."""
     from forcemodel.sweep.attack import run_attack
 
-    with user_errors():
+    with user_errors(), err.status("simulating attacks") as status:
         report = run_attack(
             scenario,
             regions=region or [],
@@ -155,6 +155,7 @@ def attack_cmd(
             uncertainty=uncertainty,
             workers=workers,
             scheduler=scheduler,
+            progress=lambda n: status.update(f"simulating attacks: {n:,} simulations"),
         )
     top = report.criticality.groupby("region", sort=True).head(5)
     out.print(rich_table(top, "Critical assets: days of delay to closure if lost (top 5)"))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -105,6 +105,8 @@ class Evaluator:
     workers: int = 1
     cache: dict[frozenset[str], Closures] = field(default_factory=dict)
     simulations: int = 0
+    #: Called with the number of simulations so far, as batches finish (a display's business).
+    progress: Callable[[int], None] | None = None
 
     @property
     def attack(self) -> Attack:
@@ -134,7 +136,9 @@ class Evaluator:
             for b, fut in zip(batches, futures, strict=True):
                 for s, c in zip(b, fut.result(), strict=True):
                     self.cache[s] = c
-            self.simulations += len(todo)
+                self.simulations += len(b)
+                if self.progress is not None:
+                    self.progress(self.simulations)
         return [self.cache[s] for s in sets]
 
     def delay(self, lost: Iterable[str], region: str) -> float:
@@ -443,6 +447,7 @@ def run_attack(
     uncertainty: str | Any | None = None,
     workers: int = 0,
     scheduler: str | Any | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> AttackReport:
     """The attacker's and defender's answers for ``regions`` (all when empty), k = 1..``k``.
 
@@ -479,6 +484,7 @@ def run_attack(
         raise SweepError(problems)
     with cluster(workers, scheduler) as where:
         ev = Evaluator(raw, tuple(settings), built, where.executor, where.workers)
+        ev.progress = progress
         return analyse(ev, list(regions) or known, k, sorted(set(budgets)))
 
 

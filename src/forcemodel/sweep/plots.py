@@ -62,30 +62,43 @@ def fan_chart(runs: pd.DataFrame, path: Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def window_chart(runs: pd.DataFrame, path: Path, by: str | None = None) -> Path:
-    """Days vulnerable per region: box plots, or the median against a swept parameter."""
+_LABELS = {
+    "vulnerable_days": ("Window of vulnerability", "days above the threat ratio"),
+    "closure_day": ("Closure day", "day every requirement is met and stays met"),
+}
+
+
+def window_chart(
+    runs: pd.DataFrame, path: Path, by: str | None = None, figure: str = "vulnerable_days"
+) -> Path:
+    """A figure per region: box plots, or median and P10-P90 band against a swept parameter.
+
+    Default: days vulnerable (the window of vulnerability); closure days are censored at
+    ``horizon + 1`` by the caller.
+    """
     plt = _plt()
     ok = runs[runs["error"].isna()]
     regions = sorted(ok["region"].dropna().unique())
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    title, ylabel = _LABELS.get(figure, (figure.replace("_", " "), figure))
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
     if by is not None and by in ok:
-        xs = pd.to_numeric(ok[by], errors="coerce")
+        xs = pd.to_numeric(ok[by].replace({"true": "1", "false": "0"}), errors="coerce")
         for region in regions:
             g = ok[ok["region"] == region].assign(x=xs)
-            q = g.groupby("x")["vulnerable_days"].quantile([0.1, 0.5, 0.9]).unstack()
+            q = g.groupby("x")[figure].quantile([0.1, 0.5, 0.9]).unstack()
             if q.empty:
                 continue
             line = ax.plot(q.index, q[0.5], marker="o", ms=3, label=region)[0]
             ax.fill_between(q.index, q[0.1], q[0.9], color=line.get_color(), alpha=0.12)
         ax.set_xlabel(by.removeprefix("p."))
         ax.legend(fontsize=7, ncol=2)
-        ax.set_title("Window of vulnerability (median, P10-P90 band)", fontsize=10)
+        ax.set_title(f"{title} (median, P10-P90 band)", fontsize=10)
     else:
-        data = [ok.loc[ok["region"] == r, "vulnerable_days"].to_numpy(dtype=float) for r in regions]
+        data = [ok.loc[ok["region"] == r, figure].dropna().to_numpy(dtype=float) for r in regions]
         ax.boxplot(data, whis=(10, 90), showfliers=False)
         ax.set_xticks(range(1, len(regions) + 1), regions, rotation=30, fontsize=8)
-        ax.set_title("Days vulnerable after the warning day (box: P25-P75, whiskers: P10-P90)")
-    ax.set_ylabel("days above the threat ratio")
+        ax.set_title(f"{title} (box: P25-P75, whiskers: P10-P90)", fontsize=10)
+    ax.set_ylabel(ylabel)
     return _save(fig, path)
 
 
@@ -116,7 +129,8 @@ def tornado(
 
 
 def sweep_plots(folder: str | Path, by: str | None = None, region: str | None = None) -> list[Path]:
-    """Fan chart, window of vulnerability and tornado of a sweep folder, as PNG files there.
+    """Fan chart, window of vulnerability (and closure day against the first swept parameter)
+    and tornado of a sweep folder, as PNG files there.
 
     ``by``: the swept parameter the window is drawn against (default: the first);
     ``region``: the tornado's region (default: the one that closes latest, by median).
@@ -130,6 +144,8 @@ def sweep_plots(folder: str | Path, by: str | None = None, region: str | None = 
         by = params[0]
     out = [fan_chart(censored(runs, horizon), base / "fan.png")]
     out.append(window_chart(runs, base / "window.png", by))
+    if by is not None:
+        out.append(window_chart(censored(runs, horizon), base / "closure.png", by, "closure_day"))
     sens_path = base / "sensitivity.parquet"
     ok = runs[runs["error"].isna()]
     if sens_path.exists() and len(ok):
