@@ -217,14 +217,21 @@ def worst_attack(
         nonlocal best, best_set
         if len(chosen) >= k or best >= cap or start >= n:
             return
-        # U(i) = delay(chosen + order[i:]) bounds child i's subtree and falls as i grows.
+        # U(i) = delay(chosen + order[i:]) bounds child i's subtree and falls as i grows: find
+        # the first i with U(i) <= best by a search probing one position per worker at once.
         lo, hi = start, n
+        probes_per_round = max(1, ev.workers)
         while lo < hi:
-            mid = (lo + hi) // 2
-            if ev.delay((*chosen, *order[mid:]), region) <= best:
-                hi = mid
-            else:
-                lo = mid + 1
+            step = max(1, (hi - lo) // (probes_per_round + 1))
+            probes = sorted({min(hi - 1, lo + step * (j + 1)) for j in range(probes_per_round)})
+            bounds = ev.delays([frozenset((*chosen, *order[m:])) for m in probes], region)
+            new_lo, new_hi = lo, hi
+            for m, u in zip(probes, bounds, strict=True):
+                if u <= best:
+                    new_hi = m
+                    break
+                new_lo = m + 1
+            lo, hi = new_lo, new_hi
         children = [(*chosen, order[i]) for i in range(start, lo)]
         values = ev.delays([frozenset(c) for c in children], region)
         for c, v in zip(children, values, strict=True):
