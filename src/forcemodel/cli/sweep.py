@@ -182,6 +182,8 @@ def _save_attack(
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("criticality", "attacks", "protection", "measures"):
         frame = getattr(report, name)
+        if frame.empty:
+            continue  # no budget given: no protection tables
         path = folder / f"{name}.csv"
         tmp = path.with_name(f".{path.name}.tmp")
         frame.to_csv(tmp, index=False, lineterminator="\n")

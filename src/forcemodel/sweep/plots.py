@@ -160,45 +160,65 @@ def criticality_map(
 ) -> Path:
     """Assets coloured by the delay their loss causes, on the scenario's map (lon/lat).
 
-    ``assets``: columns asset, delay; ``nodes``: id, lat, lon; ``links``: id, src, dst.
+    ``assets``: columns asset, delay; ``nodes``: id, lat, lon; ``links``: id, src, dst. Two
+    panels when the network spans oceans: all of it, and the part where the assets lie closest.
     """
     plt = _plt()
     from matplotlib import colors as mcolors
 
-    pos = {r.id: (r.lon, r.lat) for r in nodes.itertuples()}
-    delay = dict(zip(assets["asset"], assets["delay"], strict=True))
+    pos = {
+        str(i): (float(x), float(y))
+        for i, x, y in zip(
+            nodes["id"], nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float), strict=True
+        )
+    }
+    delay = {
+        str(a): float(d)
+        for a, d in zip(assets["asset"], assets["delay"].to_numpy(dtype=float), strict=True)
+    }
     top = max([d for d in delay.values() if d == d] + [1.0])
     norm = mcolors.Normalize(vmin=0, vmax=top)
     cmap = plt.get_cmap("inferno_r")
-    fig, ax = plt.subplots(figsize=(8, 6))
-    for r in links.itertuples():
-        a, b = pos.get(str(r.src)), pos.get(str(r.dst))
-        if a is None or b is None:
-            continue
-        d = delay.get(r.id)
-        if d is None:
-            ax.plot([a[0], b[0]], [a[1], b[1]], color="0.85", lw=0.6, zorder=1)
-        else:
-            ax.plot([a[0], b[0]], [a[1], b[1]], color=cmap(norm(d)), lw=2.5, zorder=2)
-    xs, ys, cs = [], [], []
-    for nid, (x, y) in pos.items():
-        if nid in delay:
-            xs.append(x)
-            ys.append(y)
-            cs.append(delay[nid])
-        else:
-            ax.plot(x, y, ".", color="0.7", ms=2, zorder=1)
-    sc = ax.scatter(xs, ys, c=cs, cmap=cmap, norm=norm, s=40, edgecolor="black", zorder=3)
-    fig.colorbar(sc, ax=ax, label="days of delay to closure if lost")
-    worst = assets.sort_values("delay", ascending=False).head(5)
-    for r in worst.itertuples():
-        if r.asset in pos:
-            ax.annotate(
-                str(r.asset), pos[r.asset], fontsize=7, xytext=(3, 3), textcoords="offset points"
-            )
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_title(title, fontsize=10)
+    lons = [pos[a][0] for a in delay if a in pos]
+    wide = bool(lons) and max(lons) - min(lons) > 60
+    fig, axes = plt.subplots(1, 2 if wide else 1, figsize=(13 if wide else 8, 6), squeeze=False)
+    for n, ax in enumerate(axes.flat):
+        for r in links.itertuples():
+            a, b = pos.get(str(r.src)), pos.get(str(r.dst))
+            if a is None or b is None:
+                continue
+            d = delay.get(str(r.id))
+            if d is None:
+                ax.plot([a[0], b[0]], [a[1], b[1]], color="0.85", lw=0.5, zorder=1)
+            else:
+                ax.plot([a[0], b[0]], [a[1], b[1]], color=cmap(norm(d)), lw=2.5, zorder=2)
+        mine = [(pos[a], d) for a, d in delay.items() if a in pos]
+        ax.scatter(
+            [p[0] for p, _ in mine],
+            [p[1] for p, _ in mine],
+            c=[d for _, d in mine],
+            cmap=cmap,
+            norm=norm,
+            s=40,
+            edgecolor="black",
+            zorder=3,
+        )
+        if n == 1:
+            # The continent where most assets lie: within 30 degrees of their median longitude.
+            mid = float(np.median([p[0] for p, _ in mine]))
+            near = [p for p, _ in mine if abs(p[0] - mid) < 30]
+            ax.set_xlim(min(p[0] for p in near) - 2, max(p[0] for p in near) + 2)
+            ax.set_ylim(min(p[1] for p in near) - 1.5, max(p[1] for p in near) + 1.5)
+        for name, d in sorted(delay.items(), key=lambda t: -t[1])[:5]:
+            if name in pos and d > 0:
+                ax.annotate(
+                    name, pos[name], fontsize=7, xytext=(3, 3), textcoords="offset points", zorder=4
+                )
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(sm, ax=list(axes.flat), label="days of delay to closure if lost")
+    fig.suptitle(title, fontsize=10)
     return _save(fig, path)
 
 
