@@ -84,6 +84,10 @@ def sweep_cmd(
     plots: Annotated[
         bool, typer.Option("--plots/--no-plots", help="Draw the sweep's PNG charts into --out.")
     ] = True,
+    tornado: Annotated[
+        str | None,
+        typer.Option("--tornado", help="Region of the tornado chart (default: latest to close)."),
+    ] = None,
 ) -> None:
     """Run a sweep: grid of --param values x --draws worlds; a Parquet table of every run."""
     from forcemodel.sweep import run_sweep
@@ -120,7 +124,7 @@ def sweep_cmd(
     if plots:
         from forcemodel.sweep.plots import sweep_plots
 
-        for path in sweep_plots(out_dir):
+        for path in sweep_plots(out_dir, region=tornado):
             wrote(path)
 
 
