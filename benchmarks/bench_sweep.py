@@ -4,7 +4,9 @@ Every figure comes from this one run, on warm workers (each pool or cluster firs
 warm-up sweep, so that process start-up and Numba's cache load are not counted as throughput;
 they are shown apart): runs per second with a local pool of 1 and of 2 processes, and with a
 Dask ``LocalCluster`` of 2 worker processes (one thread each) reached through
-``Client.get_executor()``. The ratios are 2 workers / 1 worker and Dask / local (2 workers).
+``Client.get_executor()``. The three are kept open together and measured in interleaved
+rounds (1, 2, Dask, 1, 2, Dask, ...), so that the load of a shared machine falls on all of
+them alike. The ratios are 2 workers / 1 worker and Dask / local (2 workers).
 Then the whole command line as a user runs it (``forcemodel sweep eastern-flank -u
 eastern-flank -n RUNS -w 2``, start-up included), timed end to end. Memory: the driver's
 resident memory while the runs stream to disk (it must not grow with the number of runs).
@@ -62,58 +64,61 @@ def _warm(where: Cluster, folder: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=200, help="runs of the 2-worker sweeps")
+    ap.add_argument("--runs", type=int, default=200, help="runs per configuration, in all")
+    ap.add_argument("--rounds", type=int, default=4, help="interleaved rounds")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--no-cli", action="store_true", help="skip the end-to-end command line")
+    ap.add_argument("--cli-runs", type=int, default=0, help="end-to-end command line (0: skip)")
     args = ap.parse_args()
-    n2, n1 = args.runs, max(20, args.runs // 4)
+    per_round = max(4, args.runs // args.rounds)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
-    print(f"scenario {SCENARIO} with its bundled uncertainty; seed {args.seed}")
-    plan1 = prepare(SCENARIO, draws=n1, seed=args.seed, uncertainty=SCENARIO)
-    plan2 = prepare(SCENARIO, draws=n2, seed=args.seed, uncertainty=SCENARIO)
-    ctx = get_context("forkserver")
-    rates: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        for n in (1, 2):
-            pool = ProcessPoolExecutor(n, mp_context=ctx)
-            try:
-                where = Cluster(pool, n, f"local pool of {n}")
-                warm = _warm(where, base / f"warm{n}")
-                plan = plan1 if n == 1 else plan2
-                rate, rss = _throughput(plan, where, base / f"local{n}")
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-            rates[f"local{n}"] = rate
-            print(
-                f"local pool, {n} worker(s): {plan.runs} runs, {rate:.2f} runs/s "
-                f"(start-up and warm-up {warm:.1f} s)"
-            )
-            if n == 2:
-                q = max(1, len(rss) // 4)
-                print(
-                    f"  driver RSS: {rss[q]:.0f} MiB after a quarter of the runs, "
-                    f"{max(rss):.0f} MiB at most, {rss[-1]:.0f} MiB at the end"
-                )
-        from distributed import Client, LocalCluster
+    print(
+        f"scenario {SCENARIO} with its bundled uncertainty; {args.rounds} rounds of "
+        f"{per_round} runs per configuration"
+    )
+    from distributed import Client, LocalCluster
 
-        with (
-            LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as lc,
-            Client(lc) as client,
-        ):
-            where = Cluster(client.get_executor(pure=False), 2, "dask LocalCluster of 2")
-            warm = _warm(where, base / "warmdask")
-            rate, _ = _throughput(plan2, where, base / "dask")
-        rates["dask2"] = rate
-        print(
-            f"dask LocalCluster, 2 workers: {plan2.runs} runs, {rate:.2f} runs/s "
-            f"(start-up and warm-up {warm:.1f} s)"
-        )
-        print(f"ratio 2 workers / 1 worker: {rates['local2'] / rates['local1']:.2f}x")
-        print(f"ratio dask / local (2 workers): {rates['dask2'] / rates['local2']:.2f}")
-        if not args.no_cli:
+    ctx = get_context("forkserver")
+    took: dict[str, float] = {"local 1": 0.0, "local 2": 0.0, "dask 2": 0.0}
+    runs: dict[str, int] = dict.fromkeys(took, 0)
+    rss: list[float] = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        ProcessPoolExecutor(1, mp_context=ctx) as p1,
+        ProcessPoolExecutor(2, mp_context=ctx) as p2,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as lc,
+        Client(lc) as client,
+    ):
+        base = Path(tmp)
+        wheres = {
+            "local 1": Cluster(p1, 1, "local pool of 1"),
+            "local 2": Cluster(p2, 2, "local pool of 2"),
+            "dask 2": Cluster(client.get_executor(pure=False), 2, "dask LocalCluster of 2"),
+        }
+        for name, where in wheres.items():
+            print(f"{name}: start-up and warm-up {_warm(where, base / ('warm ' + name)):.1f} s")
+        for r in range(args.rounds):
+            # Each round draws other worlds (its own seed); every configuration the same ones.
+            plan = prepare(SCENARIO, draws=per_round, seed=args.seed + r, uncertainty=SCENARIO)
+            for name, where in wheres.items():
+                rate, seen = _throughput(plan, where, base / f"{name} {r}")
+                took[name] += plan.runs / rate
+                runs[name] += plan.runs
+                if name == "local 2":
+                    rss += seen
+    rates = {k: runs[k] / took[k] for k in took}
+    for k in took:
+        print(f"{k}: {runs[k]} runs in {took[k]:.1f} s, {rates[k]:.2f} runs/s")
+    q = max(1, len(rss) // 4)
+    print(
+        f"driver RSS (local 2): {rss[q]:.0f} MiB after a quarter of the runs, "
+        f"{max(rss):.0f} MiB at most, {rss[-1]:.0f} MiB at the end"
+    )
+    print(f"ratio 2 workers / 1 worker: {rates['local 2'] / rates['local 1']:.2f}x")
+    print(f"ratio dask / local (2 workers): {rates['dask 2'] / rates['local 2']:.2f}")
+    if args.cli_runs:
+        with tempfile.TemporaryDirectory() as tmp:
             cmd = [
                 sys.executable,
                 "-m",
@@ -123,22 +128,22 @@ def main() -> None:
                 "-u",
                 SCENARIO,
                 "-n",
-                str(n2),
+                str(args.cli_runs),
                 "--seed",
                 str(args.seed),
                 "-w",
                 "2",
                 "--no-plots",
                 "-o",
-                str(base / "cli"),
+                str(Path(tmp) / "cli"),
             ]
             start = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True)
-            took = time.perf_counter() - start
-            print(
-                f"command line end to end, {n2} runs, 2 workers: {took:.1f} s "
-                f"({n2 / took:.2f} runs/s, start-up included)"
-            )
+            wall = time.perf_counter() - start
+        print(
+            f"command line end to end, {args.cli_runs} runs, 2 workers: {wall:.1f} s "
+            f"({args.cli_runs / wall:.2f} runs/s, start-up included)"
+        )
 
 
 if __name__ == "__main__":
