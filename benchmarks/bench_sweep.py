@@ -41,18 +41,23 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def _throughput(plan: Plan, where: Cluster, folder: Path) -> tuple[float, list[float]]:
-    """Runs per second of one sweep on warm workers; the driver's RSS along the way (MiB)."""
+def _throughput(plan: Plan, where: Cluster, folder: Path) -> tuple[float, list[float], float]:
+    """Runs per second of one sweep on warm workers, from the first run submitted to the last
+    written (the driver's set-up and the summaries after are timed apart); the driver's RSS
+    along the way (MiB); the seconds of set-up and summaries."""
     rss: list[float] = []
+    marks: list[float] = []
 
     def sample(done: int, total: int, failed: int) -> None:
+        marks.append(time.perf_counter())
         rss.append(_rss_mib())
 
     start = time.perf_counter()
     result = run_sweep(plan, folder, scheduler=where, progress=sample)
-    took = time.perf_counter() - start
+    whole = time.perf_counter() - start
     assert result.failed == 0, f"{result.failed} runs failed"
-    return plan.runs / took, rss
+    running = marks[-1] - marks[0]
+    return plan.runs / running, rss, whole - running
 
 
 def _warm(where: Cluster, folder: Path) -> float:
@@ -79,6 +84,7 @@ def main() -> None:
 
     ctx = get_context("forkserver")
     took: dict[str, float] = {"local 1": 0.0, "local 2": 0.0, "dask 2": 0.0}
+    overhead: dict[str, float] = dict.fromkeys(took, 0.0)
     runs: dict[str, int] = dict.fromkeys(took, 0)
     rss: list[float] = []
     with (
@@ -102,14 +108,18 @@ def main() -> None:
             # Each round draws other worlds (its own seed); every configuration the same ones.
             plan = prepare(SCENARIO, draws=per_round, seed=args.seed + r, uncertainty=SCENARIO)
             for name, where in wheres.items():
-                rate, seen = _throughput(plan, where, base / f"{name} {r}")
+                rate, seen, extra = _throughput(plan, where, base / f"{name} {r}")
                 took[name] += plan.runs / rate
+                overhead[name] += extra
                 runs[name] += plan.runs
                 if name == "local 2":
                     rss += seen
     rates = {k: runs[k] / took[k] for k in took}
     for k in took:
-        print(f"{k}: {runs[k]} runs in {took[k]:.1f} s, {rates[k]:.2f} runs/s")
+        print(
+            f"{k}: {runs[k]} runs in {took[k]:.1f} s, {rates[k]:.2f} runs/s "
+            f"(set-up and summaries besides: {overhead[k]:.1f} s)"
+        )
     q = max(1, len(rss) // 4)
     print(
         f"driver RSS (local 2): {rss[q]:.0f} MiB after a quarter of the runs, "
