@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from forcemodel.sweep.aggregate import summary
 from forcemodel.sweep.spec import prepare
-from forcemodel.sweep.store import Store, runs_schema
+from forcemodel.sweep.store import Store, read_runs, runs_schema
 from forcemodel.sweep.worker import run_batch
 
 # A congested line closed for good: the tier-2 brigade's equipment has no route (point 1).
@@ -28,7 +28,8 @@ def test_failed_runs_keep_their_error_and_the_others_run(tmp_path: Path) -> None
     store = Store(tmp_path / "s", plan, runs_schema(plan, inputs), {"digest": plan.digest})
     store.open()
     store.write(rows)
-    table = store.finish()
+    store.finish()
+    table = read_runs(tmp_path / "s")
     assert table.num_rows == 4 and table.column("error").null_count == 2
     summ = summary(table.to_pandas(), horizon=60)
     assert set(summ["point"]) == {0} and (summ["runs"] == 2).all()

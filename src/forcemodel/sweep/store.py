@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from forcemodel.common.errors import Problem
@@ -117,20 +119,38 @@ class Store:
         pq.write_table(table, tmp)
         tmp.replace(path)
 
-    def finish(self) -> pa.Table:
-        """Gather every run into runs.parquet (sorted) and drop the parts; the runs table."""
+    def finish(self) -> None:
+        """Gather every run into runs.parquet (sorted by run and region); drop the parts.
+
+        Each part holds a run of consecutive runs; when no two parts' runs interleave (every
+        sweep not resumed, and most that were), the parts are copied one at a time in order,
+        so gathering needs the memory of one part, not of the whole table.
+        """
         files = self._files()
-        tables = [pq.read_table(f).select(self.schema.names).cast(self.schema) for f in files]
-        table = pa.concat_tables(tables) if tables else self.schema.empty_table()
-        table = table.sort_by([("run", "ascending"), ("region", "ascending")])
+        spans = []
+        for f in files:
+            runs = pq.read_table(f, columns=["run"]).column("run")
+            if len(runs):
+                spans.append((pc.min(runs).as_py(), pc.max(runs).as_py(), f))
+        spans.sort(key=lambda t: (t[0], t[1]))
+        apart = all(a[1] < b[0] for a, b in pairwise(spans))
         target = self.folder / "runs.parquet"
         tmp = target.with_name(".runs.parquet.tmp")
-        pq.write_table(table, tmp)
+        order = [("run", "ascending"), ("region", "ascending")]
+        with pq.ParquetWriter(tmp, self.schema) as writer:
+            if apart:
+                for _, _, f in spans:
+                    writer.write_table(self._read(f).sort_by(order))
+            elif spans:
+                tables = [self._read(f) for _, _, f in spans]
+                writer.write_table(pa.concat_tables(tables).sort_by(order))
         tmp.replace(target)
         for f in files:
             if f != target:
                 f.unlink()
-        return table
+
+    def _read(self, path: Path) -> pa.Table:
+        return pq.read_table(path).select(self.schema.names).cast(self.schema)
 
     def close(self, extra: dict[str, Any]) -> None:
         """Mark the sweep complete, with what it holds."""
@@ -146,12 +166,18 @@ def _atomic_text(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def read_runs(folder: str | Path) -> pa.Table:
-    """The runs table of a sweep folder (complete or not), sorted by run and region."""
+def read_runs(folder: str | Path, columns: list[str] | None = None) -> pa.Table:
+    """The runs table of a sweep folder (complete or not), sorted by run and region.
+
+    ``columns``: only these (with ``run`` and ``region``, needed to sort).
+    """
     base = Path(folder)
     files = [base / "runs.parquet"] if (base / "runs.parquet").exists() else []
     files += sorted((base / "parts").glob("*.parquet")) if (base / "parts").is_dir() else []
     if not files:
         raise SweepError([Problem(str(base), None, "", "no runs in this folder")])
-    table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+    if columns is not None:
+        columns = list(dict.fromkeys(["run", "region", *columns]))
+    tables = [pq.read_table(f, columns=columns) for f in files]
+    table = pa.concat_tables(tables, promote_options="default")
     return table.sort_by([("run", "ascending"), ("region", "ascending")])
