@@ -113,8 +113,17 @@ def test_the_search_finds_the_exhaustive_optimum(
     ev = Evaluator(raw, (), scenario, executor)
     candidates = sorted(capped_assets(scenario))
     found = worst_attack(ev, "ally", k, candidates)
-    _, best = exhaustive_attack(ev, "ally", k, candidates)
-    assert found.delay == best
+    worst, best = exhaustive_attack(ev, "ally", k, candidates)
+    assert found.delay <= best
+    if found.delay < best:
+        # The bound assumes that losing more never speeds closure. The search may only miss
+        # the optimum where the simulation breaks that: a superset of the best attack, among
+        # the sets it simulated, that delays less than the best attack itself.
+        lost = frozenset(worst)
+        assert any(
+            lost < t and ev.cache[t]["ally"] - ev.closures([frozenset()])[0]["ally"] < best
+            for t in ev.cache
+        ), (found, worst, best)
     assert len(found.assets) <= k
     if found.assets:  # the set it names does cause that delay
         assert ev.delay(found.assets, "ally") == found.delay
