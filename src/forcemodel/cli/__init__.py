@@ -21,11 +21,14 @@ from forcemodel.cli import optimize
 from forcemodel.cli.app import app
 from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
 from forcemodel.cli.replan import replan_cmd
+from forcemodel.cli.sweep import attack_cmd, sweep_cmd
 
 __all__ = ["MAX_PROBLEMS_SHOWN", "app", "err", "main", "out", "user_errors"]
 _COMMANDS = (scenario, listing, flow, explain, optimize)
 app.command("replan")(replan_cmd)
 # ``assist`` and ``capability`` are registered lazily (forcemodel.cli.app.LAZY): they load engines.
+app.command("sweep")(sweep_cmd)
+app.command("attack")(attack_cmd)
 
 
 def _add_service_commands() -> None:

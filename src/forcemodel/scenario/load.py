@@ -50,8 +50,9 @@ from forcemodel.scenario.model import (
     great_circle_km,
 )
 from forcemodel.scenario.paths import apply_settings
+from forcemodel.scenario.uncertainty import Uncertainty
 
-TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning")
+TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning", "uncertainty")
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -262,6 +263,7 @@ class _Validator(LocatingValidator):
             "threats": tuple(threats),
             "disruptions": tuple(disruptions),
             "prepositioning": prepositioning,
+            "uncertainty": self.validate_one(Uncertainty, raw.get("uncertainty"), ("uncertainty",)),
         }
         self.check_references(parts)
         if self.problems or meta is None:
