@@ -11,19 +11,19 @@ The matcher runs outside any write transaction (it may take seconds); the writes
 one transaction that first checks that no pledge, requirement or allocation changed meanwhile
 (409 if one did: run the match again). :func:`match_records` is the same for the command line.
 
-No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
+The route is ``forcemodel.service.routers.match``.
 """
+
+from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import math
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,10 +39,10 @@ from forcemodel.assist.records import (
 )
 from forcemodel.mip.errors import InfeasibleError, OptimizationError
 from forcemodel.service import records
-from forcemodel.service.auth import Principal, authenticate
-from forcemodel.service.db import begin_write, session_factory
+from forcemodel.service.auth import Principal
+from forcemodel.service.db import begin_write
 from forcemodel.service.records import RecordError
-from forcemodel.service.schemas import AllocationIn, ErrorOut, error_responses
+from forcemodel.service.schemas import AllocationIn
 from forcemodel.service.tables import Allocation, Item, Pledge, Requirement, Role
 
 #: The note written on allocations the matcher makes.
@@ -254,60 +254,3 @@ def proposed_frame(out: MatchOut) -> pd.DataFrame:
         [a.model_dump(mode="json") for a in out.allocations],
         columns=list(ProposedAllocation.model_fields),
     )
-
-
-# --- the route -----------------------------------------------------------------------------
-
-_bearer = HTTPBearer(auto_error=False, description="A token made by `forcemodel users add`.")
-
-
-def _sessions(request: Request) -> Callable[[], Session]:
-    factory = request.app.state.__dict__.get("_match_sessions")
-    if factory is None:
-        factory = session_factory(request.app.state.engine)
-        request.app.state._match_sessions = factory
-    return factory  # type: ignore[no-any-return]
-
-
-def _caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None:
-        raise RecordError(401, "no token: send the header 'Authorization: Bearer <token>'")
-    with _sessions(request)() as session:
-        principal = authenticate(session, credentials.credentials)
-    if principal is None:
-        raise RecordError(401, "invalid token")
-    if principal.role is not Role.coordinator:
-        raise RecordError(403, f"role {principal.role.value} may not do this; allowed: coordinator")
-    return principal
-
-
-router = APIRouter(tags=["matching"])
-
-
-#: Every status the route answers is documented (the schemathesis tests hold it to that).
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **error_responses(401, 403, 409, 422),
-    503: {"model": ErrorOut, "description": "The solver stopped without a plan: try again."},
-}
-
-
-@router.post("/match", responses=_RESPONSES)
-def run_match(
-    user: Annotated[Principal, Depends(_caller)],
-    sessions: Annotated[Callable[[], Session], Depends(_sessions)],
-    apply: Annotated[
-        bool, Query(description="Write the proposed allocations (all or none); default: dry run.")
-    ] = False,
-    time_limit: Annotated[
-        float, Query(gt=0, le=600, description="Seconds the solver may run.")
-    ] = DEFAULT_TIME_LIMIT,
-) -> MatchOut:
-    """Match pledges to requirements (coordinators): proposed allocations, unmet, fleet mix.
-
-    Existing allocations are kept; ``apply=true`` writes the allocations the plan adds, each
-    audited and moving its pledge to ``allocated``.
-    """
-    return match_records(sessions, user, apply=apply, time_limit=time_limit)

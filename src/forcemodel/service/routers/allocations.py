@@ -1,0 +1,92 @@
+"""Allocations: coordinators allocate (part of) a pledge to a requirement; everyone reads them.
+
+No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
+"""
+
+from fastapi import APIRouter, Response
+
+from forcemodel.service import records
+from forcemodel.service.deps import (
+    CHANGE,
+    CREATE,
+    DELETE,
+    ONE,
+    Anyone,
+    Coordinator,
+    IfMatch,
+    Reading,
+    RowKey,
+    VersionQuery,
+    Writing,
+    etag,
+    expected_version,
+)
+from forcemodel.service.schemas import (
+    AllocationIn,
+    AllocationOut,
+    AllocationPatch,
+    error_responses,
+)
+from forcemodel.service.tables import Allocation
+
+router = APIRouter(tags=["allocations"])
+
+
+@router.get("/allocations", responses=error_responses(401))
+def list_allocations(_user: Anyone, session: Reading) -> list[AllocationOut]:
+    """Allocations, by id."""
+    rows = records.all_rows(session, Allocation, [Allocation.id])
+    return [records.allocation_out(r) for r in rows]
+
+
+@router.get("/allocations/{alloc_id}", responses=ONE)
+def get_allocation(
+    alloc_id: RowKey, response: Response, _user: Anyone, session: Reading
+) -> AllocationOut:
+    """One allocation; its ETag is its version."""
+    allocation = records.get_row(session, Allocation, alloc_id, "allocation")
+    etag(response, allocation.version)
+    return records.allocation_out(allocation)
+
+
+@router.post("/allocations", status_code=201, responses=CREATE)
+def create_allocation(
+    data: AllocationIn, response: Response, user: Coordinator, session: Writing
+) -> AllocationOut:
+    """Allocate (part of) a pledge to a requirement of the same category and standard."""
+    out = records.allocation_out(records.create_allocation(session, user, data))
+    session.commit()
+    etag(response, out.version)
+    return out
+
+
+@router.patch("/allocations/{alloc_id}", responses=CHANGE)
+def update_allocation(
+    alloc_id: RowKey,
+    patch: AllocationPatch,
+    response: Response,
+    user: Coordinator,
+    session: Writing,
+    if_match: IfMatch = None,
+) -> AllocationOut:
+    """Change an allocation's quantity or note (coordinators)."""
+    version = expected_version(if_match, patch.version)
+    allocation = records.update_allocation(session, user, alloc_id, patch, version)
+    out = records.allocation_out(allocation)
+    session.commit()
+    etag(response, out.version)
+    return out
+
+
+@router.delete("/allocations/{alloc_id}", status_code=204, responses=DELETE)
+def delete_allocation(
+    alloc_id: RowKey,
+    user: Coordinator,
+    session: Writing,
+    if_match: IfMatch = None,
+    version: VersionQuery = None,
+) -> Response:
+    """Remove an allocation (coordinators); a pledge left with none is pledged again."""
+    records.delete_allocation(session, user, alloc_id, expected_version(if_match, version))
+    session.commit()
+    return Response(status_code=204)
