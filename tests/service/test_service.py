@@ -223,7 +223,7 @@ def _edit_pledge(s: Service) -> Request:
 
 
 def _ship_pledge(s: Service) -> Request:
-    p = s.pledge()
+    p = s.ok("observer", "GET", f"/pledges/{s.allocation()['pledge_id']}")
     return _patch(f"/pledges/{p['id']}", p, {"status": "shipped"})
 
 

@@ -40,9 +40,11 @@ def unprocessable(problems: list[dict[str, Any]], message: str | None = None) ->
 async def _record_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RecordError)
     if exc.status == 422:
-        return unprocessable([problem(exc.loc or ("body",), exc.message)])
+        kind = f"lifecycle.{exc.rule}" if exc.rule else "value_error"
+        return unprocessable([problem(exc.loc or ("body",), exc.message, kind)])
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
+    content = {"detail": exc.message, **({"rule": exc.rule} if exc.rule else {})}
+    return JSONResponse(status_code=exc.status, content=content, headers=headers)
 
 
 async def _csv_error(_request: Request, exc: Exception) -> JSONResponse:

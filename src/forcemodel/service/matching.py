@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forcemodel.assist import fleet_mix, match_case
+from forcemodel.assist import fleet_mix, lifecycle, match_case
+from forcemodel.assist.lifecycle import Kind
 from forcemodel.assist.records import (
     AllocationRecord,
     ItemRecord,
@@ -115,23 +116,47 @@ class _Snapshot:
 
 
 def _snapshot(session: Session) -> _Snapshot:
+    """The records and their versions; a pledge that takes no new allocation (it has shipped)
+    enters the case with only what its allocations give, so the plan cannot add to it."""
     items = [ItemRecord(i.id, i.category, i.standard) for i in session.scalars(select(Item))]
     versions: dict[tuple[str, int], int] = {}
+    allocations = []
+    given: dict[int, int] = {}
+    for a in session.scalars(select(Allocation).order_by(Allocation.id)):
+        allocations.append(AllocationRecord(a.pledge_id, a.requirement_id, a.quantity))
+        given[a.pledge_id] = given.get(a.pledge_id, 0) + a.quantity
+        versions[("allocation", a.id)] = a.version
     pledges = []
     for p in session.scalars(select(Pledge).order_by(Pledge.id)):
-        pledges.append(PledgeRecord(p.id, p.donor, p.item_id, p.quantity, p.available_from))
         versions[("pledge", p.id)] = p.version
+        quantity = p.quantity if lifecycle.accepts_allocations(p.status) else given.get(p.id, 0)
+        if quantity > 0:
+            pledges.append(PledgeRecord(p.id, p.donor, p.item_id, quantity, p.available_from))
     reqs = []
     for r in session.scalars(select(Requirement).order_by(Requirement.id)):
         reqs.append(
             RequirementRecord(r.id, r.partner, r.item_id, r.quantity, r.priority, r.needed_by)
         )
         versions[("requirement", r.id)] = r.version
-    allocations = []
-    for a in session.scalars(select(Allocation).order_by(Allocation.id)):
-        allocations.append(AllocationRecord(a.pledge_id, a.requirement_id, a.quantity))
-        versions[("allocation", a.id)] = a.version
     return _Snapshot(items, pledges, reqs, allocations, versions)
+
+
+def _broken(session: Session) -> list[tuple[lifecycle.Rule, str]]:
+    """What is wrong with the stored allocations (the lifecycle's rules), for the 409."""
+    kinds = {i.id: Kind(i.category, i.standard) for i in session.scalars(select(Item))}
+    pledges = list(session.execute(select(Pledge.id, Pledge.item_id, Pledge.quantity)))
+    reqs = list(session.execute(select(Requirement.id, Requirement.item_id, Requirement.quantity)))
+    allocations = [
+        lifecycle.Allocated(a.id, a.pledge_id, a.requirement_id, a.quantity)
+        for a in session.scalars(select(Allocation).order_by(Allocation.id))
+    ]
+    return lifecycle.broken_allocations(
+        allocations,
+        {p.id: kinds[p.item_id] for p in pledges},
+        {p.id: p.quantity for p in pledges},
+        {r.id: kinds[r.item_id] for r in reqs},
+        {r.id: r.quantity for r in reqs},
+    )
 
 
 def _versions(session: Session) -> dict[tuple[str, int], int]:
@@ -180,6 +205,15 @@ def match_records(
         )
     with sessions() as session:
         snap = _snapshot(session)
+        broken = _broken(session)
+    if broken:
+        raise RecordError(
+            409,
+            "the stored allocations break the records' rules, so no plan can keep them: "
+            + "; ".join(f"{text} (rule {rule.value})" for rule, text in broken)
+            + "; fix or remove these allocations, then match again",
+            rule=broken[0][0].value,
+        )
     try:
         case = case_from_records(snap.items, snap.pledges, snap.requirements, snap.allocations)
         with _SOLVING:

@@ -306,6 +306,11 @@ class ErrorOut(BaseModel):
     """Why a request was refused."""
 
     detail: str
+    rule: str | None = Field(
+        default=None,
+        description="The lifecycle rule the change would break (forcemodel.assist.lifecycle), "
+        "when that is why it was refused.",
+    )
 
 
 _ERRORS: dict[int, tuple[type[BaseModel], str]] = {
