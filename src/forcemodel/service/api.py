@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 import forcemodel
 from forcemodel.service import errors
 from forcemodel.service.db import make_engine
-from forcemodel.service.deps import Database
+from forcemodel.service.deps import IF_MATCH_PATTERN, Database
+from forcemodel.service.guards import RateLimits, SecurityHeaders
+from forcemodel.service.jobs import MatchQueue
 from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
@@ -36,18 +40,23 @@ from forcemodel.service.settings import Settings
 ROUTERS = (service, items, donors, pledges, requirements, allocations, audit, match)
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
     """The application, on the database of the URL (else FORCEMODEL_DATABASE_URL, else SQLite).
 
-    Upgrades the database schema to the newest migration before returning.
+    ``settings`` (:class:`forcemodel.service.settings.Settings`) replace those of the URL and
+    the environment. Upgrades the database schema to the newest migration before returning.
     """
-    settings = Settings.load(database_url)
+    settings = settings or Settings.load(database_url)
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)
+
+    db = Database.on(engine)
+    matcher = MatchQueue(db.plain, settings.match_queue)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        matcher.close()
         engine.dispose()
 
     app = FastAPI(
@@ -57,8 +66,32 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.engine = engine
-    app.state.db = Database.on(engine)
+    app.state.db = db
+    app.state.matcher = matcher
+    app.state.settings = settings
+    app.state.limits = RateLimits.of(settings)
     errors.install(app)
+    # The last added is the outermost: the security headers go on every answer, the 413 too.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.openapi = lambda: _described(app)  # type: ignore[method-assign]
     return app
+
+
+def _described(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI description, with If-Match offered as a version only (never null)."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            for param in operation.get("parameters", []):
+                if param["in"] == "header" and param["name"].lower() == "if-match":
+                    param["schema"] = {
+                        "type": "string",
+                        "pattern": IF_MATCH_PATTERN,
+                        "title": "If-Match",
+                        "description": param.get("description", ""),
+                    }
+        app.openapi_schema = schema
+    return app.openapi_schema

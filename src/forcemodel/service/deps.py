@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from forcemodel.service.auth import (
     NATION_PATTERN,
     Principal,
-    PrincipalCache,
     authenticate,
-    hash_token,
 )
 from forcemodel.service.db import session_factory
+from forcemodel.service.guards import RateLimits
 from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import CODE_LENGTH, CODE_PATTERN, MAX_INT, error_responses
 from forcemodel.service.tables import Role
@@ -42,7 +41,7 @@ CSV_MEDIA_TYPE = "text/csv"
 
 @dataclass(frozen=True)
 class Database:
-    """The service's database: its engine, the sessions the routes use, the known callers."""
+    """The service's database: its engine, the sessions the routes use."""
 
     engine: Engine
     #: Sessions that only read (autocommit on PostgreSQL).
@@ -51,17 +50,15 @@ class Database:
     write: sessionmaker[Session]
     #: Plain sessions, for work that reads, then writes later (the matcher).
     plain: sessionmaker[Session]
-    callers: PrincipalCache
 
     @classmethod
     def on(cls, engine: Engine) -> "Database":
-        """The sessions and an empty principal cache on ``engine``."""
+        """The sessions on ``engine``."""
         return cls(
             engine=engine,
             read=session_factory(engine, read_only=True),
             write=session_factory(engine, write=True),
             plain=session_factory(engine),
-            callers=PrincipalCache(),
         )
 
 
@@ -118,20 +115,26 @@ async def current_user(
 ) -> Principal:
     """The caller of the request, from its bearer token (401 without one or with an unknown one).
 
-    async, and the database only for a token not seen lately: a sync dependency would cost
-    every request a hop to a worker thread, and the lookup a connection and its round trips.
+    Every request looks its token up (one indexed read): a removed user or a replaced token
+    is refused from the next request on, in every server process. No cache of callers: one
+    would keep a revoked token working until it expired, in each process that held it.
     """
     if credentials is None:
         raise RecordError(401, "no token: send the header 'Authorization: Bearer <token>'")
-    db = database(request)
-    digest = hash_token(credentials.credentials)
-    principal = db.callers.get(digest)
+    limits = rate_limits(request)
+    client = request.client.host if request.client else "unknown"
+    limits.check_client(client)
+    principal = await run_in_threadpool(_lookup, database(request), credentials.credentials)
     if principal is None:
-        principal = await run_in_threadpool(_lookup, db, credentials.credentials)
-        if principal is None:
-            raise RecordError(401, "invalid token")
-        db.callers.put(digest, principal)
+        limits.failed(client)
+        raise RecordError(401, "invalid token")
     return principal
+
+
+def rate_limits(request: Request) -> RateLimits:
+    """The rate limits of the application serving the request."""
+    limits: RateLimits = request.app.state.limits
+    return limits
 
 
 def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
@@ -156,8 +159,9 @@ Partner = Annotated[Principal, Depends(allow(Role.partner))]
 # --- parameters ---
 
 _IF_MATCH_DOC = 'The version the change is based on, as an ETag: "3" (or put version in the body).'
-#: An ETag naming a version: "3", 3 or W/"3" (at most 10 digits: versions are 32-bit).
-IF_MATCH_PATTERN = r'^(W/)?"?[0-9]{1,10}"?$'
+#: An ETag naming a version: "3", 3 or W/"3" (a version is 1 to 2,147,483,647): nothing else,
+#: not "0", not an unbalanced quote, not a list of tags.
+IF_MATCH_PATTERN = r'^(W/)?("[1-9][0-9]{0,9}"|[1-9][0-9]{0,9})$'
 
 # The OpenAPI description gives each parameter's pattern and range, so that clients (and the
 # schemathesis tests) know what is valid; the service refuses the rest with 422.
@@ -184,6 +188,12 @@ def expected_version(if_match: str | None, version: int | None) -> int:
                 422, f'If-Match: {if_match!r} is not a version such as "3"', ("header", "If-Match")
             )
         header = int(text.removeprefix("W/").strip('"'))
+        if header > MAX_INT:
+            raise RecordError(
+                422,
+                f"If-Match: version {header} is beyond the largest, {MAX_INT}",
+                ("header", "If-Match"),
+            )
     if header is not None and version is not None and header != version:
         raise RecordError(
             422,
@@ -198,6 +208,46 @@ def expected_version(if_match: str | None, version: int | None) -> int:
             "or a version field; changes never overwrite blindly",
         )
     return found
+
+
+#: The most rows one page of a list holds, and the rows a page holds unless asked otherwise.
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Rows per page (at most {MAX_PAGE}).")]
+AfterId = Annotated[
+    int, Query(ge=0, le=MAX_INT, description="The last id of the previous page (0: the first).")
+]
+AfterCode = Annotated[
+    str | None,
+    Query(
+        pattern=CODE_PATTERN,
+        max_length=CODE_LENGTH,
+        description="The last id of the previous page (leave out for the first).",
+    ),
+]
+AfterNation = Annotated[
+    str | None,
+    Query(pattern=NATION_PATTERN, description="The last code of the previous page."),
+]
+
+
+def next_page(
+    request: Request,
+    response: Response,
+    rows: int,
+    limit: int,
+    last: object,
+    param: str = "after",
+) -> None:
+    """Point a full page's answer to the next one (``Link: <...>; rel="next"``).
+
+    Keyset pagination: the next page is the rows after the last key of this one, in key order,
+    so a page never repeats or skips a row that stays, however the rows change in between. A
+    page with fewer rows than ``limit`` is the last.
+    """
+    if rows == limit:
+        url = request.url.include_query_params(**{param: last, "limit": limit})
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
 
 
 # --- answers ---
@@ -230,14 +280,15 @@ def utf8(content: bytes) -> str:
 # The error answers of each kind of route.
 #: A CSV export's 401 is JSON: named by hand, as FastAPI would give it the route's text/csv.
 CSV_EXPORT: dict[int | str, dict[str, Any]] = {
-    401: {
-        "description": error_responses(401)[401]["description"],
+    status: {
+        "description": error_responses(401)[status]["description"],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
     }
+    for status in (401, 429)
 }
 LIST = error_responses(401, 422)
 ONE = error_responses(401, 404, 422)
-CREATE = error_responses(400, 401, 403, 409, 422)
-CHANGE = error_responses(400, 401, 403, 404, 409, 422, 428)
-DELETE = error_responses(401, 403, 404, 409, 422, 428)
-IMPORT = error_responses(401, 403, 409, 422)
+CREATE = error_responses(400, 401, 403, 409, 413, 422, 503)
+CHANGE = error_responses(400, 401, 403, 404, 409, 413, 422, 428, 503)
+DELETE = error_responses(401, 403, 404, 409, 422, 428, 503)
+IMPORT = error_responses(401, 403, 409, 413, 422, 503)

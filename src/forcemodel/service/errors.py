@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
@@ -42,9 +42,12 @@ async def _record_error(_request: Request, exc: Exception) -> JSONResponse:
     if exc.status == 422:
         kind = f"lifecycle.{exc.rule}" if exc.rule else "value_error"
         return unprocessable([problem(exc.loc or ("body",), exc.message, kind)])
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {
+        **(exc.headers or {}),
+        **({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}),
+    }
     content = {"detail": exc.message, **({"rule": exc.rule} if exc.rule else {})}
-    return JSONResponse(status_code=exc.status, content=content, headers=headers)
+    return JSONResponse(status_code=exc.status, content=content, headers=headers or None)
 
 
 async def _csv_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -87,8 +90,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             for method in getattr(route, "methods", None) or ()
         }
         headers["Allow"] = ", ".join(sorted(methods))
+    detail = exc.detail
+    if exc.status_code == 413:
+        limit = request.app.state.settings.max_body_bytes
+        detail = (
+            f"the request body is larger than the service takes ({limit} bytes); refused unread"
+        )
     return JSONResponse(
-        status_code=exc.status_code, content={"detail": exc.detail}, headers=headers or None
+        status_code=exc.status_code, content={"detail": detail}, headers=headers or None
     )
 
 
@@ -106,6 +115,18 @@ async def _integrity(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    # SQLite: another transaction held the write lock for the whole busy timeout (a large
+    # import). The request changed nothing; it may be sent again.
+    if "database is locked" not in str(exc):
+        raise exc
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "the database is busy with another change; try again"},
+        headers={"Retry-After": "1"},
+    )
+
+
 def install(app: FastAPI) -> None:
     """Answer the service's errors as described in the module docstring."""
     app.add_exception_handler(RecordError, _record_error)
@@ -114,3 +135,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _busy)

@@ -12,7 +12,7 @@ pass a check that only one of them may.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -65,6 +65,8 @@ class RecordError(Exception):
     loc: tuple[str | int, ...] = field(default=())
     #: The lifecycle rule the change would break, when that is why it is refused.
     rule: str | None = None
+    #: Headers of the answer (e.g. Retry-After of a 429).
+    headers: dict[str, str] | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -471,26 +473,38 @@ def pledges(
     donor: str | None = None,
     status: PledgeStatus | None = None,
     pledge_id: int | None = None,
+    *,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[PledgeOut]:
-    query = _with_item(Pledge)
+    """Pledges by id: those after id ``after``, at most ``limit`` (a page), as filtered."""
+    query = _with_item(Pledge).where(Pledge.id > after)
     if donor is not None:
         query = query.where(Pledge.donor == donor)
     if status is not None:
         query = query.where(Pledge.status == status.value)
     if pledge_id is not None:
         query = query.where(Pledge.id == pledge_id)
-    return _PLEDGES.validate_python([row._mapping for row in session.execute(query)])
+    return _PLEDGES.validate_python([row._mapping for row in session.execute(query.limit(limit))])
 
 
 def requirements(
-    session: Session, partner: str | None = None, req_id: int | None = None
+    session: Session,
+    partner: str | None = None,
+    req_id: int | None = None,
+    *,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[RequirementOut]:
-    query = _with_item(Requirement)
+    """Requirements by id: those after id ``after``, at most ``limit`` (a page), as filtered."""
+    query = _with_item(Requirement).where(Requirement.id > after)
     if partner is not None:
         query = query.where(Requirement.partner == partner)
     if req_id is not None:
         query = query.where(Requirement.id == req_id)
-    return _REQUIREMENTS.validate_python([row._mapping for row in session.execute(query)])
+    return _REQUIREMENTS.validate_python(
+        [row._mapping for row in session.execute(query.limit(limit))]
+    )
 
 
 def pledge(session: Session, pledge_id: int) -> PledgeOut:
@@ -512,6 +526,10 @@ def get_row(session: Session, model: type[R], key: object, entity: str) -> R:
     return _get(session, model, key, entity)
 
 
-def all_rows(session: Session, model: type[R], order: Sequence[Any]) -> list[R]:
-    """Every row of the table, in the order given."""
-    return list(session.scalars(select(model).order_by(*order)))
+def page(session: Session, model: type[R], key: Any, after: object, limit: int) -> list[R]:
+    """A page of the table in the order of its key ``key``: the rows after ``after``, at most
+    ``limit`` of them (keyset pagination: stable while rows are added or removed)."""
+    query = select(model).order_by(key).limit(limit)
+    if after is not None:
+        query = query.where(key > after)
+    return list(session.scalars(query))

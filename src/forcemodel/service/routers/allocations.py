@@ -3,39 +3,47 @@
 No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
 """
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from forcemodel.service import records
 from forcemodel.service.deps import (
     CHANGE,
     CREATE,
+    DEFAULT_PAGE,
     DELETE,
+    LIST,
     ONE,
+    AfterId,
     Anyone,
     Coordinator,
     IfMatch,
+    Limit,
     Reading,
     RowKey,
     VersionQuery,
     Writing,
     etag,
     expected_version,
+    next_page,
 )
-from forcemodel.service.schemas import (
-    AllocationIn,
-    AllocationOut,
-    AllocationPatch,
-    error_responses,
-)
+from forcemodel.service.schemas import AllocationIn, AllocationOut, AllocationPatch
 from forcemodel.service.tables import Allocation
 
 router = APIRouter(tags=["allocations"])
 
 
-@router.get("/allocations", responses=error_responses(401))
-def list_allocations(_user: Anyone, session: Reading) -> list[AllocationOut]:
-    """Allocations, by id."""
-    rows = records.all_rows(session, Allocation, [Allocation.id])
+@router.get("/allocations", responses=LIST)
+def list_allocations(
+    request: Request,
+    response: Response,
+    _user: Anyone,
+    session: Reading,
+    after: AfterId = 0,
+    limit: Limit = DEFAULT_PAGE,
+) -> list[AllocationOut]:
+    """Allocations, by id, a page at a time (``Link`` names the next page)."""
+    rows = records.page(session, Allocation, Allocation.id, after, limit)
+    next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
     return [records.allocation_out(r) for r in rows]
 
 

@@ -3,32 +3,46 @@
 No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
 """
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from forcemodel.service import records
 from forcemodel.service.deps import (
     CHANGE,
     CREATE,
+    DEFAULT_PAGE,
+    LIST,
     ONE,
+    AfterNation,
     Anyone,
     Coordinator,
     IfMatch,
+    Limit,
     NationKey,
     Reading,
     Writing,
     etag,
     expected_version,
+    next_page,
 )
-from forcemodel.service.schemas import DonorIn, DonorOut, DonorPatch, error_responses
+from forcemodel.service.schemas import DonorIn, DonorOut, DonorPatch
 from forcemodel.service.tables import Donor
 
 router = APIRouter(tags=["donors"])
 
 
-@router.get("/donors", responses=error_responses(401))
-def list_donors(_user: Anyone, session: Reading) -> list[DonorOut]:
-    """The donor nations."""
-    return [DonorOut.model_validate(r) for r in records.all_rows(session, Donor, [Donor.code])]
+@router.get("/donors", responses=LIST)
+def list_donors(
+    request: Request,
+    response: Response,
+    _user: Anyone,
+    session: Reading,
+    after: AfterNation = None,
+    limit: Limit = DEFAULT_PAGE,
+) -> list[DonorOut]:
+    """The donor nations, by code, a page at a time (``Link`` names the next page)."""
+    rows = records.page(session, Donor, Donor.code, after, limit)
+    next_page(request, response, len(rows), limit, rows[-1].code if rows else None)
+    return [DonorOut.model_validate(r) for r in rows]
 
 
 @router.get("/donors/{code}", responses=ONE)

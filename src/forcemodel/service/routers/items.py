@@ -3,32 +3,45 @@
 No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
 """
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from forcemodel.service import records
 from forcemodel.service.deps import (
     CHANGE,
     CREATE,
+    DEFAULT_PAGE,
+    LIST,
     ONE,
+    AfterCode,
     Anyone,
     Coordinator,
     IfMatch,
     ItemKey,
+    Limit,
     Reading,
     Writing,
     etag,
     expected_version,
+    next_page,
 )
-from forcemodel.service.schemas import ItemIn, ItemOut, ItemPatch, error_responses
+from forcemodel.service.schemas import ItemIn, ItemOut, ItemPatch
 from forcemodel.service.tables import Item
 
 router = APIRouter(tags=["items"])
 
 
-@router.get("/items", responses=error_responses(401))
-def list_items(_user: Anyone, session: Reading) -> list[ItemOut]:
-    """The item catalogue."""
-    rows = records.all_rows(session, Item, [Item.id])
+@router.get("/items", responses=LIST)
+def list_items(
+    request: Request,
+    response: Response,
+    _user: Anyone,
+    session: Reading,
+    after: AfterCode = None,
+    limit: Limit = DEFAULT_PAGE,
+) -> list[ItemOut]:
+    """The item catalogue, by id, a page at a time (``Link`` names the next page)."""
+    rows = records.page(session, Item, Item.id, after, limit)
+    next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
     return [ItemOut.model_validate(r) for r in rows]
 
 

@@ -5,7 +5,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from forcemodel.service import csvio, records
 from forcemodel.service.auth import NATION_PATTERN
@@ -13,15 +13,18 @@ from forcemodel.service.deps import (
     CHANGE,
     CREATE,
     CSV_EXPORT,
+    DEFAULT_PAGE,
     DELETE,
     IMPORT,
     LIST,
     ONE,
+    AfterId,
     Anyone,
     CSVBody,
     CSVResponse,
     DonorUser,
     IfMatch,
+    Limit,
     PledgeEditor,
     Reading,
     RowKey,
@@ -30,6 +33,8 @@ from forcemodel.service.deps import (
     csv_file,
     etag,
     expected_version,
+    next_page,
+    rate_limits,
     utf8,
 )
 from forcemodel.service.schemas import ImportResult, PledgeIn, PledgeOut, PledgePatch
@@ -40,6 +45,8 @@ router = APIRouter(tags=["pledges"])
 
 @router.get("/pledges", responses=LIST)
 def list_pledges(
+    request: Request,
+    response: Response,
     _user: Anyone,
     session: Reading,
     donor: Annotated[
@@ -48,9 +55,13 @@ def list_pledges(
     status: Annotated[
         PledgeStatus | None, Query(description="Only the pledges this far along.")
     ] = None,
+    after: AfterId = 0,
+    limit: Limit = DEFAULT_PAGE,
 ) -> list[PledgeOut]:
-    """Pledges, by id."""
-    return records.pledges(session, donor, status)
+    """Pledges, by id, a page at a time (``Link`` names the next page)."""
+    rows = records.pledges(session, donor, status, after=after, limit=limit)
+    next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
+    return rows
 
 
 @router.get("/pledges.csv", response_class=CSVResponse, responses=CSV_EXPORT)
@@ -60,8 +71,11 @@ def export_pledges(_user: Anyone, session: Reading) -> CSVResponse:
 
 
 @router.post("/pledges.csv", responses=IMPORT)
-def import_pledges(content: CSVBody, user: DonorUser, session: Writing) -> ImportResult:
+def import_pledges(
+    request: Request, content: CSVBody, user: DonorUser, session: Writing
+) -> ImportResult:
     """Create (no id) and update (id and version) the caller's pledges: all rows or none."""
+    rate_limits(request).spend(user.name, "CSV imports")
     result = csvio.import_pledges(session, user, utf8(content))
     session.commit()
     return result

@@ -5,7 +5,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from forcemodel.service import csvio, records
 from forcemodel.service.auth import NATION_PATTERN
@@ -13,14 +13,17 @@ from forcemodel.service.deps import (
     CHANGE,
     CREATE,
     CSV_EXPORT,
+    DEFAULT_PAGE,
     DELETE,
     IMPORT,
     LIST,
     ONE,
+    AfterId,
     Anyone,
     CSVBody,
     CSVResponse,
     IfMatch,
+    Limit,
     Partner,
     Reading,
     RowKey,
@@ -29,6 +32,8 @@ from forcemodel.service.deps import (
     csv_file,
     etag,
     expected_version,
+    next_page,
+    rate_limits,
     utf8,
 )
 from forcemodel.service.schemas import (
@@ -43,14 +48,20 @@ router = APIRouter(tags=["requirements"])
 
 @router.get("/requirements", responses=LIST)
 def list_requirements(
+    request: Request,
+    response: Response,
     _user: Anyone,
     session: Reading,
     partner: Annotated[
         str | None, Query(pattern=NATION_PATTERN, description="Only this partner's.")
     ] = None,
+    after: AfterId = 0,
+    limit: Limit = DEFAULT_PAGE,
 ) -> list[RequirementOut]:
-    """Requirements, by id."""
-    return records.requirements(session, partner)
+    """Requirements, by id, a page at a time (``Link`` names the next page)."""
+    rows = records.requirements(session, partner, after=after, limit=limit)
+    next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
+    return rows
 
 
 @router.get("/requirements.csv", response_class=CSVResponse, responses=CSV_EXPORT)
@@ -60,8 +71,11 @@ def export_requirements(_user: Anyone, session: Reading) -> CSVResponse:
 
 
 @router.post("/requirements.csv", responses=IMPORT)
-def import_requirements(content: CSVBody, user: Partner, session: Writing) -> ImportResult:
+def import_requirements(
+    request: Request, content: CSVBody, user: Partner, session: Writing
+) -> ImportResult:
     """Create (no id) and update (id and version) requirements: all rows or none."""
+    rate_limits(request).spend(user.name, "CSV imports")
     result = csvio.import_requirements(session, user, utf8(content))
     session.commit()
     return result
