@@ -15,13 +15,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 import forcemodel
 from forcemodel.service import errors
 from forcemodel.service.db import make_engine
 from forcemodel.service.deps import IF_MATCH_PATTERN, Database
-from forcemodel.service.guards import RateLimits, SecurityHeaders
+from forcemodel.service.guards import BodyLimit, RateLimits, SecurityHeaders
 from forcemodel.service.jobs import MatchQueue
 from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
@@ -72,7 +71,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.state.limits = RateLimits.of(settings)
     errors.install(app)
     # The last added is the outermost: the security headers go on every answer, the 413 too.
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router)

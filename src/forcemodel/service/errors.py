@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 
 from forcemodel.service.csvio import CSVImportError
+from forcemodel.service.guards import too_large
 from forcemodel.service.records import RecordError
 
 
