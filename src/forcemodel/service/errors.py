@@ -20,7 +20,6 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 
 from forcemodel.service.csvio import CSVImportError
-from forcemodel.service.guards import too_large
 from forcemodel.service.records import RecordError
 
 
