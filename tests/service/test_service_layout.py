@@ -14,7 +14,7 @@ from forcemodel.service import deps
 from forcemodel.service.api import ROUTERS, create_app
 
 #: Routes anyone may call, without a token.
-PUBLIC = {"/health"}
+PUBLIC = {"/health", "/", "/docs"}
 SERVICE = Path(forcemodel.service.__file__).parent
 
 

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 import forcemodel
 from forcemodel.service import errors
@@ -26,6 +27,7 @@ from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
     audit,
+    docs,
     donors,
     items,
     match,
@@ -36,7 +38,7 @@ from forcemodel.service.routers import (
 from forcemodel.service.settings import Settings
 
 #: The routers, in the order the OpenAPI description lists their paths.
-ROUTERS = (service, items, donors, pledges, requirements, allocations, audit, match)
+ROUTERS = (service, docs, items, donors, pledges, requirements, allocations, audit, match)
 
 
 def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
@@ -63,6 +65,8 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         summary="Pledges, requirements and allocations of security assistance, by role.",
         version=forcemodel.__version__,
         lifespan=lifespan,
+        docs_url=None,  # routers.docs serves /docs from the package, not from a CDN
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.db = db
@@ -75,6 +79,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.mount(docs.ASSETS_PATH, StaticFiles(directory=docs.ASSETS), name="swagger-ui")
     app.openapi = lambda: _described(app)  # type: ignore[method-assign]
     return app
 
