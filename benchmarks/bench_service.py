@@ -78,7 +78,8 @@ def serving(url: str, log: Path, *, pool: bool = True) -> Iterator[str]:
         command = [sys.executable, "-m", "forcemodel", "serve", "--port", str(port)]
         command += ["--database-url", url]
     else:
-        command = [sys.executable, __file__, "--serve-without-pool", url, str(port)]
+        command = [sys.executable, "-m", "benchmarks.bench_service", "--serve-without-pool"]
+        command += [url, str(port)]
     with log.open("a") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

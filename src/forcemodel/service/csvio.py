@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from forcemodel.service import records
+from forcemodel.service import reads, records
 from forcemodel.service.auth import Principal
 from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import (
@@ -106,12 +106,12 @@ def _write(columns: tuple[str, ...], rows: list[BaseModel]) -> str:
 
 def export_pledges(session: Session) -> str:
     """Every pledge as CSV text."""
-    return _write(PLEDGE_COLUMNS, list(records.pledges(session)))
+    return _write(PLEDGE_COLUMNS, list(reads.pledges(session)))
 
 
 def export_requirements(session: Session) -> str:
     """Every requirement as CSV text."""
-    return _write(REQUIREMENT_COLUMNS, list(records.requirements(session)))
+    return _write(REQUIREMENT_COLUMNS, list(reads.requirements(session)))
 
 
 def _refuse(message: str, *loc: str) -> CSVImportError:
@@ -334,7 +334,7 @@ def import_pledges(session: Session, actor: Principal, text: str) -> ImportResul
         return records.create_pledge(session, actor, _model(PledgeIn, row, line))
 
     def update(ident: int, row: dict[str, str], version: int, line: int) -> bool:
-        current = records.get_row(session, Pledge, ident, "pledge")
+        current = reads.get_row(session, Pledge, ident, "pledge")
         donor = row.pop("donor", current.donor)
         if donor != current.donor:
             raise RecordError(422, "donor: a pledge keeps its donor", ("body", "donor"))
@@ -353,7 +353,7 @@ def import_requirements(session: Session, actor: Principal, text: str) -> Import
         return records.create_requirement(session, actor, _model(RequirementIn, row, line))
 
     def update(ident: int, row: dict[str, str], version: int, line: int) -> bool:
-        current = records.get_row(session, Requirement, ident, "requirement")
+        current = reads.get_row(session, Requirement, ident, "requirement")
         partner = row.pop("partner", current.partner)
         if partner != current.partner:
             raise RecordError(422, "partner: a requirement keeps its partner", ("body", "partner"))

@@ -17,8 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forcemodel.assist import lifecycle
@@ -27,17 +26,14 @@ from forcemodel.service import audit
 from forcemodel.service.auth import Principal
 from forcemodel.service.schemas import (
     AllocationIn,
-    AllocationOut,
     AllocationPatch,
     DonorIn,
     DonorPatch,
     ItemIn,
     ItemPatch,
     PledgeIn,
-    PledgeOut,
     PledgePatch,
     RequirementIn,
-    RequirementOut,
     RequirementPatch,
 )
 from forcemodel.service.tables import (
@@ -442,94 +438,3 @@ def delete_allocation(session: Session, actor: Principal, alloc_id: int, version
         lifecycle.check_allocation_open(pledge.id, pledge.status)
     _delete(session, actor, allocation, "allocation")
     _follow_allocations(session, actor, pledge)
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-# Reads select the columns they answer with (the record's and its item's category and
-# standard) in one statement, and validate the rows straight into the answer's schema: no ORM
-# objects to build and track, one round trip for one record.
-
-_PLEDGES = TypeAdapter(list[PledgeOut])
-_REQUIREMENTS = TypeAdapter(list[RequirementOut])
-
-
-def _with_item(model: type[Pledge] | type[Requirement]) -> Select[Any]:
-    table = model.__table__
-    return (
-        select(*table.c, Item.category, Item.standard)
-        .join(Item, table.c.item_id == Item.id)
-        .order_by(table.c.id)
-    )
-
-
-def allocation_out(allocation: Allocation) -> AllocationOut:
-    return AllocationOut.model_validate(allocation)
-
-
-def pledges(
-    session: Session,
-    donor: str | None = None,
-    status: PledgeStatus | None = None,
-    pledge_id: int | None = None,
-    *,
-    after: int = 0,
-    limit: int | None = None,
-) -> list[PledgeOut]:
-    """Pledges by id: those after id ``after``, at most ``limit`` (a page), as filtered."""
-    query = _with_item(Pledge).where(Pledge.id > after)
-    if donor is not None:
-        query = query.where(Pledge.donor == donor)
-    if status is not None:
-        query = query.where(Pledge.status == status.value)
-    if pledge_id is not None:
-        query = query.where(Pledge.id == pledge_id)
-    return _PLEDGES.validate_python([row._mapping for row in session.execute(query.limit(limit))])
-
-
-def requirements(
-    session: Session,
-    partner: str | None = None,
-    req_id: int | None = None,
-    *,
-    after: int = 0,
-    limit: int | None = None,
-) -> list[RequirementOut]:
-    """Requirements by id: those after id ``after``, at most ``limit`` (a page), as filtered."""
-    query = _with_item(Requirement).where(Requirement.id > after)
-    if partner is not None:
-        query = query.where(Requirement.partner == partner)
-    if req_id is not None:
-        query = query.where(Requirement.id == req_id)
-    return _REQUIREMENTS.validate_python(
-        [row._mapping for row in session.execute(query.limit(limit))]
-    )
-
-
-def pledge(session: Session, pledge_id: int) -> PledgeOut:
-    found = pledges(session, pledge_id=pledge_id)
-    if not found:
-        raise not_found("pledge", pledge_id)
-    return found[0]
-
-
-def requirement(session: Session, req_id: int) -> RequirementOut:
-    found = requirements(session, req_id=req_id)
-    if not found:
-        raise not_found("requirement", req_id)
-    return found[0]
-
-
-def get_row(session: Session, model: type[R], key: object, entity: str) -> R:
-    """The row, or 404."""
-    return _get(session, model, key, entity)
-
-
-def page(session: Session, model: type[R], key: Any, after: object, limit: int) -> list[R]:
-    """A page of the table in the order of its key ``key``: the rows after ``after``, at most
-    ``limit`` of them (keyset pagination: stable while rows are added or removed)."""
-    query = select(model).order_by(key).limit(limit)
-    if after is not None:
-        query = query.where(key > after)
-    return list(session.scalars(query))

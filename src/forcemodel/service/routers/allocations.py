@@ -5,7 +5,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 from fastapi import APIRouter, Request, Response
 
-from forcemodel.service import records
+from forcemodel.service import reads, records
 from forcemodel.service.deps import (
     CHANGE,
     CREATE,
@@ -42,9 +42,9 @@ def list_allocations(
     limit: Limit = DEFAULT_PAGE,
 ) -> list[AllocationOut]:
     """Allocations, by id, a page at a time (``Link`` names the next page)."""
-    rows = records.page(session, Allocation, Allocation.id, after, limit)
+    rows = reads.page(session, Allocation, Allocation.id, after, limit)
     next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
-    return [records.allocation_out(r) for r in rows]
+    return [reads.allocation_out(r) for r in rows]
 
 
 @router.get("/allocations/{alloc_id}", responses=ONE)
@@ -52,9 +52,9 @@ def get_allocation(
     alloc_id: RowKey, response: Response, _user: Anyone, session: Reading
 ) -> AllocationOut:
     """One allocation; its ETag is its version."""
-    allocation = records.get_row(session, Allocation, alloc_id, "allocation")
+    allocation = reads.get_row(session, Allocation, alloc_id, "allocation")
     etag(response, allocation.version)
-    return records.allocation_out(allocation)
+    return reads.allocation_out(allocation)
 
 
 @router.post("/allocations", status_code=201, responses=CREATE)
@@ -62,7 +62,7 @@ def create_allocation(
     data: AllocationIn, response: Response, user: Coordinator, session: Writing
 ) -> AllocationOut:
     """Allocate (part of) a pledge to a requirement of the same category and standard."""
-    out = records.allocation_out(records.create_allocation(session, user, data))
+    out = reads.allocation_out(records.create_allocation(session, user, data))
     session.commit()
     etag(response, out.version)
     return out
@@ -80,7 +80,7 @@ def update_allocation(
     """Change an allocation's quantity or note (coordinators)."""
     version = expected_version(if_match, patch.version)
     allocation = records.update_allocation(session, user, alloc_id, patch, version)
-    out = records.allocation_out(allocation)
+    out = reads.allocation_out(allocation)
     session.commit()
     etag(response, out.version)
     return out

@@ -5,7 +5,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 from fastapi import APIRouter, Request, Response
 
-from forcemodel.service import records
+from forcemodel.service import reads, records
 from forcemodel.service.deps import (
     CHANGE,
     CREATE,
@@ -40,7 +40,7 @@ def list_donors(
     limit: Limit = DEFAULT_PAGE,
 ) -> list[DonorOut]:
     """The donor nations, by code, a page at a time (``Link`` names the next page)."""
-    rows = records.page(session, Donor, Donor.code, after, limit)
+    rows = reads.page(session, Donor, Donor.code, after, limit)
     next_page(request, response, len(rows), limit, rows[-1].code if rows else None)
     return [DonorOut.model_validate(r) for r in rows]
 
@@ -48,7 +48,7 @@ def list_donors(
 @router.get("/donors/{code}", responses=ONE)
 def get_donor(code: NationKey, response: Response, _user: Anyone, session: Reading) -> DonorOut:
     """One donor nation."""
-    donor = records.get_row(session, Donor, code, "donor")
+    donor = reads.get_row(session, Donor, code, "donor")
     etag(response, donor.version)
     return DonorOut.model_validate(donor)
 

@@ -5,7 +5,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 from fastapi import APIRouter, Request, Response
 
-from forcemodel.service import records
+from forcemodel.service import reads, records
 from forcemodel.service.deps import (
     CHANGE,
     CREATE,
@@ -40,7 +40,7 @@ def list_items(
     limit: Limit = DEFAULT_PAGE,
 ) -> list[ItemOut]:
     """The item catalogue, by id, a page at a time (``Link`` names the next page)."""
-    rows = records.page(session, Item, Item.id, after, limit)
+    rows = reads.page(session, Item, Item.id, after, limit)
     next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
     return [ItemOut.model_validate(r) for r in rows]
 
@@ -48,7 +48,7 @@ def list_items(
 @router.get("/items/{item_id}", responses=ONE)
 def get_item(item_id: ItemKey, response: Response, _user: Anyone, session: Reading) -> ItemOut:
     """One catalogue entry."""
-    item = records.get_row(session, Item, item_id, "item")
+    item = reads.get_row(session, Item, item_id, "item")
     etag(response, item.version)
     return ItemOut.model_validate(item)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from forcemodel.service import csvio, records
+from forcemodel.service import csvio, reads, records
 from forcemodel.service.auth import NATION_PATTERN
 from forcemodel.service.deps import (
     CHANGE,
@@ -59,7 +59,7 @@ def list_pledges(
     limit: Limit = DEFAULT_PAGE,
 ) -> list[PledgeOut]:
     """Pledges, by id, a page at a time (``Link`` names the next page)."""
-    rows = records.pledges(session, donor, status, after=after, limit=limit)
+    rows = reads.pledges(session, donor, status, after=after, limit=limit)
     next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
     return rows
 
@@ -84,7 +84,7 @@ def import_pledges(
 @router.get("/pledges/{pledge_id}", responses=ONE)
 def get_pledge(pledge_id: RowKey, response: Response, _user: Anyone, session: Reading) -> PledgeOut:
     """One pledge; its ETag is its version."""
-    out = records.pledge(session, pledge_id)
+    out = reads.pledge(session, pledge_id)
     etag(response, out.version)
     return out
 
@@ -95,7 +95,7 @@ def create_pledge(
 ) -> PledgeOut:
     """Pledge items (donors, for their own nation)."""
     pledge = records.create_pledge(session, user, data)
-    out = records.pledge(session, pledge.id)
+    out = reads.pledge(session, pledge.id)
     session.commit()
     etag(response, out.version)
     return out
@@ -113,7 +113,7 @@ def update_pledge(
     """Change a pledge (its donor; coordinators: the status only)."""
     version = expected_version(if_match, patch.version)
     records.update_pledge(session, user, pledge_id, patch, version)
-    out = records.pledge(session, pledge_id)
+    out = reads.pledge(session, pledge_id)
     session.commit()
     etag(response, out.version)
     return out

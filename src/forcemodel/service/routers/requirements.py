@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from forcemodel.service import csvio, records
+from forcemodel.service import csvio, reads, records
 from forcemodel.service.auth import NATION_PATTERN
 from forcemodel.service.deps import (
     CHANGE,
@@ -59,7 +59,7 @@ def list_requirements(
     limit: Limit = DEFAULT_PAGE,
 ) -> list[RequirementOut]:
     """Requirements, by id, a page at a time (``Link`` names the next page)."""
-    rows = records.requirements(session, partner, after=after, limit=limit)
+    rows = reads.requirements(session, partner, after=after, limit=limit)
     next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
     return rows
 
@@ -86,7 +86,7 @@ def get_requirement(
     req_id: RowKey, response: Response, _user: Anyone, session: Reading
 ) -> RequirementOut:
     """One requirement; its ETag is its version."""
-    out = records.requirement(session, req_id)
+    out = reads.requirement(session, req_id)
     etag(response, out.version)
     return out
 
@@ -97,7 +97,7 @@ def create_requirement(
 ) -> RequirementOut:
     """State a requirement (the partner)."""
     req = records.create_requirement(session, user, data)
-    out = records.requirement(session, req.id)
+    out = reads.requirement(session, req.id)
     session.commit()
     etag(response, out.version)
     return out
@@ -115,7 +115,7 @@ def update_requirement(
     """Change a requirement (the partner)."""
     version = expected_version(if_match, patch.version)
     records.update_requirement(session, user, req_id, patch, version)
-    out = records.requirement(session, req_id)
+    out = reads.requirement(session, req_id)
     session.commit()
     etag(response, out.version)
     return out
