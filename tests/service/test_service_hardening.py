@@ -376,3 +376,23 @@ def test_an_edited_status_is_refused_in_a_stale_csv_row(sqlite_service: Service)
     text = f"id,version,status\n{shipped['id']},{shipped['version']},allocated\n"
     response = s.call("donor", "POST", "/pledges.csv", content=text, headers=CSV)
     assert response.status_code == 409 and "rule" in response.json()["detail"]
+
+
+def test_users_rotate_and_remove_on_the_command_line(sqlite_service: Service) -> None:
+    from typer.testing import CliRunner
+
+    from forcemodel.cli import app as cli_app
+
+    s, runner = sqlite_service, CliRunner()
+    url = ["--database-url", s.url]
+    rotated = runner.invoke(cli_app, ["users", "rotate", "donor", *url])
+    assert rotated.exit_code == 0, rotated.output
+    token = rotated.stdout.strip().splitlines()[-1]
+    assert token.startswith("fm_")
+    assert s.call("donor", "GET", "/me").status_code == 401  # the old token
+    me = s.client.get("/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["name"] == "donor"
+    assert runner.invoke(cli_app, ["users", "remove", "observer", *url]).exit_code == 0
+    assert s.call("observer", "GET", "/me").status_code == 401
+    unknown = runner.invoke(cli_app, ["users", "remove", "nobody", *url])
+    assert unknown.exit_code == 2 and "no user named 'nobody'" in unknown.output
