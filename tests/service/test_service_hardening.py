@@ -23,7 +23,7 @@ from forcemodel.service.auth import remove_user, rotate_token
 from forcemodel.service.csvio import escape_cell, unescape_cell
 from forcemodel.service.db import session_factory
 from forcemodel.service.deps import MAX_PAGE
-from forcemodel.service.jobs import MatchQueue
+from forcemodel.service.jobs import MatchQueue, run_here
 from forcemodel.service.records import RecordError
 from forcemodel.service.tables import Role
 
@@ -262,13 +262,13 @@ def test_reads_do_not_wait_for_queued_matches(tmp_path: Path) -> None:
     with serving(url, match_queue=50) as s:
         matcher: MatchQueue = s.client.app.state.matcher  # type: ignore[attr-defined]
         gate = threading.Event()
-        real = matcher.sessions
+        real = matcher.run
 
-        def held() -> Any:
+        def held(*args: Any) -> Any:
             gate.wait()
-            return real()
+            return real(*args)
 
-        matcher.sessions = held
+        matcher.run = held
         answers: list[int] = []
         threads = [
             threading.Thread(
@@ -296,11 +296,11 @@ def test_a_full_queue_refuses_with_retry_after(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'full.db'}"
     with serving(url) as s:
         gate = threading.Event()
-        real = s.client.app.state.db.plain  # type: ignore[attr-defined]
+        here = run_here(s.client.app.state.db.plain)  # type: ignore[attr-defined]
 
-        def held() -> Any:
+        def held(*args: Any) -> Any:
             gate.wait()
-            return real()
+            return here(*args)
 
         queue = MatchQueue(held, size=2)
         actor = next(iter([_principal()]))

@@ -16,13 +16,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import make_url
 
 import forcemodel
 from forcemodel.service import errors
 from forcemodel.service.db import make_engine
 from forcemodel.service.deps import IF_MATCH_PATTERN, Database
 from forcemodel.service.guards import BodyLimit, RateLimits, SecurityHeaders
-from forcemodel.service.jobs import MatchQueue
+from forcemodel.service.jobs import InWorkerProcess, MatchQueue, run_here
 from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
@@ -52,7 +53,10 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     upgrade_to_head(engine)
 
     db = Database.on(engine)
-    matcher = MatchQueue(db.plain, settings.match_queue)
+    # A database of this process's memory cannot be opened by another: match here then.
+    memory = make_url(settings.database_url).database in (None, "", ":memory:")
+    runner = run_here(db.plain) if memory else InWorkerProcess(settings.database_url)
+    matcher = MatchQueue(runner, settings.match_queue)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
