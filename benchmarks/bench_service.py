@@ -276,6 +276,9 @@ def main() -> int:
         default=45,
         help="matches queued while reads are measured again (0: skip that part)",
     )
+    parser.add_argument(
+        "--only-queued", action="store_true", help="measure only reads with matches queued"
+    )
     parser.add_argument("--serve-without-pool", nargs=2, metavar=("URL", "PORT"))
     args = parser.parse_args()
     # The service's limits are for hostile clients; these are not (45 matches by one caller).
@@ -304,7 +307,7 @@ def main() -> int:
                 ("baseline: sqlite (as shipped)", sqlite_url, sqlite_tokens, True),
                 ("baseline: postgresql, no pool", pg_url, pg_tokens, False),
             ]
-            for name, url, tokens, pool in runs:
+            for name, url, tokens, pool in [] if args.only_queued else runs:
                 print(f"{name}: {args.clients} clients, {args.seconds:.0f} s twice", flush=True)
                 with serving(url, log, pool=pool) as base:
                     paced[name] = load(base, tokens, args.clients, args.seconds, args.rate)
@@ -328,6 +331,9 @@ def main() -> int:
             server.stop()
 
     offered = args.clients * args.rate
+    if args.only_queued:
+        _queued_table(queued, left, args.queued_matches)
+        return 0
     print()
     print(f"machine: {_machine()}; {version}")
     print(f"{args.clients} clients, each measured {args.seconds:.0f} s after a 2 s warm-up")
@@ -365,20 +371,25 @@ def main() -> int:
             for x in xs
         ]
         print(f"list p95, pages of 100, {name} (paced and saturated): {_p(pages, 95):.1f} ms")
-    if queued:
-        print()
-        print(f"reads while {args.queued_matches} matches are queued (paced, as above):")
-        print()
-        _table(queued)
-        for name in left:
-            alone = _p(queued[f"{name}: reads alone (baseline)"]["all"], 95)
-            busy = _p(queued[f"{name}: reads, {args.queued_matches} matches queued"]["all"], 95)
-            print(
-                f"{name}: read p95 {busy:.1f} ms with matches queued against {alone:.1f} ms "
-                f"alone (ratio {busy / alone:.2f}); {left[name]} matches still waiting or "
-                "running when the reads ended"
-            )
+    _queued_table(queued, left, args.queued_matches)
     return 0
+
+
+def _queued_table(queued: dict[str, dict[str, Any]], left: dict[str, int], count: int) -> None:
+    if not queued:
+        return
+    print()
+    print(f"reads while {count} matches are queued (paced, as above):")
+    print()
+    _table(queued)
+    for name in left:
+        alone = _p(queued[f"{name}: reads alone (baseline)"]["all"], 95)
+        busy = _p(queued[f"{name}: reads, {count} matches queued"]["all"], 95)
+        print(
+            f"{name}: read p95 {busy:.1f} ms with matches queued against {alone:.1f} ms "
+            f"alone (ratio {busy / alone:.2f}); {left[name]} matches still waiting or "
+            "running when the reads ended"
+        )
 
 
 def _queue_matches(base: str, token: str, count: int) -> list[str]:

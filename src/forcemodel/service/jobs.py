@@ -20,8 +20,10 @@ that answered (docs/service.md, "Deployment").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import os
 import queue
 import secrets
 import threading
@@ -94,7 +96,9 @@ class InWorkerProcess:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=get_context("spawn"), initializer=_yield_to_the_server
+        )
 
     def __call__(self, actor: Principal, apply: bool, time_limit: float) -> MatchOut:
         future = self._pool.submit(_match_in_worker, self.database_url, actor, apply, time_limit)
@@ -108,6 +112,16 @@ class InWorkerProcess:
     def close(self) -> None:
         """Stop the worker process."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+#: How much lower the worker's CPU priority is than the server's (nice, 0 to 19).
+WORKER_NICENESS = 10
+
+
+def _yield_to_the_server() -> None:
+    """In the worker: let the server's requests have the CPU first (a match can wait)."""
+    with contextlib.suppress(OSError, AttributeError):  # not every system has nice
+        os.nice(WORKER_NICENESS)
 
 
 #: The worker process's sessions, made at its first match.
