@@ -636,4 +636,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from forcemodel.service.matching import router as matching_router  # POST /match
 
     app.include_router(matching_router)
+    from forcemodel.web.app import mount  # the board and dashboard pages under /ui
+
+    mount(app)
     return app
