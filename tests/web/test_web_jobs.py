@@ -13,11 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support.scenarios import TINY_TEXT, line_of
 from web_site import Site, csrf_of
 
 from forcemodel.web.jobs import Job, JobPool, JobRefused
 from forcemodel.web.plan_pages import csv_text
+from support.scenarios import TINY_TEXT, line_of
 
 
 def _run(site: Site, user: str = "coordinator", scenario: str = "tiny") -> str:
@@ -35,8 +35,11 @@ def test_broken_upload_shows_the_located_problem_and_keeps_nothing(site: Site) -
     line = line_of(broken, "garrison-x")
     client = site.signed_in("coordinator")
     page = client.get("/ui/plan/scenarios")
-    r = client.post("/ui/plan/scenarios", data={"csrf": csrf_of(page.text)},
-                    files={"file": ("my-flank.yaml", broken.encode(), "application/x-yaml")})
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("my-flank.yaml", broken.encode(), "application/x-yaml")},
+    )
     assert r.status_code == 422
     assert f"my-flank.yaml:{line}: units[1].home: unknown node &#39;garrison-x&#39;" in r.text
     assert "not kept" in r.text
@@ -49,8 +52,11 @@ def test_valid_upload_of_a_zipped_folder_is_kept(site: Site) -> None:
         z.writestr("variant/scenario.yaml", TINY_TEXT)
     client = site.signed_in("coordinator")
     page = client.get("/ui/plan/scenarios")
-    r = client.post("/ui/plan/scenarios", data={"csrf": csrf_of(page.text)},
-                    files={"file": ("Variant.zip", data.getvalue(), "application/zip")})
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("Variant.zip", data.getvalue(), "application/zip")},
+    )
     assert r.status_code == 303 and r.headers["location"] == "/ui/plan/scenarios/variant?uploaded=1"
     assert "uploaded" in client.get("/ui/plan/scenarios").text
     assert "Uploaded and valid" in client.get(r.headers["location"]).text
@@ -64,8 +70,11 @@ def test_zip_with_unsafe_paths_is_refused(site: Site, name: str) -> None:
         z.writestr(name, "x")
     client = site.signed_in("coordinator")
     page = client.get("/ui/plan/scenarios")
-    r = client.post("/ui/plan/scenarios", data={"csrf": csrf_of(page.text)},
-                    files={"file": ("x.zip", data.getvalue(), "application/zip")})
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("x.zip", data.getvalue(), "application/zip")},
+    )
     assert r.status_code == 422 and "unsafe path" in r.text
 
 
@@ -75,8 +84,11 @@ def test_observer_may_not_upload_or_run(site: Site) -> None:
     assert page.status_code == 200 and "Simulate tiny" not in page.text
     csrf = csrf_of(page.text)  # the sign-out form's
     assert client.post("/ui/plan/scenarios/tiny/run", data={"csrf": csrf}).status_code == 403
-    r = client.post("/ui/plan/scenarios", data={"csrf": csrf},
-                    files={"file": ("a.yaml", TINY_TEXT.encode(), "application/x-yaml")})
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf},
+        files={"file": ("a.yaml", TINY_TEXT.encode(), "application/x-yaml")},
+    )
     assert r.status_code == 403
 
 
@@ -88,15 +100,21 @@ def test_a_run_reports_progress_and_results(site: Site) -> None:
     progress = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
     assert progress[-1]["state"] == "done" and progress[-1]["fraction"] == 1.0
     assert progress[-1]["messages"][:2] == [
-        "compiling the network", "planning destinations and pre-positioned sets"]
+        "compiling the network",
+        "planning destinations and pre-positioned sets",
+    ]
     assert 'event: end\ndata: "done"' in text
     page = client.get(f"/ui/plan/jobs/{job_id}").text
     assert 'id="regions"' in page and f"/ui/plan/jobs/{job_id}/regions/lithuania" in page
     region = client.get(f"/ui/plan/jobs/{job_id}/regions/lithuania")
     assert region.status_code == 200 and "<polyline" in region.text
-    closure = site.app.state.web.state.runs.get(
-        job_id, site.app.state.web.state.pool.results_dir(job_id), "tiny"
-    ).regions.set_index("region").loc["lithuania", "closure_day"]
+    closure = (
+        site.app.state.web.state.runs.get(
+            job_id, site.app.state.web.state.pool.results_dir(job_id), "tiny"
+        )
+        .regions.set_index("region")
+        .loc["lithuania", "closure_day"]
+    )
     assert f'<strong id="closure">{int(closure)}</strong>' in region.text
     csv = client.get(f"/ui/plan/jobs/{job_id}/tables/regions.csv")
     assert csv.headers["content-type"].startswith("text/csv")
@@ -118,8 +136,16 @@ def test_finished_runs_reopen_after_a_restart_and_unfinished_are_interrupted(
     job_id = _run(site)
     folder = site.app.state.web.state.pool.folder
     # A job that was running when the server stopped.
-    stale = Job("0123456789ab", "simulate", "tiny", "tiny", "coordinator", "coordinator",
-                "2026-01-01T00:00:00+00:00", state="running")
+    stale = Job(
+        "0123456789ab",
+        "simulate",
+        "tiny",
+        "tiny",
+        "coordinator",
+        "coordinator",
+        "2026-01-01T00:00:00+00:00",
+        state="running",
+    )
     (folder / stale.id).mkdir()
     (folder / stale.id / "job.json").write_text(json.dumps(stale.__dict__))
     (folder / "junk").mkdir()
@@ -179,8 +205,7 @@ def test_a_failing_run_says_why(tmp_path: Path) -> None:
 def test_observers_see_only_finished_runs(site: Site) -> None:
     pool = site.app.state.web.state.pool
     release = threading.Event()
-    job = pool.submit("simulate", "tiny", "tiny", "coordinator", "coordinator",
-                      _blocked(release))
+    job = pool.submit("simulate", "tiny", "tiny", "coordinator", "coordinator", _blocked(release))
     try:
         assert site.signed_in("observer").get(f"/ui/plan/jobs/{job.id}").status_code == 404
         assert site.signed_in("coordinator").get(f"/ui/plan/jobs/{job.id}").status_code == 200
@@ -192,6 +217,8 @@ def test_observers_see_only_finished_runs(site: Site) -> None:
 def test_csv_cells_cannot_become_formulas() -> None:
     import pandas as pd
 
-    frame = pd.DataFrame({"a": ["=HYPERLINK(1)", "@x", "-1.5", "+cmd", "plain"], "b": [1, 2, 3, 4, 5]})
+    frame = pd.DataFrame(
+        {"a": ["=HYPERLINK(1)", "@x", "-1.5", "+cmd", "plain"], "b": [1, 2, 3, 4, 5]}
+    )
     lines = csv_text(frame).splitlines()
     assert lines[1:] == ["'=HYPERLINK(1),1", "'@x,2", "-1.5,3", "'+cmd,4", "plain,5"]

@@ -13,7 +13,7 @@ import re
 import pytest
 from web_site import USERS, Site, TestClient, csrf_of
 
-from forcemodel.web.app import CSP
+from forcemodel.web.frame import CSP
 
 READ = frozenset(USERS)
 EDIT = frozenset({"donor", "coordinator"})  # the pledge belongs to DE: other_donor may not
@@ -85,8 +85,7 @@ def test_bad_token_and_stale_sign_in_form(site: Site) -> None:
 def test_sign_in_never_redirects_off_site(site: Site, target: str) -> None:
     client = TestClient(site.app, follow_redirects=False)
     csrf = csrf_of(client.get("/ui/login").text)
-    r = client.post("/ui/login", data={"token": site.tokens["donor"], "csrf": csrf,
-                                       "next": target})
+    r = client.post("/ui/login", data={"token": site.tokens["donor"], "csrf": csrf, "next": target})
     assert r.status_code == 303 and r.headers["location"] == "/ui/"
 
 
@@ -98,8 +97,9 @@ def test_security_headers_and_cookie_flags(site: Site) -> None:
     assert form.headers["x-content-type-options"] == "nosniff"
     assert form.headers["x-frame-options"] == "DENY"
     assert form.headers["cache-control"] == "no-store"
-    r = client.post("/ui/login", data={"token": site.tokens["observer"],
-                                       "csrf": csrf_of(form.text)})
+    r = client.post(
+        "/ui/login", data={"token": site.tokens["observer"], "csrf": csrf_of(form.text)}
+    )
     cookie = r.headers["set-cookie"].lower()
     assert "fm_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     # Pages never carry inline scripts or style attributes (the CSP would block them).
@@ -120,8 +120,14 @@ def _edit(site: Site, user: str, **fields: str) -> tuple[object, str]:
     client = site.signed_in(user)
     path = f"/ui/board/pledges/{site.ids['p155']}/edit"
     form = client.get(path)
-    values = {"item_id": "155-he", "quantity": "100", "available_from": "2026-03-01",
-              "location": "Rzeszow hub", "status": "pledged", "note": ""}
+    values = {
+        "item_id": "155-he",
+        "quantity": "100",
+        "available_from": "2026-03-01",
+        "location": "Rzeszow hub",
+        "status": "pledged",
+        "note": "",
+    }
     version = re.search(r'name="version" value="(\d+)"', form.text)
     assert version
     data = {**values, **fields, "csrf": csrf_of(form.text)}
@@ -162,14 +168,23 @@ def test_validation_errors_show_beside_their_field(
 
 def test_version_conflict_shows_both_versions_and_reapplies(site: Site) -> None:
     # Someone else (the coordinator, through the API) changes the pledge first.
-    site.api("coordinator", "PATCH", f"/pledges/{site.ids['p155']}",
-             json={"status": "allocated", "version": 1})
+    site.api(
+        "coordinator",
+        "PATCH",
+        f"/pledges/{site.ids['p155']}",
+        json={"status": "allocated", "version": 1},
+    )
     r, path = _edit(site, "donor", quantity="90", version="1")
     assert r.status_code == 409  # type: ignore[attr-defined]
     html = r.text  # type: ignore[attr-defined]
     assert "Someone else changed pledge" in html
-    rows = dict(re.findall(r'<th scope="row">([^<]+?)(?: <span class="tag">differs</span>)?'
-                           r"</th><td>([^<]*)</td>", html))
+    rows = dict(
+        re.findall(
+            r'<th scope="row">([^<]+?)(?: <span class="tag">differs</span>)?'
+            r"</th><td>([^<]*)</td>",
+            html,
+        )
+    )
     assert rows["Quantity"] == "90" and rows["Status"] == "pledged"
     assert re.search(r"<td>90</td><td>100</td>", html)
     # Reapplying posts the user's values on the current version: saved.
@@ -188,8 +203,9 @@ def test_coordinator_edits_the_status_only(site: Site) -> None:
     path = f"/ui/board/pledges/{site.ids['p155']}/edit"
     form = client.get(path).text
     assert 'name="status"' in form and 'name="quantity"' not in form
-    r = client.post(path, data={"csrf": csrf_of(form), "version": "1", "status": "allocated",
-                                "quantity": "1"})
+    r = client.post(
+        path, data={"csrf": csrf_of(form), "version": "1", "status": "allocated", "quantity": "1"}
+    )
     assert r.status_code == 303
     pledge = site.api("observer", "GET", f"/pledges/{site.ids['p155']}")
     assert (pledge["status"], pledge["quantity"]) == ("allocated", 100)

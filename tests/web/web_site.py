@@ -82,13 +82,22 @@ def seed(site: Site) -> None:
         site.api("coordinator", "POST", "/items", json=body)
 
     def pledge(item: str, quantity: int, available: str) -> int:
-        body = {"item_id": item, "quantity": quantity, "available_from": available,
-                "location": "Rzeszow hub"}
+        body = {
+            "item_id": item,
+            "quantity": quantity,
+            "available_from": available,
+            "location": "Rzeszow hub",
+        }
         return int(site.api("donor", "POST", "/pledges", json=body)["id"])
 
     def requirement(item: str, quantity: int, priority: int, by: str) -> int:
-        body = {"item_id": item, "quantity": quantity, "priority": priority, "needed_by": by,
-                "location": "Kyiv"}
+        body = {
+            "item_id": item,
+            "quantity": quantity,
+            "priority": priority,
+            "needed_by": by,
+            "location": "Kyiv",
+        }
         return int(site.api("partner", "POST", "/requirements", json=body)["id"])
 
     site.ids.update(

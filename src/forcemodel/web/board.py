@@ -154,8 +154,9 @@ def choices(session: Session) -> dict[str, list[str]]:
     }
 
 
-def allocations_of(session: Session, *, pledge_id: int | None = None,
-                   requirement_id: int | None = None) -> list[dict[str, Any]]:
+def allocations_of(
+    session: Session, *, pledge_id: int | None = None, requirement_id: int | None = None
+) -> list[dict[str, Any]]:
     """The allocations from a pledge or to a requirement, by id."""
     query = select(*Allocation.__table__.c).order_by(Allocation.id)
     if pledge_id is not None:

@@ -20,7 +20,7 @@ from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import PledgePatch
 from forcemodel.service.tables import PledgeStatus, Role
 from forcemodel.web import board
-from forcemodel.web.app import (
+from forcemodel.web.frame import (
     COORDINATORS,
     EVERYONE,
     PLEDGE_EDITORS,
@@ -83,15 +83,34 @@ def pledges(
 ) -> Response:
     with state(request).read_sessions() as session:
         page = board.pledge_page(
-            session, donor=donor, status=status.value if status else None,
-            category=_blank(category), item_id=_blank(item), offset=offset, limit=limit,
+            session,
+            donor=donor,
+            status=status.value if status else None,
+            category=_blank(category),
+            item_id=_blank(item),
+            offset=offset,
+            limit=limit,
         )
         options = board.choices(session)
-    filters = {"donor": donor or "", "status": status.value if status else "",
-               "category": category or "", "item": item or "", "limit": limit}
-    return render(request, "pledges.html", {"page": page, "options": options,
-                  "filters": filters, "statuses": [s.value for s in PledgeStatus],
-                  "can_edit": v.role in PLEDGE_EDITORS}, v=v)
+    filters = {
+        "donor": donor or "",
+        "status": status.value if status else "",
+        "category": category or "",
+        "item": item or "",
+        "limit": limit,
+    }
+    return render(
+        request,
+        "pledges.html",
+        {
+            "page": page,
+            "options": options,
+            "filters": filters,
+            "statuses": [s.value for s in PledgeStatus],
+            "can_edit": v.role in PLEDGE_EDITORS,
+        },
+        v=v,
+    )
 
 
 @router.get("/requirements", response_class=HTMLResponse)
@@ -106,19 +125,31 @@ def requirements(
 ) -> Response:
     with state(request).read_sessions() as session:
         page = board.requirement_page(
-            session, partner=partner, category=_blank(category), priority=priority,
-            offset=offset, limit=limit,
+            session,
+            partner=partner,
+            category=_blank(category),
+            priority=priority,
+            offset=offset,
+            limit=limit,
         )
         options = board.choices(session)
-    filters = {"partner": partner or "", "category": category or "",
-               "priority": priority or "", "limit": limit}
-    return render(request, "requirements.html",
-                  {"page": page, "options": options, "filters": filters}, v=v)
+    filters = {
+        "partner": partner or "",
+        "category": category or "",
+        "priority": priority or "",
+        "limit": limit,
+    }
+    return render(
+        request, "requirements.html", {"page": page, "options": options, "filters": filters}, v=v
+    )
 
 
 def _csv(text: str, name: str) -> Response:
-    return PlainTextResponse(text, media_type="text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return PlainTextResponse(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/pledges.csv")
@@ -148,10 +179,19 @@ def _get_pledge(request: Request, pledge_id: int) -> tuple[dict[str, Any], list[
 @router.get("/pledges/{pledge_id}", response_class=HTMLResponse)
 def pledge(request: Request, v: Anyone, pledge_id: int) -> Response:
     found, allocations = _get_pledge(request, pledge_id)
-    return render(request, "pledge.html", {"pledge": found, "allocations": allocations,
-                  "can_edit": _may_edit(v, found), "labels": LABELS,
-                  "coordinator": v.role is Role.coordinator,
-                  "saved": request.query_params.get("saved") == "1"}, v=v)
+    return render(
+        request,
+        "pledge.html",
+        {
+            "pledge": found,
+            "allocations": allocations,
+            "can_edit": _may_edit(v, found),
+            "labels": LABELS,
+            "coordinator": v.role is Role.coordinator,
+            "saved": request.query_params.get("saved") == "1",
+        },
+        v=v,
+    )
 
 
 @router.get("/requirements/{req_id}", response_class=HTMLResponse)
@@ -162,8 +202,12 @@ def requirement(request: Request, v: Anyone, req_id: int) -> Response:
         except RecordError as exc:
             raise Refused(exc.message, exc.status) from None
         allocations = board.allocations_of(session, requirement_id=req_id)
-    return render(request, "requirement.html", {"req": found, "allocations": allocations,
-                  "coordinator": v.role is Role.coordinator}, v=v)
+    return render(
+        request,
+        "requirement.html",
+        {"req": found, "allocations": allocations, "coordinator": v.role is Role.coordinator},
+        v=v,
+    )
 
 
 # --- editing a pledge ---------------------------------------------------------------------
@@ -180,16 +224,32 @@ def _fields(v: Viewer) -> tuple[str, ...]:
 
 
 def _form_page(
-    request: Request, v: Viewer, pledge: dict[str, Any], values: dict[str, Any],
-    errors: dict[str, str], status: int = 200, summary: str = "",
+    request: Request,
+    v: Viewer,
+    pledge: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    summary: str = "",
 ) -> Response:
     with state(request).read_sessions() as session:
         items = board.choices(session)["items"]
-    return render(request, "pledge_edit.html", {
-        "pledge": pledge, "values": values, "errors": errors, "summary": summary,
-        "fields": _fields(v), "labels": LABELS, "items": items,
-        "statuses": [s.value for s in PledgeStatus],
-    }, v=v, status=status)
+    return render(
+        request,
+        "pledge_edit.html",
+        {
+            "pledge": pledge,
+            "values": values,
+            "errors": errors,
+            "summary": summary,
+            "fields": _fields(v),
+            "labels": LABELS,
+            "items": items,
+            "statuses": [s.value for s in PledgeStatus],
+        },
+        v=v,
+        status=status,
+    )
 
 
 @router.get("/pledges/{pledge_id}/edit", response_class=HTMLResponse)
@@ -200,7 +260,9 @@ def edit_pledge(request: Request, v: Editor, pledge_id: int) -> Response:
     return _form_page(request, v, found, dict(found), {})
 
 
-def _parse(fields: tuple[str, ...], form: dict[str, str | None]) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse(
+    fields: tuple[str, ...], form: dict[str, str | None]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Form text to typed values (strictly: a whole number, an ISO date), with errors by field."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -244,12 +306,25 @@ def save_pledge(
     if not _may_edit(v, current):
         raise Refused(f"Only {current['donor']}'s donors and the coordinators edit this pledge.")
     fields = _fields(v)
-    form = {"item_id": item_id, "quantity": quantity, "available_from": available_from,
-            "location": location, "status": status, "note": note}
+    form = {
+        "item_id": item_id,
+        "quantity": quantity,
+        "available_from": available_from,
+        "location": location,
+        "status": status,
+        "note": note,
+    }
     shown = {**current, **{k: form[k] for k in fields if form[k] is not None}}
     if not version.isdigit():
-        return _form_page(request, v, current, shown, {}, 422,
-                          "The form lost the version it was based on: reload it.")
+        return _form_page(
+            request,
+            v,
+            current,
+            shown,
+            {},
+            422,
+            "The form lost the version it was based on: reload it.",
+        )
     values, errors = _parse(fields, form)
     if not errors:
         try:
@@ -260,8 +335,15 @@ def save_pledge(
                     "Value error, "
                 )
     if errors:
-        return _form_page(request, v, {**current, "version": int(version)}, shown, errors, 422,
-                          "The pledge was not saved: correct the fields marked below.")
+        return _form_page(
+            request,
+            v,
+            {**current, "version": int(version)},
+            shown,
+            errors,
+            422,
+            "The pledge was not saved: correct the fields marked below.",
+        )
     try:
         with state(request).write_sessions() as session:
             records.update_pledge(session, v.user, pledge_id, patch, int(version))
@@ -270,17 +352,33 @@ def save_pledge(
         if exc.status == 409:
             latest, _ = _get_pledge(request, pledge_id)
             mine = {k: shown[k] for k in fields}
-            return render(request, "conflict.html", {
-                "pledge": latest, "mine": mine, "fields": fields, "labels": LABELS,
-                "based_on": int(version), "message": exc.message,
-                "differs": [k for k in fields if str(mine[k]) != str(latest.get(k))],
-            }, v=v, status=409)
+            return render(
+                request,
+                "conflict.html",
+                {
+                    "pledge": latest,
+                    "mine": mine,
+                    "fields": fields,
+                    "labels": LABELS,
+                    "based_on": int(version),
+                    "message": exc.message,
+                    "differs": [k for k in fields if str(mine[k]) != str(latest.get(k))],
+                },
+                v=v,
+                status=409,
+            )
         if exc.status == 422:
             field = str(exc.loc[-1]) if exc.loc else ""
             where = field if field in fields else ""
-            return _form_page(request, v, {**current, "version": int(version)}, shown,
-                              {where: exc.message} if where else {}, 422,
-                              "The pledge was not saved: " + exc.message)
+            return _form_page(
+                request,
+                v,
+                {**current, "version": int(version)},
+                shown,
+                {where: exc.message} if where else {},
+                422,
+                "The pledge was not saved: " + exc.message,
+            )
         raise Refused(exc.message, exc.status) from None
     base = request.scope.get("root_path", "")
     return RedirectResponse(f"{base}/board/pledges/{pledge_id}?saved=1", 303)
@@ -308,8 +406,13 @@ def run_match(
     try:
         result = match_records(sessions, v.user, apply=apply == "yes")
     except RecordError as exc:
-        return render(request, "match.html", {"result": None, "reasons": REASONS,
-                      "error": exc.message}, v=v, status=exc.status)
+        return render(
+            request,
+            "match.html",
+            {"result": None, "reasons": REASONS, "error": exc.message},
+            v=v,
+            status=exc.status,
+        )
     return render(request, "match.html", {"result": result, "reasons": REASONS}, v=v)
 
 
@@ -325,5 +428,6 @@ def audit(
 ) -> Response:
     with state(request).read_sessions() as session:
         changes = board.history(session, entity, entity_id)
-    return render(request, "audit.html", {"entity": entity, "entity_id": entity_id,
-                  "changes": changes}, v=v)
+    return render(
+        request, "audit.html", {"entity": entity, "entity_id": entity_id, "changes": changes}, v=v
+    )

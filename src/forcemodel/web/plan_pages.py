@@ -18,10 +18,11 @@ import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from forcemodel.common.errors import LocatedError
+from forcemodel.common.errors import LocatedError, Problem
+from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
 from forcemodel.web import planning
-from forcemodel.web.app import (
+from forcemodel.web.frame import (
     PLAN_READERS,
     PLANNERS,
     Refused,
@@ -55,7 +56,7 @@ def _visible(v: Viewer, job: Job) -> bool:
 
 
 def _job(request: Request, v: Viewer, job_id: str) -> Job:
-    job = state(request).pool.get(job_id)
+    job: Job | None = state(request).pool.get(job_id)
     if job is None or not _visible(v, job):
         raise Refused("There is no such run, or your role may not see it.", 404)
     return job
@@ -66,7 +67,8 @@ def _run(request: Request, job: Job) -> planning.Run:
         raise Refused(f"Run {job.id} is {job.state}: it has no results.", 409)
     pool = state(request).pool
     try:
-        return state(request).runs.get(job.id, pool.results_dir(job.id), job.source)
+        run: planning.Run = state(request).runs.get(job.id, pool.results_dir(job.id), job.source)
+        return run
     except (LocatedError, OSError, ValueError) as exc:
         raise Refused(f"The results of run {job.id} cannot be read: {exc}", 500) from None
 
@@ -76,10 +78,18 @@ def _run(request: Request, job: Job) -> planning.Run:
 
 @router.get("/scenarios", response_class=HTMLResponse)
 def scenarios(request: Request, v: Reader) -> Response:
-    return render(request, "scenarios.html", {
-        "scenarios": planning.scenarios(state(request).data_dir),
-        "can_run": v.role in PLANNERS, "problems": [], "uploaded": "", "upload_error": "",
-    }, v=v)
+    return render(
+        request,
+        "scenarios.html",
+        {
+            "scenarios": planning.scenarios(state(request).data_dir),
+            "can_run": v.role in PLANNERS,
+            "problems": [],
+            "uploaded": "",
+            "upload_error": "",
+        },
+        v=v,
+    )
 
 
 @router.post("/scenarios", response_class=HTMLResponse)
@@ -92,7 +102,8 @@ async def upload(
     check_csrf(v, csrf)
     content = await file.read(planning.MAX_UPLOAD_BYTES + 1)
     data_dir = state(request).data_dir
-    name, problems, error = "", [], ""
+    name, error = "", ""
+    problems: list[Problem] = []
     try:
         name, problems = await asyncio.to_thread(
             planning.upload_scenario, data_dir, file.filename or "scenario.yaml", content
@@ -102,10 +113,19 @@ async def upload(
     if not problems and not error:
         base = request.scope.get("root_path", "")
         return RedirectResponse(f"{base}/plan/scenarios/{name}?uploaded=1", 303)
-    return render(request, "scenarios.html", {
-        "scenarios": planning.scenarios(data_dir), "can_run": True, "problems": problems,
-        "uploaded": file.filename or "", "upload_error": error,
-    }, v=v, status=422)
+    return render(
+        request,
+        "scenarios.html",
+        {
+            "scenarios": planning.scenarios(data_dir),
+            "can_run": True,
+            "problems": problems,
+            "uploaded": file.filename or "",
+            "upload_error": error,
+        },
+        v=v,
+        status=422,
+    )
 
 
 @router.get("/scenarios/{name}", response_class=HTMLResponse)
@@ -114,24 +134,50 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
     if entry is None:
         raise Refused(f"There is no scenario {name!r}.", 404)
     try:
-        loaded = planning.load_scenario(entry.source)
+        loaded = load_scenario(entry.source)
     except LocatedError as exc:
-        return render(request, "scenario.html", {"entry": entry, "problems": exc.problems,
-                      "map": None, "counts": {}, "can_run": False, "jobs": []}, v=v, status=422)
-    counts = {"nodes": len(loaded.nodes), "links": len(loaded.links),
-              "units": len(loaded.units), "stocks": len(loaded.stocks),
-              "regions": len(loaded.regions)}
+        return render(
+            request,
+            "scenario.html",
+            {
+                "entry": entry,
+                "problems": exc.problems,
+                "map": None,
+                "counts": {},
+                "can_run": False,
+                "jobs": [],
+            },
+            v=v,
+            status=422,
+        )
+    counts = {
+        "nodes": len(loaded.nodes),
+        "links": len(loaded.links),
+        "units": len(loaded.units),
+        "stocks": len(loaded.stocks),
+        "regions": len(loaded.regions),
+    }
     jobs = [j for j in state(request).pool.all() if j.scenario == name and _visible(v, j)]
-    return render(request, "scenario.html", {
-        "entry": entry, "problems": [], "map": planning.scenario_map(loaded), "counts": counts,
-        "meta": loaded.meta, "can_run": v.role in PLANNERS, "jobs": jobs[:10],
-        "regions": loaded.regions, "uploaded": request.query_params.get("uploaded") == "1",
-    }, v=v)
+    return render(
+        request,
+        "scenario.html",
+        {
+            "entry": entry,
+            "problems": [],
+            "map": planning.scenario_map(loaded),
+            "counts": counts,
+            "meta": loaded.meta,
+            "can_run": v.role in PLANNERS,
+            "jobs": jobs[:10],
+            "regions": loaded.regions,
+            "uploaded": request.query_params.get("uploaded") == "1",
+        },
+        v=v,
+    )
 
 
 def _simulate(job: Job, say: Callable[[str], None], out: FilePath) -> None:
-    from forcemodel import simulate
-    from forcemodel.scenario.load import load_scenario
+    from forcemodel.flow import simulate  # the engine loads on the first run, not at start
 
     scenario = load_scenario(job.source)
     results = simulate(scenario, progress=say)
@@ -210,8 +256,9 @@ async def events(request: Request, v: Reader, job_id: JobId) -> Response:
             await asyncio.sleep(POLL_S)
             waited += POLL_S
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    )
 
 
 @router.post("/jobs/{job_id}/cancel")
@@ -242,17 +289,31 @@ def region(
         raise Refused(f"Run {job_id} has no region {region!r}.", 404)
     charts = [planning.power_chart(r, region, c) for c in planning.capabilities_of(r, region)]
     caps = r.assessment.capabilities
-    return render(request, "region.html", {
-        "job": found, "region": rows.iloc[0].to_dict(), "charts": charts,
-        "capabilities": planning.table(caps[caps["region"] == region]),
-        "assessment": planning.table(r.assessment.regions[r.assessment.regions["region"] == region]),
-    }, v=v)
+    return render(
+        request,
+        "region.html",
+        {
+            "job": found,
+            "region": rows.iloc[0].to_dict(),
+            "charts": charts,
+            "capabilities": planning.table(caps[caps["region"] == region]),
+            "assessment": planning.table(
+                r.assessment.regions[r.assessment.regions["region"] == region]
+            ),
+        },
+        v=v,
+    )
 
 
 def _frame(r: planning.Run, name: str) -> pd.DataFrame:
     a = r.assessment
-    frames = {"regions": a.regions, "capabilities": a.capabilities,
-              "bottlenecks": a.bottlenecks, "tiers": a.tiers, "power": r.power}
+    frames = {
+        "regions": a.regions,
+        "capabilities": a.capabilities,
+        "bottlenecks": a.bottlenecks,
+        "tiers": a.tiers,
+        "power": r.power,
+    }
     return frames[name]
 
 
@@ -264,8 +325,12 @@ def csv_text(frame: pd.DataFrame) -> str:
     for row in frame.itertuples(index=False):
         cells = []
         for value in row:
-            text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-            cells.append("'" + text if text.startswith(FORMULA_LEAD) and not _number(text) else text)
+            text = (
+                "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+            )
+            cells.append(
+                "'" + text if text.startswith(FORMULA_LEAD) and not _number(text) else text
+            )
         writer.writerow(cells)
     return out.getvalue()
 
@@ -287,8 +352,13 @@ def table_csv(
 ) -> Response:
     found = _job(request, v, job_id)
     r = _run(request, found)
-    return Response(csv_text(_frame(r, name)), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{found.scenario}-{job_id}-{name}.csv"'})
+    return Response(
+        csv_text(_frame(r, name)),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.scenario}-{job_id}-{name}.csv"'
+        },
+    )
 
 
 # --- comparison ---------------------------------------------------------------------------
@@ -310,7 +380,9 @@ def compare_page(
         ra, rb = _run(request, ja), _run(request, jb)
         result = compare(ra.results, rb.results, ("A", "B"))
         context.update(
-            job_a=ja, job_b=jb, notes=result.notes,
+            job_a=ja,
+            job_b=jb,
+            notes=result.notes,
             tables={k: planning.table(t) for k, t in result.tables().items()},
         )
     return render(request, "compare.html", context, v=v)

@@ -302,14 +302,27 @@ def power_chart(run: Run, region: str, capability: str) -> dict[str, Any]:
         for i, (d, v) in enumerate(zip(days, values, strict=True)):
             end = days[i + 1] if i + 1 < len(days) else horizon
             pts.append(f"{x(d)},{y(v)} {x(end)},{y(v)}")
-        series.append({"key": key, "label": label, "colour": colour, "dash": dash,
-                       "points": " ".join(pts)})
+        series.append(
+            {"key": key, "label": label, "colour": colour, "dash": dash, "points": " ".join(pts)}
+        )
     spans = run.spans[run.spans["region"] == region]
-    shades = [
-        {"x": x(float(s.start)), "w": round(x(float(s.end)) - x(float(s.start)), 1),
-         "start": int(s.start), "end": int(s.end)}
-        for s in spans.itertuples()
-    ] if capability == "land" else []
+    shades = (
+        [
+            {
+                "x": x(start),
+                "w": round(x(end) - x(start), 1),
+                "start": int(start),
+                "end": int(end),
+            }
+            for start, end in zip(
+                spans["start"].to_numpy(dtype=float),
+                spans["end"].to_numpy(dtype=float),
+                strict=True,
+            )
+        ]
+        if capability == "land"
+        else []
+    )
     caps = run.assessment.capabilities
     row = caps[(caps["region"] == region) & (caps["capability"] == capability)]
     closure = None
@@ -380,8 +393,16 @@ def scenario_map(scenario: Scenario) -> dict[str, Any]:
     reception = {r.reception: r.name or r.id for r in scenario.regions}
     nodes = pd.DataFrame(
         [
-            {"id": n.id, "name": n.name or n.id, "kind": str(n.kind), "country": n.country,
-             "lon": n.lon, "lat": n.lat, "tons_in": 0.0, "region": reception.get(n.id, "")}
+            {
+                "id": n.id,
+                "name": n.name or n.id,
+                "kind": str(n.kind),
+                "country": n.country,
+                "lon": n.lon,
+                "lat": n.lat,
+                "tons_in": 0.0,
+                "region": reception.get(n.id, ""),
+            }
             for n in scenario.nodes
         ],
         columns=["id", "name", "kind", "country", "lon", "lat", "tons_in", "region"],
@@ -396,9 +417,19 @@ def scenario_map(scenario: Scenario) -> dict[str, Any]:
         if link.from_ in pos and link.to in pos:
             colour, dash = MODE_STYLE.get(str(link.mode), ("#555555", ""))
             (x0, y0), (x1, y1) = pos[link.from_], pos[link.to]
-            links.append({"id": link.id, "mode": str(link.mode), "colour": colour, "dash": dash,
-                          "x0": x0, "y0": y0, "x1": x1, "y1": y1,
-                          "title": f"{link.id}: {link.from_} → {link.to} ({link.mode})"})
+            links.append(
+                {
+                    "id": link.id,
+                    "mode": str(link.mode),
+                    "colour": colour,
+                    "dash": dash,
+                    "x0": x0,
+                    "y0": y0,
+                    "x1": x1,
+                    "y1": y1,
+                    "title": f"{link.id}: {link.from_} → {link.to} ({link.mode})",
+                }
+            )
     stocks: dict[str, int] = {}
     for s in scenario.stocks:
         stocks[s.depot] = stocks.get(s.depot, 0) + 1
@@ -409,17 +440,22 @@ def scenario_map(scenario: Scenario) -> dict[str, Any]:
     node_marks = []
     for n in scenario.nodes:
         x, y = pos[n.id]
-        node_marks.append({
-            "id": n.id, "x": x, "y": y, "kind": str(n.kind),
-            "region": reception.get(n.id, ""),
-            "stocks": stocks.get(n.id, 0),
-            "units": len(units_at.get(n.id, [])),
-            "in_place": in_place.get(n.id, 0),
-            "title": f"{n.id} ({n.kind}, {n.country})"
-            + (f"; {len(units_at[n.id])} unit(s) at home" if n.id in units_at else "")
-            + (f"; {stocks[n.id]} pre-positioned stock(s)" if n.id in stocks else "")
-            + (f"; reception of {reception[n.id]}" if n.id in reception else ""),
-        })
+        node_marks.append(
+            {
+                "id": n.id,
+                "x": x,
+                "y": y,
+                "kind": str(n.kind),
+                "region": reception.get(n.id, ""),
+                "stocks": stocks.get(n.id, 0),
+                "units": len(units_at.get(n.id, [])),
+                "in_place": in_place.get(n.id, 0),
+                "title": f"{n.id} ({n.kind}, {n.country})"
+                + (f"; {len(units_at[n.id])} unit(s) at home" if n.id in units_at else "")
+                + (f"; {stocks[n.id]} pre-positioned stock(s)" if n.id in stocks else "")
+                + (f"; reception of {reception[n.id]}" if n.id in reception else ""),
+            }
+        )
     return {
         "width": MAP_W,
         "height": proj.height,
