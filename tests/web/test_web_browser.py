@@ -57,6 +57,10 @@ class Visit:
         self.page.wait_for_url(f"{self.url}/ui/")
         self.check(f"{user}-home")
 
+    def nav(self, name: str) -> None:
+        """Follow a link of the main navigation."""
+        self.page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
     def check(self, name: str) -> None:
         """Screenshot the page (not blank) and check its accessibility."""
         self.count += 1
@@ -94,7 +98,7 @@ def test_donor_edits_a_pledge_meets_a_conflict_and_reapplies(visit: Any) -> None
     v = visit()
     v.sign_in("donor")
     page, site = v.page, v.site
-    page.get_by_role("link", name="Pledges", exact=True).first.click()
+    v.nav("Pledges")
     v.check("pledges")
     page.get_by_role("link", name=str(site.ids["p155"]), exact=True).click()
     page.get_by_role("link", name="Edit this pledge").click()
@@ -126,9 +130,9 @@ def test_coordinator_runs_the_matcher_and_reads_why(visit: Any) -> None:
     v = visit(width=800)  # a tablet's width
     v.sign_in("coordinator")
     page, site = v.page, v.site
-    page.get_by_role("link", name="Requirements", exact=True).first.click()
+    v.nav("Requirements")
     v.check("requirements")
-    page.get_by_role("link", name="Matcher").click()
+    v.nav("Matcher")
     page.get_by_role("button", name="Run the matcher (dry run)").click()
     unmet = page.locator("#unmet li", has_text=f"Requirement {site.ids['soviet']}")
     assert "no pledge" in unmet.inner_text() and "10 of 40 short" in unmet.inner_text()
@@ -151,13 +155,28 @@ def test_observer_cannot_reach_an_edit_form(visit: Any) -> None:
     v.check("observer-refused")
 
 
+#: A run's page once the run ended (or any page that is not a run's, such as an error).
+FINAL = ", ".join(
+    [f'#progress[data-state="{s}"]' for s in ("done", "failed", "cancelled", "interrupted")]
+    + ["body:not(:has(#progress))"]
+)
+
+
+def finished(page: Any) -> None:
+    """Wait until the run's page shows it ended; it must have ended well."""
+    page.wait_for_selector(FINAL, timeout=300_000)
+    assert page.locator("#progress").count() == 1, page.content()[:3000]
+    state = page.locator("#progress").get_attribute("data-state")
+    assert state == "done", page.locator("#progress").inner_text()
+
+
 @pytest.mark.slow
 def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_path: Path) -> None:
     # The service has no analyst role yet: the coordinator plans (see docs/web.md).
     v = visit()
     v.sign_in("coordinator")
     page = v.page
-    page.get_by_role("link", name="Scenarios").click()
+    v.nav("Scenarios")
     broken = tmp_path / "my-flank.yaml"
     broken.write_text(TINY_TEXT.replace("home: garrison-a}", "home: garrison-x}", 1))
     page.get_by_label("A scenario YAML file, or a zipped scenario folder").set_input_files(broken)
@@ -167,7 +186,7 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     v.check("upload-problems")
     page.get_by_role("link", name="eastern-flank").click()
     assert page.locator("#map line").count() > 100
-    page.wait_for_function("document.querySelectorAll('#map g.unit image').length > 0")
+    page.wait_for_selector("#map g.unit image", state="attached")  # APP-6 symbols drawn
     v.check("scenario-map")
     # Two runs (the second to compare with the first); the page follows the first.
     page.get_by_role("button", name="Simulate eastern-flank").click()
@@ -178,16 +197,16 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     page.goto(first)
     assert page.locator("#state").inner_text() in ("queued", "running", "done")
     v.check("run-progress")
-    page.wait_for_selector("#regions", timeout=600_000)  # the page reloads itself when done
-    assert page.locator("#state").inner_text() == "done"
+    finished(page)  # the page follows the run, and reloads itself when it ends
+    assert page.locator("#regions").count() == 1
     assert float(page.locator("#bar").get_attribute("value")) == 1.0
     v.check("run-done")
     page.get_by_role("link", name="Lithuania").click()
     assert page.locator("figure.chart polyline").count() >= 2
     v.check("region")
     page.goto(second)
-    page.wait_for_selector("#regions", timeout=600_000)
-    page.get_by_role("link", name="Compare").click()
+    finished(page)
+    v.nav("Compare")
     page.get_by_label("Run A").select_option(first.rsplit("/", 1)[1])
     page.get_by_label("Run B").select_option(second.rsplit("/", 1)[1])
     page.get_by_role("button", name="Compare").click()

@@ -40,6 +40,8 @@ Reader = Annotated[Viewer, Depends(allow(*PLAN_READERS))]
 Planner = Annotated[Viewer, Depends(allow(*PLANNERS))]
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 Name = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,59}$")]
+#: milsymbol (APP-6 symbols), vendored from npm by `make`; the map works without it.
+MILSYMBOL = FilePath(__file__).parent / "static" / "vendor" / "milsymbol.js"
 #: Seconds between two looks at a job's progress in the event stream.
 POLL_S = 0.25
 #: An event stream ends after this many seconds (the page reconnects).
@@ -143,6 +145,7 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
                 "entry": entry,
                 "problems": exc.problems,
                 "map": None,
+                "milsymbol": False,
                 "counts": {},
                 "can_run": False,
                 "jobs": [],
@@ -170,6 +173,7 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
             "can_run": v.role in PLANNERS,
             "jobs": jobs[:10],
             "regions": loaded.regions,
+            "milsymbol": MILSYMBOL.exists(),
             "uploaded": request.query_params.get("uploaded") == "1",
         },
         v=v,

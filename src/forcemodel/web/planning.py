@@ -225,8 +225,18 @@ def read_run(job_id: str, folder: Path, source: str) -> Run:
         regions=regions,
         power=report_data.power_frame(results),
         spans=report_data.vulnerable_spans(assessment),
-        tables=report_data.assessment_tables(assessment, regions),
+        tables=assessment_tables(assessment),
     )
+
+
+def assessment_tables(assessment: Assessment) -> dict[str, pd.DataFrame]:
+    """The assessment's tables by caption, as the report prints them (long form, no pivot)."""
+    return {
+        "Regions: closure day, shortfall, window of vulnerability": assessment.regions,
+        "Closure day and shortfall per region and capability": assessment.capabilities,
+        "Troops by readiness tier: ready to move / closed in region by day": assessment.tiers,
+        "Worst bottlenecks (days at capacity)": assessment.bottlenecks,
+    }
 
 
 # --- tables -------------------------------------------------------------------------------
