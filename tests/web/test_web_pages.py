@@ -8,7 +8,10 @@ matcher explanations, audit) and the security details (CSP, cookies, CSRF, open 
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from html import unescape
 
 import pytest
 from web_site import USERS, Site, TestClient, csrf_of
@@ -116,22 +119,20 @@ def test_forms_without_the_csrf_token_are_refused(site: Site) -> None:
     assert site.api("observer", "GET", f"/pledges/{site.ids['p155']}")["quantity"] == 100
 
 
-def _edit(site: Site, user: str, **fields: str) -> tuple[object, str]:
+def _edit(
+    site: Site, user: str, meanwhile: Callable[[], object] = lambda: None, **fields: str
+) -> tuple[object, str]:
+    """Open the pledge's form as the user, run ``meanwhile``, then send it with ``fields``."""
     client = site.signed_in(user)
     path = f"/ui/board/pledges/{site.ids['p155']}/edit"
     form = client.get(path)
-    values = {
-        "item_id": "155-he",
-        "quantity": "100",
-        "available_from": "2026-03-01",
-        "location": "Rzeszow hub",
-        "status": "pledged",
-        "note": "",
-    }
     version = re.search(r'name="version" value="(\d+)"', form.text)
-    assert version
-    data = {**values, **fields, "csrf": csrf_of(form.text)}
-    data.setdefault("version", version.group(1))
+    original = re.search(r'name="original" value="([^"]*)"', form.text)
+    assert version and original
+    shown = json.loads(unescape(original[1]))  # the values the form shows
+    meanwhile()
+    data = {**shown, **fields, "csrf": csrf_of(form.text), "original": unescape(original[1])}
+    data["version"] = version.group(1)
     return client.post(path, data=data), path
 
 
@@ -167,14 +168,11 @@ def test_validation_errors_show_beside_their_field(
 
 
 def test_version_conflict_shows_both_versions_and_reapplies(site: Site) -> None:
-    # Someone else (the coordinator, through the API) changes the pledge first.
-    site.api(
-        "coordinator",
-        "PATCH",
-        f"/pledges/{site.ids['p155']}",
-        json={"status": "allocated", "version": 1},
-    )
-    r, path = _edit(site, "donor", quantity="90", version="1")
+    def colleague() -> None:  # a colleague at DE's desk changes the pledge meanwhile (API)
+        body = {"location": "Lviv", "version": 1}
+        site.api("donor", "PATCH", f"/pledges/{site.ids['p155']}", json=body)
+
+    r, path = _edit(site, "donor", colleague, quantity="90")
     assert r.status_code == 409  # type: ignore[attr-defined]
     html = r.text  # type: ignore[attr-defined]
     assert "Someone else changed pledge" in html
@@ -185,17 +183,21 @@ def test_version_conflict_shows_both_versions_and_reapplies(site: Site) -> None:
             html,
         )
     )
-    assert rows["Quantity"] == "90" and rows["Status"] == "pledged"
+    assert rows["Quantity"] == "90" and rows["Location"] == "Rzeszow hub"  # as the donor saw it
     assert re.search(r"<td>90</td><td>100</td>", html)
     # Reapplying posts the user's values on the current version: saved.
-    hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', html))
+    hidden = {
+        k: unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', html)
+    }
     assert hidden["version"] == "2" and hidden["quantity"] == "90"
     client = site.signed_in("donor")
     hidden["csrf"] = csrf_of(client.get(path).text)
     again = client.post(path, data=hidden)
     assert again.status_code == 303, again.text
     pledge = site.api("observer", "GET", f"/pledges/{site.ids['p155']}")
-    assert (pledge["quantity"], pledge["version"]) == (90, 3)
+    # Only the donor's change is reapplied: the colleague's location stays.
+    assert (pledge["quantity"], pledge["location"], pledge["version"]) == (90, "Lviv", 3)
 
 
 def test_coordinator_edits_the_status_only(site: Site) -> None:
@@ -203,12 +205,27 @@ def test_coordinator_edits_the_status_only(site: Site) -> None:
     path = f"/ui/board/pledges/{site.ids['p155']}/edit"
     form = client.get(path).text
     assert 'name="status"' in form and 'name="quantity"' not in form
-    r = client.post(
-        path, data={"csrf": csrf_of(form), "version": "1", "status": "allocated", "quantity": "1"}
-    )
-    assert r.status_code == 303
+    # An allocation makes the pledge allocated (version 2); the coordinator ships it.
+    body = {"pledge_id": site.ids["p155"], "requirement_id": site.ids["urgent"], "quantity": 80}
+    site.api("coordinator", "POST", "/allocations", json=body)
+    form = client.get(path).text
+    data = {"csrf": csrf_of(form), "version": "2", "status": "shipped", "quantity": "1"}
+    original = re.search(r'name="original" value="([^"]*)"', form)
+    assert original
+    data["original"] = unescape(original[1])
+    r = client.post(path, data=data)
+    assert r.status_code == 303, r.text
     pledge = site.api("observer", "GET", f"/pledges/{site.ids['p155']}")
-    assert (pledge["status"], pledge["quantity"]) == ("allocated", 100)
+    assert (pledge["status"], pledge["quantity"]) == ("shipped", 100)
+
+
+def test_a_status_the_lifecycle_forbids_shows_its_rule_beside_the_field(site: Site) -> None:
+    r, _ = _edit(site, "donor", status="shipped")
+    assert r.status_code == 409  # type: ignore[attr-defined]
+    html = r.text  # type: ignore[attr-defined]
+    error = re.search(r'<p class="error" id="e-status">([^<]*)</p>', html)
+    assert error and "allocated-before-shipped" in error.group(1), html
+    assert "Someone else changed" not in html
 
 
 def test_other_nations_donor_cannot_edit(site: Site) -> None:

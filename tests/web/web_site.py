@@ -48,10 +48,11 @@ class Site:
 
     def api(self, user: str, method: str, path: str, **kw: Any) -> Any:
         """Call the REST API as a user; the answer's JSON (the call must succeed)."""
-        with TestClient(self.app) as client:
-            r = client.request(
-                method, path, headers={"Authorization": f"Bearer {self.tokens[user]}"}, **kw
-            )
+        # No `with`: the application's lifespan would stop its match queue on leaving.
+        client = TestClient(self.app)
+        r = client.request(
+            method, path, headers={"Authorization": f"Bearer {self.tokens[user]}"}, **kw
+        )
         assert r.status_code < 300, r.text
         return r.json() if r.content else None
 

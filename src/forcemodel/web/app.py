@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -20,7 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from forcemodel.service.db import session_factory
+from forcemodel.service.deps import Database
+from forcemodel.service.jobs import MatchQueue
 from forcemodel.web import board_pages, plan_pages, signin
 from forcemodel.web.frame import (
     HERE,
@@ -41,12 +41,14 @@ WEB_DIR_ENV = "FORCEMODEL_WEB_DIR"
 DEFAULT_WEB_DIR = "forcemodel-web"
 
 
-def web_app(engine: Any, data_dir: Path, workers: int = 2) -> FastAPI:
-    """The pages, as an application to mount at :data:`PREFIX`."""
+def web_app(db: Database, matcher: MatchQueue, data_dir: Path, workers: int = 2) -> FastAPI:
+    """The pages, as an application to mount at :data:`PREFIX`, on the service's database
+    and match queue."""
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    web.state.engine = engine
-    web.state.read_sessions = session_factory(engine, read_only=True)
-    web.state.write_sessions = session_factory(engine, write=True)
+    web.state.engine = db.engine
+    web.state.read_sessions = db.read
+    web.state.write_sessions = db.write
+    web.state.matcher = matcher
     web.state.sessions = SessionStore()
     web.state.data_dir = data_dir
     web.state.pool = JobPool(data_dir / "jobs", workers=workers)
@@ -111,7 +113,7 @@ def mount(app: FastAPI, data_dir: str | Path | None = None) -> FastAPI:
     uploaded scenarios.
     """
     folder = Path(data_dir or os.environ.get(WEB_DIR_ENV) or Path.cwd() / DEFAULT_WEB_DIR)
-    web = web_app(app.state.engine, folder)
+    web = web_app(app.state.db, app.state.matcher, folder)
     app.state.web = web
     app.mount(PREFIX, web)
     return web

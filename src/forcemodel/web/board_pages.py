@@ -8,6 +8,7 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 """
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from pydantic import ValidationError
 
 from forcemodel.service import csvio, records
-from forcemodel.service.matching import match_records
+from forcemodel.service.matching import DEFAULT_TIME_LIMIT
 from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import PledgePatch
 from forcemodel.service.tables import PledgeStatus, Role
@@ -231,9 +232,11 @@ def _form_page(
     errors: dict[str, str],
     status: int = 200,
     summary: str = "",
+    original: str = "",
 ) -> Response:
     with state(request).read_sessions() as session:
         items = board.choices(session)["items"]
+    original = original or json.dumps(_as_text(pledge, _fields(v)))
     return render(
         request,
         "pledge_edit.html",
@@ -246,10 +249,27 @@ def _form_page(
             "labels": LABELS,
             "items": items,
             "statuses": [s.value for s in PledgeStatus],
+            "original": original,
         },
         v=v,
         status=status,
     )
+
+
+def _as_text(pledge: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
+    """A pledge's fields as a form shows them."""
+    return {f: "" if pledge.get(f) is None else str(pledge[f]) for f in fields}
+
+
+def _original(text: str) -> dict[str, str]:
+    """The values a form showed when it was opened (its hidden ``original`` field)."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 @router.get("/pledges/{pledge_id}/edit", response_class=HTMLResponse)
@@ -300,6 +320,7 @@ def save_pledge(
     location: Annotated[str | None, Form(max_length=400)] = None,
     status: Annotated[str | None, Form(max_length=40)] = None,
     note: Annotated[str | None, Form(max_length=4000)] = None,
+    original: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     check_csrf(v, csrf)
     current, _ = _get_pledge(request, pledge_id)
@@ -315,6 +336,10 @@ def save_pledge(
         "note": note,
     }
     shown = {**current, **{k: form[k] for k in fields if form[k] is not None}}
+    # Only the fields the user changed from the values the form showed are sent: a change
+    # reapplied on a newer version keeps what others changed meanwhile in the other fields.
+    base = _original(original)
+    changed = tuple(f for f in fields if f not in base or (form[f] or "").strip() != base[f])
     if not version.isdigit():
         return _form_page(
             request,
@@ -325,7 +350,11 @@ def save_pledge(
             422,
             "The form lost the version it was based on: reload it.",
         )
-    values, errors = _parse(fields, form)
+    if not changed:  # nothing to change
+        return RedirectResponse(
+            f"{request.scope.get('root_path', '')}/board/pledges/{pledge_id}", 303
+        )
+    values, errors = _parse(changed, form)
     if not errors:
         try:
             patch = PledgePatch.model_validate({**values, "version": int(version)})
@@ -343,13 +372,14 @@ def save_pledge(
             errors,
             422,
             "The pledge was not saved: correct the fields marked below.",
+            original,
         )
     try:
         with state(request).write_sessions() as session:
             records.update_pledge(session, v.user, pledge_id, patch, int(version))
             session.commit()
     except RecordError as exc:
-        if exc.status == 409:
+        if exc.status == 409 and exc.rule is None:  # a stale version: someone changed it
             latest, _ = _get_pledge(request, pledge_id)
             mine = {k: shown[k] for k in fields}
             return render(
@@ -363,21 +393,25 @@ def save_pledge(
                     "based_on": int(version),
                     "message": exc.message,
                     "differs": [k for k in fields if str(mine[k]) != str(latest.get(k))],
+                    "changed": changed,
+                    "original": original,
                 },
                 v=v,
                 status=409,
             )
-        if exc.status == 422:
+        if exc.status in (409, 422):  # invalid, or a change the lifecycle forbids (its rule)
             field = str(exc.loc[-1]) if exc.loc else ""
             where = field if field in fields else ""
+            rule = f" (rule {exc.rule})" if exc.rule else ""
             return _form_page(
                 request,
                 v,
                 {**current, "version": int(version)},
                 shown,
-                {where: exc.message} if where else {},
-                422,
-                "The pledge was not saved: " + exc.message,
+                {where: exc.message + rule} if where else {},
+                exc.status,
+                "The pledge was not saved: " + exc.message + rule,
+                original,
             )
         raise Refused(exc.message, exc.status) from None
     base = request.scope.get("root_path", "")
@@ -393,27 +427,24 @@ def match_form(request: Request, v: Coordinator) -> Response:
 
 
 @router.post("/match", response_class=HTMLResponse)
-def run_match(
+async def run_match(
     request: Request,
     v: Coordinator,
     csrf: Annotated[str, Form(max_length=200)] = "",
     apply: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     check_csrf(v, csrf)
-    from forcemodel.service.db import session_factory
-
-    sessions = session_factory(state(request).engine)
+    # The service's bounded match queue: the match runs in its thread, never a request's.
+    matcher = state(request).matcher
     try:
-        result = match_records(sessions, v.user, apply=apply == "yes")
+        job = matcher.submit(v.user, apply=apply == "yes", time_limit=DEFAULT_TIME_LIMIT)
+        await matcher.wait(job)
+        if job.error is not None:
+            raise job.error
     except RecordError as exc:
-        return render(
-            request,
-            "match.html",
-            {"result": None, "reasons": REASONS, "error": exc.message},
-            v=v,
-            status=exc.status,
-        )
-    return render(request, "match.html", {"result": result, "reasons": REASONS}, v=v)
+        context = {"result": None, "reasons": REASONS, "error": exc.message}
+        return render(request, "match.html", context, v=v, status=exc.status)
+    return render(request, "match.html", {"result": job.result, "reasons": REASONS}, v=v)
 
 
 # --- audit --------------------------------------------------------------------------------
