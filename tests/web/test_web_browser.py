@@ -20,6 +20,8 @@ from web_site import Site, start_site
 from support.scenarios import TINY_TEXT
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+#: Each story takes 10 to 80 s on a loaded 2-core machine (axe-core on every page).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +169,6 @@ def finished(page: Any) -> None:
     assert state == "done", page.locator("#progress").inner_text()
 
 
-@pytest.mark.slow
 def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_path: Path) -> None:
     # The service has no analyst role yet: the coordinator plans (see docs/web.md).
     v = visit()
