@@ -44,7 +44,7 @@ from forcemodel.service.tables import Donor, Item, Pledge, Requirement, Role
 def p95(values: list[float]) -> float:
     """The 95th percentile (nearest rank)."""
     ordered = sorted(values)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
 def fill(app: object, pledges: int) -> dict[str, str]:
@@ -66,7 +66,7 @@ def fill(app: object, pledges: int) -> dict[str, str]:
             s.add(Donor(code=d, name=d, version=1))
         s.flush()
         day = dt.date(2026, 3, 1)
-        for n in range(pledges):
+        for _n in range(pledges):
             s.add(
                 Pledge(
                     donor=rng.choice(donors),
@@ -79,7 +79,7 @@ def fill(app: object, pledges: int) -> dict[str, str]:
                     version=1,
                 )
             )
-        for n in range(pledges // 5):
+        for _n in range(pledges // 5):
             s.add(
                 Requirement(
                     partner="UA",
