@@ -222,3 +222,11 @@ def test_csv_cells_cannot_become_formulas() -> None:
     )
     lines = csv_text(frame).splitlines()
     assert lines[1:] == ["'=HYPERLINK(1),1", "'@x,2", "-1.5,3", "'+cmd,4", "plain,5"]
+
+
+def test_a_stored_scenario_that_no_longer_loads_shows_its_problems(site: Site) -> None:
+    folder = site.app.state.web.state.data_dir / "scenarios" / "edited"
+    folder.mkdir(parents=True)
+    (folder / "scenario.yaml").write_text(TINY_TEXT.replace("horizon_days: 60", "horizon_days: -1"))
+    r = site.signed_in("observer").get("/ui/plan/scenarios/edited")
+    assert r.status_code == 422 and "horizon_days" in r.text and 'id="map"' not in r.text
