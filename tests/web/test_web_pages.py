@@ -12,9 +12,10 @@ import json
 import re
 from collections.abc import Callable
 from html import unescape
+from pathlib import Path
 
 import pytest
-from web_site import USERS, Site, TestClient, csrf_of
+from web_site import USERS, Site, TestClient, csrf_of, start_site
 
 from forcemodel.web.frame import CSP
 
@@ -274,3 +275,19 @@ def test_sign_out_ends_the_session(site: Site) -> None:
     home = client.get("/ui/")
     assert client.post("/ui/logout", data={"csrf": csrf_of(home.text)}).status_code == 303
     assert client.get("/ui/").status_code == 303
+
+
+def test_failed_sign_ins_are_slowed_like_the_apis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCEMODEL_AUTH_FAILURE_LIMIT", "3/minute")
+    site = start_site(tmp_path, monkeypatch)
+    client = TestClient(site.app, follow_redirects=False)
+    csrf = csrf_of(client.get("/ui/login").text)
+    answers = [
+        client.post("/ui/login", data={"token": f"fm_wrong{k}", "csrf": csrf}).status_code
+        for k in range(5)
+    ]
+    assert answers[:3] == [401, 401, 401] and answers[3:] == [429, 429]
+    # The API shares the count: the same client is refused there too.
+    assert client.get("/me", headers={"Authorization": "Bearer fm_x"}).status_code == 429

@@ -114,6 +114,7 @@ def mount(app: FastAPI, data_dir: str | Path | None = None) -> FastAPI:
     """
     folder = Path(data_dir or os.environ.get(WEB_DIR_ENV) or Path.cwd() / DEFAULT_WEB_DIR)
     web = web_app(app.state.db, app.state.matcher, folder)
+    web.state.limits = app.state.limits  # the service's rate limits (failed sign-ins)
     app.state.web = web
     app.mount(PREFIX, web)
     return web

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forcemodel.service.auth import hash_token
+from forcemodel.service.records import RecordError
 from forcemodel.web.frame import PLAN_READERS, Refused, Viewer, check_csrf, render, state, viewer
 from forcemodel.web.session import COOKIE, LOGIN_COOKIE, principal_by_digest, same_token
 
@@ -52,10 +53,18 @@ def login(
     base = request.scope.get("root_path", "")
     if not same_token(request.cookies.get(LOGIN_COOKIE), csrf):
         raise Refused("The sign-in form is stale: reload it and sign in again.", 400)
+    # The service's limit on unknown tokens per client address applies here too.
+    limits = state(request).limits
+    client = request.client.host if request.client else "unknown"
+    try:
+        limits.check_client(client)
+    except RecordError as exc:
+        raise Refused(exc.message, exc.status) from None
     digest = hash_token(token.strip())
     with state(request).read_sessions() as session:
         user = principal_by_digest(session, digest)
     if user is None:
+        limits.failed(client)
         return render(
             request,
             "login.html",
