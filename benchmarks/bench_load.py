@@ -31,7 +31,8 @@ import yaml
 import forcemodel
 from benchmarks.measure import peak_rss_mib, timed
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+from forcemodel.scenario.synthetic import synthetic_scenario
+from forcemodel.scenario.write import write_scenario_folder
 
 TARGET_S = 5.0
 

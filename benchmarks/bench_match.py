@@ -44,11 +44,12 @@ from forcemodel.assist import (
     load_case_data,
     match_case,
 )
+from forcemodel.assist.compile import pool_size
 from forcemodel.assist.explain import unmet_requirements
 from forcemodel.assist.greedy import greedy_values
-from forcemodel.assist.match import AUTO_GRID_VARIABLES, AUTO_STEP, pool_size, solve
 from forcemodel.assist.parts import daily_bound
 from forcemodel.assist.pool import build_pool
+from forcemodel.assist.solve import AUTO_GRID_VARIABLES, AUTO_STEP, solve
 from forcemodel.assist.synthetic import synthetic_case
 
 TARGET_S = 30.0

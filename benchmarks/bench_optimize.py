@@ -1,6 +1,6 @@
 """Benchmark: the optimiser's linopy model against the same model built per element in Pyomo.
 
-On one synthetic scenario (``forcemodel.synthetic``), in one run:
+On one synthetic scenario (``forcemodel.scenario.synthetic``), in one run:
 
 * build the MIP of docs/optimization.md with forcemodel's vectorised linopy builder, and the
   very same rows and columns per element in Pyomo (one Python object per variable and per
@@ -45,7 +45,7 @@ from forcemodel.network.compile import compile_network
 from forcemodel.optimize import optimize
 from forcemodel.optimize.model import BuiltModel, Weights, build_model, option_table
 from forcemodel.scenario.model import CAPABILITIES, Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 TARGET_BUILD_RATIO = 5.0
 TARGET_MEMORY_SHARE = 1 / 3

@@ -34,7 +34,7 @@ from oracles.simpy_flow import run_baseline
 import forcemodel
 from benchmarks.measure import peak_rss_mib, timed
 from forcemodel import simulate
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 TARGET_RATIO = 20.0
 TARGET_MEMORY_GIB = 4.0
@@ -113,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     child = subprocess.run(
-        [sys.executable, __file__, "--memory-child", "--units", str(args.units), "--nodes",
-         str(args.nodes), "--days", str(args.days), "--seed", str(args.seed)],
-        check=True, capture_output=True, text=True,
+        [sys.executable, "-m", "benchmarks.bench_simulate", "--memory-child", "--units",
+         str(args.units), "--nodes", str(args.nodes), "--days", str(args.days), "--seed",
+         str(args.seed)],
+        check=True, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)),
     )  # fmt: skip
     before, after = (float(x) for x in child.stdout.split())
     verdict = "meets" if after / 1024 < TARGET_MEMORY_GIB else "misses"

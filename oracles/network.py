@@ -135,12 +135,12 @@ class Network:
 
         # Classes in order of first appearance among the links.
         self.classes: list[str] = []
-        self.gauge: dict[str, int | None] = {}
+        self.mode: dict[str, str] = {}
         for lk in scenario.links:
             cls = link_class(lk)
-            if cls not in self.gauge:
+            if cls not in self.mode:
                 self.classes.append(cls)
-                self.gauge[cls] = lk.gauge if lk.mode == "rail" else None
+                self.mode[cls] = str(lk.mode)
 
         # Servers, in the order that decides simultaneous day starts.
         nodes = scenario.nodes
@@ -208,6 +208,12 @@ class Network:
                 if s is not None:
                     s.windows.append(window)
 
+        # Reserve lift: no capacity before its activation (a window of factor 0 from day 0).
+        for p in scenario.lift_pools:
+            s = self.pool_server[p.id]
+            if p.activation_days > 0 and s is not None:
+                s.windows.append((0.0, p.activation_days, 0.0))
+        self.country = {n.id: n.country for n in nodes}
         self.handling_days = {n.id: n.handling_hours / 24.0 for n in nodes}
         self.transship_days = {
             n.id: n.transship.hours / 24.0 if n.transship else 0.0 for n in nodes
@@ -225,18 +231,29 @@ class Network:
 
     # -- a hop --------------------------------------------------------------------------------
 
-    def gauge_change(self, k_in: str | None, k: str) -> bool:
-        """Arrived by rail of one gauge, leaving by rail of another."""
-        if k_in is None:
-            return False
-        a, b = self.gauge[k_in], self.gauge[k]
-        return a is not None and b is not None and a != b
+    def permit_day(self, v: str, w: str) -> float:
+        """Crossing from v into another country: the day its permit allows entry (0: none)."""
+        if self.country[v] == self.country[w]:
+            return 0.0
+        return self.scenario.meta.permit_days.get(self.country[w], 0.0)
+
+    def class_change(self, k_in: str | None, k: str) -> bool:
+        """Arrived by one mode or gauge, leaving by another: a transfer."""
+        return k_in is not None and k_in != k
+
+    def transfer_days(self, v: str, k_in: str, k: str) -> float:
+        """A transfer's time at v: its transship hours if it has one, else the hours to
+        unload from k_in's mode plus those to load onto k's."""
+        if self.transship[v] is not None:
+            return self.transship_days[v]
+        hours = self.scenario.meta.transfer_hours
+        return (hours.of(self.mode[k_in]) + hours.of(self.mode[k])) / 24.0
 
     def hop_delay(self, v: str, k_in: str | None, arc: Arc, cls: str) -> float:
-        """Stages 3 and 6: handling (and transship) delay plus travel, days."""
+        """Stages 3 and 6: handling (and transfer) delay plus travel, days."""
         days = self.handling_days[v] + arc.hours / 24.0
-        if cls != "people" and self.gauge_change(k_in, arc.cls):
-            days += self.transship_days[v]
+        if cls != "people" and k_in is not None and self.class_change(k_in, arc.cls):
+            days += self.transfer_days(v, k_in, arc.cls)
         return days
 
     def hop_servers(
@@ -245,7 +262,7 @@ class Network:
         """The servers of a hop before its handling delay (node, transship) and after (arc)."""
         people = kind == PEOPLE
         before = [self.node_pax[v] if people else self.node_t[v]]
-        if not people and self.gauge_change(k_in, arc.cls):
+        if not people and self.class_change(k_in, arc.cls):
             before.append(self.transship[v])
         after = [arc.pax_server if people else arc.t_server]
         return [s for s in before if s is not None], [s for s in after if s is not None]

@@ -88,12 +88,15 @@ def rsom_days(region: Region, unit: Unit) -> float:
     return region.rsom.days * factor
 
 
-def travel(net: Network, u: Unit, origin: str, dest: str) -> float:
-    """Uncongested days for both loads of a unit from ``origin`` to ``dest``."""
+def travel(net: Network, u: Unit, origin: str, dest: str, own: bool = False) -> float:
+    """Uncongested days for both loads of a unit from ``origin`` to ``dest`` (``own``: its
+    own equipment from home, which loads out first)."""
     t_eq = t_pax = 0.0
     if u.equipment_t > 0:
         h = net.time_to_go(dest, load_class(EQUIPMENT, u.outsize), u.equipment_t)
         t_eq = h.get((origin, None), INF)
+        if own:
+            t_eq = u.load_out_days + t_eq
     if u.personnel:
         h = net.time_to_go(dest, load_class(PEOPLE, u.outsize), float(u.personnel))
         t_pax = h.get((origin, None), INF)
@@ -135,7 +138,7 @@ def plan_units(scenario: Scenario, net: Network) -> list[Plan]:
         options = []
         for r in candidates:
             reception = regions[r].reception
-            t_own = travel(net, u, u.home, reception)
+            t_own = travel(net, u, u.home, reception, own=True)
             t_set, stock = INF, None
             if u.set_type is not None:
                 for si, s in enumerate(stocks):

@@ -1,6 +1,6 @@
 """The matching MIP written the straightforward way: Pyomo, one constraint per element, HiGHS.
 
-The same model as :func:`forcemodel.assist.match.build_model` (docs/assistance.md, "The
+The same model as :func:`forcemodel.assist.arcs.build_model` (docs/assistance.md, "The
 matching model"), built from the same compiled tables, element by element in Python loops as a
 user of a classic modelling layer would write it, and solved by HiGHS through Pyomo's appsi
 interface. Used by ``bench_match.py`` as the baseline; its objective must equal the engine's.
@@ -15,7 +15,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from forcemodel.assist import AssistanceCase, compile_case
-from forcemodel.assist.match import (
+from forcemodel.assist.formulation import (
     DELIVERED_WEIGHT,
     DOMINATED_COLUMN_RULE,
     EARLY_WEIGHT,

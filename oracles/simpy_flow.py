@@ -71,9 +71,10 @@ class RuleEnvironment(simpy.Environment):
     scheduled.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stop: float = math.inf) -> None:
         super().__init__()
         self.order: Order = (STEP, ())
+        self.stop = stop  # events after this time never happen: the run ends
 
     def schedule(self, event: Event, priority: Any = NORMAL, delay: Any = 0) -> None:
         order = getattr(event, "order", None) or self.order
@@ -94,6 +95,8 @@ class RuleEnvironment(simpy.Environment):
         self.order = outer
 
     def step(self) -> None:
+        if self._queue and self._queue[0][0] > self.stop:
+            raise EmptySchedule
         try:
             self._now, self.order, _, _, event = heappop(self._queue)
         except IndexError:
@@ -206,13 +209,14 @@ class Baseline:
         self.sc = scenario
         self.net = net
         self.plans = plans
-        self.env = RuleEnvironment()
+        self.env = RuleEnvironment(stop=2.0 * scenario.meta.horizon_days)
         self.stations = {s.index: DailyCapacity(self.env, s) for s in net.servers}
         n = len(scenario.units)
         self.arrival = [0.0] * n
         self.closure = [INF] * n
         self.done = [0.0] * n  # latest end of RSOM of the unit's loads so far
         self.pending = [2] * n  # loads of the unit not yet through RSOM
+        self.stuck: list[str | None] = [None] * n  # where a load of the unit found no way on
 
     def run(self) -> tuple[list[float], list[float]]:
         for ui, (u, plan) in enumerate(zip(self.sc.units, self.plans, strict=True)):
@@ -231,10 +235,14 @@ class Baseline:
     # -- the processes --------------------------------------------------------------------------
 
     def own_load(self, load: Load) -> Generator[Event, Any, None]:
-        """A load with its own equipment: home -> reception from the ready time, then RSOM."""
+        """A load with its own equipment: home -> reception from the ready time (equipment:
+        after its load-out), then RSOM."""
         u = self.sc.units[load.unit]
-        if u.notice_to_move_days > 0:
-            yield self.env.timeout(u.notice_to_move_days)
+        ready = u.notice_to_move_days
+        if load.kind == EQUIPMENT and load.amount > 0:
+            ready = ready + u.load_out_days
+        if ready > 0:
+            yield self.env.timeout(ready)
         yield from self.move(load, u.home, self.plans[load.unit].reception)
         yield from self.rsom(load)
 
@@ -280,18 +288,29 @@ class Baseline:
         net, env, a = self.net, self.env, load.amount
         h = net.time_to_go(dest, load.cls, a)
         v, k_in = origin, None
+        visited: set[str] = set()  # nodes left on this move: never entered again
         while v != dest:
-            arc = self.choose(load, h, v, k_in, dest)
+            arc = self.choose(load, h, v, k_in, dest, visited)
+            if arc is None:  # no way on: stranded, the unit never closes
+                self.stuck[load.unit] = v
+                self.pending[load.unit] = -1
+                yield self.env.event()  # never fires
+                return
+            visited.add(v)
             before, after = net.hop_servers(v, k_in, arc, load.kind)
             # 1-2: handling and transship
             for s in before:
                 yield from self.serve(load, s, a)
             # 3: handling (and transship) delay
             delay = net.handling_days[v]
-            if load.kind == EQUIPMENT and net.gauge_change(k_in, arc.cls):
-                delay += net.transship_days[v]
+            if load.kind == EQUIPMENT and k_in is not None and net.class_change(k_in, arc.cls):
+                delay += net.transfer_days(v, k_in, arc.cls)
             if delay > 0:
                 yield env.timeout(delay)
+            # at a border: not before the day the permit allows entry
+            permit = net.permit_day(v, arc.dst)
+            if permit > env.now:
+                yield env.at(permit, load.order)
             # 4-5: the arc's server, the lift pool
             for s in after:
                 yield from self.serve(load, s, a)
@@ -326,14 +345,20 @@ class Baseline:
         return est + self.net.hop_delay(v, k_in, arc, load.cls)
 
     def progressing(
-        self, load: Load, h: dict[tuple[str, str | None], float], v: str, k_in: str | None
+        self,
+        load: Load,
+        h: dict[tuple[str, str | None], float],
+        v: str,
+        k_in: str | None,
+        barred: set[str],
     ) -> list[tuple[Arc, float]]:
-        """Arcs out of ``v`` usable by the load that make progress, in arc order, with H."""
+        """Arcs out of ``v`` usable by the load that make progress to a node not in
+        ``barred``, in arc order, with H."""
         here = h.get((v, k_in), INF)
         out = []
         for arc in self.net.out_arcs[v]:
             togo = h.get((arc.dst, arc.cls), INF)
-            if arc.usable[load.cls] and togo < here:
+            if arc.usable[load.cls] and togo < here and arc.dst not in barred:
                 out.append((arc, togo))
         return out
 
@@ -344,27 +369,42 @@ class Baseline:
         v: str,
         k_in: str | None,
         dest: str,
-    ) -> Arc:
-        """The progressing arc with the smallest two-hop estimate E(a); lower index on ties."""
+        visited: set[str],
+    ) -> Arc | None:
+        """The progressing arc to an unvisited node with the smallest two-hop estimate E(a),
+        lower index on ties; if rounding leaves none, the unvisited arc with the smallest
+        e(a) + H; None if there is none."""
+        barred = visited | {v}
         best, best_arc = INF, None
-        for arc, togo in self.progressing(load, h, v, k_in):
+        for arc, togo in self.progressing(load, h, v, k_in, barred):
             est = self.hop_estimate(load, v, k_in, arc)
             if arc.dst == dest:
                 est += togo
             else:
                 est += min(
-                    self.hop_estimate(load, arc.dst, arc.cls, b) + togo_b
-                    for b, togo_b in self.progressing(load, h, arc.dst, arc.cls)
+                    (
+                        self.hop_estimate(load, arc.dst, arc.cls, b) + togo_b
+                        for b, togo_b in self.progressing(load, h, arc.dst, arc.cls, barred)
+                    ),
+                    default=INF,
                 )
             if est < best:
                 best, best_arc = est, arc
-        if best_arc is None:
-            raise RuntimeError(f"load {load.key} stuck at node {v}")
+        if best_arc is not None:
+            return best_arc
+        for arc in self.net.out_arcs[v]:
+            togo = h.get((arc.dst, arc.cls), INF)
+            if not arc.usable[load.cls] or togo == INF or arc.dst in barred:
+                continue
+            est = self.hop_estimate(load, v, k_in, arc) + togo
+            if est < best:
+                best, best_arc = est, arc
         return best_arc
 
 
 def baseline_days(scenario: Scenario) -> dict[str, tuple[float, float]]:
-    """Unit id -> (arrival day, closure day), by the SimPy reference."""
+    """Unit id -> (arrival day, closure day), by the SimPy reference (closure infinite for a
+    unit that has not closed when the run stops, or is stranded)."""
     net = Network(scenario)
     plans = plan_units(scenario, net)
     arrival, closure = Baseline(scenario, net, plans).run()

@@ -16,7 +16,8 @@ except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from forcemodel.assessment import Assessment, assess
+    from forcemodel import assessment, optimize, report
+    from forcemodel.assessment import Assessment, Comparison, assess, compare
     from forcemodel.common.errors import Problem, ScenarioError
     from forcemodel.flow import UnreachableError, simulate
     from forcemodel.results import Results, ResultsError
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 _WHERE = {
     "Assessment": "forcemodel.assessment",
     "assess": "forcemodel.assessment",
+    "Comparison": "forcemodel.assessment",
+    "compare": "forcemodel.assessment",
     "Problem": "forcemodel.common.errors",
     "ScenarioError": "forcemodel.common.errors",
     "UnreachableError": "forcemodel.flow",
@@ -41,6 +44,7 @@ _WHERE = {
 
 __all__ = [
     "Assessment",
+    "Comparison",
     "Problem",
     "Results",
     "ResultsError",
@@ -49,14 +53,25 @@ __all__ = [
     "UnreachableError",
     "__version__",
     "assess",
+    "assessment",
     "bundled_scenarios",
+    "compare",
     "load_scenario",
     "load_scenario_data",
+    "optimize",
+    "report",
     "simulate",
 ]
 
 
+#: Subpackages reachable as attributes without an import of their own:
+#: ``forcemodel.optimize.optimize(s)``, ``forcemodel.report.write_report(results)``.
+_SUBPACKAGES = ("assessment", "optimize", "report")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"forcemodel.{name}")
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'forcemodel' has no attribute {name!r}")

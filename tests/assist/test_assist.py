@@ -427,3 +427,56 @@ def test_nothing_pledged_gives_an_empty_plan() -> None:
     assert result.termination == "optimal"
     assert result.deliveries.empty
     assert set(result.unmet["reason"]) == {"no_pledge"}
+
+
+def test_match_out_writes_all_tables_or_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while the tables are written leaves the folder that was there as it was."""
+    import forcemodel.cli.assist as cli_assist
+
+    case = tmp_path / "case.yaml"
+    case.write_text(TINY, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me\n", encoding="utf-8")
+
+    def disk_full(case: object, table: str) -> str:
+        raise OSError(28, "No space left on device", f"input-{table}.csv")
+
+    monkeypatch.setattr(cli_assist, "table_csv", disk_full)
+    failed = runner.invoke(app, ["assist", "match", str(case), "--out", str(out), "--force"])
+    assert failed.exit_code == 2
+    assert "No space left on device" in failed.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "out"]
+    monkeypatch.undo()
+    done = runner.invoke(app, ["assist", "match", str(case), "--out", str(out), "--force"])
+    assert done.exit_code == 0, done.output
+    assert not (out / "mine.txt").exists()
+    assert (out / "deliveries.csv").is_file()
+
+
+def test_a_bad_identifier_is_explained_in_words() -> None:
+    """The loader words a pattern as the scenario loader does (common.read), not as a regex."""
+    from forcemodel.assist.synthetic import synthetic_case
+
+    data = synthetic_case(10, 3, 2, seed=0)
+    data["donors"][0]["id"] = "bad id"
+    data["hubs"][0]["t_per_day"] = "lots"
+    with pytest.raises(AssistError) as got:
+        load_case_data(data, "case.yaml")
+    text = str(got.value)
+    assert "donors[0].id: must be an identifier" in text
+    assert "(got 'bad id')" in text
+    assert "hubs[0].t_per_day" in text
+    assert "(got 'lots')" in text
+    assert "[A-Za-z0-9]" not in text
+
+
+def test_an_unknown_case_name_suggests_the_bundled_one() -> None:
+    with pytest.raises(AssistError) as got:
+        load_case("exampel")
+    text = str(got.value)
+    assert "no such file, and no bundled case of that name (did you mean 'example'?)" in text
+    assert "(bundled: example" in text

@@ -171,3 +171,36 @@ def test_bad_arguments_exit_2_without_traceback(db: str, tmp_path: Path) -> None
         result = _run(*args)
         assert result.exit_code == 2, (args, result.output)
         assert words in result.stderr, (args, result.stderr)
+
+
+def test_a_database_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    """A typo in a SQLite URL used to create an empty database and report an optimal plan."""
+    typo = tmp_path / "typo.db"
+    for args in (
+        ["match", "--database-url", f"sqlite:///{typo}"],
+        ["export", "pledges", "--database-url", f"sqlite:///{typo}"],
+    ):
+        result = _run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "--database-url" in result.stderr
+        assert f"no database file {typo}" in result.stderr
+        assert "optimal" not in result.output
+        assert not typo.exists()
+
+
+def test_match_out_on_the_database_replaces_the_folder_at_once(db: str, tmp_path: Path) -> None:
+    _import(db, tmp_path)
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "old.csv").write_text("old\n", encoding="utf-8")
+    refused = _run("match", "--database-url", db, "--out", str(out))
+    assert refused.exit_code == 2
+    assert (out / "old.csv").is_file()
+    done = _run("match", "--database-url", db, "--out", str(out), "--force")
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "allocations.csv",
+        "fleet_mix.csv",
+        "unmet.csv",
+    ]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".plan")] == []

@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 
 from forcemodel.assist import load_case, load_case_data
+from forcemodel.assist.compile import TOL, records
 from forcemodel.assist.explain import unmet_requirements
-from forcemodel.assist.match import TOL, MatchResult, records, solve
 from forcemodel.assist.model import AssistanceCase, Course, Item, Requirement, requirement_serves
+from forcemodel.assist.result import MatchResult
+from forcemodel.assist.solve import solve
 from forcemodel.assist.synthetic import synthetic_case
 
 

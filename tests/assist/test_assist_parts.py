@@ -18,17 +18,19 @@ from hypothesis import strategies as st
 
 from forcemodel.assist import (
     AssistanceCase,
+    MatchResult,
     load_case,
     load_case_data,
-    match,
     match_case,
     result_tables,
 )
 from forcemodel.assist import parts as parts_module
+from forcemodel.assist import solve as dispatcher
+from forcemodel.assist.compile import arc_count, compile_case, pool_size
 from forcemodel.assist.greedy import greedy_values
-from forcemodel.assist.match import arc_count, compile_case, pool_size, solve
 from forcemodel.assist.parts import daily_bound, improve, part_bounds, split_parts
 from forcemodel.assist.pool import build_pool
+from forcemodel.assist.solve import solve
 from forcemodel.assist.synthetic import synthetic_case
 from support.scenarios import model_violations
 
@@ -153,9 +155,9 @@ def test_auto_chooses_the_grid_and_parts_for_large_models(monkeypatch: pytest.Mo
         start = _objective(pm.model, greedy_values(pm))
     # As at the target size, scaled down: the pool model (no per-arc), a 7-day grid, and the
     # greedy start improved by parts instead of one HiGHS run.
-    monkeypatch.setattr(match, "AUTO_POOL_VARIABLES", 0)
-    monkeypatch.setattr(match, "AUTO_GRID_VARIABLES", pool_size(comp) - 1)
-    monkeypatch.setattr(match, "AUTO_PARTS_VARIABLES", 0)
+    monkeypatch.setattr(dispatcher, "AUTO_POOL_VARIABLES", 0)
+    monkeypatch.setattr(dispatcher, "AUTO_GRID_VARIABLES", pool_size(comp) - 1)
+    monkeypatch.setattr(dispatcher, "AUTO_PARTS_VARIABLES", 0)
     res = solve(case, time_limit=20.0)
     assert res.termination == "feasible"
     assert "improved part by part" in res.log
@@ -200,7 +202,7 @@ def test_property_improved_plans_are_plans_below_the_bound(
     assert value <= bound.bound + 1e-6 * max(1.0, abs(bound.bound))
 
 
-def _tables(result: match.MatchResult) -> dict[str, bytes]:
+def _tables(result: MatchResult) -> dict[str, bytes]:
     """The tables ``forcemodel assist match --out`` saves, as the bytes it writes."""
     frames = result_tables(result)
     out = {name: frame.to_csv(index=False).encode() for name, frame in frames.items()}
@@ -211,9 +213,9 @@ def _tables(result: match.MatchResult) -> dict[str, bytes]:
 def _parts_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """``auto`` as at the target size, scaled down: pool model, 7-day grid, improvement by
     parts; parts of more than 200 columns split by item, so that both kinds of group run."""
-    monkeypatch.setattr(match, "AUTO_POOL_VARIABLES", 0)
-    monkeypatch.setattr(match, "AUTO_GRID_VARIABLES", 0)
-    monkeypatch.setattr(match, "AUTO_PARTS_VARIABLES", 0)
+    monkeypatch.setattr(dispatcher, "AUTO_POOL_VARIABLES", 0)
+    monkeypatch.setattr(dispatcher, "AUTO_GRID_VARIABLES", 0)
+    monkeypatch.setattr(dispatcher, "AUTO_PARTS_VARIABLES", 0)
     split_by_item = functools.partial(parts_module.neighbourhoods, max_columns=200)
     monkeypatch.setattr(parts_module, "neighbourhoods", split_by_item)
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from forcemodel.assist import AssistanceCase, load_case, load_case_data
+from forcemodel.assist.formulation import DOMINATED_COLUMN_RULE, MatchSettings
 from forcemodel.assist.greedy import greedy_values
-from forcemodel.assist.match import DOMINATED_COLUMN_RULE, MatchSettings, solve
 from forcemodel.assist.pool import build_pool
+from forcemodel.assist.solve import solve
 from forcemodel.assist.synthetic import synthetic_case
 from support.scenarios import model_violations
 

@@ -25,6 +25,15 @@ def test_same_seed_same_bytes_and_a_valid_case() -> None:
 def test_bad_sizes_are_refused() -> None:
     with pytest.raises(ValueError, match="courses"):
         synthetic_case(10, 5, 1)
+    with pytest.raises(ValueError, match="1 hub"):
+        synthetic_case(10, 5, 2, hubs=0)
+
+
+def test_one_hub_is_enough() -> None:
+    """Places reach one or two hubs: with one hub there is only one to reach (this raised)."""
+    case = load_case_data(synthetic_case(30, 8, 4, hubs=1, donors=3, seed=2))
+    assert {rt.hub for rt in case.routes} == {"hub-0"}
+    assert len(case.routes) == 3 + 3  # each depot and factory, once
 
 
 def test_merged_pledges_give_the_same_plan_value_and_stay_within_each_pledge() -> None:

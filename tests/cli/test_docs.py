@@ -2,38 +2,24 @@
 
 - docs/scenario-format.md documents every field of every model of the scenario format;
 - docs/scenario.schema.json is the current JSON Schema;
-- docs/tutorial.md runs: its marked code blocks are executed in order in a temporary folder.
+- docs/tutorial.md runs: its marked code blocks are executed in order in a temporary folder,
+  and every output block it shows is exactly what the command prints (see ``docs_blocks``).
 
-Tutorial blocks are marked by their info string:
-
-- ```` ```bash run ```` : shell lines, each ``forcemodel ...`` (run in-process), ``mkdir -p DIR``
-  or a ``cat > FILE <<'EOF'`` here-document; expected exit status 0;
-- ```` ```bash run exit=2 ````: the same, expected to exit with status 2;
-- ```` ```python run ````: Python, run in one namespace shared by all Python blocks;
-- ```` ```text output ````: right after a run block, every line of it must appear in that
-  block's output.
-
-Every ```` ```bash ```` block of the tutorial must be marked ``run``, so none escapes testing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import io
 import json
-import re
-import shlex
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
 
 import pytest
 import yaml
+from docs_blocks import PAGES, UPDATE_ENV, WIDTH, mismatches, read_page, update
 from pydantic import BaseModel
-from typer.testing import CliRunner
 
 import forcemodel.scenario.model as model_module
-from forcemodel.cli import app
 from forcemodel.scenario.schema import scenario_json_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -104,117 +90,44 @@ def test_tiny_matches_schema() -> None:
     jsonschema.validate(yaml.safe_load(tiny.read_text(encoding="utf-8")), scenario_json_schema())
 
 
-# -- the tutorial ---------------------------------------------------------------------------------
+# -- the pages that run ---------------------------------------------------------------------------
 
 
-@dataclass
-class Block:
-    lang: str
-    tags: list[str]
-    code: str
-    line: int
-    expected_output: list[str] = field(default_factory=list)
-
-    @property
-    def expected_exit(self) -> int:
-        for tag in self.tags:
-            if tag.startswith("exit="):
-                return int(tag.removeprefix("exit="))
-        return 0
-
-
-FENCE = re.compile(r"^```(\S*)(.*)$")
-
-
-def tutorial_blocks() -> list[Block]:
-    """Fenced blocks of the tutorial marked `run`, each with the output block that follows."""
-    blocks: list[Block] = []
-    lines = TUTORIAL.read_text(encoding="utf-8").splitlines()
-    i = 0
-    previous: Block | None = None
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if not m:
-            if lines[i].strip():
-                previous = None
-            i += 1
-            continue
-        lang, tags, start = m.group(1), m.group(2).split(), i + 1
-        end = start
-        while not lines[end].startswith("```"):
-            end += 1
-        code = "\n".join(lines[start:end]) + "\n"
-        if lang == "bash":
-            assert "run" in tags, f"tutorial.md:{i + 1}: bash block not marked `run`"
-        if "run" in tags:
-            previous = Block(lang, tags, code, i + 1)
-            blocks.append(previous)
-        elif lang == "text" and "output" in tags:
-            assert previous is not None, f"tutorial.md:{i + 1}: output block after no run block"
-            previous.expected_output = [s.strip() for s in code.splitlines() if s.strip()]
-        else:
-            previous = None
-        i = end + 1
-    return blocks
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_shown_output_is_what_the_command_prints(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each output block equals what its command prints (``python -m tests.cli.docs_blocks
+    --update`` regenerates them all when the code changes what it prints)."""
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    parsed = read_page(page)
+    assert any(b.output is not None for b in parsed.blocks), f"{page.name} shows no output"
+    if os.environ.get(UPDATE_ENV):
+        update(parsed, tmp_path)
+        return
+    problems = mismatches(parsed, tmp_path)
+    assert not problems, "\n\n".join(problems) + (
+        "\n\nIf the change is meant, regenerate: python -m tests.cli.docs_blocks --update"
+    )
 
 
-HEREDOC = re.compile(r"^cat > (\S+) <<'EOF'$")
+def test_the_tutorial_keeps_its_sections() -> None:
+    blocks = read_page(TUTORIAL).blocks
+    code = "".join(b.code for b in blocks)
+    for command in ("generate", "simulate", "compare", "explain", "scenario copy", "--set"):
+        assert command in code, f"the tutorial lost its {command} section"
 
 
-def run_bash(block: Block, runner: CliRunner, cwd: Path) -> tuple[int, str]:
-    """Run the lines of a bash block; return the last exit status and the combined output."""
-    lines = block.code.splitlines()
-    output, status = [], 0
-    i = 0
-    while i < len(lines):
-        line = lines[i].strip()
-        where = f"tutorial.md:{block.line + 1 + i}"
-        i += 1
-        if not line or line.startswith("#"):
-            continue
-        if m := HEREDOC.match(line):
-            end = lines.index("EOF", i)
-            (cwd / m.group(1)).write_text("\n".join(lines[i:end]) + "\n", encoding="utf-8")
-            i = end + 1
-            continue
-        words = shlex.split(line, comments=True)
-        if words[:2] == ["mkdir", "-p"]:
-            for d in words[2:]:
-                (cwd / d).mkdir(parents=True, exist_ok=True)
-            continue
-        assert words[0] == "forcemodel", f"{where}: the test cannot run `{line}`"
-        result = runner.invoke(app, words[1:])
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"{where}: `{line}` raised") from result.exception
-        output.append(result.output)
-        status = result.exit_code
-        if status != 0 and i < len(lines):
-            raise AssertionError(f"{where}: `{line}` exited {status}:\n{result.output}")
-    return status, "".join(output)
-
-
-def test_tutorial_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocks = tutorial_blocks()
-    assert any("generate" in b.code for b in blocks), "the tutorial lost its generate section"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-    namespace: dict[str, object] = {"__name__": "tutorial"}
-    for block in blocks:
-        where = f"tutorial.md:{block.line}"
-        if block.lang == "bash":
-            status, output = run_bash(block, runner, tmp_path)
-            assert status == block.expected_exit, (
-                f"{where}: exit status {status}, the tutorial expects {block.expected_exit}:\n"
-                f"{output}"
-            )
-        elif block.lang == "python":
-            buffer = io.StringIO()
-            with contextlib.redirect_stdout(buffer):
-                exec(compile(block.code, where, "exec"), namespace)
-            output = buffer.getvalue()
-        else:
-            raise AssertionError(f"{where}: cannot run a `{block.lang}` block")
-        got = {s.strip() for s in output.splitlines()}
-        for expected in block.expected_output:
-            assert expected in got, f"{where}: output lacks {expected!r}; got:\n{output}"
+def test_a_drifted_output_block_is_caught(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```bash run\nforcemodel validate tiny\n```\n\n```text output\nok tiny: 5 nodes\n```\n",
+        encoding="utf-8",
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    problems = mismatches(read_page(page), work)
+    assert len(problems) == 1 and "+ok tiny: 6 nodes" in problems[0]
+    assert update(read_page(page), work) == 1
+    assert "ok tiny: 6 nodes, 7 links, 3 units, 1 region" in page.read_text(encoding="utf-8")
+    assert mismatches(read_page(page), work) == []

@@ -28,7 +28,7 @@ from forcemodel.network.compile import (
     compile_network,
 )
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 TOL = 1e-9
 
@@ -42,9 +42,11 @@ def _assert_same(scenario: Scenario) -> None:
         units["unit"], units["arrival_day"], units["closure_day"], strict=True
     ):
         ref_arrival, ref_closure = reference[uid]
-        assert math.isfinite(closure), uid
-        if abs(arrival - ref_arrival) > TOL or abs(closure - ref_closure) > TOL:
+        # A unit still moving when the run stops (day 2 * horizon) never closes, in both.
+        same_closure = closure == ref_closure or abs(closure - ref_closure) <= TOL
+        if abs(arrival - ref_arrival) > TOL or not same_closure:
             wrong.append((uid, arrival, ref_arrival, closure, ref_closure))
+    assert units["closure_day"].map(math.isfinite).mean() > 0.5, "most units must close"
     assert not wrong, (
         f"{len(wrong)} of {len(units)} units differ (engine vs reference: arrival, arrival, "
         f"closure, closure), first: {wrong[:5]}"
@@ -118,6 +120,28 @@ def test_tight_with_sets(seed: int) -> None:
 def test_exact_ties(seed: int) -> None:
     data = _whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed))
     _assert_same(forcemodel.load_scenario_data(data))
+
+
+def _prepared(data: dict[str, Any], whole: bool) -> dict[str, Any]:
+    """Preparation before the first move: load-out at home, reserve lift activated late,
+    border permits (docs/simulation.md, "Preparation")."""
+    for i, unit in enumerate(data["units"]):
+        unit["load_out_days"] = (i % 4) * (1.0 if whole else 1.37)
+    for i, pool in enumerate(data["lift_pools"]):
+        pool["activation_days"] = 5.0 if whole else 4.6 + i
+    countries = sorted({n["country"] for n in data["nodes"]})
+    data["meta"]["permit_days"] = {
+        c: (3.0 if whole else 2.5 + 1.3 * i) for i, c in enumerate(countries) if i % 2 == 0
+    }
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_preparation(seed: int) -> None:
+    data = _prepared(synthetic_scenario(300, 40, 120, regions=3, seed=seed), whole=False)
+    _assert_same(forcemodel.load_scenario_data(data))
+    ties = _prepared(_whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed)), True)
+    _assert_same(forcemodel.load_scenario_data(ties))
 
 
 def test_reference_server_by_hand() -> None:

@@ -39,10 +39,10 @@ def _ad_bn_alone(d: dict[str, Any]) -> None:
 
 VARIANTS: list[tuple[str, Callable[[dict[str, Any]], None] | None, dict[str, float]]] = [
     ("bundled", None, {"armd-bde-1": 27.0, "ad-bn-1": 28.0, "mech-bde-2": 50.0}),
-    ("no set", _no_set, {"armd-bde-1": 29.0, "ad-bn-1": 23.1667, "mech-bde-2": 50.0}),
+    ("no set", _no_set, {"armd-bde-1": 29.0, "ad-bn-1": 22.1667, "mech-bde-2": 50.0}),
     ("no disruption", _no_disruption, {"armd-bde-1": 26.0, "ad-bn-1": 27.0, "mech-bde-2": 50.0}),
     ("no gauge break", _no_gauge_break, {"armd-bde-1": 22.0, "ad-bn-1": 23.0, "mech-bde-2": 47.0}),
-    ("ad-bn alone", _ad_bn_alone, {"ad-bn-1": 22.25, "mech-bde-2": 50.0}),
+    ("ad-bn alone", _ad_bn_alone, {"ad-bn-1": 22.1667, "mech-bde-2": 50.0}),
 ]
 
 

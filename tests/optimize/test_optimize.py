@@ -27,7 +27,8 @@ from forcemodel.optimize import (
     planned_scenario_data,
 )
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+from forcemodel.scenario.synthetic import synthetic_scenario
+from forcemodel.scenario.write import write_scenario_folder
 from support.scenarios import TINY_TEXT
 
 runner = CliRunner()

@@ -19,7 +19,7 @@ from forcemodel.optimize import optimize
 from forcemodel.optimize.bound import queue_free_bound
 from forcemodel.optimize.model import Weights, build_model, option_table
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 SETTINGS = SolverSettings(time_limit=60, threads=1)
 

@@ -25,7 +25,7 @@ from forcemodel.optimize.neighbourhoods import (
     region_values,
 )
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 Case = tuple[Scenario, CompiledNetwork, pd.DataFrame, Weights, np.ndarray]
 

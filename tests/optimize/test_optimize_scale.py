@@ -11,7 +11,7 @@ from forcemodel.mip.solve import SolverSettings, run_highs
 from forcemodel.network.compile import compile_network
 from forcemodel.optimize.model import Weights, build_model, option_table
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 
 def _key(options: object) -> set[tuple[str, str, str]]:

@@ -17,7 +17,7 @@ from forcemodel.flow import simulate
 from forcemodel.optimize.replan import ReplanResult, in_force, replan
 from forcemodel.scenario import load_scenario, load_scenario_data
 from forcemodel.scenario.model import Disruption, Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 #: Fields of a unit_events row fixed when the row starts (the leg and its route).
 START_FIELDS = ["unit", "load", "leg", "kind", "from", "to", "link", "mode", "start"]

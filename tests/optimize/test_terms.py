@@ -16,7 +16,7 @@ from forcemodel.mip.terms import Terms
 from forcemodel.network.compile import compile_network
 from forcemodel.optimize.model import Weights, build_model, option_table
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario
+from forcemodel.scenario.synthetic import synthetic_scenario
 
 
 def _padded_constrain(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from forcemodel import Results, assess, load_scenario_data, simulate
-from forcemodel.assessment import tier_table
+from forcemodel.assessment import Comparison, check_labels, compare, default_labels, tier_table
 from forcemodel.cli import app
-from forcemodel.compare import Comparison, check_labels, compare, default_labels
 from support.scenarios import tiny_raw, tiny_with_poland
 
 runner = CliRunner()
@@ -89,10 +89,12 @@ def test_differences_equal_the_assessments_differences(runs: dict[str, Results])
     # Without the set, the air-defence battalion is not held behind the brigade's draw.
     air = _value(c.capabilities, {"capability": "air_defence"}, "closure_day_diff")
     words = _value(c.capabilities, {"capability": "air_defence"}, "closure")
-    assert (air, words) == (-4, "nosets 4 days earlier")
+    assert (air, words) == (-5, "nosets 5 days earlier")
 
     ta, tb = tier_table(a), tier_table(b)
-    for d in (10, 30, 180):
+    # tiny runs 60 days: day 180 is not counted; the horizon is, in its place.
+    assert "closed_by_180" not in ta and "closed_by_60" in ta
+    for d in (10, 30, 60):
         total_a, total_b = int(ta[f"closed_by_{d}"].sum()), int(tb[f"closed_by_{d}"].sum())
         row = c.alliance[c.alliance["day"] == d].iloc[0]
         assert (row["troops_closed_today"], row["troops_closed_nosets"]) == (total_a, total_b)
@@ -190,7 +192,7 @@ def test_comparison_is_frozen(runs: dict[str, Results]) -> None:
     assert isinstance(c, Comparison)
     with pytest.raises(AttributeError):
         c.labels = ("X", "Y")  # type: ignore[misc]
-    assert list(c.tables()) == ["runs", "regions", "capabilities", "alliance", "tiers"]
+    assert list(c.tables()) == ["changes", "runs", "regions", "capabilities", "alliance", "tiers"]
 
 
 # The command line -----------------------------------------------------------------------------
@@ -218,7 +220,7 @@ def test_cli_prints_tables_labelled_by_folder_names(folders: dict[str, Path]) ->
     ):
         assert title in text
     assert "lithuania" in text
-    assert "nosets 4 days earlier" in text
+    assert "nosets 5 days earlier" in text
 
 
 def test_cli_same_folder_twice_is_labelled_a_and_b(folders: dict[str, Path]) -> None:
@@ -288,7 +290,7 @@ def test_cli_folder_without_results_exits_2(folders: dict[str, Path], tmp_path: 
     [
         (["--labels", "x,x"], "the two labels must differ"),
         (["--labels", "x"], "two labels are needed"),
-        (["--out", "regions.txt"], "must end in .csv or .json"),
+        (["--out", "regions.txt"], "must end in .csv, .json or .xlsx"),
         (["--out", "no/such/folder/regions.csv"], "no folder"),
     ],
 )
@@ -296,3 +298,28 @@ def test_cli_bad_options_exit_2(folders: dict[str, Path], args: list[str], words
     result = invoke("compare", str(folders["today"]), str(folders["nosets"]), *args)
     assert result.exit_code == 2
     assert words in result.stderr
+
+
+def test_compare_and_its_report_open_with_the_scenario_diff_and_the_headline(
+    tmp_path: Path,
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert runner.invoke(app, ["simulate", "tiny", "--out", str(a), "-q"]).exit_code == 0
+    slow = "links.depot-p_gauge-change_rail.t_per_day=3000"
+    assert (
+        runner.invoke(app, ["simulate", "tiny", "--out", str(b), "-q", "--set", slow]).exit_code
+        == 0
+    )
+    text = runner.invoke(app, ["compare", str(a), str(b)]).stdout
+    assert text.index("What changed") < text.index("Headline:") < text.index("Closure day")
+    assert "links.depot-p_gauge-change_rail.t_per_day: 12000.0 -> 3000.0" in text
+    doc = json.loads(runner.invoke(app, ["compare", str(a), str(b), "-f", "json"]).stdout)
+    assert doc["headline"] and doc["changes"][0]["legs_a"] > 0
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(a), "--compare", str(b), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.index('id="changes"') < page.index('id="headline"') < page.index('class="summary"')
+    assert "links.depot-p_gauge-change_rail.t_per_day" in page
+    for line in doc["headline"]:
+        assert html.escape(line) in page

@@ -13,13 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 from forcemodel import load_scenario_data, simulate
-from forcemodel.assessment import assess
+from forcemodel.assessment import assess, compare
 from forcemodel.cli import app
-from forcemodel.compare import compare
 from forcemodel.report import COMPARE_TITLES, TITLES, ReportData, prepare
+from forcemodel.report.compare_charts import compare_power_figure
 from forcemodel.report.comparison import later_in_b
 from forcemodel.report.data import gantt_frame, vulnerable_spans
-from forcemodel.report.html import compare_power_figure, map_figure, render_html
+from forcemodel.report.html import render_html
+from forcemodel.report.maps import map_figure
 from forcemodel.report.world import load_world, outlines
 from forcemodel.results import Results
 from forcemodel.scenario import load_scenario
@@ -46,7 +47,7 @@ def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def data(results_dir: Path) -> ReportData:
     results = Results.load(results_dir)
-    return prepare(results, assess(results), load_scenario("tiny"))
+    return prepare(results, assess(results))
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +121,7 @@ def test_missing_results_folder_exits_2(tmp_path: Path) -> None:
     assert "no such results folder" in " ".join(result.stderr.split())
 
 
-def test_unknown_scenario_exits_2(results_dir: Path, tmp_path: Path) -> None:
-    result = invoke("report", str(results_dir), "--scenario", "no-such-scenario")
-    assert result.exit_code == 2
-    assert "no-such-scenario" in result.stderr
-
-
-def test_results_of_an_unbundled_scenario_need_scenario_option(
+def test_results_of_an_unbundled_scenario_report_from_their_own_scenario(
     results_dir: Path, tmp_path: Path
 ) -> None:
     copy = tmp_path / "results"
@@ -137,11 +132,11 @@ def test_results_of_an_unbundled_scenario_need_scenario_option(
     meta["scenario"] = "my-own-scenario"
     (copy / "meta.json").write_text(json.dumps(meta))
     result = invoke("report", str(copy), "--out", str(tmp_path / "r.html"))
-    assert result.exit_code == 2
-    assert "--scenario" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert "Lithuania" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
-def test_changed_scenario_warns(results_dir: Path, tmp_path: Path) -> None:
+def test_results_whose_scenario_was_tampered_with_exit_2(results_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "results"
     copy.mkdir()
     for f in results_dir.iterdir():
@@ -149,11 +144,9 @@ def test_changed_scenario_warns(results_dir: Path, tmp_path: Path) -> None:
     meta = json.loads((copy / "meta.json").read_text())
     meta["scenario_digest"] = "0" * 64
     (copy / "meta.json").write_text(json.dumps(meta))
-    out = tmp_path / "r.html"
-    result = invoke("report", str(copy), "--out", str(out), "--scenario", "tiny")
-    assert result.exit_code == 0
-    assert "has changed" in " ".join(result.stderr.split())
-    assert "has changed" in out.read_text(encoding="utf-8")
+    result = invoke("report", str(copy), "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 2
+    assert "not the scenario of these results" in " ".join(result.stderr.split())
 
 
 def test_gantt_shows_the_first_units_per_region(results_dir: Path) -> None:
@@ -278,7 +271,7 @@ def test_compare_report_shows_both_runs(
 
 def test_compare_power_chart_draws_both_runs(results_dir: Path, optimised_dir: Path) -> None:
     a, b = Results.load(results_dir), Results.load(optimised_dir)
-    data = prepare(a, assess(a), load_scenario("tiny"), other=b, labels=("given", "optimised"))
+    data = prepare(a, assess(a), other=b, labels=("given", "optimised"))
     assert data.comparison is not None
     fig = compare_power_figure(data.comparison, "lithuania")
     traces = {t["name"]: t for t in fig["data"]}
@@ -323,7 +316,7 @@ def test_compare_labels_default_to_the_folder_names(
 def test_compare_matches_regions_by_id_and_shows_one_sided_ones(results_dir: Path) -> None:
     a = Results.load(results_dir)
     b = simulate(load_scenario_data(tiny_with_poland()))
-    data = prepare(a, assess(a), load_scenario("tiny"), other=b, labels=("today", "plan"))
+    data = prepare(a, assess(a), other=b, labels=("today", "plan"))
     c = data.comparison
     assert c is not None
     assert list(c.regions["region"]) == ["lithuania", "poland"]

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import forcemodel
-from forcemodel import synthetic
 from forcemodel.cli import app
+from forcemodel.scenario import write as scenario_write
 from forcemodel.scenario.model import Scenario
-from forcemodel.synthetic import synthetic_scenario, write_scenario_folder
+from forcemodel.scenario.synthetic import synthetic_scenario
+from forcemodel.scenario.write import write_scenario_folder
 
 SIZES = [
     # units, nodes, days, regions, seed
@@ -143,7 +144,7 @@ def test_write_replaces_an_existing_folder_only_on_success(
             raise OSError(28, "No space left on device")
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(synthetic, "open", failing_open, raising=False)
+    monkeypatch.setattr(scenario_write, "open", failing_open, raising=False)
     with pytest.raises(OSError, match="No space"):
         write_scenario_folder(synthetic_scenario(20, 10, 30, seed=3), folder)
     monkeypatch.undo()

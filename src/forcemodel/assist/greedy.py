@@ -41,7 +41,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from forcemodel.assist.match import TOL
+from forcemodel.assist.compile import TOL
 from forcemodel.assist.pool import PoolModel
 
 __all__ = ["greedy_values"]
@@ -301,61 +301,82 @@ class _Funds:
 
 def greedy_values(pm: PoolModel) -> np.ndarray:
     """A value for every variable label of ``pm.model``: a feasible plan (module docstring)."""
-    comp, grid = pm.comp, pm.grid
-    n = len(grid)
-    lines, slots, tr = comp.lines, comp.slots, comp.training
-    items = {it.id: it for it in pm.case.items}
-    plan = _Plan(pm)
-    T, U = _training(pm)
-    # Crews trained for each item by each grid point, less those lines already took.
-    crews: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
-    for row, (item, end) in enumerate(zip(tr["item"], tr["end"], strict=True)):
-        if item:
-            crews[str(item)][grid >= int(end)] += T[row]
-    has_course = {str(i) for i in tr["item"] if i}
-    Y = np.zeros((len(lines), n))
-    Op = np.zeros((len(lines), n))
-    Z = np.zeros((len(slots), n))
-    W = np.zeros((len(pm.pool_items), n))
-    w_pos = {i: k for k, i in enumerate(pm.pool_items)}
-    family_items: dict[str, list[str]] = defaultdict(list)
-    for i in pm.pool_items:
-        family_items[items[i].family].append(i)
-    slots_of: dict[int, list[int]] = defaultdict(list)
-    for sk, li in enumerate(slots["line"].to_numpy(int)):
-        slots_of[int(li)].append(sk)
-    per = slots["per_system"].to_numpy(float)
-    left = {r.id: float(r.quantity) for r in pm.case.requirements}
-    weight = (lines["priority"] / lines["quantity"]).to_numpy(float)
-    due = lines["due"].to_numpy(int)
-    due_p = np.searchsorted(grid, due, side="right") - 1
-    order = np.lexsort((np.arange(len(lines)), due, -weight))
-    l_item, l_req = lines["item"].to_numpy(object), lines["requirement"].to_numpy(object)
-    l_whole, l_crew = lines["system"].to_numpy(bool), lines["crew"].to_numpy(float)
-    s_family = slots["family"].to_numpy(object)
+    g = _Greedy(pm)
+    for li in g.order.tolist():
+        g.serve(li)
+    g.buy_for_short_lines()
+    g.deliver_the_rest()
+    return g.values()
 
-    def can_make(li: int) -> float:
+
+class _Greedy:
+    """The steps of the greedy plan (module docstring) over one pool model: what is built so
+    far (draws, operational systems, supply draws and transfers, free crews, what each
+    requirement still lacks) and the lines' tables, read out of the frames once."""
+
+    def __init__(self, pm: PoolModel) -> None:
+        self.pm = pm
+        comp, grid = pm.comp, pm.grid
+        n = len(grid)
+        lines, slots, tr = comp.lines, comp.slots, comp.training
+        items = {it.id: it for it in pm.case.items}
+        self.plan = _Plan(pm)
+        self.T, self.U = _training(pm)
+        # Crews trained for each item by each grid point, less those lines already took.
+        self.crews: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+        for row, (item, end) in enumerate(zip(tr["item"], tr["end"], strict=True)):
+            if item:
+                self.crews[str(item)][grid >= int(end)] += self.T[row]
+        self.has_course = {str(i) for i in tr["item"] if i}
+        self.Y = np.zeros((len(lines), n))
+        self.Op = np.zeros((len(lines), n))
+        self.Z = np.zeros((len(slots), n))
+        self.W = np.zeros((len(pm.pool_items), n))
+        self.w_pos = {i: k for k, i in enumerate(pm.pool_items)}
+        self.family_items: dict[str, list[str]] = defaultdict(list)
+        for i in pm.pool_items:
+            self.family_items[items[i].family].append(i)
+        self.slots_of: dict[int, list[int]] = defaultdict(list)
+        for sk, li in enumerate(slots["line"].to_numpy(int)):
+            self.slots_of[int(li)].append(sk)
+        self.per = slots["per_system"].to_numpy(float)
+        self.left = {r.id: float(r.quantity) for r in pm.case.requirements}
+        self.weight = (lines["priority"] / lines["quantity"]).to_numpy(float)
+        self.due = lines["due"].to_numpy(int)
+        self.due_p = np.searchsorted(grid, self.due, side="right") - 1
+        self.order = np.lexsort((np.arange(len(lines)), self.due, -self.weight))
+        self.l_item = lines["item"].to_numpy(object)
+        self.l_req = lines["requirement"].to_numpy(object)
+        self.l_whole = lines["system"].to_numpy(bool)
+        self.l_crew = lines["crew"].to_numpy(float)
+        self.s_family = slots["family"].to_numpy(object)
+        self.funds = _Funds(pm, self.plan)
+
+    def can_make(self, li: int) -> float:
         """Most units of line ``li`` its requirement and free crews allow (0: none)."""
-        k = left[str(l_req[li])]
-        crew = float(l_crew[li])
+        k = self.left[str(self.l_req[li])]
+        crew = float(self.l_crew[li])
         if crew > 0:
-            if str(l_item[li]) not in has_course:
+            if str(self.l_item[li]) not in self.has_course:
                 return 0.0  # no course: never operational (constraint 7)
             # Operational systems stay so: crews must be free on every day from the date on.
-            k = min(k, float(_suffix_min(crews[str(l_item[li])])[int(due_p[li])]) / crew)
+            k = min(
+                k, float(_suffix_min(self.crews[str(self.l_item[li])])[int(self.due_p[li])]) / crew
+            )
         return k
 
-    def serve(li: int) -> None:
+    def serve(self, li: int) -> None:
         """As many more units of line ``li`` operational by its date as can be (module
         docstring, step 2): goods shipped earliest first, crews taken."""
-        item, req = str(l_item[li]), str(l_req[li])
-        whole, crew = bool(l_whole[li]), float(l_crew[li])
-        last = int(due_p[li])
+        plan, per = self.plan, self.per
+        item, whole = str(self.l_item[li]), bool(self.l_whole[li])
+        last = int(self.due_p[li])
         if last < 0:
             return
-        k = can_make(li)
-        for s in slots_of[li]:
-            got, _ = plan.bring(family_items.get(str(s_family[s]), []), last, k * per[s], None)
+        k = self.can_make(li)
+        for s in self.slots_of[li]:
+            fam = self.family_items.get(str(self.s_family[s]), [])
+            got, _ = plan.bring(fam, last, k * per[s], None)
             k = min(k, got / per[s])
         k = min(k, plan.bring([item], last, k, None)[0])
         # Ship it; should a shipment of one good have taken capacity another needed (a hub
@@ -369,9 +390,10 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
             got, ready = plan.bring([item], last, k, log)
             short = got < k - 1e-9
             cuts = [len(log)]  # where each slot's shipments start in the log
-            for s in slots_of[li]:
+            for s in self.slots_of[li]:
                 need = k * per[s]
-                got_s, when = plan.bring(family_items.get(str(s_family[s]), []), last, need, log)
+                fam = self.family_items.get(str(self.s_family[s]), [])
+                got_s, when = plan.bring(fam, last, need, log)
                 cuts.append(len(log))
                 ready = max(ready, when)
                 short |= got_s < need - 1e-9
@@ -381,56 +403,67 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
                 plan.undo(log)
                 k = k - 1.0 if whole else k * 0.99
                 continue
-            # The line draws its units on arrival; first loads go into the family pool and
-            # to the slot on arrival (cumulative: from the arrival's grid point on).
-            for _f, p, x in log[: cuts[0]]:
-                Y[li, p:] += x
-            for j, s in enumerate(slots_of[li]):
-                for f, p, x in log[cuts[j] : cuts[j + 1]]:
-                    W[w_pos[str(plan.f_item[f])], p:] += x
-                    Z[s, p:] += x
-            if crew > 0:
-                free = _suffix_min(crews[item]) - crew * k >= -TOL
-                ready = max(ready, int(np.flatnonzero(free)[0]))
-                crews[item][ready:] -= crew * k
-            Op[li, ready:] += k
-            left[req] -= k
+            self._take(li, k, ready, log, cuts)
             return
 
-    for li in order.tolist():
-        serve(li)
-    funds = _Funds(pm, plan)
-    if funds.sources:
-        # Lines still short that funds could help (their item, or the first loads of their
-        # systems, can be bought), most value per euro of what one more unit needs first.
-        def cheapest(family: str) -> float:
-            return min((funds.price.get(i, math.inf) for i in family_items[family]), default=0.0)
+    def _take(
+        self, li: int, k: float, ready: int, log: list[tuple[int, int, float]], cuts: list[int]
+    ) -> None:
+        """Line ``li`` takes ``k`` units shipped as ``log`` (its own item up to ``cuts[0]``,
+        then each slot's first loads), operational from grid point ``ready`` (or when crews
+        are free)."""
+        item, crew = str(self.l_item[li]), float(self.l_crew[li])
+        # The line draws its units on arrival; first loads go into the family pool and to the
+        # slot on arrival (cumulative: from the arrival's grid point on).
+        for _f, p, x in log[: cuts[0]]:
+            self.Y[li, p:] += x
+        for j, s in enumerate(self.slots_of[li]):
+            for f, p, x in log[cuts[j] : cuts[j + 1]]:
+                self.W[self.w_pos[str(self.plan.f_item[f])], p:] += x
+                self.Z[s, p:] += x
+        if crew > 0:
+            free = _suffix_min(self.crews[item]) - crew * k >= -TOL
+            ready = max(ready, int(np.flatnonzero(free)[0]))
+            self.crews[item][ready:] -= crew * k
+        self.Op[li, ready:] += k
+        self.left[str(self.l_req[li])] -= k
 
-        cost = np.zeros(len(lines))
-        for li in range(len(lines)):
-            loads = (per[s] * cheapest(str(s_family[s])) for s in slots_of[li])
-            cost[li] = funds.price.get(str(l_item[li]), 0.0) + sum(
+    def _cheapest(self, family: str) -> float:
+        prices = self.funds.price
+        return min((prices.get(i, math.inf) for i in self.family_items[family]), default=0.0)
+
+    def buy_for_short_lines(self) -> None:
+        """Step 3: lines still short that funds could help (their item, or the first loads of
+        their systems, can be bought), most value per euro of what one more unit needs first."""
+        funds, plan, per = self.funds, self.plan, self.per
+        if not funds.sources:
+            return
+        n_lines = len(self.l_item)
+        cost = np.zeros(n_lines)
+        for li in range(n_lines):
+            loads = (per[s] * self._cheapest(str(self.s_family[s])) for s in self.slots_of[li])
+            cost[li] = funds.price.get(str(self.l_item[li]), 0.0) + sum(
                 c for c in loads if math.isfinite(c)
             )
-        value = np.where(cost > 0, weight / np.where(cost > 0, cost, 1.0), 0.0)
-        for li in np.lexsort((np.arange(len(lines)), due, -value)).tolist():
-            last = int(due_p[li])
-            if value[li] <= 0 or last < 0 or left[str(l_req[li])] <= TOL:
+        value = np.where(cost > 0, self.weight / np.where(cost > 0, cost, 1.0), 0.0)
+        for li in np.lexsort((np.arange(n_lines), self.due, -value)).tolist():
+            last = int(self.due_p[li])
+            if value[li] <= 0 or last < 0 or self.left[str(self.l_req[li])] <= TOL:
                 continue
-            k = can_make(li)
-            if bool(l_whole[li]):
+            k = self.can_make(li)
+            if bool(self.l_whole[li]):
                 k = float(math.floor(k + TOL))
             if k <= TOL:
                 continue
             # Buy what is missing for k more units (item and first loads), let the line take
             # what it can, and give back what it did not take.
             bought: list[tuple[int, float]] = []
-            item = str(l_item[li])
+            item = str(self.l_item[li])
             have = plan.bring([item], last, k, None)[0]
             if have < k - TOL:
                 funds.buy(item, k - have, last, bought)
-            for s in slots_of[li]:
-                fam = family_items.get(str(s_family[s]), [])
+            for s in self.slots_of[li]:
+                fam = self.family_items.get(str(self.s_family[s]), [])
                 need = k * per[s]
                 short = need - plan.bring(fam, last, need, None)[0]
                 for i in sorted(fam, key=lambda i: (funds.price.get(i, math.inf), i)):
@@ -438,33 +471,38 @@ def greedy_values(pm: PoolModel) -> np.ndarray:
                         break
                     short -= funds.buy(i, short, last, bought)
             if bought:
-                serve(li)
+                self.serve(li)
                 funds.refund(bought)
-    # Second pass: what can still arrive by a line's date but cannot be made operational
-    # (crews or first loads short) is delivered too, for the tenth a delivery is worth.
-    for li in order.tolist():
-        item, req, last = str(l_item[li]), str(l_req[li]), int(due_p[li])
-        if last < 0 or left[req] <= TOL:
-            continue
-        want = float(math.floor(left[req] + TOL)) if bool(l_whole[li]) else left[req]
-        shipped: list[tuple[int, int, float]] = []
-        got, _ = plan.bring([item], last, want, shipped)
-        for _f, p, x in shipped:
-            Y[li, p:] += x
-        left[req] -= got
-    F = np.cumsum(plan.inc, axis=1)
-    values = np.zeros(int(pm.model._xCounter))
 
-    def put(labels: np.ndarray, v: np.ndarray) -> None:
-        ok = labels >= 0
-        values[labels[ok]] = v[ok]
+    def deliver_the_rest(self) -> None:
+        """Step 4: what can still arrive by a line's date but cannot be made operational
+        (crews or first loads short) is delivered too, for the tenth a delivery is worth."""
+        for li in self.order.tolist():
+            item, req, last = str(self.l_item[li]), str(self.l_req[li]), int(self.due_p[li])
+            if last < 0 or self.left[req] <= TOL:
+                continue
+            left = self.left[req]
+            want = float(math.floor(left + TOL)) if bool(self.l_whole[li]) else left
+            shipped: list[tuple[int, int, float]] = []
+            got, _ = self.plan.bring([item], last, want, shipped)
+            for _f, p, x in shipped:
+                self.Y[li, p:] += x
+            self.left[req] -= got
 
-    put(pm.F, F)
-    put(pm.Y, Y)
-    put(pm.O, Op)
-    put(pm.Z, Z)
-    put(pm.W, W)
-    put(pm.B, funds.bought)
-    put(pm.trainees, T)
-    put(pm.runs, U)
-    return values
+    def values(self) -> np.ndarray:
+        """The plan as a value for every variable label of the model."""
+        pm = self.pm
+        values = np.zeros(pm.model.shape[1])
+        for labels, v in (
+            (pm.F, np.cumsum(self.plan.inc, axis=1)),
+            (pm.Y, self.Y),
+            (pm.O, self.Op),
+            (pm.Z, self.Z),
+            (pm.W, self.W),
+            (pm.B, self.funds.bought),
+            (pm.trainees, self.T),
+            (pm.runs, self.U),
+        ):
+            ok = labels >= 0
+            values[labels[ok]] = v[ok]
+        return values

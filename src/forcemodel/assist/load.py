@@ -9,7 +9,6 @@ requirements tables (export), in the layout this loader reads back.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -31,9 +30,11 @@ from forcemodel.common.read import (
     Locations,
     Path_,
     ReadError,
-    parse_yaml,
-    read_csv_table,
-    read_text,
+    no_such_source,
+    read_csv_into,
+    read_yaml_mapping,
+    suggest,
+    validation_message,
 )
 
 TOP_KEYS = ("meta", *TABLES)
@@ -64,29 +65,13 @@ def load_case(source: str | Path) -> AssistanceCase:
         path = path / "case.yaml"
     label = str(source) if str(source) in bundled and not Path(source).exists() else str(path)
     if not path.exists():
-        close = difflib.get_close_matches(str(source), list(bundled), n=1, cutoff=0.75)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise AssistError(
-            [
-                Problem(
-                    str(source),
-                    None,
-                    "",
-                    f"no such file, and no bundled case of that name{hint} "
-                    f"(bundled: {', '.join(bundled)})",
-                )
-            ]
-        )
+        raise AssistError([no_such_source(str(source), bundled, "case")])
     locs: Locations = {}
     problems: list[Problem] = []
     try:
-        raw = parse_yaml(read_text(path, label), label, locs, problems)
+        raw = read_yaml_mapping(path, label, locs, problems, keys="meta")
     except ReadError as exc:
         raise AssistError(exc.problems) from None
-    if not isinstance(raw, dict):
-        raise AssistError(
-            [Problem(label, 1, "", "the top level must be a mapping with keys such as meta")]
-        )
     headers: dict[str, tuple[str, list[str]]] = {}
     for table in TABLES:
         ref = raw.get(table)
@@ -98,18 +83,9 @@ def load_case(source: str | Path) -> AssistanceCase:
             problems.append(Problem(file, line, table, "holds lists: give it in the YAML file"))
             raw[table] = []
             continue
-        csv_path = path.parent / ref
         csv_label = str(Path(label).parent / ref)
-        try:
-            text = read_text(csv_path, csv_label)
-        except ReadError as exc:
+        if not read_csv_into(raw, headers, table, path.parent / ref, csv_label, locs, problems):
             problems.append(Problem(file, line, table, f"cannot read '{ref}' beside {label}"))
-            problems.extend(exc.problems)
-            raw[table] = []
-            continue
-        rows, header = read_csv_table(text, csv_label, table, locs, problems)
-        raw[table] = rows
-        headers[table] = (csv_label, header)
     return _Validator(raw, locs, label, problems, headers).run()
 
 
@@ -122,7 +98,7 @@ class _Validator(LocatingValidator):
     def run(self) -> AssistanceCase:
         for key in self.raw:
             if key not in TOP_KEYS:
-                self.problem((str(key),), f"unknown section{_suggest(str(key), TOP_KEYS)}")
+                self.problem((str(key),), f"unknown section{suggest(str(key), TOP_KEYS)}")
         for table, (csv_label, header) in self.headers.items():
             self.check_header(table, csv_label, header)
         meta = self.validate_meta(self.raw.get("meta"))
@@ -151,7 +127,7 @@ class _Validator(LocatingValidator):
         for col in header:
             if col and col not in fields:
                 self.problems.append(
-                    Problem(csv_label, 1, col, f"unknown column{_suggest(col, fields)}")
+                    Problem(csv_label, 1, col, f"unknown column{suggest(col, fields)}")
                 )
         for key, f in fields.items():
             if f.is_required() and key not in header:
@@ -188,7 +164,7 @@ class _Validator(LocatingValidator):
                 and ((table, str(loc[0])) in self.missing_columns)
             ):
                 continue
-            self.problem((*path, *loc), _message(err, loc))
+            self.problem((*path, *loc), validation_message(err, loc, _known_fields))
 
     def check_references(self, p: dict[str, Any]) -> None:
         meta = p["meta"]
@@ -213,7 +189,7 @@ class _Validator(LocatingValidator):
 
         def ref(path: Path_, value: str | None, table: str, what: str) -> None:
             if value is not None and value not in ids[table]:
-                self.problem(path, f"no {what} '{value}'{_suggest(value, ids[table])}")
+                self.problem(path, f"no {what} '{value}'{suggest(value, ids[table])}")
 
         def in_horizon(path: Path_, date: Any, what: str) -> None:
             if meta is None:
@@ -233,7 +209,7 @@ class _Validator(LocatingValidator):
         for path, r in rows("requirements"):
             ref((*path, "item"), r.item, "items", "item")
             if r.capability is not None and r.capability not in capabilities:
-                hint = _suggest(r.capability, capabilities)
+                hint = suggest(r.capability, capabilities)
                 self.problem(
                     (*path, "capability"), f"no item has capability '{r.capability}'{hint}"
                 )
@@ -303,33 +279,12 @@ class _Validator(LocatingValidator):
                     )
 
 
-def _message(err: Any, loc: tuple[Any, ...]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        field = str(loc[-1]) if loc else "?"
-        return f"unknown field{_suggest(field, _known_fields())}"
-    if kind == "missing":
-        return "required field is missing"
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    value = err.get("input")
-    if not isinstance(value, dict | list):
-        msg = f"{msg} (got {value!r})"
-    return msg
-
-
 def _known_fields() -> set[str]:
     known: set[str] = set()
     models: list[type[BaseModel]] = [Meta, *TABLES.values()]
     for model in models:
         known.update((f.alias or n) for n, f in model.model_fields.items())
     return known
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.75)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def table_csv(case: AssistanceCase, table: str) -> str:

@@ -12,9 +12,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from forcemodel.scenario.model import Identifier, NonNeg, Pos
+from forcemodel.common.fields import Identifier, NonNeg, Pos, StrictModel
 
 
 class Standard(StrEnum):
@@ -48,14 +48,8 @@ class Status(StrEnum):
 RECORDED_STATUSES: tuple[str, ...] = ("allocated", "shipped", "delivered")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        allow_inf_nan=False,
-        use_enum_values=True,
-        validate_default=True,
-    )
+class _Model(StrictModel):
+    """A model of the case format (frozen, unknown keys refused: :class:`StrictModel`)."""
 
 
 class Meta(_Model):

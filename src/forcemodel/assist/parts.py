@@ -30,6 +30,7 @@ No file is read and nothing is printed here.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -40,9 +41,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from forcemodel.assist.match import DOMINATED_COLUMN_RULE, Compiled, compile_case
+from forcemodel.assist.compile import Compiled, compile_case
+from forcemodel.assist.formulation import DOMINATED_COLUMN_RULE
 from forcemodel.assist.model import AssistanceCase
 from forcemodel.assist.pool import PoolModel, build_pool
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "GROUP_MAX_NODES",
@@ -102,7 +106,7 @@ def split_parts(pm: PoolModel) -> Parts:
     if not np.all(mat.var_scaling == 1):
         raise ValueError("scaled variables are not supported")
     labels = np.asarray(mat.vlabels, dtype=np.int64)
-    pos = np.full(int(m._xCounter), -1, dtype=np.int64)
+    pos = np.full(m.shape[1], -1, dtype=np.int64)
     pos[labels] = np.arange(labels.size)
     A = sp.csr_array(mat.A)
     b = np.asarray(mat.b, dtype=float)
@@ -172,7 +176,7 @@ def _highs(time_limit: float, *, mip: bool, gap: float = 1e-4) -> highspy.Highs:
     h.setOptionValue("time_limit", max(0.05, float(time_limit)))
     h.setOptionValue("threads", 1)
     if mip:
-        # The reduction that cuts optima off these MIPs (match.DOMINATED_COLUMN_RULE).
+        # The reduction that cuts optima off these MIPs (formulation.DOMINATED_COLUMN_RULE).
         h.setOptionValue("presolve_rule_off", DOMINATED_COLUMN_RULE)
         h.setOptionValue("mip_rel_gap", float(gap))
     return h
@@ -279,7 +283,7 @@ def part_bounds(parts: Parts, *, time_limit: float = 60.0, method: str = "simple
 #: would branch for long).
 GROUP_MAX_NODES = 500
 #: HiGHS presolve reductions off in a group's MIP: the dominated-column rule for correctness
-#: (:data:`forcemodel.assist.match.DOMINATED_COLUMN_RULE`), and, for speed only, the
+#: (:data:`forcemodel.assist.formulation.DOMINATED_COLUMN_RULE`), and, for speed only, the
 #: aggregator (bit 12) and dual fixing (bit 17) of HiGHS 1.16: with them off too, one round at
 #: the target size took about half the HiGHS time (8.6 s against 15.8 s, same machine and
 #: minute) to a plan as good. Fewer reductions cannot cut an optimum off.
@@ -310,7 +314,7 @@ def neighbourhoods(pm: PoolModel, parts: Parts, *, max_columns: int = 3000) -> n
     tr, co = comp.training, comp.cohorts
     item_ids = sorted({it.id for it in pm.case.items})
     ipos = {i: k for k, i in enumerate(item_ids)}
-    by_label = np.full(int(pm.model._xCounter), -1, dtype=np.int64)
+    by_label = np.full(pm.model.shape[1], -1, dtype=np.int64)
 
     def mark(labels: np.ndarray, items: np.ndarray) -> None:
         idx = np.array([ipos.get(str(i), -1) for i in items], dtype=np.int64)
@@ -363,8 +367,7 @@ def improve(
         raise ValueError(f"rounds must be 0 or more, got {rounds}")
     start = time.perf_counter()
     x = x.copy()
-    A = parts.A
-    Ac = sp.csc_array(A)
+    Ac = sp.csc_array(parts.A)
     activity = _row_activity(parts, x)
     groups = parts.part if groups is None else groups
     sizes = np.bincount(groups[groups >= 0])
@@ -382,64 +385,83 @@ def improve(
                 timed_out = True
                 break
             cols = np.flatnonzero(groups == k)
-            sub = sp.csr_array(Ac[:, cols])
-            rows = np.flatnonzero(np.diff(sub.indptr) > 0)
-            sub = sub[rows]
-            own = np.asarray(sub @ x[cols], dtype=float)
-            # What the rest of the plan puts in these rows, taken off their bounds.
-            rest = activity[rows] - own
-            # Round-off of the subtraction (1e-8 where the rest puts nothing) scales HiGHS badly.
-            rest[np.abs(rest) < 1e-7] = 0.0
-            # Rows the current plan meets only within a tolerance (an earlier group's solution,
-            # as HiGHS meets rows: 5e-8 over a hub's capacity) made the group's MIP infeasible:
-            # widen them to what the plan puts there, so that the plan stays a start and no row
-            # gets further out than it is.
-            lower = np.minimum(parts.lower[rows] - rest, own)
-            upper = np.maximum(parts.upper[rows] - rest, own)
-            h = _highs(left, mip=True, gap=gap)
-            h.setOptionValue("mip_max_nodes", int(max_nodes))
-            h.setOptionValue("presolve_rule_off", GROUP_PRESOLVE_RULES_OFF)
-            _pass(
-                h,
-                sub,
-                lower,
-                upper,
-                parts.cost[cols],
-                parts.col_lower[cols],
-                parts.col_upper[cols],
-                parts.integer[cols],
-            )
-            sol = highspy.HighsSolution()
-            sol.col_value = x[cols].tolist()
-            sol.value_valid = True
-            h.setSolution(sol)
-            _run(h)
-            if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
-                timed_out = True
             before = float(parts.cost[cols] @ x[cols])
-            after = before
-            info = h.getInfo()
-            if info.primal_solution_status == 2:  # feasible
-                new = np.asarray(h.getSolution().col_value, dtype=float)
-                ints = parts.integer[cols]
-                new[ints] = np.round(new[ints])
-                new = np.clip(new, parts.col_lower[cols], parts.col_upper[cols])
-                value = float(parts.cost[cols] @ new)
-                act = rest + np.asarray(sub @ new, dtype=float)
-                tol = 1e-6 * np.maximum(1.0, np.abs(act))
-                fits = bool(np.all(act <= np.maximum(parts.upper[rows], activity[rows]) + tol))
-                fits &= bool(np.all(act >= np.minimum(parts.lower[rows], activity[rows]) - tol))
-                if fits and value > before + 1e-9 * max(1.0, abs(before)):
-                    activity[rows] += np.asarray(sub @ (new - x[cols]), dtype=float)
-                    x[cols] = new
-                    after = value
-                    improved = True
+            got, timed_out = _improve_group(parts, Ac, x, activity, cols, gap, max_nodes, left)
+            after = before if got is None else float(parts.cost[cols] @ got)
+            if got is not None:
+                improved = True
+            logger.debug("group %d (%d columns): %.9g -> %.9g", k, cols.size, before, after)
             log.append((k, before, after))
             if timed_out:
                 break
         if timed_out or not improved:
             break
     return Improved(x, log, done, timed_out)
+
+
+def _improve_group(
+    parts: Parts,
+    Ac: sp.csc_array,
+    x: np.ndarray,
+    activity: np.ndarray,
+    cols: np.ndarray,
+    gap: float,
+    max_nodes: int,
+    left: float,
+) -> tuple[np.ndarray | None, bool]:
+    """One group's MIP (columns ``cols``) from the current plan ``x``. When it finds a better
+    plan that meets the rows, ``x`` and the row ``activity`` are updated in place and the new
+    values returned (else ``None``); and whether HiGHS stopped at the time limit."""
+    sub = sp.csr_array(Ac[:, cols])
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub = sub[rows]
+    own = np.asarray(sub @ x[cols], dtype=float)
+    # What the rest of the plan puts in these rows, taken off their bounds.
+    rest = activity[rows] - own
+    # Round-off of the subtraction (1e-8 where the rest puts nothing) scales HiGHS badly.
+    rest[np.abs(rest) < 1e-7] = 0.0
+    # Rows the current plan meets only within a tolerance (an earlier group's solution, as
+    # HiGHS meets rows: 5e-8 over a hub's capacity) made the group's MIP infeasible: widen them
+    # to what the plan puts there, so that the plan stays a start and no row gets further out
+    # than it is.
+    lower = np.minimum(parts.lower[rows] - rest, own)
+    upper = np.maximum(parts.upper[rows] - rest, own)
+    h = _highs(left, mip=True, gap=gap)
+    h.setOptionValue("mip_max_nodes", int(max_nodes))
+    h.setOptionValue("presolve_rule_off", GROUP_PRESOLVE_RULES_OFF)
+    _pass(
+        h,
+        sub,
+        lower,
+        upper,
+        parts.cost[cols],
+        parts.col_lower[cols],
+        parts.col_upper[cols],
+        parts.integer[cols],
+    )
+    sol = highspy.HighsSolution()
+    sol.col_value = x[cols].tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
+    _run(h)
+    timed_out = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    if h.getInfo().primal_solution_status != 2:  # 2: feasible
+        return None, timed_out
+    before = float(parts.cost[cols] @ x[cols])
+    new = np.asarray(h.getSolution().col_value, dtype=float)
+    ints = parts.integer[cols]
+    new[ints] = np.round(new[ints])
+    new = np.clip(new, parts.col_lower[cols], parts.col_upper[cols])
+    value = float(parts.cost[cols] @ new)
+    act = rest + np.asarray(sub @ new, dtype=float)
+    tol = 1e-6 * np.maximum(1.0, np.abs(act))
+    fits = bool(np.all(act <= np.maximum(parts.upper[rows], activity[rows]) + tol))
+    fits &= bool(np.all(act >= np.minimum(parts.lower[rows], activity[rows]) - tol))
+    if not (fits and value > before + 1e-9 * max(1.0, abs(before))):
+        return None, timed_out
+    activity[rows] += np.asarray(sub @ (new - x[cols]), dtype=float)
+    x[cols] = new
+    return new, timed_out
 
 
 def daily_bound(

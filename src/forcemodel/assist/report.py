@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forcemodel.assist.match import MatchResult
 from forcemodel.assist.model import Category
+from forcemodel.assist.result import MatchResult
 
 #: Columns of :func:`status_table` after ``item``, in the order of the stages.
 STAGES: tuple[str, ...] = ("pledged", "allocated", "shipped", "delivered", "operational")

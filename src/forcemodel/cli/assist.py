@@ -30,6 +30,7 @@ from forcemodel.assist import (
     table_csv,
 )
 from forcemodel.cli.common import MAX_PROBLEMS_SHOWN, err, out, user_errors
+from forcemodel.common.folders import atomic_write_text, staged_folder
 from forcemodel.common.read import ReadError, read_text
 from forcemodel.mip.errors import InfeasibleError, OptimizationError
 
@@ -131,12 +132,13 @@ def match_cmd(
         case = load_case(case_path)
         with err.status("matching"):
             result = match_case(case, time_limit=time_limit, mip_gap=gap, relax=relax)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name, frame in result_tables(result).items():
-            frame.to_csv(out_dir / f"{name}.csv", index=False)
-        for table in ("pledges", "requirements"):
-            (out_dir / f"input-{table}.csv").write_text(table_csv(case, table), encoding="utf-8")
-        (out_dir / "solver.log").write_text(result.log, encoding="utf-8")
+        # All the tables appear at once, or none (a failure leaves what was there).
+        with staged_folder(out_dir) as folder:
+            for name, frame in result_tables(result).items():
+                frame.to_csv(folder / f"{name}.csv", index=False)
+            for table in ("pledges", "requirements"):
+                (folder / f"input-{table}.csv").write_text(table_csv(case, table), encoding="utf-8")
+            (folder / "solver.log").write_text(result.log, encoding="utf-8")
     err.print(f"wrote {out_dir}", markup=False, highlight=False, soft_wrap=True)
     _show(result)
 
@@ -174,9 +176,9 @@ def import_kiel_cmd(
         except ReadError as exc:
             raise AssistError(exc.problems) from None
         got = import_kiel(text, str(csv_path), case.items, available_from=when, location=location)
-        out_file.write_text(got.pledges_csv(), encoding="utf-8")
+        atomic_write_text(out_file, got.pledges_csv())
         donors = out_file.with_name(f"{out_file.stem}-donors.csv")
-        donors.write_text(got.donors_csv(), encoding="utf-8")
+        atomic_write_text(donors, got.donors_csv())
     err.print(
         f"wrote {out_file} and {donors}: {len(got.pledges)} of {got.rows} rows as pledges",
         markup=False,
@@ -193,7 +195,9 @@ def import_kiel_cmd(
 def _database(database_url: str) -> Iterator[Any]:
     """Sessions on the service's database, brought to the newest schema first.
 
-    Database errors (a bad URL, a file that cannot be opened) exit with status 2.
+    Database errors (a bad URL, a file that cannot be opened, a SQLite file that does not
+    exist: a typo would otherwise create an empty database and match nothing) exit with
+    status 2.
     """
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -201,9 +205,16 @@ def _database(database_url: str) -> Iterator[Any]:
     from forcemodel.service.migrate import upgrade_to_head
 
     try:
+        missing = _missing_sqlite_file(database_url)
         engine = make_engine(database_url)
     except (ArgumentError, ValueError) as exc:
         raise _fail(f"--database-url {database_url!r}: {exc}") from None
+    if missing is not None:
+        engine.dispose()
+        raise _fail(
+            f"--database-url {database_url!r}: no database file {missing} (the service makes "
+            "it: forcemodel serve or forcemodel users add with the same URL)"
+        )
     try:
         upgrade_to_head(engine)
         yield session_factory(engine)
@@ -211,6 +222,20 @@ def _database(database_url: str) -> Iterator[Any]:
         raise _fail(f"database {database_url}: {str(exc).splitlines()[0]}") from None
     finally:
         engine.dispose()
+
+
+def _missing_sqlite_file(database_url: str) -> str | None:
+    """The file a SQLite URL names when it does not exist (``None`` for any other URL, an
+    in-memory database or a SQLite URI, whose file the driver resolves itself)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = url.database
+    if url.get_backend_name() != "sqlite" or name in (None, "", ":memory:"):
+        return None
+    if "uri" in url.query or str(name).startswith("file:"):
+        return None
+    return None if Path(str(name)).is_file() else str(name)
 
 
 def _kind(kind: str) -> str:
@@ -243,7 +268,7 @@ def export_cmd(
         typer.echo(text, nl=False)
         return
     with _user_errors():
-        out_file.write_text(text, encoding="utf-8")
+        atomic_write_text(out_file, text)
     rows = max(0, text.count("\n") - 1)
     err.print(f"wrote {out_file}: {rows} {kind}", markup=False, highlight=False, soft_wrap=True)
 
@@ -421,11 +446,10 @@ def _match_database(
     unmet = pd.DataFrame([u.model_dump(mode="json") for u in got.unmet])
     mix = pd.DataFrame([r.model_dump(mode="json") for r in got.fleet_mix])
     if out_dir is not None:
-        with _user_errors():
-            out_dir.mkdir(parents=True, exist_ok=True)
-            proposed.to_csv(out_dir / "allocations.csv", index=False)
-            unmet.to_csv(out_dir / "unmet.csv", index=False)
-            mix.to_csv(out_dir / "fleet_mix.csv", index=False)
+        with _user_errors(), staged_folder(out_dir) as folder:
+            proposed.to_csv(folder / "allocations.csv", index=False)
+            unmet.to_csv(folder / "unmet.csv", index=False)
+            mix.to_csv(folder / "fleet_mix.csv", index=False)
         err.print(f"wrote {out_dir}", markup=False, highlight=False, soft_wrap=True)
     gap_text = f", gap {got.mip_gap:.2g}" if got.mip_gap is not None else ""
     out.print(

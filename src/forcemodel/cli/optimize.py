@@ -14,12 +14,12 @@ from forcemodel.cli.app import app
 from forcemodel.cli.common import (
     MAX_PROBLEMS_SHOWN,
     ScenarioArg,
+    SetOption,
     err,
     out,
     rich_table,
     user_errors,
 )
-from forcemodel.scenario import load_scenario
 
 
 class SolverMethod(StrEnum):
@@ -104,6 +104,7 @@ def optimize_cmd(
             "prepositioning.budget_m)."
         ),
     ] = None,
+    settings: SetOption = None,
 ) -> None:
     """Choose each unit's region and set use; write the plan as a scenario folder.
 
@@ -143,7 +144,9 @@ def optimize_cmd(
         if out_dir.exists() and not force:
             err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
             raise typer.Exit(2)
-        s = load_scenario(scenario)
+        from forcemodel.scenario.load import load_scenario
+
+        s = load_scenario(scenario, settings or ())
         if budget is not None:
             from forcemodel.optimize.prepositioning import check_budget
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from forcemodel.cli.common import SetOption
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 out = Console()
 err = Console(stderr=True)
@@ -53,6 +57,7 @@ def replan_cmd(
         bool, typer.Option(help="Keep pre-assigned units in their region.")
     ] = False,
     force: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    settings: SetOption = None,
 ) -> None:
     """Re-plan the units not yet moving on day T, simulate with and without, compare.
 
@@ -80,7 +85,7 @@ def replan_cmd(
     with user_errors():
         if out_dir.exists() and not force:
             _fail(f"{out_dir} exists; use --force to replace")
-        s = load_scenario(scenario)
+        s = load_scenario(scenario, settings or ())
         disruption = (
             Disruption(target=disrupt, start_day=day, days=days, capacity_factor=factor)
             if disrupt is not None

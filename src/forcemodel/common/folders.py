@@ -1,4 +1,8 @@
-"""Writing a folder of files all at once: a failure never leaves it half-written."""
+"""Writing a file or a folder of files all at once: a failure never leaves it half-written.
+
+The one place the tool writes atomically; temporary names are unique (process id and a
+random tag), so two writers of the same path never share one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,28 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def _tag() -> str:
+    """A name part no other writer uses at the same time: process id and a random tag."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def atomic_write_text(path: Path, text: str, *, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` through a temporary sibling, flushed to disk and renamed
+    over ``path`` (:func:`os.replace`): readers see the old file or the new one, never part of
+    it. On a failure the temporary file is removed and ``path`` is left as it was."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{_tag()}")
+    try:
+        with tmp.open("w", encoding=encoding, newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
@@ -21,7 +47,7 @@ def staged_folder(path: Path) -> Iterator[Path]:
     path = Path(path)
     parent = path.parent
     parent.mkdir(parents=True, exist_ok=True)
-    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tag = _tag()
     tmp = parent / f".{path.name}.tmp-{tag}"
     tmp.mkdir()
     old: Path | None = None

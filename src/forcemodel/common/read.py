@@ -1,6 +1,7 @@
-"""Reading scenario files into plain data while remembering where every value came from.
+"""Reading input files (scenarios, assistance cases) into plain data while remembering where
+every value came from.
 
-This is the only place that touches the file system for scenarios. It returns raw Python data
+This is the only place that touches the file system for input. It returns raw Python data
 (dicts, lists, scalars) and a map from each value's path to its file and line, so that later
 validation can point at the exact line of a CSV row or a YAML key.
 """
@@ -8,9 +9,10 @@ validation can point at the exact line of a CSV row or a YAML key.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -217,6 +219,47 @@ def parse_yaml(text: str, label: str, locs: Locations, problems: list[Problem]) 
     return builder.build(root, ())
 
 
+def read_yaml_mapping(
+    path: Path, label: str, locs: Locations, problems: list[Problem], *, keys: str
+) -> dict[str, Any]:
+    """The top-level mapping of a YAML file (``keys``: examples of its keys, for the message).
+
+    Raises :class:`ReadError` for a file that cannot be read or parsed, or whose top level is
+    not a mapping; problems of single values are added to ``problems``.
+    """
+    raw = parse_yaml(read_text(path, label), label, locs, problems)
+    if not isinstance(raw, dict):
+        raise ReadError(
+            [Problem(label, 1, "", f"the top level must be a mapping with keys such as {keys}")]
+        )
+    return raw
+
+
+def read_csv_into(
+    raw: dict[str, Any],
+    headers: dict[str, tuple[str, list[str]]],
+    table: str,
+    path: Path,
+    label: str,
+    locs: Locations,
+    problems: list[Problem],
+) -> bool:
+    """Read the CSV file of ``table`` into ``raw[table]`` (its header into ``headers``).
+
+    A file that cannot be read adds its problems, leaves the table empty and returns False.
+    """
+    try:
+        text = read_text(path, label)
+    except ReadError as exc:
+        problems.extend(exc.problems)
+        raw[table] = []
+        return False
+    rows, header = read_csv_table(text, label, table, locs, problems)
+    raw[table] = rows
+    headers[table] = (label, header)
+    return True
+
+
 def read_csv_table(
     text: str, label: str, table: str, locs: Locations, problems: list[Problem]
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -341,3 +384,57 @@ def _dotted(path: Path_) -> str:
 
 
 dotted = _dotted
+
+
+#: Messages in words for the patterns of the shared field types (:mod:`forcemodel.common.fields`)
+#: and the scenario's currency code, instead of the pattern itself.
+PATTERN_MESSAGES = {
+    "^[A-Z]{2}$": "must be a two-letter country code in capitals (ISO 3166-1), e.g. PL",
+    "^[A-Z]{3}$": "must be a three-letter currency code in capitals (ISO 4217), e.g. EUR",
+    r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$": (
+        "must be an identifier: letters, digits, '_', '-' and '.', starting with a letter or digit"
+    ),
+}
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the option closest to a mistyped ``word``, else ``""``."""
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def no_such_source(source: str, bundled: Iterable[str], kind: str, what: str = "file") -> Problem:
+    """The problem of a ``source`` that is neither a ``what`` (file, folder) nor the name of a
+    bundled ``kind`` (case, scenario): with the closest bundled name and the list of them."""
+    names = list(bundled)
+    return Problem(
+        source,
+        None,
+        "",
+        f"no such {what}, and no bundled {kind} of that name{suggest(source, names)} "
+        f"(bundled: {', '.join(names)})",
+    )
+
+
+def validation_message(
+    err: Any, loc: tuple[Any, ...], known_fields: Callable[[], Iterable[str]]
+) -> str:
+    """One pydantic validation error in plain words: an unknown field with the known one it
+    is closest to (``known_fields``, asked only then), a missing field, a pattern in words
+    (:data:`PATTERN_MESSAGES`), and the value given where it is a single value."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        field = str(loc[-1]) if loc else "?"
+        return f"unknown field{suggest(field, known_fields())}"
+    if kind == "missing":
+        return "required field is missing"
+    msg = str(err["msg"])
+    if kind == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        msg = PATTERN_MESSAGES.get(pattern, msg)
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    value = err.get("input")
+    if kind not in ("model_type", "dict_type") and not isinstance(value, dict | list):
+        msg = f"{msg} (got {value!r})"
+    return msg

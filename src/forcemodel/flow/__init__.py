@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from forcemodel.flow.engine import EngineOutput, run_engine
+from forcemodel.common.fields import step_values
+from forcemodel.flow.engine import EngineOutput, run_engine, stop_day
 from forcemodel.flow.plan import UnitPlan, UnreachableError, plan_units
 from forcemodel.network.compile import INF, CompiledNetwork, compile_network
 from forcemodel.results import RESULTS_FORMAT, Results
@@ -105,6 +106,9 @@ def _results(
         "scenario_digest": scenario.digest(),
         "seed": seed,
         "horizon_days": horizon,
+        "stop_day": stop_day(scenario),
+        "units_not_closed": int((units["status"] != "closed").sum()),
+        "events": out.n_events,
         "warning_day": scenario.meta.warning_day,
         "ratio_threshold": scenario.meta.ratio_threshold,
         "tiers": [t.model_dump(mode="json") for t in scenario.tiers],
@@ -116,7 +120,7 @@ def _results(
         "shortfall": shortfall.reset_index(drop=True),
         **loads,
     }
-    return Results(meta=meta, tables=tables)
+    return Results(meta=meta, tables=tables, scenario=scenario)
 
 
 def _units_table(scenario: Scenario, plans: list[UnitPlan], out: EngineOutput) -> pd.DataFrame:
@@ -137,19 +141,15 @@ def _units_table(scenario: Scenario, plans: list[UnitPlan], out: EngineOutput) -
         "arrival_day": out.arrival,
         "closure_day": out.closure,
         "planned_closure_day": [p.est_closure for p in plans],
+        "status": [
+            "stranded" if stuck else ("closed" if closure < INF else "moving")
+            for stuck, closure in zip(out.stuck, out.closure, strict=True)
+        ],
+        "stranded_at": out.stuck,
     }
     for c in CAPABILITIES:
         columns[f"power_{c}"] = [getattr(u.power, c) for u in units]
     return pd.DataFrame(columns)
-
-
-def _step_values(curve: Curve, t: np.ndarray) -> np.ndarray:
-    """:func:`step_value` of a curve at each time in ``t``."""
-    if not curve:
-        return np.zeros(len(t))
-    i = np.searchsorted(np.array([d for d, _ in curve]), t, side="right") - 1
-    values = np.array([v for _, v in curve], dtype=float)
-    return np.where(i >= 0, values[np.maximum(i, 0)], 0.0)
 
 
 def _arrived(power: np.ndarray, closure: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -196,8 +196,8 @@ def _region_power(scenario: Scenario, units: pd.DataFrame, horizon: int) -> pd.D
             pairs.append((region.id, c))
             columns["in_place"].append(np.full(len(days), in_place, dtype=float))
             columns["arrived"].append(_arrived(power_c, closure, days))
-            columns["required"].append(_step_values(req_curve, days))
-            columns["threat"].append(_step_values(thr_curve, np.maximum(0.0, days - offset)))
+            columns["required"].append(step_values(req_curve, days))
+            columns["threat"].append(step_values(thr_curve, np.maximum(0.0, days - offset)))
     n = len(days)
     gathered = {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
     return pd.DataFrame(

@@ -28,21 +28,22 @@ from forcemodel.common.jit import jit
 INF = math.inf
 EQUIPMENT, PEOPLE = 0, 1
 STEP, DAY = 0, 1  # phases of an instant: loads' steps first, then servers' day starts
-DELAY, SERVE, DEPART = 0, 1, 2  # stage kinds of a hop
+DELAY, SERVE, DEPART, UNTIL = 0, 1, 2, 3  # stage kinds of a hop (UNTIL: not before a day)
 MOVE, TO_DEPOT, RSOM = 0, 1, 2  # load phases
 ROW_NOTICE, ROW_MOVE, ROW_DRAW, ROW_PRE, ROW_RSOM = 0, 1, 2, 3, 4  # unit_events kinds
-MAX_STAGES = 8
+MAX_STAGES = 9
 
 # Load columns: integers (LI) and floats (LF).
 LI_TIER, LI_CLS, LI_DEST, LI_NODE, LI_KIN, LI_ARC, LI_RSRV, LI_PHASE, LI_TABLE, LI_LEGS = range(10)
 LI_STAGES, LI_NEXT = 10, 11  # stages laid out for the hop, the next one to run
-N_LI = 12
+LI_TRAIL = 12  # last entry of the load's trail (the nodes it left on this move), -1: none
+N_LI = 13
 LF_NEGURG, LF_AMOUNT, LF_START, LF_REQ, LF_NEED, LF_WAIT, LF_RWAIT, LF_RREQ, LF_RREL = range(9)
 LF_DEPART = 9
 N_LF = 10
 # Node columns: handling servers (tons, people), transship server; delays.
-NI_T, NI_P, NI_X = 0, 1, 2
-NF_DELAY, NF_XDELAY = 0, 1
+NI_T, NI_P, NI_X, NI_COUNTRY = 0, 1, 2, 3
+NF_DELAY, NF_XDELAY, NF_PERMIT = 0, 1, 2  # NF_PERMIT: day from which loads may enter (0: any)
 # Arc columns.
 AI_SRC, AI_DST, AI_CLS, AI_T, AI_P, AI_POOL = range(6)
 AF_HOURS, AF_POOL_T, AF_POOL_PAX, AF_ROUND_TRIP_H = range(4)
@@ -51,9 +52,11 @@ SF_RATE, SF_LEFT, SF_QUEUED = 0, 1, 2
 SI_DAY, SI_PENDING, SI_WAITING = 0, 1, 2
 # Unit columns.
 UI_HOME, UI_STOCK, UI_RECEPTION, UI_RSOM_T, UI_RSOM_P, UI_TABLE2 = range(6)
+UI_STUCK = 6  # written by the core: node where a load of the unit found no way on, else -1
 UF_NTM, UF_DRAW, UF_RSOM_DAYS = 0, 1, 2
 UF_ARRIVAL, UF_DONE, UF_CLOSURE = 3, 4, 5  # written by the core
-N_UI, N_UF = 6, 6
+UF_LOAD_OUT = 6  # days the own equipment loads out at home after the notice to move
+N_UI, N_UF = 7, 7
 # Row columns.
 RI_LOAD, RI_LEG, RI_KIND, RI_WHERE, RI_REASON = range(5)
 RF_START, RF_DEPART, RF_ARRIVE, RF_WAIT, RF_REQUEST, RF_RELEASE = range(6)
@@ -87,11 +90,28 @@ def _covers(left: float, work: float) -> bool:
 
 
 @_inline
-def _gauge_change(k_in: int, k: int, gauge: Any) -> bool:
-    if k_in < 0:
-        return False
-    a, b = gauge[k_in], gauge[k]
-    return a >= 0 and b >= 0 and a != b
+def _class_change(k_in: int, k: int) -> bool:
+    """Whether leaving by class k after arriving by k_in changes mode or gauge (a transfer)."""
+    return k_in >= 0 and k_in != k
+
+
+@_inline
+def _transfer_days(v: int, k_in: int, k: int, ni: Any, nf: Any, cx: Any) -> float:
+    """Stage 3's transfer time: the node's transship hours, else unloading plus loading."""
+    if ni[v, NI_X] >= 0:
+        return nf[v, NF_XDELAY]
+    return (cx[k_in] + cx[k]) / 24.0
+
+
+@_inline
+def _visited(li: int, w: int, li_: Any, tr_node: Any, tr_prev: Any) -> bool:
+    """Whether the load has left node w before on this move (its trail)."""
+    k = li_[li, LI_TRAIL]
+    while k >= 0:
+        if tr_node[k] == w:
+            return True
+        k = tr_prev[k]
+    return False
 
 
 @_inline
@@ -121,7 +141,7 @@ def _wait(s: int, work: float, d: int, sf: Any, si: Any, bptr: Any, brk: Any) ->
 @_inline
 def _hop_estimate(
     kind: int, amount: float, ai: int, v: int, k_in: int, t: float, ni: Any,
-    nf: Any, ai_: Any, af: Any, gauge: Any, sf: Any, si: Any, bptr: Any, brk: Any,
+    nf: Any, ai_: Any, af: Any, cx: Any, sf: Any, si: Any, bptr: Any, brk: Any,
 ) -> float:  # fmt: skip
     """e(a): the wait at every server of the hop (stages 1, 2, 4, 5), plus its delays."""
     people = kind == PEOPLE
@@ -130,7 +150,7 @@ def _hop_estimate(
     node_s = ni[v, NI_P] if people else ni[v, NI_T]
     if node_s >= 0:
         est += _wait(node_s, amount, d, sf, si, bptr, brk)
-    change = not people and _gauge_change(k_in, ai_[ai, AI_CLS], gauge)
+    change = not people and _class_change(k_in, ai_[ai, AI_CLS])
     if change and ni[v, NI_X] >= 0:
         est += _wait(ni[v, NI_X], amount, d, sf, si, bptr, brk)
     link_s = ai_[ai, AI_P] if people else ai_[ai, AI_T]
@@ -141,17 +161,19 @@ def _hop_estimate(
         est += _wait(pool, _pool_work(ai, amount, kind, af), d, sf, si, bptr, brk)
     delay = nf[v, NF_DELAY] + af[ai, AF_HOURS] / 24.0
     if change:
-        delay += nf[v, NF_XDELAY]
+        delay += _transfer_days(v, k_in, ai_[ai, AI_CLS], ni, nf, cx)
     return est + delay
 
 
 @jit
 def _choose_arc(
     li: int, t: float, li_: Any, lf: Any, h: Any, ni: Any, nf: Any, ai_: Any, af: Any,
-    usable: Any, out_ptr: Any, out_arc: Any, gauge: Any, sf: Any, si: Any, bptr: Any,
-    brk: Any,
+    usable: Any, out_ptr: Any, out_arc: Any, cx: Any, sf: Any, si: Any, bptr: Any,
+    brk: Any, tr_node: Any, tr_prev: Any,
 ) -> int:  # fmt: skip
-    """The progressing arc with the smallest two-hop estimate E(a); lower index on ties."""
+    """The progressing arc to a node not yet visited with the smallest two-hop estimate E(a);
+    lower index on ties. If rounding leaves none, the unvisited arc with the smallest
+    e(a) + H; -1 if there is none (the load is stranded)."""
     kind, cls, amount = li % 2, li_[li, LI_CLS], lf[li, LF_AMOUNT]
     v, dest, k_in = li_[li, LI_NODE], li_[li, LI_DEST], li_[li, LI_KIN]
     here = h[v, 0 if k_in < 0 else k_in + 1]
@@ -162,33 +184,51 @@ def _choose_arc(
             continue
         w, k = ai_[a, AI_DST], ai_[a, AI_CLS]
         togo = h[w, k + 1]
-        if not togo < here:  # only progress: no wandering, no loops
+        if not togo < here:  # only progress: no wandering
             continue
-        est = _hop_estimate(kind, amount, a, v, k_in, t, ni, nf, ai_, af, gauge, sf, si,
+        if w == v or _visited(li, w, li_, tr_node, tr_prev):  # never a node twice
+            continue
+        est = _hop_estimate(kind, amount, a, v, k_in, t, ni, nf, ai_, af, cx, sf, si,
                             bptr, brk)  # fmt: skip
         if w == dest:
             est += togo
-        else:  # the second hop: min over progressing arcs b from w of e(b) + H
+        else:  # the second hop: min over progressing arcs b from w to unvisited nodes
             nxt = INF
             for j2 in range(out_ptr[w], out_ptr[w + 1]):
                 b = out_arc[j2]
                 if not usable[b, cls]:
                     continue
-                togo_b = h[ai_[b, AI_DST], ai_[b, AI_CLS] + 1]
-                if togo_b < togo:
-                    e = _hop_estimate(kind, amount, b, w, k, t, ni, nf, ai_, af, gauge,
+                x = ai_[b, AI_DST]
+                togo_b = h[x, ai_[b, AI_CLS] + 1]
+                if togo_b < togo and x != v:
+                    e = _hop_estimate(kind, amount, b, w, k, t, ni, nf, ai_, af, cx,
                                       sf, si, bptr, brk) + togo_b  # fmt: skip
-                    if e < nxt:
+                    # (the trail is walked only for an improvement: the same minimum)
+                    if e < nxt and not _visited(li, x, li_, tr_node, tr_prev):
                         nxt = e
             est += nxt
         if est < best:  # strict: among equal estimates the lower arc index wins
+            best, best_arc = est, a
+    if best_arc >= 0:
+        return best_arc
+    for j in range(out_ptr[v], out_ptr[v + 1]):  # rounding ate the progress: any way on
+        a = out_arc[j]
+        if not usable[a, cls]:
+            continue
+        w, k = ai_[a, AI_DST], ai_[a, AI_CLS]
+        togo = h[w, k + 1]
+        if togo == INF or w == v or _visited(li, w, li_, tr_node, tr_prev):
+            continue
+        est = _hop_estimate(kind, amount, a, v, k_in, t, ni, nf, ai_, af, cx, sf, si,
+                            bptr, brk) + togo  # fmt: skip
+        if est < best:
             best, best_arc = est, a
     return best_arc
 
 
 @jit
 def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: Any,
-                 ni: Any, nf: Any, ai_: Any, af: Any, gauge: Any) -> None:  # fmt: skip
+                 ni: Any, nf: Any, ai_: Any, af: Any, cx: Any) -> None:  # fmt: skip
     """Stages of the hop over arc a: handling, transship, their delay, the arc's server, the
     pool, departure, travel."""
     kind, amount, v, k_in = li % 2, lf[li, LF_AMOUNT], li_[li, LI_NODE], li_[li, LI_KIN]
@@ -204,15 +244,19 @@ def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: 
     if node_s >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, node_s, amount
         n += 1
-    change = not people and _gauge_change(k_in, ai_[a, AI_CLS], gauge)
+    change = not people and _class_change(k_in, ai_[a, AI_CLS])
     if change and ni[v, NI_X] >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, ni[v, NI_X], amount
         n += 1
     delay = nf[v, NF_DELAY]
     if change:
-        delay += nf[v, NF_XDELAY]
+        delay += _transfer_days(v, k_in, ai_[a, AI_CLS], ni, nf, cx)
     st_i[li, n, 0], st_v[li, n] = DELAY, delay
     n += 1
+    w = ai_[a, AI_DST]
+    if ni[w, NI_COUNTRY] != ni[v, NI_COUNTRY] and nf[w, NF_PERMIT] > 0:
+        st_i[li, n, 0], st_v[li, n] = UNTIL, nf[w, NF_PERMIT]  # at the border: the permit
+        n += 1
     link_s = ai_[a, AI_P] if people else ai_[a, AI_T]
     if link_s >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, link_s, amount
@@ -259,14 +303,19 @@ def _row(ri: Any, rf: Any, n: int, li: int, kind: int, where: int, start: float,
 @jit
 def run_core(
     li_: Any, lf: Any, ui_: Any, uf: Any, ni: Any, nf: Any, ai_: Any, af: Any, usable: Any,
-    out_ptr: Any, out_arc: Any, gauge: Any, sf: Any, si: Any, bptr: Any, brk: Any,
-    served: Any, tables: Any,
+    out_ptr: Any, out_arc: Any, cx: Any, sf: Any, si: Any, bptr: Any, brk: Any,
+    served: Any, tables: Any, stop: float,
 ) -> Any:  # fmt: skip
-    """Run every load to the end of its RSOM; fill ``uf`` and ``served``; return the rows.
+    """Run every load to the end of its RSOM or to the day ``stop``; fill ``uf`` and ``served``;
+    return the rows.
 
-    Writes each unit's arrival at the reception, latest end of RSOM and closure into ``uf``;
+    Nothing after ``stop`` happens: loads still on their way then are left where they are
+    (their unit never closes). A load with no way on is stranded: ``ui_[u, UI_STUCK]`` is
+    the node. Writes each unit's arrival at the reception, latest end of RSOM and closure
+    into ``uf``;
     ``served[s, d]``: work server s passed on day d (< horizon). Returns the integer and float
-    arrays of unit_events rows (columns RI_*, RF_*), in the order the rules produce them.
+    arrays of unit_events rows (columns RI_*, RF_*), in the order the rules produce them, and
+    the number of events processed.
     """
     n_units, n_loads = ui_.shape[0], li_.shape[0]
     horizon = served.shape[1]
@@ -281,6 +330,10 @@ def run_core(
         queues.append(q)
     ri = np.empty((max(16, 8 * n_loads), 5), np.int64)
     rf = np.empty((ri.shape[0], 6), np.float64)
+    # The trail: one entry per node a load left (its node, the load's previous entry).
+    tr_node = np.empty(ri.shape[0], np.int64)
+    tr_prev = np.empty(ri.shape[0], np.int64)
+    n_trail = 0
     n_rows = 0
     loads_left = np.full(n_units, 2, np.int64)
     # Events (time, phase, tier or server, -urgency, load or server): at one instant loads'
@@ -289,19 +342,25 @@ def run_core(
     heap.pop()
 
     for u in range(n_units):
-        ntm = uf[u, UF_NTM]
         for kind in range(2):  # equipment, then people
             if kind == EQUIPMENT and ui_[u, UI_STOCK] >= 0:
                 continue  # the equipment stays home; the set's is created when drawn
             li = 2 * u + kind
-            if ntm > 0:
-                _row(ri, rf, n_rows, li, ROW_NOTICE, ui_[u, UI_HOME], 0.0, ntm, ntm, ntm, -1,
-                     0.0, 0.0, li_)  # fmt: skip
+            ready = uf[u, UF_NTM]
+            if kind == EQUIPMENT and lf[li, LF_AMOUNT] > 0:  # own equipment: loads out first
+                ready = ready + uf[u, UF_LOAD_OUT]
+            if ready > 0:
+                _row(ri, rf, n_rows, li, ROW_NOTICE, ui_[u, UI_HOME], 0.0, ready, ready, ready,
+                     -1, 0.0, 0.0, li_)  # fmt: skip
                 n_rows += 1
-            heapq.heappush(heap, (ntm, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
+            heapq.heappush(heap, (ready, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
 
+    n_events = 0  # the work done: events taken from the heap (bounded, see the engine)
     while len(heap) > 0:
         t, phase, _, _, what = heapq.heappop(heap)
+        if t > stop:  # the run ends: later events never happen
+            break
+        n_events += 1
         if phase == DAY:
             # Give day t's capacity to the waiting requests in queue-key order.
             s = what
@@ -352,6 +411,12 @@ def run_core(
                 ri2[:n_rows] = ri[:n_rows]
                 rf2[:n_rows] = rf[:n_rows]
                 ri, rf = ri2, rf2
+            if n_trail + 1 > tr_node.shape[0]:
+                tn2 = np.empty(2 * tr_node.shape[0], np.int64)
+                tp2 = np.empty(2 * tr_node.shape[0], np.int64)
+                tn2[:n_trail] = tr_node[:n_trail]
+                tp2[:n_trail] = tr_prev[:n_trail]
+                tr_node, tr_prev = tn2, tp2
             p = li_[li, LI_NEXT]
             if p < li_[li, LI_STAGES]:
                 li_[li, LI_NEXT] = p + 1
@@ -361,6 +426,11 @@ def run_core(
                         heapq.heappush(
                             heap, (t + value, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li)
                         )
+                        break
+                    continue
+                if k == UNTIL:  # not before day `value` (a border's permit)
+                    if value > t:
+                        heapq.heappush(heap, (value, STEP, li_[li, LI_TIER], lf[li, LF_NEGURG], li))
                         break
                     continue
                 if k == DEPART:  # the hop's server stages are over, travel begins
@@ -421,6 +491,7 @@ def run_core(
                     li_[li, LI_PHASE] = MOVE
                     li_[li, LI_DEST] = ui_[u, UI_RECEPTION]
                     li_[li, LI_KIN] = -1
+                    li_[li, LI_TRAIL] = -1  # a new move
                     li_[li, LI_TABLE] = ui_[u, UI_TABLE2]
                     _one_stage(li, DELAY, -1, draw, li_, lf, st_i, st_v)
                     eq = 2 * u + EQUIPMENT
@@ -446,8 +517,14 @@ def run_core(
                 li_[li, LI_NODE] = li_[li, LI_DEST]
                 continue
             a = _choose_arc(li, t, li_, lf, tables[li_[li, LI_TABLE]], ni, nf, ai_, af, usable,
-                            out_ptr, out_arc, gauge, sf, si, bptr, brk)  # fmt: skip
-            if a < 0:
-                raise RuntimeError("a load has no progressing arc")
-            _lay_out_hop(li, a, t, li_, lf, st_i, st_v, ni, nf, ai_, af, gauge)
-    return ri[:n_rows], rf[:n_rows]
+                            out_ptr, out_arc, cx, sf, si, bptr, brk, tr_node,
+                            tr_prev)  # fmt: skip
+            if a < 0:  # no way on: stranded here, its unit never closes
+                ui_[u, UI_STUCK] = li_[li, LI_NODE]
+                break
+            tr_node[n_trail] = li_[li, LI_NODE]
+            tr_prev[n_trail] = li_[li, LI_TRAIL]
+            li_[li, LI_TRAIL] = n_trail
+            n_trail += 1
+            _lay_out_hop(li, a, t, li_, lf, st_i, st_v, ni, nf, ai_, af, cx)
+    return ri[:n_rows], rf[:n_rows], n_events

@@ -23,6 +23,7 @@ from forcemodel.network.compile import (
     CompiledNetwork,
     load_class_of,
 )
+from forcemodel.scenario.model import Scenario
 
 #: unit_events kinds, indexed by the core's ROW_* codes.
 ROW_KINDS = ("notice_to_move", "move", "draw", "pre_positioned", "rsom")
@@ -36,7 +37,33 @@ class EngineOutput:
     ready: list[float]
     arrival: list[float]
     closure: list[float]
+    stuck: list[str]  # node where a load of the unit found no way on, "" if none
     served: np.ndarray  # [server, day] work passed, days 0 .. horizon - 1
+    n_events: int = 0  # events the core processed: at most event_bound(...)
+
+
+#: How far past the horizon a run goes, in horizons: it stops at day 2 * horizon_days, so that
+#: the closure of a unit that closes a little after the horizon is still known.
+STOP_HORIZONS = 2
+
+
+def stop_day(scenario: Scenario) -> int:
+    """The day a run stops (docs/simulation.md, "Time"): nothing later happens."""
+    return STOP_HORIZONS * scenario.meta.horizon_days
+
+
+def event_bound(net: CompiledNetwork) -> int:
+    """Most events a run can process: the work bound that makes every run end.
+
+    Each server has at most one day start a day until the stop; each load at most a start,
+    a draw and an RSOM release, and per hop (a move never enters a node twice, so at most
+    one hop per node and move, two moves) two delays, a border's permit and a release from
+    each of its at most four servers.
+    """
+    sc = net.scenario
+    n_loads = 2 * len(sc.units)
+    per_load = 4 + 2 * len(net.node_ids) * 7
+    return len(net.servers) * (stop_day(sc) + 2) + n_loads * per_load
 
 
 def _or_none(values: list[int | None]) -> np.ndarray:
@@ -51,6 +78,7 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
             _or_none(net.node_t_server),
             _or_none(net.node_pax_server),
             _or_none(net.node_transship_server),
+            np.array(net.node_country, dtype=np.int64),
         ],
         axis=1,
     )
@@ -58,6 +86,7 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
         [
             np.array(net.node_delay, dtype=np.float64),
             np.array(net.node_transship_delay, dtype=np.float64),
+            np.array(net.node_permit_day, dtype=np.float64),
         ],
         axis=1,
     )
@@ -91,8 +120,8 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
     out_ptr = np.zeros(len(net.node_ids) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum([len(a) for a in net.out_arcs])
     out_arc = np.array([x for a in net.out_arcs for x in a], dtype=np.int64)
-    gauge = _or_none(list(net.rail_gauge))
-    return ni, nf, ai, af, usable, out_ptr, out_arc, gauge
+    cx = np.array(net.class_transfer_hours, dtype=np.float64)
+    return ni, nf, ai, af, usable, out_ptr, out_arc, cx
 
 
 def _server_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
@@ -165,7 +194,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     # Loads: 2 * unit + kind, equipment (kind 0) then people (kind 1) of each unit.
     li = np.zeros((2 * n_units, core.N_LI), np.int64)
     lf = np.zeros((2 * n_units, core.N_LF))
-    li[:, [core.LI_KIN, core.LI_ARC, core.LI_RSRV]] = -1
+    li[:, [core.LI_KIN, core.LI_ARC, core.LI_RSRV, core.LI_TRAIL]] = -1
     eq, px = li[EQUIPMENT::2], li[PEOPLE::2]  # views
     eq[:, core.LI_TIER] = px[:, core.LI_TIER] = [u.tier for u in units]
     lf[:, core.LF_NEGURG] = np.repeat([-p.urgency for p in plans], 2)
@@ -194,6 +223,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     uf = np.zeros((n_units, core.N_UF))
     uf[:, core.UF_CLOSURE] = np.inf
     uf[:, core.UF_NTM] = [u.notice_to_move_days for u in units]
+    uf[:, core.UF_LOAD_OUT] = [u.load_out_days for u in units]
     uf[:, core.UF_DRAW] = [
         sc.stocks[p.stock].draw_days if p.stock is not None else 0.0 for p in plans
     ]
@@ -201,18 +231,20 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
         rsom_days(sc.regions[p.region], u) for u, p in zip(units, plans, strict=True)
     ]
     served = np.zeros((len(net.servers), max(0, sc.meta.horizon_days)))
-    ni, nf, ai, af, usable, out_ptr, out_arc, gauge = _network_arrays(net)
+    ni, nf, ai, af, usable, out_ptr, out_arc, cx = _network_arrays(net)
     sf, si, bptr, brk = _server_arrays(net)
-    ri, rf = core.run_core(
-        li, lf, ui, uf, ni, nf, ai, af, usable, out_ptr, out_arc, gauge, sf, si, bptr, brk,
-        served, tables.stacked(),
+    ri, rf, n_events = core.run_core(
+        li, lf, ui, uf, ni, nf, ai, af, usable, out_ptr, out_arc, cx, sf, si, bptr, brk,
+        served, tables.stacked(), float(stop_day(sc)),
     )  # fmt: skip
     return EngineOutput(
         events=_event_columns(net, plans, ai, ri, rf),
         ready=uf[:, core.UF_NTM].tolist(),
         arrival=uf[:, core.UF_ARRIVAL].tolist(),
         closure=uf[:, core.UF_CLOSURE].tolist(),
+        stuck=["" if v < 0 else net.node_ids[v] for v in ui[:, core.UI_STUCK].tolist()],
         served=served,
+        n_events=int(n_events),
     )
 
 

@@ -7,13 +7,13 @@ docs/simulation.md, "Units: destination, pre-positioned sets, urgency".
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from forcemodel.common.fields import step_value
 from forcemodel.common.jit import jit as _jit
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
@@ -22,7 +22,9 @@ from forcemodel.network.compile import (
     CompiledNetwork,
     load_class_of,
 )
-from forcemodel.scenario.model import CAPABILITIES, Curve, Region, Scenario, Unit
+from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit
+
+__all__ = ["UnitPlan", "UnreachableError", "plan_units", "rsom_days", "step_value"]
 
 
 class UnreachableError(ValueError):
@@ -199,6 +201,8 @@ class _Legs:
         )
         self.pax = np.array([key(CLASS_PEOPLE, float(u.personnel)) for u in units], dtype=np.int64)
         self.keys = list(found)
+        # Own equipment loads out at home first; a drawn set does not.
+        self.load_out = np.array([u.load_out_days for u in units], dtype=float)
 
     def days(self, dest: int, keys: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """Days from each origin to ``dest`` for loads with these keys."""
@@ -211,20 +215,16 @@ class _Legs:
                 out[rows] = self.net.time_to_go_array(dest, cls, amount)[origins[rows], 0]
         return out
 
-    def travel(self, dest: int, rows: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        """Uncongested days for both loads of these units (rows) from origins to ``dest``."""
-        days: np.ndarray = np.maximum(
-            self.days(dest, self.eq[rows], origins), self.days(dest, self.pax[rows], origins)
-        )
+    def travel(
+        self, dest: int, rows: np.ndarray, origins: np.ndarray, own: bool = False
+    ) -> np.ndarray:
+        """Uncongested days for both loads of these units (rows) from origins to ``dest``;
+        ``own``: the units' own equipment from home, which loads out first."""
+        eq = self.days(dest, self.eq[rows], origins)
+        if own:
+            eq = np.where(self.eq[rows] >= 0, self.load_out[rows] + eq, eq)
+        days: np.ndarray = np.maximum(eq, self.days(dest, self.pax[rows], origins))
         return days
-
-
-def step_value(curve: Curve, t: float) -> float:
-    """Value of a step curve at time t (0 before its first point)."""
-    if not curve:
-        return 0.0
-    i = bisect_right([d for d, _ in curve], t) - 1
-    return curve[i][1] if i >= 0 else 0.0
 
 
 def rsom_days(region: Region, unit: Unit) -> float:
@@ -255,7 +255,7 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
     everyone = np.arange(n_units)
     t_own = np.empty((n_units, n_regions))
     for r, rec in enumerate(receptions):
-        t_own[:, r] = legs.travel(rec, everyone, homes)
+        t_own[:, r] = legs.travel(rec, everyone, homes, own=True)
     set_types = sorted({u.set_type for u in units if u.set_type is not None})
     code = {t: i for i, t in enumerate(set_types)}
     unit_set = np.array([-1 if u.set_type is None else code[u.set_type] for u in units])

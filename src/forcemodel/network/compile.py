@@ -123,6 +123,9 @@ class CompiledNetwork:
     node_transship_server: list[int | None]
     node_delay: list[float]  # handling hours / 24
     node_transship_delay: list[float]  # transship hours / 24
+    class_transfer_hours: list[float]  # hours to load onto or unload from each class's mode
+    node_country: list[int]  # index of each node's country
+    node_permit_day: list[float]  # day from which loads may enter the node's country (0: any)
     rsom_t_server: dict[str, int | None]
     rsom_pax_server: dict[str, int | None]
     _h_array: dict[tuple[int, int, float], np.ndarray] = field(default_factory=dict)
@@ -132,12 +135,18 @@ class CompiledNetwork:
     _by_weights: dict[tuple[int, bytes], float] = field(default_factory=dict)
     _weights: dict[tuple[int, float], np.ndarray] = field(default_factory=dict)
 
-    def gauge_change(self, k_in: int | None, k: int) -> bool:
-        """Whether leaving by class ``k`` after arriving by ``k_in`` changes rail gauge."""
-        if k_in is None:
-            return False
-        a, b = self.rail_gauge[k_in], self.rail_gauge[k]
-        return a is not None and b is not None and a != b
+    def class_change(self, k_in: int | None, k: int) -> bool:
+        """Whether leaving by class ``k`` after arriving by ``k_in`` changes mode or gauge."""
+        return k_in is not None and k_in != k
+
+    def transfer_days(self, v: int, k_in: int | None, k: int) -> float:
+        """Days a change of class at node ``v`` takes: its transship hours, else unloading
+        from ``k_in``'s mode plus loading onto ``k``'s (docs/simulation.md, stage 3)."""
+        if not self.class_change(k_in, k) or k_in is None:
+            return 0.0
+        if self.node_transship_server[v] is not None:
+            return self.node_transship_delay[v]
+        return (self.class_transfer_hours[k_in] + self.class_transfer_hours[k]) / 24.0
 
     def time_to_go(self, dest: int, load_class: int, amount: float = 0.0) -> list[list[float]]:
         """H[v][slot]: :meth:`time_to_go_array` as lists, for quick lookups from Python."""
@@ -230,15 +239,20 @@ class CompiledNetwork:
         hours = np.array([arc.hours for arc in arcs], dtype=float)
         node_delay = np.array(self.node_delay, dtype=float)
         x_delay = np.array(self.node_transship_delay, dtype=float)
-        gauge = np.array([-1 if g is None else g for g in self.rail_gauge] + [-1], dtype=np.int64)
-        # Slot 0: at the start (no class arrived by, written as the gauge-less last entry).
-        k_in = np.array([len(self.rail_gauge), *range(len(self.rail_gauge))])
-        g_in, g_out = gauge[k_in][None, :], gauge[cls][:, None]
-        change = (g_in >= 0) & (g_out >= 0) & (g_in != g_out)
+        n_cls = len(self.classes)
+        # Slot 0: at the start (no class arrived by, written as the last entry, -1).
+        k_in = np.array([-1, *range(n_cls)])
+        change = (k_in[None, :] >= 0) & (k_in[None, :] != cls[:, None])
         if people:
             change[:] = False
+        cx = np.array([*self.class_transfer_hours, 0.0], dtype=float)
+        has_x = np.array([s is not None for s in self.node_transship_server], dtype=bool)
+        # A change of class: the node's transship time, else unloading plus loading.
+        x_days = np.where(
+            has_x[v][:, None], x_delay[v][:, None], (cx[k_in][None, :] + cx[cls][:, None]) / 24.0
+        )
         base = node_delay[v] + hours / 24.0
-        delay = np.where(change, (base + x_delay[v])[:, None], base[:, None])
+        delay = np.where(change, base[:, None] + x_days, base[:, None])
         node_s = server_of(
             [(self.node_pax_server if people else self.node_t_server)[a.src] for a in arcs]
         )
@@ -413,8 +427,13 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
             targets = link_servers.get(d.target, [])
         for s in targets:
             servers[s].disruptions.append(window)
+    for p in scenario.lift_pools:  # reserve ships and recalled crews: no lift before activation
+        s_id = pool_servers[p.id]
+        if p.activation_days > 0 and s_id is not None:
+            servers[s_id].disruptions.append((0.0, p.activation_days, 0.0, f"activation of {p.id}"))
     for srv in servers:
         srv.finalize()
+    countries = sorted({n.country for n in scenario.nodes})
     return CompiledNetwork(
         scenario=scenario,
         node_ids=node_ids,
@@ -430,6 +449,12 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         node_delay=[n.handling_hours / 24.0 for n in scenario.nodes],
         node_transship_delay=[
             (n.transship.hours / 24.0 if n.transship is not None else 0.0) for n in scenario.nodes
+        ],
+        node_country=[countries.index(n.country) for n in scenario.nodes],
+        node_permit_day=[scenario.meta.permit_days.get(n.country, 0.0) for n in scenario.nodes],
+        class_transfer_hours=[
+            scenario.meta.transfer_hours.of("rail" if name.startswith("rail") else name)
+            for name in classes
         ],
         rsom_t_server=rsom_t,
         rsom_pax_server=rsom_p,

@@ -261,7 +261,7 @@ def option_table(
             found: list[_Reach] = []
             if allowed_stocks is None or -1 in allowed_stocks:
                 t_eq, t_pax = _legs(net, u, home, dest)
-                found.append((-1, ready + t_eq, ready + t_pax, -1, ready))
+                found.append((-1, ready + u.load_out_days + t_eq, ready + t_pax, -1, ready))
             for si, s in enumerate(scenario.stocks):
                 if allowed_stocks is not None and si not in allowed_stocks:
                     continue
@@ -501,12 +501,12 @@ def _follow(
             after = h[arc.dst][arc.cls + 1]
             if not arc.usable[cls] or not math.isfinite(after):
                 continue
-            change = not people and net.gauge_change(k_in, arc.cls)
+            change = not people and net.class_change(k_in, arc.cls)
             # Stages of a hop (docs/simulation.md, "A hop"): server and work, or a delay.
             stages: list[tuple[int | None, float]] = [
                 (net.node_pax_server[v] if people else net.node_t_server[v], amount),
                 (net.node_transship_server[v] if change else None, amount),
-                (-1, net.node_delay[v] + (net.node_transship_delay[v] if change else 0.0)),
+                (-1, net.node_delay[v] + (net.transfer_days(v, k_in, arc.cls) if change else 0.0)),
                 (arc.pax_server if people else arc.t_server, amount),
                 (arc.pool_server, pool_work(arc, amount, kind)),
                 (-1, arc.hours / 24.0),

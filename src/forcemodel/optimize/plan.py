@@ -100,7 +100,7 @@ class OptimizationResult:
         Atomic: everything is written into a temporary sibling folder that replaces ``path``
         only once complete, so a failure leaves any earlier folder as it was.
         """
-        from forcemodel.synthetic import scenario_folder_files, write_files
+        from forcemodel.scenario.write import scenario_folder_files, write_files
 
         target = Path(path)
         with staged_folder(target) as tmp:
@@ -122,7 +122,7 @@ def planned_scenario_data(scenario: Scenario, choices: Mapping[str, Choice]) -> 
     ``set_type``, one that does not loses it (so that the simulation does not draw one for it).
     The data is the resolved scenario (catalogue defaults filled in); it loads with
     :func:`forcemodel.load_scenario_data` and writes with
-    :func:`forcemodel.synthetic.write_scenario_folder`. Which stock a unit draws from is the
+    :func:`forcemodel.scenario.write.write_scenario_folder`. Which stock a unit draws from is the
     simulation's choice (the fastest with sets left), not written down.
     """
     data: dict[str, Any] = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)

@@ -8,6 +8,7 @@ inlined); :mod:`~forcemodel.report.figures` draws them with matplotlib for paper
 
 from forcemodel.report.comparison import COMPARE_TITLES, ComparisonData, prepare_comparison
 from forcemodel.report.data import TITLES, ReportData, prepare
+from forcemodel.report.write import write_report
 
 __all__ = [
     "COMPARE_TITLES",
@@ -16,4 +17,5 @@ __all__ = [
     "ReportData",
     "prepare",
     "prepare_comparison",
+    "write_report",
 ]

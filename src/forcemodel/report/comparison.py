@@ -1,7 +1,7 @@
 """The data behind the report's comparison of two runs: pure functions to tidy frames.
 
 ``forcemodel report A --compare B`` (or ``prepare(..., other=b)``) adds to the report of run A
-a comparison with run B. Every number comes from :func:`forcemodel.compare.compare`, the engine
+a comparison with run B. Every number comes from :func:`forcemodel.assessment.compare`, the engine
 behind ``forcemodel compare``, so the report and the terminal never disagree; this module only
 orders, names and reshapes its tables for the two faces (HTML and PNG), and adds both runs'
 power curves. Regions are matched by id: runs of different scenarios (the optimised plan written
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from forcemodel.compare import Comparison
+from forcemodel.assessment.compare import Comparison
 from forcemodel.report.data import CAPABILITY_LABELS, power_frame
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario
@@ -34,7 +34,7 @@ RUN_COLOURS = ("#1f77b4", "#9467bd")
 class ComparisonData:
     """What the report shows of two runs side by side; drawn by ``html`` and ``figures``.
 
-    The numbers are those of :class:`~forcemodel.compare.Comparison` (differences are B − A).
+    The numbers are those of :class:`~forcemodel.assessment.Comparison` (differences are B − A).
     """
 
     #: the names of run A (the report's own run) and run B
@@ -45,9 +45,13 @@ class ComparisonData:
     notes: tuple[str, ...]
     #: one sentence: how many regions B closes earlier, on the same day, later than A
     summary: str
+    #: every change of a closure day (per capability), shortfall or window, biggest first
+    headline: tuple[str, ...]
+    #: what differs from A's scenario to B's, with each changed element's use (Comparison)
+    changes: pd.DataFrame
     #: label, scenario, scenario_digest, seed, horizon_days, warning_day, ... (one row per run)
     runs: pd.DataFrame
-    #: region, name, in_a, in_b, then the columns of ``Comparison.regions`` (display order)
+    #: region, name, in_a, in_b, then the columns of ``Comparison.regions``, worst change first
     regions: pd.DataFrame
     #: region, capability, closure_day_<A>, closure_day_<B>, closure_day_diff, closure, ...
     capabilities: pd.DataFrame
@@ -106,7 +110,7 @@ class ComparisonData:
 def prepare_comparison(
     comparison: Comparison, a: Results, b: Results, scenario: Scenario | None = None
 ) -> ComparisonData:
-    """The comparison's report data from :func:`~forcemodel.compare.compare` of ``a`` and ``b``.
+    """The comparison's report data from :func:`~forcemodel.assessment.compare` of ``a`` and ``b``.
 
     ``scenario`` (run A's) gives regions their display names and order; regions only in B
     follow in id order. The runs themselves give the power curves (``region_power``).
@@ -144,6 +148,8 @@ def prepare_comparison(
         same_scenario=comparison.same_scenario,
         notes=comparison.notes,
         summary=summary(comparison.regions, (la, lb)),
+        headline=comparison.headline,
+        changes=comparison.changes,
         runs=comparison.runs,
         regions=regions,
         capabilities=caps,
@@ -359,10 +365,24 @@ def _closure_masks(
 
 
 def _ordered(regions: pd.DataFrame, scenario: Scenario | None) -> pd.DataFrame:
-    """Comparison rows in the scenario's region order, regions it lacks after, by id."""
+    """Comparison rows worst change first: regions that close in A but not in B, then by how
+    much later B closes, then by how much more B falls short; ties in the scenario's order."""
     order = {r.id: i for i, r in enumerate(scenario.regions)} if scenario is not None else {}
-    out = regions.assign(_o=[order.get(r, len(order)) for r in regions["region"]])
-    out = out.sort_values(["_o", "region"], kind="stable").drop(columns="_o")
+    a, b = (c for c in regions.columns if c.startswith("closure_day_") and c != "closure_day_diff")
+    lost = regions[a].notna() & regions[b].isna()
+    later = pd.to_numeric(regions["closure_day_diff"], errors="coerce").fillna(0.0)
+    short = pd.to_numeric(regions["shortfall_bde_days_diff"], errors="coerce").fillna(0.0)
+    out = regions.assign(
+        _lost=lost.to_numpy(),
+        _later=later.to_numpy(),
+        _short=short.to_numpy(),
+        _o=[order.get(r, len(order)) for r in regions["region"]],
+    )
+    out = out.sort_values(
+        ["_lost", "_later", "_short", "_o", "region"],
+        ascending=[False, False, False, True, True],
+        kind="stable",
+    ).drop(columns=["_lost", "_later", "_short", "_o"])
     return out.reset_index(drop=True)
 
 

@@ -1,9 +1,12 @@
 """The data behind every figure of the report: pure functions from results to tidy frames.
 
 Nothing here draws, reads results from disk or prints: :func:`prepare` takes a loaded
-:class:`~forcemodel.results.Results`, its :class:`~forcemodel.assessment.Assessment` and the
-:class:`~forcemodel.scenario.Scenario` (for names and node coordinates) and returns a
+:class:`~forcemodel.results.Results` (with the scenario it carries, for names, coordinates and
+disruptions) and its :class:`~forcemodel.assessment.Assessment`, and returns a
 :class:`ReportData` that both faces, the HTML report and the matplotlib figures, draw as is.
+
+About 580 lines, on purpose: one frame function per figure, all read together with
+:class:`ReportData`, which names every column the faces may use.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ if TYPE_CHECKING:
 #: Figure titles, shared by the HTML report and the PNG figures.
 TITLES = {
     "power": "Combat power vs requirement vs threat",
+    "tiers": "Force model: troops by readiness tier against the targets",
     "gantt": "Unit movements",
     "heatmap": "Utilisation of links, nodes, lift pools and RSOM by day",
     "map": "Network flows: tons carried per link over the run",
     "tables": "Assessment",
 }
+
+#: Colour of disruptions on the power charts and the map (HTML and PNG).
+DISRUPTION_COLOUR = "#e6007e"
 
 #: Units shown per region in the movement chart by default (the earliest to close).
 UNITS_PER_REGION = 12
@@ -97,7 +104,8 @@ class ReportData:
     utilisation: pd.DataFrame
     #: server, kind, days_at_capacity, mean_utilisation, peak (heat-map rows, top first)
     servers: pd.DataFrame
-    #: link, from, to, mode, lon0, lat0, lon1, lat1, tons, pax, legs (every scenario link)
+    #: link, from, to, mode, lon0, lat0, lon1, lat1, tons, pax, legs (every scenario link),
+    #: route (the points it is drawn along: sea lanes, great circles)
     flows: pd.DataFrame
     #: id, name, kind, country, lon, lat, tons_in, region (region received there, or "")
     nodes: pd.DataFrame
@@ -111,6 +119,10 @@ class ReportData:
     warnings: tuple[str, ...] = ()
     #: this run (A) side by side with another (B), when one was given
     comparison: ComparisonData | None = None
+    #: id, target, kind (link or node), start, end, factor, cause, label, route (points drawn)
+    disruptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the assessment's tiers: tier, troops, target_troops, target_day, closed_by_<day>, ...
+    tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def horizon(self) -> int:
@@ -130,24 +142,6 @@ class ReportData:
     def region_title(self, region: str) -> str:
         """Title of a region's power figure."""
         return f"{self.region_name(region)}: {TITLES['power'].lower()}"
-
-
-def digest_warning(results: Results, scenario: Scenario) -> str | None:
-    """A warning if the scenario is not the one the results were simulated from."""
-    want = results.meta.get("scenario_digest")
-    name = results.meta.get("scenario", "?")
-    if scenario.meta.name != name:
-        return (
-            f"the results were simulated from scenario {name!r}, "
-            f"the report uses {scenario.meta.name!r}"
-        )
-    if want and scenario.digest() != want:
-        return (
-            f"scenario {name!r} has changed since the results were simulated "
-            f"(digest {scenario.digest()[:12]} vs {str(want)[:12]}): names and the map "
-            "come from the current scenario"
-        )
-    return None
 
 
 def region_frame(results: Results, assessment: Assessment, scenario: Scenario) -> pd.DataFrame:
@@ -338,7 +332,7 @@ def flow_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
                 "legs": int(c["legs"]) if c is not None else 0,
             }
         )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         rows,
         columns=[
             "link",
@@ -354,6 +348,23 @@ def flow_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
             "legs",
         ],
     )
+    frame["route"] = pd.Series(link_routes(frame), index=frame.index, dtype=object)
+    return frame
+
+
+def link_routes(flows: pd.DataFrame) -> list[np.ndarray]:
+    """How each link is drawn: sea legs along sea lanes, air legs on great circles, the rest
+    straight (:mod:`forcemodel.report.routes`); ``(n, 2)`` arrays of lon, lat."""
+    from forcemodel.report.routes import great_circle, sea_routes
+
+    ends = flows[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
+    routes: list[np.ndarray] = [e.reshape(2, 2) for e in ends]
+    sea = np.flatnonzero((flows["mode"] == "sea").to_numpy())
+    for i, route in zip(sea, sea_routes([tuple(ends[i]) for i in sea]), strict=True):
+        routes[i] = route
+    for i in np.flatnonzero((flows["mode"] == "air").to_numpy()):
+        routes[i] = great_circle(*ends[i])
+    return routes
 
 
 def node_frame(results: Results, scenario: Scenario) -> pd.DataFrame:
@@ -428,10 +439,58 @@ def aspect(view: BBox) -> float:
     return 1.0 / max(math.cos(math.radians(mid)), 0.2)
 
 
+def by_severity(regions: pd.DataFrame) -> pd.DataFrame:
+    """Regions worst first: not closed, then the latest closure, then the most shortfall."""
+    never = regions["closure_day"].isna()
+    day = pd.to_numeric(regions["closure_day"], errors="coerce").fillna(np.inf)
+    order = pd.DataFrame(
+        {
+            "never": never,
+            "day": day,
+            "short": regions["shortfall_bde_days"],
+            "id": regions["region"],
+        }
+    ).sort_values(["never", "day", "short", "id"], ascending=[False, False, False, True])
+    return regions.loc[order.index].reset_index(drop=True)
+
+
+def disruption_frame(scenario: Scenario, flows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+    """The scenario's disruptions with where they are drawn (a link's route, a node's point)."""
+    routes = dict(zip(flows["link"], flows["route"], strict=True))
+    where = zip(nodes["id"], nodes["lon"], nodes["lat"], strict=True)
+    points = {n: np.array([[x, y]]) for n, x, y in where}
+    rows = []
+    for n, d in enumerate(scenario.disruptions):
+        kind = "link" if d.target in routes else "node"
+        route = routes.get(d.target, points.get(d.target, np.empty((0, 2))))
+        ident = d.id or f"disruption {n + 1}"
+        end = d.start_day + d.days
+        rows.append(
+            {
+                "id": ident,
+                "target": d.target,
+                "kind": kind,
+                "start": float(d.start_day),
+                "end": float(end),
+                "factor": float(d.capacity_factor),
+                "cause": str(d.cause),
+                "label": f"{ident}: {kind} {d.target}, days {d.start_day:g}-{end:g}, "
+                f"capacity x{d.capacity_factor:g} ({d.cause})",
+                "route": route,
+            }
+        )
+    columns = ["id", "target", "kind", "start", "end", "factor", "cause", "label", "route"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The assessment tables to print, by caption, regions with their display names."""
+    """The assessment tables to print, by caption, regions with their display names.
+
+    Regions (and the closure per capability) are sorted worst first (:func:`by_severity`);
+    bottlenecks by their days at capacity.
+    """
     names = dict(zip(regions["region"], regions["name"], strict=True))
-    reg = assessment.regions.copy()
+    reg = by_severity(assessment.regions)
     reg.insert(1, "name", [names.get(r, r) for r in reg["region"]])
     caps = assessment.capabilities
     if len(caps):
@@ -440,7 +499,7 @@ def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str
         )
         pivot = shown.pivot(index="region", columns="capability", values="closure").fillna("")
         pivot = pivot[[c for c in CAPABILITIES if c in pivot.columns]]
-        pivot = pivot.reindex([r for r in regions["region"] if r in pivot.index])
+        pivot = pivot.reindex([r for r in reg["region"] if r in pivot.index])
         pivot.columns = [CAPABILITY_LABELS.get(str(c), str(c)) for c in pivot.columns]
         pivot = pivot.reset_index()
         pivot.insert(1, "name", [names.get(r, r) for r in pivot["region"]])
@@ -456,25 +515,35 @@ def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str
 
 def prepare(
     results: Results,
-    assessment: Assessment,
-    scenario: Scenario,
+    assessment: Assessment | None = None,
     units_per_region: int | None = UNITS_PER_REGION,
     max_servers: int | None = MAX_SERVERS,
     *,
     other: Results | None = None,
     labels: Sequence[str] = ("A", "B"),
 ) -> ReportData:
-    """All the report's data from one run, its assessment and its scenario.
+    """All the report's data from one run (with the scenario it carries) and its assessment.
+
+    ``assessment`` defaults to :func:`~forcemodel.assessment.assess` of ``results``. Names, the
+    map and the network come from the scenario stored with the run, never from a scenario read
+    again by name. Raises :class:`ValueError` for results that carry no scenario.
 
     With ``other``, the report also compares this run (A, named ``labels[0]``) with that one
-    (B, ``labels[1]``) through :func:`forcemodel.compare.compare`; regions are matched by id, so
+    (B, ``labels[1]``) through :func:`forcemodel.assessment.compare`; regions are matched by id, so
     ``other`` may come from another scenario (e.g. the optimised plan). Raises
-    :class:`ValueError` for bad labels (see :func:`forcemodel.compare.check_labels`).
+    :class:`ValueError` for bad labels (see :func:`forcemodel.assessment.check_labels`).
     """
+    scenario = results.scenario
+    if scenario is None:
+        raise ValueError("these results carry no scenario: simulate them with forcemodel")
+    if assessment is None:
+        from forcemodel.assessment.assess import assess
+
+        assessment = assess(results)
     comparison = None
     if other is not None:
         # Imported here: the comparison module builds on this one's frames.
-        from forcemodel.compare import compare
+        from forcemodel.assessment.compare import compare
         from forcemodel.report.comparison import prepare_comparison
 
         comparison = prepare_comparison(compare(results, other, labels), results, other, scenario)
@@ -486,8 +555,8 @@ def prepare(
     x0, y0, x1, y1 = view
     pad = OUTLINE_MARGIN_DEG
     borders, land = outlines((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
-    warning = digest_warning(results, scenario)
     caps = assessment.capabilities[["region", "capability", "closure_day"]].reset_index(drop=True)
+    flows = flow_frame(results, scenario)
     return ReportData(
         title=f"forcemodel report: {results.meta.get('scenario', scenario.meta.name)}",
         meta=dict(results.meta),
@@ -499,12 +568,14 @@ def prepare(
         gantt_counts=counts,
         utilisation=util,
         servers=servers,
-        flows=flow_frame(results, scenario),
+        flows=flows,
         nodes=nodes,
         view=view,
         borders=borders,
         land=land,
         tables=assessment_tables(assessment, regions),
-        warnings=(warning,) if warning else (),
+        warnings=(),
         comparison=comparison,
+        disruptions=disruption_frame(scenario, flows, nodes),
+        tiers=assessment.tiers,
     )

@@ -2,8 +2,11 @@
 
 The same figures as the HTML report, drawn from the same
 :class:`~forcemodel.report.data.ReportData`: one PNG per region for power and for movements, one
-for the utilisation heat map and one for the network map; with a comparison, one for the closure
-days of both runs and one per region for both runs' power.
+for the utilisation heat map, one for the network map and one for the tiers; with a comparison,
+one for the closure days of both runs and one per region for both runs' power.
+
+About 540 lines, on purpose: every PNG twin of an HTML chart in one place, so that a change to a
+chart is made to both faces side by side.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
@@ -30,6 +34,7 @@ from forcemodel.report.comparison import COMPARE_TITLES, RUN_COLOURS, Comparison
 from forcemodel.report.data import (
     CAPABILITY_LABELS,
     COLOURS,
+    DISRUPTION_COLOUR,
     LEG_LABELS,
     TITLES,
     ReportData,
@@ -101,6 +106,27 @@ def power_png(data: ReportData, region: str) -> Figure:
                 label="in place on day 0",
             )
         if k == 0:
+            for i, d in enumerate(data.disruptions.to_dict("records")):
+                # A band along the top of the land panel, as in the HTML report.
+                ax.axvspan(
+                    float(d["start"]),
+                    min(float(d["end"]), float(data.horizon)),
+                    ymin=0.93,
+                    color=DISRUPTION_COLOUR,
+                    alpha=0.55,
+                    lw=0,
+                    label="disruption" if i == 0 else None,
+                )
+                ax.annotate(
+                    f"{d['id']} x{d['factor']:g}",
+                    (float(d["start"]), 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(2, -2),
+                    textcoords="offset points",
+                    va="top",
+                    fontsize=7,
+                    color="#a0005a",
+                )
             for i, (start, end) in enumerate(zip(spans["start"], spans["end"], strict=True)):
                 ax.axvspan(
                     float(start),
@@ -243,6 +269,20 @@ def map_png(data: ReportData) -> Figure:
         )
         handles.append(
             matplotlib.lines.Line2D([], [], color=COLOURS[mode], lw=3, label=LEG_LABELS[mode])
+        )
+    for d in data.disruptions.to_dict("records"):
+        route = np.asarray(d["route"], dtype=float)
+        if not len(route):
+            continue
+        if d["kind"] == "link":
+            ax.plot(route[:, 0], route[:, 1], color=DISRUPTION_COLOUR, lw=3, ls="--", zorder=4)
+        mid = route[len(route) // 2]
+        ax.scatter([mid[0]], [mid[1]], s=90, marker="X", color=DISRUPTION_COLOUR, zorder=6)
+    if len(data.disruptions):
+        handles.append(
+            matplotlib.lines.Line2D(
+                [], [], color=DISRUPTION_COLOUR, marker="X", ls="--", lw=2, label="disruption"
+            )
         )
     nodes = data.nodes
     n = nodes[nodes["kind"] != "junction"]
@@ -420,17 +460,52 @@ def compare_power_png(c: ComparisonData, region: str) -> Figure:
     return fig
 
 
+def tiers_png(data: ReportData) -> Figure:
+    """The force model's tiers: troops offered and closed by the tier's day, vs the target."""
+    t = data.tiers
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    x = np.arange(len(t))
+    closed = []
+    for row in t.to_dict("records"):
+        day = _num(row.get("target_day"))
+        cols = sorted(
+            (int(str(c).removeprefix("closed_by_")), c)
+            for c in row
+            if str(c).startswith("closed_by_")
+        )
+        fit = [c for d, c in cols if day is None or d <= day] or [c for _, c in cols[:1]]
+        closed.append(float(row[fit[-1]]) if fit else 0.0)
+    ax.bar(x - 0.2, t["troops"], width=0.4, color="#9ecae1", label="troops offered")
+    ax.bar(x + 0.2, closed, width=0.4, color="#1f77b4", label="closed by the tier's day")
+    ax.hlines(
+        t["target_troops"].astype(float),
+        x - 0.45,
+        x + 0.45,
+        color="#d62728",
+        lw=2.5,
+        label="force model target",
+    )
+    ax.set_xticks(x, [f"tier {int(v)}" for v in t["tier"]])
+    ax.set_ylabel("troops")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(TITLES["tiers"], loc="left", fontsize=11)
+    return fig
+
+
 def _segments(links: pd.DataFrame) -> list[np.ndarray]:
-    """Links as ``(2, 2)`` arrays of end points (lon, lat), for a LineCollection."""
-    ends = links[["lon0", "lat0", "lon1", "lat1"]].to_numpy(dtype=float)
-    return list(ends.reshape(-1, 2, 2))
+    """Links as arrays of the points they are drawn along (lon, lat), for a LineCollection."""
+    return [np.asarray(r, dtype=float) for r in links["route"]]
 
 
-def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
+def write_pngs(
+    data: ReportData, folder: str | Path, progress: Callable[[str], None] | None = None
+) -> list[Path]:
     """Write every figure as a PNG into ``folder`` (created if needed); return the paths.
 
     With a comparison: also ``compare-closure.png`` and one ``compare-power-<region>.png`` per
-    region.
+    region. ``progress`` is told each figure before it is drawn ("3/20 power-latvia.png").
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -445,6 +520,8 @@ def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
     if len(data.servers):
         todo.append(("utilisation.png", partial(heatmap_png, data)))
     todo.append(("map.png", partial(map_png, data)))
+    if len(data.tiers):
+        todo.append(("tiers.png", partial(tiers_png, data)))
     c = data.comparison
     if c is not None:
         todo.append(("compare-closure.png", partial(compare_closure_png, c)))
@@ -452,7 +529,9 @@ def write_pngs(data: ReportData, folder: str | Path) -> list[Path]:
             if (c.lines["region"] == region).any():
                 todo.append((f"compare-power-{region}.png", partial(compare_power_png, c, region)))
     paths = []
-    for name, draw in todo:
+    for n, (name, draw) in enumerate(todo, start=1):
+        if progress is not None:
+            progress(f"{n}/{len(todo)} {name}")
         fig = draw()
         try:
             path = out / name

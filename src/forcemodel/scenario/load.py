@@ -33,6 +33,7 @@ from forcemodel.scenario.catalogue import builtin_catalogue
 from forcemodel.scenario.model import (
     COMPONENT_MODELS,
     FILLED_BY_LOADER,
+    TEXT_CELLS,
     CandidateDepot,
     InPlaceForce,
     Link,
@@ -323,11 +324,13 @@ class _Validator(LocatingValidator):
                 str(it["id"]) for it in items if isinstance(it, dict) and "id" in it
             )
             return out
+        # CSV cells are text by nature; everywhere else a quoted number is refused.
+        context = {TEXT_CELLS: table in self.headers}
         for i, item in enumerate(items):
             if item is _SKIP:
                 continue
             try:
-                out.append(model.model_validate(item))
+                out.append(model.model_validate(item, context=context))
                 positions.append(i)
             except ValidationError as exc:
                 self.report(exc, (table, i), table=table)
@@ -380,6 +383,8 @@ class _Validator(LocatingValidator):
                 defaults = types[utype]
                 for f in missing:
                     item[f] = getattr(defaults, f)
+                if "load_out_days" not in item:
+                    item["load_out_days"] = defaults.load_out_days
                 if isinstance(item.get("power"), dict):
                     # Capabilities not given keep the type's value.
                     item["power"] = {**defaults.power.model_dump(), **item["power"]}

@@ -13,10 +13,23 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from itertools import pairwise
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+
+from forcemodel.common.fields import (
+    Country,
+    Identifier,
+    check_curve,
+)
 
 #: Fields the loader supplies when a file leaves them out, by model name.
 FILLED_BY_LOADER: dict[str, tuple[str, ...]] = {
@@ -66,23 +79,64 @@ class NodeKind(StrEnum):
     junction = "junction"
 
 
-NonNeg = Annotated[float, Field(ge=0)]
-Pos = Annotated[float, Field(gt=0)]
-Identifier = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=120,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-        description="Identifier: letters, digits, '_', '-', '.'; starts with a letter or digit.",
-    ),
-]
-Country = Annotated[
-    str,
-    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. PL."),
-]
+#: Validation context key: the values come from CSV cells, which are text by nature, so text
+#: that reads as a number is taken. Anywhere else (YAML, JSON, Python data) a quoted number
+#: such as ``t_per_day: "2500"`` is refused: the quotes usually hide a mistake.
+TEXT_CELLS = "text_cells"
+
+
+def _not_text(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str) and not (info.context or {}).get(TEXT_CELLS):
+        raise ValueError(f"must be a number, not the text {value[:40]!r}: remove the quotes")
+    return value
+
+
+def _not_text_bool(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str) and not (info.context or {}).get(TEXT_CELLS):
+        raise ValueError(f"must be true or false, not the text {value[:40]!r}")
+    return value
+
+
+def _zero_or_at_least(low: float) -> AfterValidator:
+    def check(value: float) -> float:
+        if 0 < value < low:
+            raise ValueError(f"must be 0 (none) or at least {low:g}, got {value:g}")
+        return value
+
+    return AfterValidator(check)
+
+
+Typed = BeforeValidator(_not_text)
+Flag = Annotated[bool, BeforeValidator(_not_text_bool)]
+
+# Physical bounds (docs/scenario-format.md, "Bounds"): beyond them a figure is a typo, and
+# within them every run ends and no hop is lost to rounding (docs/simulation.md, "Time").
+#: Longest duration in days (a century): notice to move, draw, RSOM, disruptions, curves.
+MAX_DAYS = 36500.0
+#: Longest time in hours spent at a node or on an asset's turnaround (a year).
+MAX_HOURS = 8760.0
+#: Largest capacity per day (tons or people) and largest amount (tons, people in one unit).
+MAX_PER_DAY = 1e9
+MAX_PERSONNEL = 1_000_000
+MAX_TONS = 1e7
+#: Capacities per day are 0 (none, on links) or at least this: a smaller one is a unit mistake.
+MIN_PER_DAY = 1.0
+
+#: A non-negative number of the scenario format (typed: text refused outside CSV cells).
+Amount = Annotated[float, Typed, Field(ge=0)]
+Days = Annotated[float, Typed, Field(ge=0, le=MAX_DAYS)]
+Hours = Annotated[float, Typed, Field(ge=0, le=MAX_HOURS)]
+#: A capacity per day (tons or people): 1 .. 1e9.
+PerDay = Annotated[float, Typed, Field(ge=MIN_PER_DAY, le=MAX_PER_DAY)]
+#: A link's capacity per day: 0 (the link carries none of it) or 1 .. 1e9.
+LinkPerDay = Annotated[float, Typed, Field(ge=0, le=MAX_PER_DAY), _zero_or_at_least(MIN_PER_DAY)]
+#: An average speed: 1 .. 1,200 km/h (a day's march with halts up to a jet's cruise).
+Speed = Annotated[float, Typed, Field(ge=1, le=1200)]
+Tons = Annotated[float, Typed, Field(ge=0, le=MAX_TONS)]
+Personnel = Annotated[int, Typed, Field(ge=0, le=MAX_PERSONNEL)]
+Power_ = Annotated[float, Typed, Field(ge=0, le=1e6)]
 #: A step curve: (day, value) pairs, days strictly increasing; the value holds until the next day.
-Curve = tuple[tuple[NonNeg, NonNeg], ...]
+Curve = tuple[tuple[Days, Power_], ...]
 
 
 class _Model(BaseModel):
@@ -94,16 +148,6 @@ class _Model(BaseModel):
         validate_default=True,
         coerce_numbers_to_str=True,
     )
-
-
-def _check_curve(curve: Curve, what: str) -> Curve:
-    days = [d for d, _ in curve]
-    for earlier, later in pairwise(days):
-        if later <= earlier:
-            raise ValueError(
-                f"{what}: days must be strictly increasing, got day {later:g} after day {earlier:g}"
-            )
-    return curve
 
 
 class Source(_Model):
@@ -123,22 +167,45 @@ class Objective(_Model):
     then wins over the scenario's value.
     """
 
-    early_weight: NonNeg = Field(
+    early_weight: Amount = Field(
         default=1.0,
         description="A gap on day 0 weighs 1 + early_weight times a gap on the horizon day.",
     )
-    day_weights: tuple[NonNeg, ...] | None = Field(
+    day_weights: tuple[Amount, ...] | None = Field(
         default=None,
         description="The weight of each day 0..horizon_days instead (horizon_days + 1 values).",
     )
-    late_weight: NonNeg = Field(
+    late_weight: Amount = Field(
         default=10.0,
         description="A gap on or after a region's closure target weighs 1 + late_weight times "
         "as much (with closure targets: the plan as given, by default on the command line).",
     )
-    cost_weight: NonNeg = Field(
+    cost_weight: Amount = Field(
         default=1e-3, description="Weight of the tie-breaking cost (earliest closure, RSOM)."
     )
+
+
+class TransferHours(_Model):
+    """Hours to load equipment onto, or unload it from, each mode at a node without a
+    ``transship`` of its own: a change of mode or gauge costs unloading plus loading
+    (docs/simulation.md, "A hop"). Defaults: orders of magnitude, see their source."""
+
+    rail: Hours = Field(default=12.0, description="Entrain or detrain at a railhead's ramps.")
+    road: Hours = Field(default=2.0, description="Form up into or out of a road march.")
+    sea: Hours = Field(default=24.0, description="Load or discharge a ro-ro ship in port.")
+    air: Hours = Field(default=4.0, description="Load or unload aircraft at an air terminal.")
+    inland: Hours = Field(default=12.0, description="Load or unload barges.")
+    source: str | None = Field(
+        default="assumption: a battalion's trains entrain in about half a day at a military "
+        "ramp and a ro-ro ship discharges in about a day (order of magnitude from the public "
+        "exercise reports in docs/validation.md); road 2 h to form up; air 4 h per wave",
+        description="Where the figures come from.",
+    )
+
+    def of(self, mode: str) -> float:
+        """Hours for a mode."""
+        hours: float = getattr(self, mode)
+        return hours
 
 
 class Meta(_Model):
@@ -146,17 +213,26 @@ class Meta(_Model):
 
     name: Identifier
     description: str = ""
-    horizon_days: Annotated[int, Field(gt=0, le=3650)] = Field(
+    horizon_days: Annotated[int, Typed, Field(gt=0, le=3650)] = Field(
         default=90, description="Days simulated after the decision to reinforce (day 0)."
     )
-    warning_day: NonNeg = Field(
+    warning_day: Days = Field(
         default=0.0, description="Day on which hostilities may begin, counted from day 0."
     )
-    ratio_threshold: Pos = Field(
+    ratio_threshold: Annotated[float, Typed, Field(gt=0, le=1e6)] = Field(
         default=3.0,
         description="Attacker:defender force ratio above which a day counts as vulnerable.",
     )
     sources: tuple[Source, ...] = ()
+    permit_days: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], Days] = Field(
+        default_factory=dict,
+        description="By country: the day from which loads may enter it, the notice its "
+        "movement permit needs (asked on day 0); a country not listed needs none.",
+    )
+    transfer_hours: TransferHours = Field(
+        default=TransferHours(),
+        description="Hours to load onto or unload from each mode where a node has no transship.",
+    )
     objective: Objective | None = Field(
         default=None, description="The optimiser's weights; none: its defaults."
     )
@@ -175,22 +251,22 @@ class Meta(_Model):
 class Tier(_Model):
     """A readiness tier of the force model and its target."""
 
-    tier: Annotated[int, Field(ge=0, le=9)]
-    notice_to_move_days: NonNeg = Field(
+    tier: Annotated[int, Typed, Field(ge=0, le=9)]
+    notice_to_move_days: Days = Field(
         description="Default days from the decision until a unit of this tier is ready to move."
     )
-    target_troops: Annotated[int, Field(ge=0)] | None = Field(
+    target_troops: Annotated[int, Typed, Field(ge=0, le=100_000_000)] | None = Field(
         default=None, description="Troops the force model asks of this tier."
     )
-    by_day: NonNeg | None = Field(default=None, description="Day by which the target applies.")
+    by_day: Days | None = Field(default=None, description="Day by which the target applies.")
     source: str | None = None
 
 
 class Transship(_Model):
     """The ability of a node to move cargo between rail gauges (or modes)."""
 
-    t_per_day: Pos = Field(description="Tons transshipped per day (more than 0).")
-    hours: NonNeg = Field(default=0.0, description="Time a load spends being transshipped.")
+    t_per_day: PerDay = Field(description="Tons transshipped per day (1 or more).")
+    hours: Hours = Field(default=0.0, description="Time a load spends being transshipped.")
 
 
 class Node(_Model):
@@ -200,17 +276,17 @@ class Node(_Model):
     kind: NodeKind
     name: str | None = None
     country: Country
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
-    t_per_day: Pos | None = Field(
+    lat: Annotated[float, Typed, Field(ge=-90, le=90)]
+    lon: Annotated[float, Typed, Field(ge=-180, le=180)]
+    t_per_day: PerDay | None = Field(
         default=None,
         description="Cargo handled per day, tons; empty means unlimited (0 is not allowed: "
         "close a node with a disruption).",
     )
-    pax_per_day: Pos | None = Field(
+    pax_per_day: PerDay | None = Field(
         default=None, description="People handled per day; empty means unlimited."
     )
-    handling_hours: NonNeg = Field(default=0.0, description="Time a load spends at the node.")
+    handling_hours: Hours = Field(default=0.0, description="Time a load spends at the node.")
     transship: Transship | None = None
     source: str | None = None
 
@@ -222,24 +298,26 @@ class Link(_Model):
     from_: Identifier = Field(alias="from")
     to: Identifier
     mode: Mode
-    distance_km: Pos = Field(
+    distance_km: Annotated[float, Typed, Field(ge=0.01, le=40075)] = Field(
         description="Defaults to the great-circle distance times the mode's circuity factor."
     )
-    speed_kmh: Pos = Field(
+    speed_kmh: Speed = Field(
         description="Average speed over the whole day (halts included); defaults by mode."
     )
-    t_per_day: NonNeg | None = Field(default=None, description="Tons per day; empty: unlimited.")
-    pax_per_day: NonNeg | None = Field(
+    t_per_day: LinkPerDay | None = Field(
+        default=None, description="Tons per day; empty: unlimited."
+    )
+    pax_per_day: LinkPerDay | None = Field(
         default=None, description="People per day; empty: unlimited."
     )
-    gauge: int | None = Field(
+    gauge: Annotated[int, Typed] | None = Field(
         default=None,
         description="Rail gauge in mm (1435, 1520, 1524 or 1668); for rail links, required there.",
     )
     pool: Identifier | None = Field(
         default=None, description="Lift pool whose assets carry the traffic (air and sea links)."
     )
-    bidirectional: bool = Field(
+    bidirectional: Flag = Field(
         default=True, description="Usable both ways, with the capacity in each direction."
     )
     source: str | None = None
@@ -266,15 +344,26 @@ class LiftPool(_Model):
 
     id: Identifier
     mode: Mode
-    assets: Annotated[int, Field(ge=1)] = Field(description="Aircraft, ships or trains available.")
-    payload_t: NonNeg = Field(description="Tons one asset carries per trip.")
-    pax: NonNeg = Field(default=0, description="People one asset carries per trip.")
-    speed_kmh: Pos = Field(description="Cruise speed of an asset.")
-    turnaround_hours: NonNeg = Field(
+    assets: Annotated[int, Typed, Field(ge=1, le=100_000)] = Field(
+        description="Aircraft, ships or trains available."
+    )
+    payload_t: Annotated[float, Typed, Field(ge=0, le=1e6), _zero_or_at_least(0.01)] = Field(
+        description="Tons one asset carries per trip (0: no cargo, or at least 0.01)."
+    )
+    pax: Annotated[float, Typed, Field(ge=0, le=1e5), _zero_or_at_least(1)] = Field(
+        default=0, description="People one asset carries per trip (0: none, or at least 1)."
+    )
+    speed_kmh: Speed = Field(description="Cruise speed of an asset.")
+    activation_days: Days = Field(
+        default=0.0,
+        description="Days from day 0 until the assets are activated and positioned (reduced "
+        "operating status of reserve ships, crews recalled): no capacity before.",
+    )
+    turnaround_hours: Hours = Field(
         default=0.0, description="Loading, unloading and servicing per round trip."
     )
-    outsize: bool = Field(default=False, description="Can carry outsize cargo (tanks).")
-    availability: Annotated[float, Field(gt=0, le=1)] = Field(
+    outsize: Flag = Field(default=False, description="Can carry outsize cargo (tanks).")
+    availability: Annotated[float, Typed, Field(ge=0.01, le=1)] = Field(
         default=1.0, description="Share of assets mission-capable on a given day."
     )
     source: str | None = None
@@ -283,12 +372,12 @@ class LiftPool(_Model):
 class Power(_Model):
     """Combat power by capability, in brigade equivalents (see docs/concepts.md)."""
 
-    land: NonNeg = 0.0
-    fires: NonNeg = 0.0
-    air_defence: NonNeg = 0.0
-    air: NonNeg = 0.0
-    maritime: NonNeg = 0.0
-    cyber: NonNeg = 0.0
+    land: Power_ = 0.0
+    fires: Power_ = 0.0
+    air_defence: Power_ = 0.0
+    air: Power_ = 0.0
+    maritime: Power_ = 0.0
+    cyber: Power_ = 0.0
 
     def total(self) -> float:
         """Sum over capabilities."""
@@ -298,10 +387,14 @@ class Power(_Model):
 class UnitType(_Model):
     """Catalogue defaults for a type of unit."""
 
-    personnel: Annotated[int, Field(ge=0)]
-    equipment_t: NonNeg
-    outsize: bool = False
+    personnel: Personnel
+    equipment_t: Tons
+    outsize: Flag = False
     power: Power
+    load_out_days: Days = Field(
+        default=0.0,
+        description="Days to load the equipment out at the home station before its first move.",
+    )
     description: str = ""
     source: str
 
@@ -313,12 +406,17 @@ class Unit(_Model):
     name: str | None = None
     nation: Country
     type: Identifier
-    personnel: Annotated[int, Field(ge=0)]
-    equipment_t: NonNeg = Field(description="Equipment to move, tons.")
-    outsize: bool = Field(description="Has outsize equipment that most aircraft cannot carry.")
+    personnel: Personnel
+    equipment_t: Tons = Field(description="Equipment to move, tons.")
+    outsize: Flag = Field(description="Has outsize equipment that most aircraft cannot carry.")
     power: Power
-    tier: Annotated[int, Field(ge=0, le=9)]
-    notice_to_move_days: NonNeg = Field(description="Defaults to the tier's notice to move.")
+    tier: Annotated[int, Typed, Field(ge=0, le=9)]
+    notice_to_move_days: Days = Field(description="Defaults to the tier's notice to move.")
+    load_out_days: Days = Field(
+        default=0.0,
+        description="Days to load its own equipment out at home after the notice to move "
+        "(not for a set drawn elsewhere); defaults to the unit type's.",
+    )
     home: Identifier = Field(description="Node the unit starts from.")
     assigned_to: Identifier | None = Field(
         default=None, description="Region the unit is pre-assigned to."
@@ -338,9 +436,11 @@ class Stock(_Model):
     set_type: Identifier | None = Field(
         default=None, description="Type of set held (for equipment sets)."
     )
-    sets: Annotated[int, Field(ge=0)] = 0
-    t: NonNeg = Field(default=0.0, description="Tons held (for munitions).")
-    draw_days: NonNeg = Field(default=0.0, description="Days to draw and prepare one set.")
+    sets: Annotated[int, Typed, Field(ge=0, le=100_000)] = 0
+    t: Annotated[float, Typed, Field(ge=0, le=1e9)] = Field(
+        default=0.0, description="Tons held (for munitions)."
+    )
+    draw_days: Days = Field(default=0.0, description="Days to draw and prepare one set.")
     source: str | None = None
 
     @model_validator(mode="after")
@@ -354,10 +454,10 @@ class InPlaceForce(_Model):
     """Forces already in a region on day 0: host nation, forward-deployed formations."""
 
     type: Identifier
-    count: Annotated[int, Field(ge=1)] = 1
+    count: Annotated[int, Typed, Field(ge=1, le=100_000)] = 1
     nation: Country
     name: str | None = None
-    personnel: Annotated[int, Field(ge=0)] = Field(description="Per formation; from catalogue.")
+    personnel: Personnel = Field(description="Per formation; from catalogue.")
     power: Power = Field(description="Per formation; defaults from the catalogue.")
     source: str | None = None
 
@@ -365,10 +465,10 @@ class InPlaceForce(_Model):
 class Rsom(_Model):
     """Reception, staging and onward movement at a region."""
 
-    t_per_day: Pos | None = Field(default=None, description="Tons received per day (> 0).")
-    pax_per_day: Pos | None = Field(default=None, description="People received per day (> 0).")
-    days: NonNeg = Field(default=2.0, description="Days from arrival until a unit counts.")
-    assigned_factor: Annotated[float, Field(gt=0, le=1)] = Field(
+    t_per_day: PerDay | None = Field(default=None, description="Tons received per day (>= 1).")
+    pax_per_day: PerDay | None = Field(default=None, description="People received per day (>= 1).")
+    days: Days = Field(default=2.0, description="Days from arrival until a unit counts.")
+    assigned_factor: Annotated[float, Typed, Field(gt=0, le=1)] = Field(
         default=0.5, description="Multiplier on RSOM days for units pre-assigned to the region."
     )
     source: str | None = None
@@ -387,7 +487,7 @@ class Requirement(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Requirement:
         for cap in CAPABILITIES:
-            _check_curve(getattr(self, cap), cap)
+            check_curve(getattr(self, cap), cap)
         return self
 
 
@@ -401,7 +501,7 @@ class Region(_Model):
     in_place: tuple[InPlaceForce, ...] = ()
     rsom: Rsom = Rsom()
     requirement: Requirement = Requirement()
-    priority: Annotated[float, Field(gt=0)] = Field(
+    priority: Annotated[float, Typed, Field(gt=0, le=1e6)] = Field(
         default=1.0, description="Weight of this region's gaps when loads compete."
     )
     source: str | None = None
@@ -428,7 +528,7 @@ class Threat(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Threat:
         for cap in CAPABILITIES:
-            _check_curve(getattr(self, cap), cap)
+            check_curve(getattr(self, cap), cap)
         return self
 
 
@@ -437,9 +537,9 @@ class Disruption(_Model):
 
     id: Identifier | None = None
     target: Identifier = Field(description="Id of a link or a node.")
-    start_day: NonNeg
-    days: Pos
-    capacity_factor: Annotated[float, Field(ge=0, le=1)] = Field(
+    start_day: Days
+    days: Annotated[float, Typed, Field(gt=0, le=MAX_DAYS)]
+    capacity_factor: Annotated[float, Typed, Field(ge=0, le=1)] = Field(
         description="Share of capacity left during the window (0: closed)."
     )
     cause: Literal["sabotage", "cyber", "strike", "weather", "accident", "other"] = "other"
@@ -450,7 +550,7 @@ class NewSetCost(_Model):
     """What one new pre-positioned set of a type costs (the optimiser's budget decision)."""
 
     set_type: Identifier = Field(description="A set type that some unit can fall in on.")
-    cost_m: NonNeg = Field(description="Cost of one new set, millions of the currency.")
+    cost_m: Amount = Field(description="Cost of one new set, millions of the currency.")
     source: str | None = None
 
 
@@ -458,17 +558,17 @@ class CandidateDepot(_Model):
     """A depot that may receive new pre-positioned sets, its fixed cost and its room."""
 
     depot: Identifier = Field(description="A node of kind depot.")
-    fixed_cost_m: NonNeg = Field(
+    fixed_cost_m: Amount = Field(
         default=0.0,
         description="Cost of using the depot for new sets at all (millions of the currency), "
         "paid once whatever their number.",
     )
-    capacity_sets: Annotated[int, Field(ge=0)] | None = Field(
+    capacity_sets: Annotated[int, Typed, Field(ge=0)] | None = Field(
         default=None,
         description="New sets the depot can take in, beyond the stocks it holds; empty: "
         "no limit but the budget.",
     )
-    draw_days: NonNeg | None = Field(
+    draw_days: Days | None = Field(
         default=None,
         description="Days to draw and prepare one new set there; empty: those of the "
         "depot's existing stock (required where it holds none).",
@@ -483,7 +583,7 @@ class Prepositioning(_Model):
     the simulation ignores it (it runs the stocks as given).
     """
 
-    budget_m: NonNeg = Field(
+    budget_m: Amount = Field(
         default=0.0, description="Money for new sets and depots, millions of the currency."
     )
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
@@ -540,6 +640,12 @@ class Scenario(_Model):
         skip = {"prepositioning"} if self.prepositioning is None else None
         payload = self.model_dump_json(by_alias=True, exclude=skip).encode()
         return hashlib.sha256(payload).hexdigest()
+
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: name, clock, sizes, tiers and regions (not every item)."""
+        from forcemodel.scenario.display import scenario_html
+
+        return scenario_html(self)
 
     def node(self, node_id: str) -> Node:
         """The node with this id."""

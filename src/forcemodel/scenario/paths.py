@@ -6,6 +6,8 @@ A path names one value of the scenario as the files hold it, before defaults are
 are named by their id (links without an id by ``FROM_TO_MODE``, tiers by their number, threats
 by their region) or by their 0-based position (``stocks.0.sets``). The value is read as YAML
 (``4000``, ``lithuania``, ``[[0, 3], [10, 6]]``, ``null`` to drop a value and take the default).
+A whole new item is added by naming it and giving a mapping:
+``disruptions.suwalki-cut={target: pl-suwalki, start_day: 5, days: 20, capacity_factor: 0}``.
 
 Setting happens on the raw data, so the scenario is then validated exactly as if the file had
 said so: a wrong value is reported like a file error, located at ``--set PATH=VALUE``.
@@ -102,12 +104,14 @@ def apply_settings(
         except SettingError as exc:
             problems.extend(exc.problems)
             continue
-        parent, key, raw_path = where
-        if setting.value is None:
+        parent, key, raw_path, value = where
+        if value is None:
             if isinstance(parent, dict):
                 parent.pop(key, None)
+        elif isinstance(parent, list) and key == len(parent):
+            parent.append(value)
         else:
-            parent[key] = setting.value
+            parent[key] = value
         for old in [p for p in locs if p[: len(raw_path)] == raw_path]:
             del locs[old]
         # A line of 0: the setting has no line; the file label says where it came from.
@@ -115,8 +119,8 @@ def apply_settings(
     return problems
 
 
-def _resolve(raw: dict[str, Any], setting: Setting) -> tuple[Any, Any, Path_]:
-    """The container and key that ``setting`` writes to, and the raw path of that value."""
+def _resolve(raw: dict[str, Any], setting: Setting) -> tuple[Any, Any, Path_, Any]:
+    """The container and key that ``setting`` writes to, the raw path and the value to write."""
     node: Any = raw
     raw_path: list[str | int] = []
     parts = setting.path
@@ -124,26 +128,44 @@ def _resolve(raw: dict[str, Any], setting: Setting) -> tuple[Any, Any, Path_]:
         last = depth == len(parts) - 1
         here = ".".join(parts[: depth + 1])
         if isinstance(node, list):
+            new = last and depth == 1 and isinstance(setting.value, dict)
+            if new and not _names(node, parts[0], part):
+                # ``table.NEW={...}``: a new item named NEW, appended (validated like the rest).
+                item = dict(setting.value)
+                item.setdefault(_KEY_FIELDS.get(parts[0], "id"), part)
+                return node, len(node), (*raw_path, len(node)), item
             index = _find_item(node, parts[0], part, setting, here)
             if last:
-                return node, index, (*raw_path, index)
+                return node, index, (*raw_path, index), setting.value
             raw_path.append(index)
             node = node[index]
             continue
         if not isinstance(node, dict):
             raise _error(setting, here, f"'{'.'.join(parts[:depth])}' holds a value, not fields")
         if last:
-            return node, part, (*raw_path, part)
+            return node, part, (*raw_path, part), setting.value
         child = node.get(part)
         if child is None:
             if depth == 0 and part not in _TOP_KEYS:
                 raise _error(setting, here, f"no such section{_hint(part, _TOP_KEYS)}")
             if depth == 0 and part in _TABLES:
+                if depth + 2 == len(parts) and isinstance(setting.value, dict):
+                    child = node[part] = []  # the first item of a table the file lacks
+                    raw_path.append(part)
+                    node = child
+                    continue
                 raise _error(setting, here, f"the scenario has no {part}")
             child = node[part] = {}  # a nested field not written in the file: set inside it
         raw_path.append(part)
         node = child
     raise _error(setting, ".".join(parts), "an empty path")
+
+
+def _names(items: list[Any], table: str, part: str) -> bool:
+    """Whether ``part`` names an item of ``items`` (by its key or its position)."""
+    if part.isdigit() and int(part) < len(items):
+        return True
+    return part in (item_key(table, item) for item in items)
 
 
 def _find_item(items: list[Any], table: str, part: str, setting: Setting, here: str) -> int:
@@ -196,3 +218,23 @@ def all_paths(raw: dict[str, Any]) -> list[str]:
 
     walk(raw, "", None)
     return out
+
+
+def get_value(raw: dict[str, Any], path: str) -> Any:
+    """The value at ``path`` in ``raw`` (as :func:`all_paths` names it); KeyError if absent."""
+    node: Any = raw
+    parts = path.split(".")
+    for part in parts:
+        if isinstance(node, list):
+            keys = [item_key(parts[0], item) for item in node]
+            if part in keys:
+                node = node[keys.index(part)]
+            elif part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise KeyError(path)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(path)
+    return node

@@ -14,25 +14,18 @@ arguments always give the same data, and :func:`write_scenario_folder` the same 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
-from forcemodel.common.folders import staged_folder
 from forcemodel.scenario.catalogue import builtin_catalogue
+from forcemodel.scenario.write import write_scenario_folder
 
 __all__ = ["synthetic_scenario", "write_scenario_folder"]
 
-#: Tables written as CSV files in a scenario folder; everything else goes into scenario.yaml.
-FOLDER_CSV_TABLES = ("nodes", "links", "lift_pools", "units", "stocks", "disruptions")
-
-_SOURCE = "synthetic (forcemodel.synthetic): not a real figure"
+_SOURCE = "synthetic (forcemodel.scenario.synthetic): not a real figure"
 
 # Unit types drawn for force offers and how common each is.
 _UNIT_TYPES = (
@@ -550,108 +543,3 @@ def _lift_pools() -> list[dict[str, Any]]:
             "source": "synthetic; LMSR-class ro-ro ship",
         },
     ]
-
-
-# -- writing a scenario folder ------------------------------------------------------------------
-
-
-def write_scenario_folder(data: dict[str, Any], path: Path) -> None:
-    """Write scenario data as a folder: ``scenario.yaml`` plus one CSV file per long table.
-
-    ``nodes``, ``links``, ``lift_pools``, ``units``, ``stocks`` and ``disruptions`` become CSV
-    files (nested fields as dotted columns such as ``transship.t_per_day`` or ``power.land``;
-    empty cells where a row leaves a field out, so that defaults apply) referenced from
-    ``scenario.yaml``, which holds everything else (meta, tiers, regions, threats, ...).
-
-    The same data always gives the same bytes. Writing is atomic: the files go into a
-    temporary sibling folder that is renamed into place only when all are written, so an
-    existing folder at ``path`` is replaced only on success and a failure leaves it untouched
-    and nothing half-written behind.
-    """
-    files = scenario_folder_files(data)  # render everything before touching the file system
-    with staged_folder(Path(path)) as tmp:
-        write_files(tmp, files)
-
-
-def write_files(folder: Path, files: dict[str, str]) -> None:
-    """Write name -> text into ``folder`` as UTF-8 with the newlines as given."""
-    for name, text in files.items():
-        with open(folder / name, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-
-
-def scenario_folder_files(data: dict[str, Any]) -> dict[str, str]:
-    """File name -> text of a scenario folder, in a fixed order."""
-    doc: dict[str, Any] = {}
-    files: dict[str, str] = {}
-    for key, value in data.items():
-        # An empty table stays in scenario.yaml: a CSV file without a header would be empty.
-        if key in FOLDER_CSV_TABLES and isinstance(value, list) and value:
-            name = f"{key}.csv"
-            files[name] = _csv_text(key, value)
-            doc[key] = name
-        else:
-            doc[key] = value
-    header = "# Scenario folder written by forcemodel.synthetic.write_scenario_folder.\n"
-    text = header + yaml.dump(
-        doc,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    return {"scenario.yaml": text, **files}
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, except that lists of plain values (and curves of them) stay on one line."""
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flat = all(
-        not isinstance(v, (dict, list, tuple))
-        or (isinstance(v, (list, tuple)) and not any(isinstance(x, (dict, list)) for x in v))
-        for v in data
-    )
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
-
-
-_Dumper.add_representer(list, _represent_list)
-
-
-def _csv_text(table: str, rows: list[dict[str, Any]]) -> str:
-    flat = [_flatten_row(table, i, row) for i, row in enumerate(rows)]
-    columns: dict[str, None] = {}
-    for row in flat:
-        for col in row:
-            columns.setdefault(col, None)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in flat:
-        writer.writerow([row.get(c, "") for c in columns])
-    return buf.getvalue()
-
-
-def _flatten_row(table: str, i: int, row: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in row.items():
-        col = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten_row(table, i, value, col + "."))
-        elif isinstance(value, (list, tuple)):
-            raise ValueError(f"{table}[{i}].{col}: a list cannot be written to a CSV cell")
-        else:
-            out[col] = _cell(value)
-    return out
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forcemodel.results import Results
+from forcemodel.results import SHORT_EPS, Results, closure_day
 
 #: A server counts as at capacity on a day when it is at least this busy.
 AT_CAPACITY = 0.999
@@ -30,13 +30,12 @@ class Assessment:
     tiers: pd.DataFrame
     bottlenecks: pd.DataFrame
 
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: regions, tiers and the worst bottlenecks."""
+        from forcemodel.scenario.display import html_view
 
-def closure_day(met: np.ndarray) -> int | None:
-    """First index from which ``met`` stays True to the end; None if it is not met at the end."""
-    if met.size == 0 or not met[-1]:
-        return None
-    unmet = np.nonzero(~met)[0]
-    return int(unmet[-1] + 1) if unmet.size else 0
+        tables = {"regions": self.regions, "tiers": self.tiers, "bottlenecks": self.bottlenecks}
+        return html_view("Assessment", [], tables)
 
 
 def capability_table(results: Results) -> pd.DataFrame:
@@ -46,18 +45,14 @@ def capability_table(results: Results) -> pd.DataFrame:
     for (region, cap), g in sf.groupby(["region", "capability"], sort=True):
         g = g.sort_values("day")
         short = g["shortfall"].to_numpy()
-        # The shortfall table holds only days with a requirement: map row positions to days
-        # (days without a requirement are met).
-        days = g["day"].to_numpy()
-        unmet = days[short > 1e-9]
-        last = int(results.meta["horizon_days"])
-        closed = 0 if not unmet.size else (None if unmet[-1] >= last else int(unmet[-1]) + 1)
+        unmet = g["day"].to_numpy()[short > SHORT_EPS]
+        closed = closure_day(unmet, int(results.meta["horizon_days"]))
         rows.append(
             {
                 "region": region,
                 "capability": cap,
                 "closure_day": closed,
-                "shortfall_days": int((short > 1e-9).sum()),
+                "shortfall_days": int((short > SHORT_EPS).sum()),
                 "shortfall_bde_days": float(short.sum()),
                 "max_shortfall": float(short.max()) if short.size else 0.0,
             }
@@ -117,7 +112,12 @@ def region_table(results: Results, caps: pd.DataFrame, ratios: pd.DataFrame) -> 
 
 
 def tier_table(results: Results, days: tuple[int, ...] = (10, 30, 180)) -> pd.DataFrame:
-    """Troops by readiness tier ready to move and closed in region by each day, vs targets."""
+    """Troops by readiness tier ready to move and closed in region by each day, vs targets.
+
+    Only days within the run's horizon are counted (nothing is known of day 180 in a 60-day
+    run); when some are past it, the horizon itself is counted instead.
+    """
+    days = tier_days(results, days)
     units = results.units
     targets = {t["tier"]: t for t in results.meta.get("tiers", [])}
     rows = []
@@ -135,6 +135,13 @@ def tier_table(results: Results, days: tuple[int, ...] = (10, 30, 180)) -> pd.Da
             row[f"closed_by_{d}"] = int(mine.loc[mine["closure_day"] <= d, "personnel"].sum())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def tier_days(results: Results, days: tuple[int, ...]) -> tuple[int, ...]:
+    """``days`` within the horizon, and the horizon when some were past it."""
+    horizon = int(results.meta["horizon_days"])
+    kept = tuple(d for d in days if d <= horizon)
+    return (*kept, horizon) if len(kept) < len(days) and horizon not in kept else kept
 
 
 def bottleneck_table(results: Results, n: int = 10) -> pd.DataFrame:

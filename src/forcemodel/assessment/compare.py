@@ -16,7 +16,7 @@ day per region and capability, and troops closed in their region by day 10, 30 a
 From Python::
 
     from forcemodel import Results
-    from forcemodel.compare import compare
+    from forcemodel.assessment.compare import compare
 
     c = compare(Results.load("today"), Results.load("plan"), labels=("today", "plan"))
     c.regions[["region", "closure_day_today", "closure_day_plan", "closure_day_diff"]]
@@ -36,13 +36,14 @@ Pure computation over two :class:`~forcemodel.results.Results`: it reads no file
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
 
-from forcemodel.assessment import assess, tier_table
+from forcemodel.assessment.assess import assess, tier_days, tier_table
+from forcemodel.assessment.changes import CHANGE_COLUMNS, headline, scenario_changes
 from forcemodel.results import Results
 
 #: Days by which the alliance-wide troops closed in their region are compared.
@@ -84,6 +85,11 @@ class Comparison:
         capabilities: per region and capability: closure day and shortfall.
         alliance: per day (10, 30, 180 by default): troops closed in their region, all tiers.
         tiers: per readiness tier and day: troops closed in their region.
+        changes: what differs from A's scenario to B's, field by field (path, change, a, b),
+            with each changed node's, link's or lift pool's use in both runs and a note when
+            it carried nothing in either (:mod:`forcemodel.assessment.changes`).
+        headline: every change of a closure day (per region and capability), of shortfall and
+            of the window of vulnerability, in words, biggest first.
     """
 
     labels: tuple[str, str]
@@ -94,10 +100,22 @@ class Comparison:
     capabilities: pd.DataFrame
     alliance: pd.DataFrame
     tiers: pd.DataFrame
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
+    headline: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        """A short view for Jupyter: notes, headline, what changed and the regions."""
+        from forcemodel.scenario.display import html_view
+
+        la, lb = self.labels
+        shown = {"changes": self.changes, "regions": self.regions}
+        lines = [*self.notes, "Headline:", *self.headline]
+        return html_view(f"Comparison of {la} and {lb} (diff: {lb} - {la})", lines, shown)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order they are best read."""
         return {
+            "changes": self.changes,
             "runs": self.runs,
             "regions": self.regions,
             "capabilities": self.capabilities,
@@ -180,6 +198,8 @@ def compare(
         capabilities=capabilities,
         alliance=alliance,
         tiers=tiers,
+        changes=scenario_changes(a, b),
+        headline=headline(regions, capabilities, (la, lb)),
     )
 
 
@@ -284,6 +304,7 @@ def _tiers(a: Results, b: Results, days: tuple[int, ...], labels: tuple[str, str
 
     def long(results: Results, label: str) -> pd.DataFrame:
         t = tier_table(results, days)
+        counted = tier_days(results, days)  # a run knows nothing past its horizon
         rows = [
             {
                 "tier": int(row["tier"]),
@@ -291,7 +312,7 @@ def _tiers(a: Results, b: Results, days: tuple[int, ...], labels: tuple[str, str
                 f"troops_closed_{label}": row[f"closed_by_{d}"],
             }
             for _, row in t.iterrows()
-            for d in days
+            for d in counted
         ]
         return pd.DataFrame(rows, columns=["tier", "day", f"troops_closed_{label}"])
 
