@@ -176,7 +176,7 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     page = v.page
     v.nav("Scenarios")
     broken = tmp_path / "my-flank.yaml"
-    broken.write_text(TINY_TEXT.replace("home: garrison-a}", "home: garrison-x}", 1))
+    broken.write_text(TINY_TEXT.replace("home: garrison-a,", "home: garrison-x,", 1))
     page.get_by_label("A scenario YAML file, or a zipped scenario folder").set_input_files(broken)
     page.get_by_role("button", name="Upload and check").click()
     problems = page.locator("#problems").inner_text()

@@ -375,7 +375,7 @@ def compare_page(
     a: Annotated[str | None, Query(pattern=r"^[0-9a-f]{12}$")] = None,
     b: Annotated[str | None, Query(pattern=r"^[0-9a-f]{12}$")] = None,
 ) -> Response:
-    from forcemodel.compare import compare
+    from forcemodel.assessment.compare import compare
 
     done = [j for j in state(request).pool.all() if j.state == "done" and _visible(v, j)]
     context: dict[str, Any] = {"done": done, "a": a or "", "b": b or "", "tables": None}
@@ -387,6 +387,7 @@ def compare_page(
             job_a=ja,
             job_b=jb,
             notes=result.notes,
+            headline=result.headline,
             tables={k: planning.table(t) for k, t in result.tables().items()},
         )
     return render(request, "compare.html", context, v=v)
