@@ -85,6 +85,9 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         app.include_router(module.router)
     app.mount(docs.ASSETS_PATH, StaticFiles(directory=docs.ASSETS), name="swagger-ui")
     app.openapi = lambda: _described(app)  # type: ignore[method-assign]
+    from forcemodel.web.app import mount  # the board and dashboard pages under /ui
+
+    mount(app)
     return app
 
 

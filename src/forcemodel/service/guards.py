@@ -42,6 +42,8 @@ DOCS_POLICY = (
 )
 #: Paths of the documentation pages.
 DOCS_PATHS = ("/docs", "/redoc")
+#: Where the web pages are (forcemodel.web): their own middleware sets their (page) policy.
+WEB_PATH = "/ui"
 
 
 class SecurityHeaders:
@@ -52,6 +54,10 @@ class SecurityHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        if path == WEB_PATH or path.startswith(WEB_PATH + "/"):  # the pages set their own
             await self.app(scope, receive, send)
             return
         docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
