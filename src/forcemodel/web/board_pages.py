@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from forcemodel.service import csvio, records
+from forcemodel.service import csvio, reads, records
 from forcemodel.service.matching import DEFAULT_TIME_LIMIT
 from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import PledgePatch
@@ -171,7 +171,7 @@ def requirements_csv(request: Request, _v: Anyone) -> Response:
 def _get_pledge(request: Request, pledge_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     with state(request).read_sessions() as session:
         try:
-            pledge = records.pledge(session, pledge_id).model_dump(mode="json")
+            pledge = reads.pledge(session, pledge_id).model_dump(mode="json")
         except RecordError as exc:
             raise Refused(exc.message, exc.status) from None
         return pledge, board.allocations_of(session, pledge_id=pledge_id)
@@ -199,7 +199,7 @@ def pledge(request: Request, v: Anyone, pledge_id: int) -> Response:
 def requirement(request: Request, v: Anyone, req_id: int) -> Response:
     with state(request).read_sessions() as session:
         try:
-            found = records.requirement(session, req_id).model_dump(mode="json")
+            found = reads.requirement(session, req_id).model_dump(mode="json")
         except RecordError as exc:
             raise Refused(exc.message, exc.status) from None
         allocations = board.allocations_of(session, requirement_id=req_id)

@@ -1,8 +1,8 @@
 """What the planning dashboard shows, ready for its templates: scenarios, runs, charts, maps.
 
 Numbers come from the engines and the report's data layer (:mod:`forcemodel.report.data`,
-:func:`forcemodel.assess`, :func:`forcemodel.assessment.compare.compare`); this module only places them on
-screen (scales, projections, SVG path text) and stores uploaded scenarios.
+:func:`forcemodel.assess`, :func:`forcemodel.assessment.compare.compare`); this module only
+places them on screen (scales, projections, SVG path text) and stores uploaded scenarios.
 """
 
 from __future__ import annotations
