@@ -19,6 +19,9 @@ Stages, each given what is left of the budget (:mod:`forcemodel.optimize.stoppin
 
 Why one module of about 510 lines: the stages hand each other the candidates, the bound and
 the budget's reserve; the stages' own work lives in start, safeguard, refine and neighbourhoods.
+
+Long because the stages share one budget and one incumbent: split apart, each would pass
+both back and forth.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ unit's region, and whether it draws a set (the simulation then picks the stock).
 
 Why one module of about 510 lines: the scorer, the moves' estimates and the local search share
 the simulated plan's tables and nothing else; it builds no model.
+
+Long because the move ranking, the repair of late regions and the scoring read one
+simulation's tables together; apart they would re-derive them.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ Infrastructure", Interfaces 36(6), 2006): guard assets within a budget to minimi
 attack. A plan that leaves the worst attack's assets unguarded leaves its delay unchanged, so
 the search branches only on guarding an asset of the current worst attack (a min-max tree
 over the attacker's answers, each found by the search above, from a shared cache).
+
+Long because the attacker's branch and bound and the defender's loop over it share the
+batch evaluation and its cache of simulated attacks.
 """
 
 from __future__ import annotations
