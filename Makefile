@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-slow test-all test-under-load layout lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
+	# The web tests drive Debian's Chromium; milsymbol and axe-core come from npm (lock file).
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	npm ci --no-audit --no-fund
+	mkdir -p src/forcemodel/web/static/vendor && cp node_modules/milsymbol/dist/milsymbol.js src/forcemodel/web/static/vendor/
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	# Compile the Numba kernels now (about 20 s, cached next to the modules), not on first use.
 	$(BIN)/python -c "import forcemodel as f; f.simulate(f.load_scenario('tiny'))"
 	touch $(STAMP)

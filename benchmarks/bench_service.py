@@ -4,7 +4,8 @@ Starts a throwaway PostgreSQL server (``tests/support/pg_server.py``: installed 
 missing, on loopback), fills a database with 5 donors' 1,000 pledges, 200 requirements and 400
 allocations, runs ``forcemodel serve`` (uvicorn, one process, as shipped) on it, and lets 50
 clients (threads, one keep-alive httpx connection each) read as fast as they can for a fixed
-time: one pledge, one requirement, one allocation, a donor's list of 200 pledges, the caller.
+time: one pledge, one requirement, one allocation, a page of 100 pledges (a donor's, or after
+a random id: keyset pages), the caller.
 Every request carries a token, so each one also looks its caller up. The latency of a request
 is the time from sending it to having read and parsed its answer, measured by the client.
 Target: p95 under 50 ms.
@@ -15,6 +16,10 @@ The baselines, measured in the same run with the same data and the same clients:
 - **postgresql, no pool**: the same service on the same PostgreSQL database, but with
   SQLAlchemy's ``NullPool``: a new database connection for every session (two per request:
   the caller's lookup and the read), what a service without a connection pool pays.
+
+Then, on each database, the same paced reads with ``--queued-matches`` (default 45) dry-run
+matches queued on the matcher (``POST /match/jobs``), against the same reads with none queued
+in the same server: reads must not wait for matches (issue 19: read p95 under 100 ms).
 
 Run: ``.venv/bin/python -m benchmarks.bench_service`` (``--help`` for clients and seconds).
 """
@@ -73,7 +78,8 @@ def serving(url: str, log: Path, *, pool: bool = True) -> Iterator[str]:
         command = [sys.executable, "-m", "forcemodel", "serve", "--port", str(port)]
         command += ["--database-url", url]
     else:
-        command = [sys.executable, __file__, "--serve-without-pool", url, str(port)]
+        command = [sys.executable, "-m", "benchmarks.bench_service", "--serve-without-pool"]
+        command += [url, str(port)]
     with log.open("a") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -118,16 +124,20 @@ def fill(url: str) -> dict[str, str]:
         for nation in NATIONS:
             tokens[nation] = add_user(session, f"donor-{nation}", Role.donor, nation)[1]
         tokens["observer"] = add_user(session, "observer", Role.observer, None)[1]
+        tokens["coordinator"] = add_user(session, "coordinator", Role.coordinator, None)[1]
         item = {"id": "155-he", "name": "155 mm HE", "category": "ammunition"}
         session.execute(insert(Item), [{**item, "standard": "nato-155", **stamp}])
+        allocated = {1 + k * 2 for k in range(ALLOCATIONS)}  # the pledges allocated below
         session.execute(
             insert(Pledge),
             [
                 {"donor": nation, "item_id": "155-he", "quantity": rng.randint(10, 1000)}
-                | {"available_from": now.date(), "location": "Rzeszow", "status": "allocated"}
+                | {"available_from": now.date(), "location": "Rzeszow"}
+                | {"status": "allocated" if n + 1 in allocated else "pledged"}
                 | {"note": f"pledge {k} of {nation}", **stamp}
-                for nation in NATIONS
-                for k in range(PLEDGES_PER_DONOR)
+                for n, (nation, k) in enumerate(
+                    (nation, k) for nation in NATIONS for k in range(PLEDGES_PER_DONOR)
+                )
             ],
         )
         session.execute(
@@ -160,8 +170,11 @@ def _reads(rng: random.Random) -> tuple[str, str]:
         return "GET /requirements/{id}", f"/requirements/{rng.randint(1, REQUIREMENTS)}"
     if roll < 0.75:
         return "GET /allocations/{id}", f"/allocations/{rng.randint(1, ALLOCATIONS)}"
-    if roll < 0.85:
-        return "GET /pledges?donor= (200 rows)", f"/pledges?donor={rng.choice(NATIONS)}"
+    if roll < 0.80:
+        return "GET /pledges?donor= (page of 100)", f"/pledges?donor={rng.choice(NATIONS)}"
+    if roll < 0.90:
+        after = rng.randint(0, len(NATIONS) * PLEDGES_PER_DONOR - 100)
+        return "GET /pledges?after= (page of 100)", f"/pledges?after={after}&limit=100"
     return "GET /me", "/me"
 
 
@@ -257,8 +270,19 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rate", type=float, default=4.0, help="reads/s of each client, paced")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured, after 2 s warm-up")
+    parser.add_argument(
+        "--queued-matches",
+        type=int,
+        default=45,
+        help="matches queued while reads are measured again (0: skip that part)",
+    )
+    parser.add_argument(
+        "--only-queued", action="store_true", help="measure only reads with matches queued"
+    )
     parser.add_argument("--serve-without-pool", nargs=2, metavar=("URL", "PORT"))
     args = parser.parse_args()
+    # The service's limits are for hostile clients; these are not (45 matches by one caller).
+    os.environ["FORCEMODEL_EXPENSIVE_LIMIT"] = "100000/minute"
     if args.serve_without_pool:
         _serve_without_pool(args.serve_without_pool[0], int(args.serve_without_pool[1]))
         return 0
@@ -269,6 +293,8 @@ def main() -> int:
     ).stdout.strip()
     paced: dict[str, dict[str, Any]] = {}
     saturated: dict[str, dict[str, Any]] = {}
+    queued: dict[str, dict[str, Any]] = {}
+    left: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-service-") as folder:
         log = Path(folder) / "server.log"
         try:
@@ -281,15 +307,33 @@ def main() -> int:
                 ("baseline: sqlite (as shipped)", sqlite_url, sqlite_tokens, True),
                 ("baseline: postgresql, no pool", pg_url, pg_tokens, False),
             ]
-            for name, url, tokens, pool in runs:
+            for name, url, tokens, pool in [] if args.only_queued else runs:
                 print(f"{name}: {args.clients} clients, {args.seconds:.0f} s twice", flush=True)
                 with serving(url, log, pool=pool) as base:
                     paced[name] = load(base, tokens, args.clients, args.seconds, args.rate)
                     saturated[name] = load(base, tokens, args.clients, args.seconds, 0.0)
+            if args.queued_matches:
+                for name, url, tokens in (
+                    ("postgresql", pg_url, pg_tokens),
+                    ("sqlite", sqlite_url, sqlite_tokens),
+                ):
+                    print(f"{name}: reads alone, then with matches queued", flush=True)
+                    with serving(url, log) as base:
+                        queued[f"{name}: reads alone (baseline)"] = load(
+                            base, tokens, args.clients, args.seconds, args.rate
+                        )
+                        jobs = _queue_matches(base, tokens["coordinator"], args.queued_matches)
+                        queued[f"{name}: reads, {args.queued_matches} matches queued"] = load(
+                            base, tokens, args.clients, args.seconds, args.rate
+                        )
+                        left[name] = _still_waiting(base, tokens["coordinator"], jobs)
         finally:
             server.stop()
 
     offered = args.clients * args.rate
+    if args.only_queued:
+        _queued_table(queued, left, args.queued_matches)
+        return 0
     print()
     print(f"machine: {_machine()}; {version}")
     print(f"{args.clients} clients, each measured {args.seconds:.0f} s after a 2 s warm-up")
@@ -316,7 +360,57 @@ def main() -> int:
     print(
         f"\np95 on PostgreSQL, paced: {p95:.1f} ms: {verdict} the target of {TARGET_P95_MS:.0f} ms"
     )
+    for name in ("postgresql", "sqlite"):
+        pages = [
+            x
+            for run in (paced, saturated)
+            for key, r in run.items()
+            if name in key and "no pool" not in key
+            for kind, xs in r.items()
+            if "page of 100" in kind
+            for x in xs
+        ]
+        print(f"list p95, pages of 100, {name} (paced and saturated): {_p(pages, 95):.1f} ms")
+    _queued_table(queued, left, args.queued_matches)
     return 0
+
+
+def _queued_table(queued: dict[str, dict[str, Any]], left: dict[str, int], count: int) -> None:
+    if not queued:
+        return
+    print()
+    print(f"reads while {count} matches are queued (paced, as above):")
+    print()
+    _table(queued)
+    for name in left:
+        alone = _p(queued[f"{name}: reads alone (baseline)"]["all"], 95)
+        busy = _p(queued[f"{name}: reads, {count} matches queued"]["all"], 95)
+        print(
+            f"{name}: read p95 {busy:.1f} ms with matches queued against {alone:.1f} ms "
+            f"alone (ratio {busy / alone:.2f}); {left[name]} matches still waiting or "
+            "running when the reads ended"
+        )
+
+
+def _queue_matches(base: str, token: str, count: int) -> list[str]:
+    """Queue ``count`` dry-run matches (POST /match/jobs); their job ids."""
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = []
+    for _ in range(count):
+        response = httpx.post(f"{base}/match/jobs", headers=headers, timeout=60)
+        response.raise_for_status()
+        ids.append(response.json()["id"])
+    return ids
+
+
+def _still_waiting(base: str, token: str, ids: list[str]) -> int:
+    """How many of the jobs had not finished (so the reads measured ran beside them)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    statuses = [
+        httpx.get(f"{base}/match/jobs/{i}", headers=headers, timeout=60).json()["status"]
+        for i in ids
+    ]
+    return sum(status in ("queued", "running") for status in statuses)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ queues" and "How it is solved")."""
 from __future__ import annotations
 
 import dataclasses
-import time
+import math
 from typing import Any
 
 import linopy
@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from forcemodel import load_scenario, load_scenario_data
 from forcemodel.mip.solve import SolverSettings, run_highs
 from forcemodel.network.compile import compile_network
-from forcemodel.optimize import optimize
+from forcemodel.optimize import WorkLimits, optimize
 from forcemodel.optimize.bound import queue_free_bound
 from forcemodel.optimize.model import Weights, build_model, option_table
 from forcemodel.scenario.model import Scenario
 from forcemodel.scenario.synthetic import synthetic_scenario
 
-SETTINGS = SolverSettings(time_limit=60, threads=1)
+SETTINGS = SolverSettings(time_limit=math.inf, threads=1, iteration_limit=10_000_000)
 
 
 def _bound(scenario: Scenario, weights: Weights | None = None) -> float:
@@ -83,19 +83,17 @@ def test_bound_is_below_the_optimum_solved_to_gap_0(seed: int, regions: int, ear
     )
 
 
-def test_a_plan_comes_back_within_a_short_time_limit_on_eastern_flank() -> None:
-    """The deadline holds for the whole search and the day-0 planner's plan always comes back
-    (it raised NoSolutionError when its scoring overran, closure_by=None); with its gap
-    against the best bound found."""
+@pytest.mark.slow
+def test_a_plan_comes_back_at_a_small_work_limit_on_eastern_flank() -> None:
+    """Stopped early by work (a few thousand simplex iterations per solve: the same stop on
+    any machine), the day-0 planner's plan still comes back (it raised NoSolutionError when
+    its scoring overran, closure_by=None), with its gap against the best bound found."""
     scenario = load_scenario("eastern-flank")
-    start = time.monotonic()
-    result = optimize(scenario, time_limit=6.0, threads=1, duals=False)
-    wall = time.monotonic() - start
-    # Loading the options and reading the plan are outside the solver stages; allow them.
-    assert wall < 6.0 + 10.0, wall
+    work = WorkLimits(evaluations=1, mip_nodes=1, lp_iterations=50_000)
+    result = optimize(scenario, work=work, threads=1, duals=False)
     assert "day-0 planner" in result.log and "Bound:" in result.log
     assert result.bound is not None and result.bound <= result.objective_value
     assert result.mip_gap == pytest.approx(
         (result.objective_value - result.bound) / result.objective_value
     )
-    assert result.termination == "time_limit"
+    assert result.termination == "work_limit"

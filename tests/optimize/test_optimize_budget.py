@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from forcemodel import ScenarioError, load_scenario, load_scenario_data, simulate
 from forcemodel.cli import app
-from forcemodel.optimize import OptimizationResult, optimize
+from forcemodel.optimize import OptimizationResult, WorkLimits, optimize
 from forcemodel.scenario.model import Scenario
 from support.scenarios import TINY_TEXT
 
@@ -33,6 +33,9 @@ runner = CliRunner()
 
 NEAR = "new.abct.depot-near"
 FAR = "new.abct.depot-far"
+
+#: Work limits that let these small cases finish (a deterministic stop, never the clock).
+EXACT = WorkLimits(evaluations=50, mip_nodes=100_000, lp_iterations=10_000_000)
 
 
 def _data(
@@ -88,7 +91,7 @@ def _data(
 
 
 def _solve(data: dict[str, Any], **kwargs: Any) -> OptimizationResult:
-    return optimize(load_scenario_data(data), threads=1, mip_gap=0.0, time_limit=60, **kwargs)
+    return optimize(load_scenario_data(data), threads=1, mip_gap=0.0, work=EXACT, **kwargs)
 
 
 def _weighted(short: dict[int, float]) -> float:
@@ -414,13 +417,13 @@ def test_more_budget_never_gives_a_worse_optimum(
 
 def test_a_replan_buys_nothing() -> None:
     """Sets cannot be bought and stored forward once the crisis is on: the view drops them."""
-    from forcemodel.optimize import replan
+    from forcemodel.optimize.replan import replan
     from forcemodel.scenario.model import Disruption
 
     data = _data(units=2, budget=60.0)
     data["links"][0]["t_per_day"] = 50000  # home-front: a capacity for the disruption to cut
     cut = Disruption(target="home_front_road", start_day=0, days=5, capacity_factor=0.5)
-    r = replan(load_scenario_data(data), 0, cut, method="optimize", time_limit=30)
+    r = replan(load_scenario_data(data), 0, cut, method="optimize", work=EXACT)
     assert r.planning_scenario.prepositioning is None
     assert set(r.units["unit"]) == {"bde-1", "bde-2"}
     assert not (r.with_replan.tables["units"]["set_from"] != "").any()  # no stock holds a set

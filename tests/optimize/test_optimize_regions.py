@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from forcemodel import load_scenario_data
 from forcemodel.mip.solve import SolverSettings, run_highs
 from forcemodel.network.compile import CompiledNetwork, compile_network
-from forcemodel.optimize import LARGE_OPTIONS, SEARCHES, _planner_z, optimize
+from forcemodel.optimize import LARGE_OPTIONS, SEARCHES, WorkLimits, optimize
 from forcemodel.optimize.model import BuiltModel, Weights, build_model, option_table
 from forcemodel.optimize.neighbourhoods import (
     group_model,
@@ -24,12 +24,16 @@ from forcemodel.optimize.neighbourhoods import (
     region_groups,
     region_values,
 )
+from forcemodel.optimize.start import planner_z
 from forcemodel.scenario.model import Scenario
 from forcemodel.scenario.synthetic import synthetic_scenario
 
 Case = tuple[Scenario, CompiledNetwork, pd.DataFrame, Weights, np.ndarray]
 
-SETTINGS = SolverSettings(time_limit=60.0, mip_gap=1e-6, threads=1)
+SETTINGS = SolverSettings(
+    time_limit=math.inf, mip_gap=1e-6, threads=1, node_limit=100_000, iteration_limit=10_000_000
+)
+WORK = WorkLimits(evaluations=20, mip_nodes=100_000, lp_iterations=10_000_000)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +47,7 @@ def case() -> Case:
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(scenario, net, options, Weights.of(scenario), shared=False)
-        z = _planner_z(scenario, net, built, None)
+        z = planner_z(scenario, net, built, None)
     assert z is not None
     return scenario, net, options, Weights.of(scenario), z
 
@@ -156,8 +160,9 @@ def test_a_group_model_frees_the_units_sent_there_and_leaves_the_stocks_sets(cas
         assert not drawer & set(gm2.options["unit"])
 
 
-def _search(case: Case, seconds: float, size: int = 3) -> tuple[np.ndarray, float, list[str]]:
-    """The case's planner plan improved by groups of ``size`` regions for ``seconds``."""
+def _search(case: Case, deadline: float, size: int = 3) -> tuple[np.ndarray, float, list[str]]:
+    """The case's planner plan improved by groups of ``size`` regions until ``deadline``
+    (``time.monotonic()``: ``math.inf`` stops by work alone, 0 has passed before it starts)."""
     scenario, net, options, weights, z = case
     before = _fixed(scenario, net, options, z)
     with linopy.options as opts:
@@ -170,7 +175,7 @@ def _search(case: Case, seconds: float, size: int = 3) -> tuple[np.ndarray, floa
             region_values(before),
             weights,
             SETTINGS,
-            time.monotonic() + seconds,
+            deadline,
             size=size,
         )
 
@@ -178,7 +183,7 @@ def _search(case: Case, seconds: float, size: int = 3) -> tuple[np.ndarray, floa
 def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> None:
     scenario, net, options, _, z = case
     before = _fixed(scenario, net, options, z)
-    new, gained, logs = _search(case, 120.0)
+    new, gained, logs = _search(case, math.inf)  # stopped by work (SETTINGS)
     after = _value(_fixed(scenario, net, options, new))
     assert gained > 0.0, "".join(logs)
     assert after == pytest.approx(_value(before) - gained, rel=1e-6)
@@ -192,13 +197,13 @@ def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> N
 
 
 def test_the_search_stops_at_its_deadline(case: Case) -> None:
-    new, gained, logs = _search(case, 0.0)
+    new, gained, logs = _search(case, 0.0)  # a deadline long past: no clock race
     assert gained == 0.0 and np.array_equal(new, case[4]) and logs == []
 
 
 def test_optimize_by_regions_beats_the_planner_and_says_so(case: Case) -> None:
     scenario = case[0]
-    result = optimize(scenario, time_limit=15.0, search="regions", threads=1)
+    result = optimize(scenario, work=WORK, search="regions", threads=1)
     log = result.log
     assert "Regions search: pass 1 gained" in log
     planner = float(
@@ -220,7 +225,14 @@ def test_the_safeguard_checks_the_regions_search_plan() -> None:
     tiny = load_scenario("tiny")
     targets = bundled_closure_days(tiny)
     assert targets
-    result = optimize(tiny, time_limit=20.0, search="regions", threads=1, closure_by="bundled")
+    result = optimize(
+        tiny,
+        work=WORK,
+        search="regions",
+        threads=1,
+        closure_by="bundled",
+        simulated_search=False,  # the safeguard (the simulated search is tested on its own)
+    )
     assert "Simulated: " in result.log and "Kept: " in result.log
     # tiny's optimum, worked out by hand (docs/optimization.md, "tiny by hand").
     assert result.objective_value == pytest.approx(50.210479555, rel=1e-8)
@@ -235,10 +247,11 @@ def test_auto_searches_by_regions_only_above_the_size(
 ) -> None:
     scenario, _, options, _, _ = case
     assert len(options) <= LARGE_OPTIONS and "auto" in SEARCHES
-    below = optimize(scenario, time_limit=10.0, threads=1, duals=False)
+    small = WorkLimits(evaluations=1, mip_nodes=20, lp_iterations=100_000)
+    below = optimize(scenario, work=small, threads=1, duals=False)
     assert "==== LP relaxation" in below.log and "Regions search" not in below.log
-    monkeypatch.setattr("forcemodel.optimize.LARGE_OPTIONS", len(options) - 1)
-    above = optimize(scenario, time_limit=10.0, threads=1, duals=False)
+    monkeypatch.setattr("forcemodel.optimize.search.LARGE_OPTIONS", len(options) - 1)
+    above = optimize(scenario, work=small, threads=1, duals=False)
     assert "Regions search" in above.log and "==== LP relaxation" not in above.log
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import linopy
 import numpy as np
 import pytest
@@ -71,7 +73,9 @@ def _optimum(scenario: Scenario, options: object) -> tuple[float, np.ndarray]:
     with linopy.options as opts:
         opts(semantics="v1")
         built = build_model(scenario, net, options, Weights(), shared=False)  # type: ignore[arg-type]
-        settings = SolverSettings(time_limit=120, mip_gap=0.0, threads=1)
+        settings = SolverSettings(
+            time_limit=math.inf, mip_gap=0.0, threads=1, node_limit=10**6, iteration_limit=10**8
+        )
         out = run_highs(built.model, settings, mip=True)
     assert out.termination == "optimal"
     assert out.objective is not None

@@ -45,6 +45,10 @@ STARTUP_TIMEOUT_S = 90.0
 REQUEST_TIMEOUT_S = 60.0
 
 SERVE = [sys.executable, "-m", "forcemodel", "serve"]
+UNLIMITED_ENV = {
+    "FORCEMODEL_AUTH_FAILURE_LIMIT": "1000000/minute",
+    "FORCEMODEL_EXPENSIVE_LIMIT": "1000000/minute",
+}
 NATIONS = ("DE", "FR", "PL", "NL", "SE")
 DONORS_PER_NATION = 8
 COORDINATORS = 10
@@ -60,9 +64,11 @@ REQUIREMENTS = 10
 class ServiceProcess:
     """``forcemodel serve`` on a database, in a subprocess, on a free loopback port."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
         self.database_url = database_url
         self.log_path = log_path
+        # Limits far above what the load and the fuzzer send, unless a test sets its own.
+        self.env = {**os.environ, **UNLIMITED_ENV, **env}
         self.process: subprocess.Popen[bytes] | None = None
         self.base = ""
 
@@ -75,6 +81,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                env=self.env,
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
@@ -108,8 +115,8 @@ class ServiceProcess:
 
 
 @contextlib.contextmanager
-def serving(database_url: str, log_path: Path) -> Iterator[ServiceProcess]:
-    server = ServiceProcess(database_url, log_path).start()
+def serving(database_url: str, log_path: Path, **env: str) -> Iterator[ServiceProcess]:
+    server = ServiceProcess(database_url, log_path, **env).start()
     try:
         yield server
     finally:

@@ -22,6 +22,7 @@ from typing import cast
 
 import pandas as pd
 
+from forcemodel.assist.lifecycle import DeliveryStatus
 from forcemodel.assist.match import MatchResult
 from forcemodel.assist.model import (
     AssistanceCase,
@@ -99,6 +100,27 @@ def _ident(text: str) -> str:
     return out if out[:1].isalnum() else f"x{out}"
 
 
+def capability_keys(kinds: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The case's capability of each (category, standard) pair: a different one for each pair.
+
+    A pair's key is ``category.standard``; joined as they are, ``a.b`` + ``c`` and ``a`` +
+    ``b.c`` would share one (and the matcher would let one serve the other), so a pair whose
+    key is taken gets the first free ``-2``, ``-3``, ... after it. Pairs are keyed in sorted
+    order, so the same records give the same keys.
+    """
+    keys: dict[tuple[str, str], str] = {}
+    taken: set[str] = set()
+    for pair in sorted(set(kinds)):
+        base = _ident(f"{pair[0]}.{pair[1]}")
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = f"{base}-{n}"
+        keys[pair] = key
+        taken.add(key)
+    return keys
+
+
 def pledge_key(pledge_id: int) -> str:
     """The case's id of the service's pledge ``pledge_id``."""
     return f"p{pledge_id}"
@@ -138,10 +160,11 @@ def case_from_records(
             f"{max(dates).isoformat()}); the matcher plans at most {MAX_DAYS} days"
         )
     known = {it.id: it for it in items}
+    keys = capability_keys((it.category, it.standard) for it in items)
 
     def capability(item_id: str) -> str:
         it = known[item_id]
-        return _ident(f"{it.category}.{it.standard}")
+        return keys[(it.category, it.standard)]
 
     categories = {"system", "ammunition", "spares", "other"}
     case_items = tuple(
@@ -189,7 +212,7 @@ def case_from_records(
             pledge=pledge_key(p),
             requirement=requirement_key(r),
             quantity=float(q),
-            status="allocated",
+            status=DeliveryStatus.allocated.value,
             source="an allocation in the database",
         )
         for (p, r), q in sorted(held.items())

@@ -20,10 +20,14 @@ from forcemodel.cli import optimize
 # isort: on
 from forcemodel.cli.app import app
 from forcemodel.cli.replan import replan_cmd
+from forcemodel.cli.sweep import attack_cmd, sweep_cmd
 
 __all__ = ["app", "main"]
 _COMMANDS = (scenario, listing, flow, explain, optimize)
 app.command("replan")(replan_cmd)
+# ``assist`` and ``capability`` are registered lazily (forcemodel.cli.app.LAZY): they load engines.
+app.command("sweep")(sweep_cmd)
+app.command("attack")(attack_cmd)
 
 
 def _add_service_commands() -> None:

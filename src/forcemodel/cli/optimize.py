@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,9 +49,25 @@ def optimize_cmd(
     ],
     time_limit: Annotated[
         float,
-        typer.Option(help="Time budget of the search, seconds (> 0); the final checks add a few."),
+        typer.Option(
+            help="Time budget of the search, seconds (finite, > 0); the final checks add a few."
+        ),
     ] = 50.0,
-    gap: Annotated[float, typer.Option(help="Relative optimality gap of the MIP (>= 0).")] = 1e-4,
+    work_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Stop by work, not by the clock (the same plan on any machine): this many "
+            "simulations in the simulated search, HiGHS node and iteration limits per solve.",
+        ),
+    ] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(help="Stop by the default work limits instead of --time-limit."),
+    ] = False,
+    gap: Annotated[
+        float, typer.Option(help="Relative optimality gap of the MIP (0 or more, below 1).")
+    ] = 1e-4,
     method: Annotated[
         SolverMethod, typer.Option(help="HiGHS method (pdlp only with --relax).")
     ] = SolverMethod.choose,
@@ -110,11 +128,113 @@ def optimize_cmd(
 
     The model and what it leaves out: docs/optimization.md.
     """
-    from forcemodel.optimize import InfeasibleError, OptimizationError, Weights, optimize
+    from forcemodel.optimize import (
+        InfeasibleError,
+        OptimizationError,
+        Weights,
+        WorkLimits,
+        optimize,
+    )
+
+    problem = _bad_option(
+        time_limit, gap, early_weight, late_weight, budget, method, relax, search, write_model
+    )
+    if problem is not None:
+        err.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
+        raise typer.Exit(2)
+    with user_errors():
+        if out_dir.exists() and not force:
+            err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
+            raise typer.Exit(2)
+        from forcemodel.scenario.load import load_scenario
+
+        s = load_scenario(scenario, settings or ())
+        if budget is not None:
+            from forcemodel.optimize.prepositioning import check_budget
+
+            try:
+                check_budget(s, budget)
+            except ValueError as exc:
+                err.print(f"[bold red]error:[/] --{escape(str(exc))}", highlight=False)
+                raise typer.Exit(2) from None
+        work = (
+            WorkLimits(evaluations=work_limit)
+            if work_limit is not None
+            else WorkLimits()
+            if deterministic
+            else None
+        )
+        try:
+            with progress_lines(time_limit if work is None else None):
+                result = optimize(
+                    s,
+                    time_limit=time_limit,
+                    mip_gap=gap,
+                    method=method.value,
+                    threads=threads,
+                    weights=Weights.of(s, early_weight=early_weight, late_weight=late_weight),
+                    keep_assignments=keep_assignments,
+                    relax=relax,
+                    write_model=write_model,
+                    closure_by="bundled" if closure_by_bundled else None,
+                    budget=budget,
+                    search=search.value,
+                    work=work,
+                )
+        except KeyboardInterrupt:
+            err.print("interrupted before any plan was scored: nothing written", highlight=False)
+            raise typer.Exit(130) from None
+        except OptimizationError as exc:
+            err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+            for why in exc.reasons[:MAX_PROBLEMS_SHOWN]:
+                err.print(f"  {why}", markup=False, highlight=False)
+            raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
+        result.save(out_dir)
+    _print_result(result, out_dir, explain)
+
+
+def _print_result(result: Any, out_dir: Path, explain: bool) -> None:
+    """What was written, the plan's provenance and tables; exit 130 if interrupted."""
+    gap_text = f", gap {result.mip_gap:.2g}" if result.mip_gap is not None else ""
+    err.print(
+        f"wrote {escape(str(out_dir))}: {result.termination.replace('_', ' ')}{gap_text}, "
+        f"objective {result.objective_value:,.4f}",
+        highlight=False,
+    )
+    if result.provenance is not None:
+        _print_provenance(result.provenance)
+    shown = result.plan[["unit", "region", "stock", "estimated_closure", "counted_from"]]
+    out.print(rich_table(shown, "Plan: region and set per unit (days)"))
+    out.print(rich_table(result.objective, "Shortfall by region and capability"))
+    if result.budget is not None:
+        _print_purchases(result)
+    if explain:
+        _print_explanation(result)
+    if result.termination == "interrupted":
+        err.print("interrupted: the best plan scored so far was written", highlight=False)
+        raise typer.Exit(130)
+
+
+def _bad_option(
+    time_limit: float,
+    gap: float,
+    early_weight: float | None,
+    late_weight: float | None,
+    budget: float | None,
+    method: SolverMethod,
+    relax: bool,
+    search: Search,
+    write_model: Path | None,
+) -> str | None:
+    """The first option that cannot be used, in words (``None``: all can)."""
+    import math
 
     for bad, what in (
-        (not time_limit > 0, f"--time-limit must be more than 0 seconds, got {time_limit:g}"),
-        (not gap >= 0, f"--gap must be 0 or more, got {gap:g}"),
+        (
+            not (time_limit > 0 and math.isfinite(time_limit)),
+            f"--time-limit must be a finite number of seconds above 0, got {time_limit:g}",
+        ),
+        (not 0 <= gap < 1, f"--gap must be 0 or more and below 1 (a share), got {gap:g}"),
         (
             early_weight is not None and not early_weight >= 0,
             f"--early-weight must be 0 or more, got {early_weight}",
@@ -136,60 +256,70 @@ def optimize_cmd(
             write_model is not None and write_model.suffix.lower() not in (".mps", ".lp"),
             f"--write-model must end in .mps or .lp, got '{write_model}'",
         ),
+        (
+            write_model is not None and not write_model.resolve().parent.is_dir(),
+            f"--write-model: the folder of '{write_model}' does not exist",
+        ),
     ):
         if bad:
-            err.print(f"[bold red]error:[/] {escape(what)}", highlight=False)
-            raise typer.Exit(2)
-    with user_errors():
-        if out_dir.exists() and not force:
-            err.print(f"[bold red]error:[/] {escape(str(out_dir))} exists; use --force to replace")
-            raise typer.Exit(2)
-        from forcemodel.scenario.load import load_scenario
+            return what
+    return None
 
-        s = load_scenario(scenario, settings or ())
-        if budget is not None:
-            from forcemodel.optimize.prepositioning import check_budget
 
-            try:
-                check_budget(s, budget)
-            except ValueError as exc:
-                err.print(f"[bold red]error:[/] --{escape(str(exc))}", highlight=False)
-                raise typer.Exit(2) from None
-        try:
-            with err.status("optimising"):
-                result = optimize(
-                    s,
-                    time_limit=time_limit,
-                    mip_gap=gap,
-                    method=method.value,
-                    threads=threads,
-                    weights=Weights.of(s, early_weight=early_weight, late_weight=late_weight),
-                    keep_assignments=keep_assignments,
-                    relax=relax,
-                    write_model=write_model,
-                    closure_by="bundled" if closure_by_bundled else None,
-                    budget=budget,
-                    search=search.value,
-                )
-        except OptimizationError as exc:
-            err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
-            for why in exc.reasons[:MAX_PROBLEMS_SHOWN]:
-                err.print(f"  {why}", markup=False, highlight=False)
-            raise typer.Exit(2 if isinstance(exc, InfeasibleError) else 1) from None
-        result.save(out_dir)
-    gap_text = f", gap {result.mip_gap:.2g}" if result.mip_gap is not None else ""
-    err.print(
-        f"wrote {escape(str(out_dir))}: {result.termination.replace('_', ' ')}{gap_text}, "
-        f"objective {result.objective_value:,.4f}",
+@contextmanager
+def progress_lines(budget_s: float | None) -> Iterator[None]:
+    """Print the optimiser's progress on stderr, one plain line per event (readable when
+    piped): elapsed time against the budget, stage, incumbent, bound and gap."""
+    import logging
+    import time
+
+    began = time.monotonic()
+    of = f" / {budget_s:g} s" if budget_s is not None else ""
+
+    class _Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage().split("\n", 1)[0].strip("= ")
+            err.print(
+                f"[{time.monotonic() - began:6.1f} s{of}] {text}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    handler = _Lines(level=logging.INFO)
+    names = (
+        "forcemodel.optimize.progress",
+        "forcemodel.optimize.refine",
+        "forcemodel.optimize.simulated",
+    )
+    loggers = [logging.getLogger(n) for n in names]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
+
+
+def _print_provenance(p: Any) -> None:
+    """Which rule stopped the search, which plan was kept, and its simulation by region."""
+    how = "simulated" if p.simulated else "not simulated"
+    extra = f", {p.evaluations} simulations" if p.evaluations else ""
+    out.print(
+        f"Plan kept: {escape(p.kept)} ({how}{extra}); stopped by: "
+        f"{p.stopped_by.replace('_', ' ')} under a {escape(p.rule)}",
         highlight=False,
     )
-    shown = result.plan[["unit", "region", "stock", "estimated_closure", "counted_from"]]
-    out.print(rich_table(shown, "Plan: region and set per unit (days)"))
-    out.print(rich_table(result.objective, "Shortfall by region and capability"))
-    if result.budget is not None:
-        _print_purchases(result)
-    if explain:
-        _print_explanation(result)
+    if p.simulated and len(p.regions):
+        table = p.regions.rename(
+            columns={
+                "simulated_closure": "closure day (simulated)",
+                "target": "target (bundled plan)",
+                "shortfall_bde_days": "shortfall bde-days (simulated)",
+            }
+        )
+        out.print(rich_table(table, "Simulated closure by region against its target"))
 
 
 def _print_purchases(result: Any) -> None:

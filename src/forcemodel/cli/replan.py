@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -52,7 +52,17 @@ def replan_cmd(
     method: Annotated[
         str, typer.Option(help="optimize (the MIP) or planner (the day-0 planning rule).")
     ] = "optimize",
-    time_limit: Annotated[float, typer.Option(help="Optimiser time limit, seconds (> 0).")] = 30.0,
+    time_limit: Annotated[
+        float, typer.Option(help="Optimiser time limit, seconds (finite, > 0).")
+    ] = 30.0,
+    work_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Stop the optimiser by work, not by the clock (the same re-plan on any "
+            "machine): this many simulations, HiGHS node and iteration limits per solve.",
+        ),
+    ] = None,
     keep_assignments: Annotated[
         bool, typer.Option(help="Keep pre-assigned units in their region.")
     ] = False,
@@ -70,15 +80,25 @@ def replan_cmd(
     from forcemodel.flow import UnreachableError
     from forcemodel.mip.errors import InfeasibleError, OptimizationError
     from forcemodel.optimize.replan import METHODS, ReplanMethod, replan
-    from forcemodel.scenario import load_scenario
+    from forcemodel.optimize.stopping import WorkLimits
+    from forcemodel.scenario.load import load_scenario
     from forcemodel.scenario.model import Disruption
 
     for bad, what in (
         (not 0 <= factor <= 1, f"--factor must be between 0 and 1, got {factor:g}"),
-        (not days > 0, f"--days must be more than 0, got {days:g}"),
-        (not time_limit > 0, f"--time-limit must be more than 0 seconds, got {time_limit:g}"),
+        (
+            not (days > 0 and math.isfinite(days)),
+            f"--days must be a finite number of days above 0, got {days:g}",
+        ),
+        (
+            not (time_limit > 0 and math.isfinite(time_limit)),
+            f"--time-limit must be a finite number of seconds above 0, got {time_limit:g}",
+        ),
         (method not in METHODS, f"--method must be one of {', '.join(METHODS)}, got {method}"),
-        (not day >= 0, f"--day must be 0 or more, got {day:g}"),
+        (
+            not (day >= 0 and math.isfinite(day)),
+            f"--day must be a finite day, 0 or more, got {day:g}",
+        ),
     ):
         if bad:
             _fail(what)
@@ -92,15 +112,16 @@ def replan_cmd(
             else None
         )
         try:
-            with err.status("re-planning"):
-                result = replan(
-                    s,
-                    day,
-                    disruption,
-                    method=cast(ReplanMethod, method),  # checked against METHODS above
-                    time_limit=time_limit,
-                    keep_assignments=keep_assignments,
-                )
+            # No spinner: plain lines only, readable when piped.
+            result = replan(
+                s,
+                day,
+                disruption,
+                method=cast(ReplanMethod, method),  # checked against METHODS above
+                time_limit=time_limit,
+                keep_assignments=keep_assignments,
+                work=WorkLimits(evaluations=work_limit) if work_limit is not None else None,
+            )
         except ValueError as exc:  # bad day or target: the input's fault
             _fail(str(exc))
         except UnreachableError as exc:
@@ -121,7 +142,34 @@ def replan_cmd(
         f"moving on day {day:g} re-planned ({method})",
         highlight=False,
     )
+    if not result.replanned:
+        err.print(f"nothing changed: {unchanged_reason(result)}", highlight=False, soft_wrap=True)
     out.print(_comparison_table(result.comparison))
+
+
+def unchanged_reason(result: Any) -> str:
+    """Why a re-plan changed no unit's region or set, in words."""
+    units = result.units
+    free = int((units["status"] == "free").sum())
+    committed = int((units["status"] == "committed").sum())
+    stuck = int((units["status"] == "stuck").sum())
+    day = f"{result.day:g}"
+    if free == 0:
+        return (
+            f"no unit was free to re-plan on day {day}: {committed} committed (ready before "
+            f"day {day}, already moving), {stuck} with no reachable option in the planning view"
+        )
+    if result.method == "planner":
+        return (
+            f"the day-0 planning rule, applied to the planning view on day {day}, chose the same "
+            f"region and set for all {free} free unit(s)"
+        )
+    opt = result.optimization
+    words = f" ({opt.termination.replace('_', ' ')})" if opt is not None else ""
+    return (
+        f"the optimiser's plan for the planning view on day {day}{words} keeps the region and "
+        f"set of all {free} free unit(s): moving any of them would not lower its objective"
+    )
 
 
 def _fail(message: str) -> None:

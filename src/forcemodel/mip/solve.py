@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +22,34 @@ METHODS: tuple[str, ...] = ("choose", "simplex", "ipm", "pdlp")
 class SolverSettings:
     """What the user can set: time limit (s), relative optimality gap, method, threads.
 
-    ``threads=None`` leaves HiGHS's default; use 1 inside parallel sweeps.
+    ``threads=None`` leaves HiGHS's default; use 1 inside parallel sweeps. ``node_limit`` and
+    ``iteration_limit`` (HiGHS's ``mip_max_nodes`` and ``simplex_iteration_limit``) stop a
+    solve by work done rather than by the clock, so that it stops at the same point on any
+    machine; with one of them ``time_limit`` may be ``math.inf``.
     """
 
     time_limit: float = 60.0
     mip_gap: float = 1e-4
     method: str = "choose"
     threads: int | None = None
+    node_limit: int | None = None
+    iteration_limit: int | None = None
+
+    @property
+    def by_work(self) -> bool:
+        """Whether a work limit (nodes or iterations) stops the solve."""
+        return self.node_limit is not None or self.iteration_limit is not None
 
     def check(self, *, mip: bool) -> None:
         """Raise :class:`ValueError` in plain words for a setting that cannot be used."""
-        if not (math.isfinite(self.time_limit) and self.time_limit > 0):
-            raise ValueError(f"the time limit must be more than 0 seconds, got {self.time_limit}")
+        finite = math.isfinite(self.time_limit) or (self.by_work and self.time_limit == math.inf)
+        if not (finite and self.time_limit > 0):
+            raise ValueError(
+                f"the time limit must be more than 0 seconds and finite, got {self.time_limit}"
+            )
+        for name, limit in (("node", self.node_limit), ("iteration", self.iteration_limit)):
+            if limit is not None and limit < 1:
+                raise ValueError(f"the {name} limit must be 1 or more, got {limit}")
         if not (math.isfinite(self.mip_gap) and self.mip_gap >= 0):
             raise ValueError(f"the optimality gap must be 0 or more, got {self.mip_gap}")
         if self.method not in METHODS:
@@ -52,6 +71,10 @@ class SolverSettings:
             "output_flag": True,
         }
         opts["mip_lp_solver" if mip else "solver"] = self.method
+        if self.node_limit is not None and mip:
+            opts["mip_max_nodes"] = int(self.node_limit)
+        if self.iteration_limit is not None:
+            opts["simplex_iteration_limit"] = int(self.iteration_limit)
         if self.threads is not None:
             opts["threads"] = int(self.threads)
         return opts
@@ -73,6 +96,24 @@ class SolveOutcome:
     bound: float | None = None
 
 
+@functools.cache
+def quiet_banner() -> None:
+    """Print HiGHS's banner to nowhere: highspy prints it on stdout (C level, once a process)
+    when the first ``Highs`` object is made, which would mix it into a command's tables. The
+    first object is made here with stdout pointed at the null device."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def run_highs(
     model: linopy.Model,
     settings: SolverSettings,
@@ -91,6 +132,7 @@ def run_highs(
     a solution written from this model can be read as the start of another built alike.
     """
     settings.check(mip=mip)
+    quiet_banner()
     with tempfile.TemporaryDirectory(prefix="forcemodel-highs-") as tmp:
         log_path = Path(tmp) / "highs.log"
         if isinstance(start, linopy.Model):

@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 import xarray as xr
-from linopy.constraints import CSRConstraint
+from linopy import CSRConstraint
+
+# linopy exports no constructor of a CSR constraint's grid: Grid is taken from linopy.csr,
+# which is why pyproject.toml bounds linopy below its next minor version (tested: 0.10.1).
 from linopy.csr import Grid
 
 #: Largest index stored in 32 bits; rows and labels up to it take half the memory.
@@ -159,7 +162,7 @@ class Terms:
         if sign not in _SIGNS:
             raise ValueError(f"sign must be one of {', '.join(_SIGNS)}, got {sign!r}")
         n = int(np.prod(self.shape))
-        a = self.matrix(m._xCounter)
+        a = self.matrix(m.shape[1])  # every variable label so far
         active = np.diff(a.indptr) > 0
         if mask is not None:
             active &= _on_coords(mask, self.coords).astype(bool).reshape(n)

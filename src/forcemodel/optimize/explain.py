@@ -34,6 +34,7 @@ BINDING_COLUMNS = [
     "shadow_price",
     "meaning",
     "server",
+    "holds_for",
 ]
 
 UNMET_COLUMNS = [
@@ -76,15 +77,36 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
     the MIP's choices fixed, a stock's limit has no price (its sets are already given out by the
     fixed choices): a stock whose sets are all drawn is listed with ``shadow_price`` NaN.
     """
+    rows = [
+        *_rsom_rows(built),
+        *_shared_rows(built),
+        *_requirement_rows(built),
+        *_stock_rows(scenario, built, relaxed=relaxed),
+    ]
+    table = pd.DataFrame(rows, columns=BINDING_COLUMNS)
+    if table.empty:
+        return table
+    table["server"] = table["server"].astype(object).where(table["server"].notna(), "")
+    table["holds_for"] = table["holds_for"].astype(float)
+    order = table["shadow_price"].abs().fillna(-1.0)
+    table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
+    return table.drop(columns="_o").reset_index(drop=True)
+
+
+def _rsom_rows(built: BuiltModel) -> list[dict[str, object]]:
+    """RSOM capacity per region, load and day (with the own-pace rows that sum it)."""
     m = built.model
     rows: list[dict[str, object]] = []
     if "rsom_capacity" in m.constraints:
         dual = _capacity_prices(built).to_series().dropna()
+        room = row_room(built, "rsom_capacity")
         for (region, load, day), price in dual.items():
             if abs(price) <= BINDING_TOL:
                 continue
             what = _LOAD_WORD[str(load)]
             verb = "cut" if price < 0 else "add to"
+            unit = float(built.rsom_unit.sel(region=region, load=load))
+            holds = _holds(room, (region, load, day), unit)
             rows.append(
                 {
                     "kind": _LOAD_KIND[str(load)],
@@ -95,19 +117,29 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     "shadow_price": float(price),
                     "meaning": (
                         f"one more {what} a day of RSOM at {region} on day {int(day)} would "
-                        f"{verb} the objective by {_fmt(abs(price))}"
+                        f"{verb} the objective by {_fmt(abs(price))}{_holds_words(holds, what)}"
                     ),
+                    "holds_for": holds,
                 }
             )
+    return rows
+
+
+def _shared_rows(built: BuiltModel) -> list[dict[str, object]]:
+    """Shared capacities on the way (links, nodes, transshipment, lift pools) per day."""
+    m = built.model
+    rows: list[dict[str, object]] = []
     if "shared_capacity" in m.constraints and len(built.shared):
         rate = built.shared.set_index("label")["rate"]
         dual = m.constraints["shared_capacity"].dual.to_series().dropna()
+        room = row_room(built, "shared_capacity")
         for (label, day), value in dual.items():
             price = float(value) / float(rate[label])
             if abs(price) <= BINDING_TOL:
                 continue
             what = _SERVER_WORD[_server_unit(str(label))]
             verb = "cut" if price < 0 else "add to"
+            holds = _holds(room, (label, day), float(rate[label]))
             rows.append(
                 {
                     "kind": "shared",
@@ -118,11 +150,19 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     "shadow_price": price,
                     "meaning": (
                         f"one more {what} a day of {label} on day {int(day)} would {verb} the "
-                        f"objective by {_fmt(abs(price))}"
+                        f"objective by {_fmt(abs(price))}{_holds_words(holds, what)}"
                     ),
                     "server": str(label),
+                    "holds_for": holds,
                 }
             )
+    return rows
+
+
+def _requirement_rows(built: BuiltModel) -> list[dict[str, object]]:
+    """Requirements (above the forces in place) per region, capability and day."""
+    m = built.model
+    rows: list[dict[str, object]] = []
     for name in ("gap", "gap_empty"):
         if name not in m.constraints:
             continue
@@ -146,6 +186,13 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     ),
                 }
             )
+    return rows
+
+
+def _stock_rows(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> list[dict[str, object]]:
+    """Stocks whose sets are all drawn (priced only in the LP relaxation)."""
+    m = built.model
+    rows: list[dict[str, object]] = []
     if "sets" in m.constraints:
         con = m.constraints["sets"]
         dual = con.dual.to_series()
@@ -182,13 +229,57 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
                     "meaning": meaning,
                 }
             )
-    table = pd.DataFrame(rows, columns=BINDING_COLUMNS)
-    if table.empty:
-        return table
-    table["server"] = table["server"].astype(object).where(table["server"].notna(), "")
-    order = table["shadow_price"].abs().fillna(-1.0)
-    table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
-    return table.drop(columns="_o").reset_index(drop=True)
+    return rows
+
+
+def row_room(built: BuiltModel, name: str) -> pd.Series | None:
+    """How far each row of constraint ``name`` of a solved LP may be raised before its shadow
+    price stops holding (HiGHS's ranging of the row's bound: the basis stays optimal up to
+    it), in the row's own units, indexed like the constraint's duals; ``None`` without a
+    solver model or ranging. HiGHS's rows are linopy's constraint labels in the order of
+    ``model.matrices.clabels``."""
+    m = built.model
+    h = m.solver_model
+    if h is None or name not in m.constraints:
+        return None
+    _, ranging = h.getRanging()
+    if not getattr(ranging, "valid", False):
+        return None
+    clabels = np.asarray(m.matrices.clabels)
+    up = np.asarray(ranging.row_bound_up.value_, dtype=float)
+    if up.size != clabels.size:
+        return None
+    pos = np.full(int(clabels.max()) + 1 if clabels.size else 0, -1, dtype=np.int64)
+    pos[clabels] = np.arange(clabels.size)
+    con = m.constraints[name]
+    labels = con.labels.to_series()
+    rhs = con.rhs.to_series().reindex(labels.index)
+    lab = labels.to_numpy()
+    ok = (lab >= 0) & (lab < pos.size)
+    row = np.where(ok, pos[np.clip(lab, 0, max(pos.size - 1, 0))], -1)
+    room = np.full(lab.size, np.nan)
+    have = row >= 0
+    room[have] = up[row[have]] - rhs.to_numpy(float)[have]
+    return pd.Series(room, index=labels.index)
+
+
+def _holds(room: pd.Series | None, key: tuple[Any, ...], unit: float) -> float:
+    """The room of one row in the capacity's own unit (tons, people, asset-days a day)."""
+    if room is None:
+        return math.nan
+    try:
+        value = float(room.loc[key])
+    except KeyError:
+        return math.nan
+    return value * unit if math.isfinite(value) else math.inf if value > 0 else math.nan
+
+
+def _holds_words(holds: float, what: str) -> str:
+    if math.isnan(holds):
+        return ""
+    if math.isinf(holds):
+        return f" (for any number more {what}s)"
+    return f" (for up to {_fmt(holds)} more {what}s a day, HiGHS ranging)"
 
 
 def _capacity_prices(built: BuiltModel) -> Any:

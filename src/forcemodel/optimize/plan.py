@@ -20,6 +20,33 @@ from forcemodel.scenario.model import CAPABILITIES, Scenario
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where the plan comes from, printed with it on the command line.
+
+    ``rule``: the stopping rule in words (a time budget or work limits); ``stopped_by``:
+    ``optimal`` (proven within the gap), ``time_limit``, ``work_limit`` or ``interrupted``;
+    ``kept``: the stage that found the plan kept ("day-0 planner", "sub-MIP around the LP",
+    "simulated search from ...", ...); ``simulated``: whether the plan was simulated;
+    ``regions``: per region, its simulated closure day, its target and its simulated shortfall
+    (brigade-days), empty when not simulated; ``simulated_score``: the simulation's shortfall
+    in the model's weights (the model's objective without its cost term, on the simulation);
+    ``evaluations``: simulations run by the simulated search.
+    """
+
+    rule: str
+    stopped_by: str
+    kept: str
+    simulated: bool = False
+    regions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["region", "simulated_closure", "target", "shortfall_bde_days"]
+        )
+    )
+    simulated_score: float | None = None
+    evaluations: int = 0
+
+
+@dataclass(frozen=True)
 class OptimizationResult:
     """The chosen plan, its objective and what the solver said.
 
@@ -74,6 +101,8 @@ class OptimizationResult:
     #: HiGHS's when it solved the whole MIP, else the best of the queue-free bound and the LP
     #: relaxation (``mip_gap`` is measured against it); the LP's own optimum with ``relaxed``.
     bound: float | None = None
+    #: Where the plan comes from (stopping rule, stage, simulation), when the MIP was searched.
+    provenance: Provenance | None = None
 
     @property
     def choices(self) -> dict[str, Choice]:

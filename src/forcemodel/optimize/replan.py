@@ -7,6 +7,9 @@ committed units' forecast closures are taken off the requirements and their sets
 The new plan goes back to the simulation with the committed units' plans unchanged, so history
 before ``t`` is reproduced exactly and what follows shows what the re-plan recovers. The rules,
 and why history before ``t`` cannot change, are in docs/optimization.md ("Re-planning").
+
+Why one module of about 560 lines: the planning view, the re-plan and the three-run comparison
+are one procedure (docs/optimization.md, "Re-planning"), each part used only by the others.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from forcemodel.scenario.model import CAPABILITIES, Curve, Disruption, Scenario,
 
 if TYPE_CHECKING:
     from forcemodel.optimize.plan import OptimizationResult
+    from forcemodel.optimize.stopping import WorkLimits
 
 #: How the units not yet committed are re-planned: the optimiser (MIP) or the day-0 planner's
 #: greedy rule, both on the planning view.
@@ -107,6 +111,7 @@ def replan(
     time_limit: float = 30.0,
     keep_assignments: bool = False,
     seed: int = 0,
+    work: WorkLimits | None = None,
 ) -> ReplanResult:
     """Re-plan on ``day`` the units not yet moving, and simulate with and without the re-plan.
 
@@ -118,9 +123,11 @@ def replan(
             ``day``.
         method: ``"optimize"`` (the MIP of :func:`forcemodel.optimize.optimize`) or
             ``"planner"`` (the simulation's day-0 planning rule), on the planning view.
-        time_limit: seconds the optimiser may run (more than 0).
+        time_limit: seconds the optimiser may run (finite, more than 0).
         keep_assignments: keep pre-assigned units in their region (the planner always does).
         seed: the simulation's seed (recorded).
+        work: a deterministic stopping rule for the optimiser in place of ``time_limit``
+            (:class:`forcemodel.optimize.WorkLimits`): the same re-plan on any machine.
 
     Raises:
         ValueError: a day outside ``0..horizon``, a disruption on no link or node, a factor
@@ -177,10 +184,14 @@ def replan(
                     est_closure=vp.est_closure,
                 )
         else:
-            from forcemodel.optimize import optimize  # here: the package imports this module
+            from forcemodel.optimize.api import optimize  # here: a heavy import, only when used
 
             optimization = optimize(
-                view, time_limit=time_limit, keep_assignments=keep_assignments, duals=False
+                view,
+                time_limit=time_limit,
+                keep_assignments=keep_assignments,
+                duals=False,
+                work=work,
             )
             new_plans = _plans_from_choices(real, view, vnet, free, optimization)
     plans = list(day0)
@@ -222,7 +233,7 @@ def _check_inputs(
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not (math.isfinite(time_limit) and time_limit > 0):
-        raise ValueError(f"time_limit must be more than 0 seconds, got {time_limit:g}")
+        raise ValueError(f"time_limit must be more than 0 seconds and finite, got {time_limit:g}")
     if disruption is None:
         return
     capacities = _capacities(scenario)

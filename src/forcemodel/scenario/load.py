@@ -49,8 +49,9 @@ from forcemodel.scenario.model import (
 )
 from forcemodel.scenario.paths import apply_settings
 from forcemodel.scenario.references import ReferenceChecks
+from forcemodel.scenario.uncertainty import Uncertainty
 
-TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning")
+TOP_KEYS = ("meta", "unit_types", *COMPONENT_MODELS, "prepositioning", "uncertainty")
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -261,6 +262,7 @@ class _Validator(DefaultFilling, ReferenceChecks):
             "threats": tuple(threats),
             "disruptions": tuple(disruptions),
             "prepositioning": prepositioning,
+            "uncertainty": self.validate_one(Uncertainty, raw.get("uncertainty"), ("uncertainty",)),
         }
         self.check_references(parts)
         if self.problems or meta is None:

@@ -36,6 +36,7 @@ from forcemodel.common.fields import (
 )
 from forcemodel.scenario.capabilities import CAPABILITIES as CAPABILITIES
 from forcemodel.scenario.capabilities import Capability as Capability
+from forcemodel.scenario.uncertainty import Uncertainty
 
 #: Fields the loader supplies when a file leaves them out, by model name.
 FILLED_BY_LOADER: dict[str, tuple[str, ...]] = {
@@ -610,6 +611,8 @@ class Scenario(_Model):
         description="New pre-positioned sets the optimiser may buy within a budget; none: "
         "only the stocks as given.",
     )
+    # Read by sweeps only; left out of dumps (and so of the digest) like the simulation ignores it.
+    uncertainty: Uncertainty | None = Field(default=None, exclude=True)
 
     def table(self, component: str) -> Any:
         """One component table as a pandas DataFrame (nested fields flattened with dots)."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -64,34 +62,6 @@ def authenticate(session: Session, token: str) -> Principal | None:
     return Principal(id=user.id, name=user.name, role=Role(user.role), nation=user.nation)
 
 
-class PrincipalCache:
-    """The callers of recently seen tokens, remembered for ``ttl_s`` seconds.
-
-    Every request names its caller by token; looking the token up in the database costs a
-    connection and several round trips, more than a read of a record. Users are only ever added
-    (not removed or changed), so a remembered caller stays right; a token that is not found is
-    never remembered, so a user just added is found at once. The key is the token's digest.
-    """
-
-    def __init__(self, ttl_s: float = 60.0, size: int = 10_000) -> None:
-        self.ttl_s = ttl_s
-        self.size = size
-        self._entries: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, digest: str) -> Principal | None:
-        entry = self._entries.get(digest)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, digest: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._entries) >= self.size:
-                self._entries.clear()  # rare (many distinct tokens): start afresh
-            self._entries[digest] = (time.monotonic() + self.ttl_s, principal)
-
-
 def add_user(session: Session, name: str, role: Role, nation: str | None) -> tuple[User, str]:
     """Create a user and return it with its token (the only time the token is seen).
 
@@ -138,6 +108,57 @@ def add_user(session: Session, name: str, role: Role, nation: str | None) -> tup
         )
     session.commit()
     return user, token
+
+
+def _user(session: Session, name: str) -> User:
+    user = session.scalars(select(User).where(User.name == name.strip())).one_or_none()
+    if user is None:
+        raise UserError(f"no user named {name!r}")
+    return user
+
+
+def remove_user(session: Session, name: str) -> None:
+    """Remove a user: its token stops working at once (the next request is refused). Commits.
+
+    The service looks every request's token up in the database (it keeps no cache of callers),
+    so no server process, however many there are, accepts the token after the commit.
+    """
+    user = _user(session, name)
+    before = audit.snapshot(user)
+    session.delete(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=CLI_ACTOR,
+        actor_role="admin",
+        action=AuditAction.delete,
+        entity="user",
+        entity_id=before["id"],
+        before=before,
+        after=None,
+    )
+    session.commit()
+
+
+def rotate_token(session: Session, name: str) -> str:
+    """Give a user a new token and return it; the old one stops working at once. Commits."""
+    user = _user(session, name)
+    token = new_token()
+    user.token_hash = hash_token(token)
+    session.flush()
+    snapshot = audit.snapshot(user)  # the hash is never copied into the log
+    audit.record(
+        session,
+        actor=CLI_ACTOR,
+        actor_role="admin",
+        action=AuditAction.update,
+        entity="user",
+        entity_id=user.id,
+        before=snapshot,
+        after=snapshot,
+    )
+    session.commit()
+    return token
 
 
 def list_users(session: Session) -> list[User]:

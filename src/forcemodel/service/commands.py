@@ -94,6 +94,41 @@ def users_add(
     print(token)
 
 
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="The user to remove.")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Remove a user: its token is refused from the next request on, by every server process."""
+    from forcemodel.service.auth import UserError, remove_user
+
+    with _session(database_url) as session:
+        try:
+            remove_user(session, name)
+        except UserError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    err.print(f"removed {name}; its token no longer works", highlight=False)
+
+
+@users_app.command("rotate")
+def users_rotate(
+    name: Annotated[str, typer.Argument(help="The user whose token to replace.")],
+    database_url: DatabaseURL = None,
+) -> None:
+    """Give a user a new token (printed once); the old one is refused from the next request on."""
+    from forcemodel.service.auth import UserError, rotate_token
+
+    with _session(database_url) as session:
+        try:
+            token = rotate_token(session, name)
+        except UserError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    err.print(f"a new token for {name} (shown once); the old one no longer works:")
+    print(token)
+
+
 @users_app.command("list")
 def users_list(database_url: DatabaseURL = None) -> None:
     """List the users (names, roles, nations; never tokens)."""

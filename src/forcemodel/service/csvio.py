@@ -4,6 +4,16 @@ An exported file imports back unchanged. On import a row without ``id`` is new; 
 ``id`` changes that record and must carry the ``version`` it was exported at (a stale row is
 refused with 409, like any other edit). ``category`` and ``standard`` come from the item
 catalogue: on import they may be left empty, and when given they must agree with it.
+
+Exports are safe to open in a spreadsheet: a cell that begins with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return (which a spreadsheet may run as a formula) is written with a ``'``
+before it, and import takes that ``'`` away again (a cell that begins with ``'`` and then one
+of those gets one more, so every text survives the round trip).
+
+Imports are strict: a quote that is not closed, text after a closing quote, a line break in
+a cell other than ``note``, a row with more or fewer cells than the header, a column named
+twice, a whole number written other than as digits: each is refused, naming its line and
+column.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from forcemodel.service import records
+from forcemodel.service import reads, records
 from forcemodel.service.auth import Principal
 from forcemodel.service.records import RecordError
 from forcemodel.service.schemas import (
@@ -68,23 +78,40 @@ class CSVImportError(Exception):
         self.problems = problems
 
 
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: str) -> str:
+    """The cell as exported: a ``'`` before text a spreadsheet would run as a formula."""
+    return f"'{value}" if value.lstrip("'").startswith(FORMULA_START) else value
+
+
+def unescape_cell(value: str) -> str:
+    """The text of an exported cell (the inverse of :func:`escape_cell`)."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _write(columns: tuple[str, ...], rows: list[BaseModel]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row.model_dump(mode="json"))
+        data = row.model_dump(mode="json")
+        writer.writerow({k: escape_cell(v) if isinstance(v, str) else v for k, v in data.items()})
     return buf.getvalue()
 
 
 def export_pledges(session: Session) -> str:
     """Every pledge as CSV text."""
-    return _write(PLEDGE_COLUMNS, list(records.pledges(session)))
+    return _write(PLEDGE_COLUMNS, list(reads.pledges(session)))
 
 
 def export_requirements(session: Session) -> str:
     """Every requirement as CSV text."""
-    return _write(REQUIREMENT_COLUMNS, list(records.requirements(session)))
+    return _write(REQUIREMENT_COLUMNS, list(reads.requirements(session)))
 
 
 def _refuse(message: str, *loc: str) -> CSVImportError:
@@ -102,9 +129,15 @@ def _rows(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]
         raise _refuse(f"the file is not CSV as expected: {exc}") from None
 
 
-def _read(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+def _problem(line: int, message: str, *loc: str) -> CSVImportError:
+    return CSVImportError(422, [RecordError(422, f"line {line}: {message}", ("body", *loc))])
+
+
+def _header(reader: Any, columns: tuple[str, ...]) -> list[str]:
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise _problem(1, f"the header is not CSV as expected: {exc}", "header") from None
     unknown = [c for c in header if c not in columns]
     if unknown or not header:
         raise CSVImportError(
@@ -120,18 +153,93 @@ def _read(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]
                 )
             ],
         )
-    out = []
-    for row in reader:
-        if None in row:
-            raise CSVImportError(
-                422,
-                [RecordError(422, f"more cells than columns on line {reader.line_num}", ("body",))],
+    for name in header:
+        places = [i + 1 for i, h in enumerate(header) if h == name]
+        if len(places) > 1:
+            raise _problem(
+                1,
+                f"column {name!r} is named twice in the header (columns "
+                f"{' and '.join(map(str, places))})",
+                "header",
             )
-        out.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+    return header
+
+
+def _broken_cell(text: str) -> int:
+    """The 1-based column of the first cell of ``text`` (a record) that is not CSV."""
+    column, i, quoted = 1, 0, False
+    start_quote = 0
+    while i < len(text):
+        char = text[i]
+        if quoted:
+            if char == '"':
+                if text[i + 1 : i + 2] == '"':
+                    i += 1
+                else:
+                    quoted = False
+                    after = text[i + 1 : i + 2]
+                    if after not in ("", ",", "\n", "\r"):
+                        return column  # text after the closing quote
+        elif char == '"' and (i == 0 or text[i - 1] == ","):
+            quoted, start_quote = True, column
+        elif char == ",":
+            column += 1
+        i += 1
+    return start_quote if quoted else column
+
+
+def _read(text: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text), strict=True)
+    header = _header(reader, columns)
+    out = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            column = _broken_cell("".join(lines[line - 1 :]))
+            name = header[column - 1] if column <= len(header) else "?"
+            raise _problem(
+                line,
+                f"column {column} ({name}): not CSV as expected ({exc}): a quote that is "
+                "not closed, or text after a closing quote",
+                f"line {line}",
+                name,
+            ) from None
+        if cells:
+            out.append((line, _cells(header, cells, line)))
+        line = reader.line_num + 1
     return out
 
 
+def _cells(header: list[str], cells: list[str], line: int) -> dict[str, str]:
+    if len(cells) != len(header):
+        more = "more" if len(cells) > len(header) else "fewer"
+        raise _problem(line, f"{more} cells ({len(cells)}) than columns ({len(header)})")
+    for column, (name, cell) in enumerate(zip(header, cells, strict=True), 1):
+        if ("\n" in cell or "\r" in cell) and name != "note":
+            raise _problem(
+                line,
+                f"column {column} ({name}): a line break inside the cell (a quote not closed "
+                "where it should be?)",
+                f"line {line}",
+                name,
+            )
+    return {name: unescape_cell(cell).strip() for name, cell in zip(header, cells, strict=True)}
+
+
+#: Columns holding whole numbers: digits only, never "5.0", "true" or " 5 "-like text.
+_WHOLE = frozenset({"quantity", "priority"})
+
+
 def _model(model: type[BaseModel], fields: dict[str, Any], line: int) -> Any:
+    fields = {
+        k: int(v) if k in _WHOLE and isinstance(v, str) and v.isascii() and v.isdigit() else v
+        for k, v in fields.items()
+    }
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
@@ -226,7 +334,7 @@ def import_pledges(session: Session, actor: Principal, text: str) -> ImportResul
         return records.create_pledge(session, actor, _model(PledgeIn, row, line))
 
     def update(ident: int, row: dict[str, str], version: int, line: int) -> bool:
-        current = records.get_row(session, Pledge, ident, "pledge")
+        current = reads.get_row(session, Pledge, ident, "pledge")
         donor = row.pop("donor", current.donor)
         if donor != current.donor:
             raise RecordError(422, "donor: a pledge keeps its donor", ("body", "donor"))
@@ -245,7 +353,7 @@ def import_requirements(session: Session, actor: Principal, text: str) -> Import
         return records.create_requirement(session, actor, _model(RequirementIn, row, line))
 
     def update(ident: int, row: dict[str, str], version: int, line: int) -> bool:
-        current = records.get_row(session, Requirement, ident, "requirement")
+        current = reads.get_row(session, Requirement, ident, "requirement")
         partner = row.pop("partner", current.partner)
         if partner != current.partner:
             raise RecordError(422, "partner: a requirement keeps its partner", ("body", "partner"))

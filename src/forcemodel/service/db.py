@@ -10,6 +10,8 @@ forcemodel.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -47,6 +49,8 @@ def make_engine(url: str) -> Engine:
         # pre_ping: a connection the server closed meanwhile (a restart) is replaced unseen.
         return create_engine(database_url(url), pool_pre_ping=True, **pool)
     memory = make_url(url).database in (None, "", ":memory:")
+    if not memory:
+        _create_private(str(make_url(url).database))
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
@@ -72,6 +76,18 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file readable and writable by its owner only (0600), if it is new.
+
+    The records are the nations' plans: no other account of the machine may read them. SQLite
+    gives its write-ahead log and shared-memory files the database file's permissions.
+    """
+    if path.startswith("file:"):
+        return  # a URI filename: SQLite opens it as it says
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def session_factory(

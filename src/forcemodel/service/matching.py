@@ -11,24 +11,25 @@ The matcher runs outside any write transaction (it may take seconds); the writes
 one transaction that first checks that no pledge, requirement or allocation changed meanwhile
 (409 if one did: run the match again). :func:`match_records` is the same for the command line.
 
-No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
+The route is ``forcemodel.service.routers.match``.
 """
+
+from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import math
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forcemodel.assist import fleet_mix, match_case
+from forcemodel.assist import fleet_mix, lifecycle, match_case
+from forcemodel.assist.lifecycle import Kind
 from forcemodel.assist.records import (
     AllocationRecord,
     ItemRecord,
@@ -39,10 +40,10 @@ from forcemodel.assist.records import (
 )
 from forcemodel.mip.errors import InfeasibleError, OptimizationError
 from forcemodel.service import records
-from forcemodel.service.auth import Principal, authenticate
-from forcemodel.service.db import begin_write, session_factory
+from forcemodel.service.auth import Principal
+from forcemodel.service.db import begin_write
 from forcemodel.service.records import RecordError
-from forcemodel.service.schemas import AllocationIn, ErrorOut, error_responses
+from forcemodel.service.schemas import AllocationIn
 from forcemodel.service.tables import Allocation, Item, Pledge, Requirement, Role
 
 #: The note written on allocations the matcher makes.
@@ -115,23 +116,47 @@ class _Snapshot:
 
 
 def _snapshot(session: Session) -> _Snapshot:
+    """The records and their versions; a pledge that takes no new allocation (it has shipped)
+    enters the case with only what its allocations give, so the plan cannot add to it."""
     items = [ItemRecord(i.id, i.category, i.standard) for i in session.scalars(select(Item))]
     versions: dict[tuple[str, int], int] = {}
+    allocations = []
+    given: dict[int, int] = {}
+    for a in session.scalars(select(Allocation).order_by(Allocation.id)):
+        allocations.append(AllocationRecord(a.pledge_id, a.requirement_id, a.quantity))
+        given[a.pledge_id] = given.get(a.pledge_id, 0) + a.quantity
+        versions[("allocation", a.id)] = a.version
     pledges = []
     for p in session.scalars(select(Pledge).order_by(Pledge.id)):
-        pledges.append(PledgeRecord(p.id, p.donor, p.item_id, p.quantity, p.available_from))
         versions[("pledge", p.id)] = p.version
+        quantity = p.quantity if lifecycle.accepts_allocations(p.status) else given.get(p.id, 0)
+        if quantity > 0:
+            pledges.append(PledgeRecord(p.id, p.donor, p.item_id, quantity, p.available_from))
     reqs = []
     for r in session.scalars(select(Requirement).order_by(Requirement.id)):
         reqs.append(
             RequirementRecord(r.id, r.partner, r.item_id, r.quantity, r.priority, r.needed_by)
         )
         versions[("requirement", r.id)] = r.version
-    allocations = []
-    for a in session.scalars(select(Allocation).order_by(Allocation.id)):
-        allocations.append(AllocationRecord(a.pledge_id, a.requirement_id, a.quantity))
-        versions[("allocation", a.id)] = a.version
     return _Snapshot(items, pledges, reqs, allocations, versions)
+
+
+def _broken(session: Session) -> list[tuple[lifecycle.Rule, str]]:
+    """What is wrong with the stored allocations (the lifecycle's rules), for the 409."""
+    kinds = {i.id: Kind(i.category, i.standard) for i in session.scalars(select(Item))}
+    pledges = list(session.execute(select(Pledge.id, Pledge.item_id, Pledge.quantity)))
+    reqs = list(session.execute(select(Requirement.id, Requirement.item_id, Requirement.quantity)))
+    allocations = [
+        lifecycle.Allocated(a.id, a.pledge_id, a.requirement_id, a.quantity)
+        for a in session.scalars(select(Allocation).order_by(Allocation.id))
+    ]
+    return lifecycle.broken_allocations(
+        allocations,
+        {p.id: kinds[p.item_id] for p in pledges},
+        {p.id: p.quantity for p in pledges},
+        {r.id: kinds[r.item_id] for r in reqs},
+        {r.id: r.quantity for r in reqs},
+    )
 
 
 def _versions(session: Session) -> dict[tuple[str, int], int]:
@@ -180,6 +205,15 @@ def match_records(
         )
     with sessions() as session:
         snap = _snapshot(session)
+        broken = _broken(session)
+    if broken:
+        raise RecordError(
+            409,
+            "the stored allocations break the records' rules, so no plan can keep them: "
+            + "; ".join(f"{text} (rule {rule.value})" for rule, text in broken)
+            + "; fix or remove these allocations, then match again",
+            rule=broken[0][0].value,
+        )
     try:
         case = case_from_records(snap.items, snap.pledges, snap.requirements, snap.allocations)
         with _SOLVING:
@@ -254,60 +288,3 @@ def proposed_frame(out: MatchOut) -> pd.DataFrame:
         [a.model_dump(mode="json") for a in out.allocations],
         columns=list(ProposedAllocation.model_fields),
     )
-
-
-# --- the route -----------------------------------------------------------------------------
-
-_bearer = HTTPBearer(auto_error=False, description="A token made by `forcemodel users add`.")
-
-
-def _sessions(request: Request) -> Callable[[], Session]:
-    factory = request.app.state.__dict__.get("_match_sessions")
-    if factory is None:
-        factory = session_factory(request.app.state.engine)
-        request.app.state._match_sessions = factory
-    return factory  # type: ignore[no-any-return]
-
-
-def _caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None:
-        raise RecordError(401, "no token: send the header 'Authorization: Bearer <token>'")
-    with _sessions(request)() as session:
-        principal = authenticate(session, credentials.credentials)
-    if principal is None:
-        raise RecordError(401, "invalid token")
-    if principal.role is not Role.coordinator:
-        raise RecordError(403, f"role {principal.role.value} may not do this; allowed: coordinator")
-    return principal
-
-
-router = APIRouter(tags=["matching"])
-
-
-#: Every status the route answers is documented (the schemathesis tests hold it to that).
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **error_responses(401, 403, 409, 422),
-    503: {"model": ErrorOut, "description": "The solver stopped without a plan: try again."},
-}
-
-
-@router.post("/match", responses=_RESPONSES)
-def run_match(
-    user: Annotated[Principal, Depends(_caller)],
-    sessions: Annotated[Callable[[], Session], Depends(_sessions)],
-    apply: Annotated[
-        bool, Query(description="Write the proposed allocations (all or none); default: dry run.")
-    ] = False,
-    time_limit: Annotated[
-        float, Query(gt=0, le=600, description="Seconds the solver may run.")
-    ] = DEFAULT_TIME_LIMIT,
-) -> MatchOut:
-    """Match pledges to requirements (coordinators): proposed allocations, unmet, fleet mix.
-
-    Existing allocations are kept; ``apply=true`` writes the allocations the plan adds, each
-    audited and moving its pledge to ``allocated``.
-    """
-    return match_records(sessions, user, apply=apply, time_limit=time_limit)

@@ -1,8 +1,10 @@
 """Reading and changing the records, with the checks that keep them consistent and owned.
 
 Every change here: checks the caller's right to it (403), that the row exists (404), that the
-caller saw its current version (409), that the result is valid (422); then changes the row and
-adds an audit entry in the same transaction. Callers commit. On SQLite the transaction holds the
+caller saw its current version (409), that the lifecycle allows it (:mod:`forcemodel.assist.
+lifecycle`: 409 when the records' state forbids it, 422 when the change is invalid, either naming
+the rule) and that the result is valid (422); then changes the row and adds an audit entry in
+the same transaction. Callers commit. On SQLite the transaction holds the
 write lock from its start (``db.session_factory(engine, write=True)``); elsewhere the rows a
 check depends on are locked (``SELECT ... FOR UPDATE``), so two concurrent changes cannot both
 pass a check that only one of them may.
@@ -10,29 +12,28 @@ pass a check that only one of them may.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forcemodel.assist import lifecycle
+from forcemodel.assist.lifecycle import Kind, LifecycleError
 from forcemodel.service import audit
 from forcemodel.service.auth import Principal
 from forcemodel.service.schemas import (
     AllocationIn,
-    AllocationOut,
     AllocationPatch,
     DonorIn,
     DonorPatch,
     ItemIn,
     ItemPatch,
     PledgeIn,
-    PledgeOut,
     PledgePatch,
     RequirementIn,
-    RequirementOut,
     RequirementPatch,
 )
 from forcemodel.service.tables import (
@@ -58,6 +59,10 @@ class RecordError(Exception):
     message: str
     #: For 422: where the problem is, e.g. ("body", "quantity").
     loc: tuple[str | int, ...] = field(default=())
+    #: The lifecycle rule the change would break, when that is why it is refused.
+    rule: str | None = None
+    #: Headers of the answer (e.g. Retry-After of a 429).
+    headers: dict[str, str] | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -73,6 +78,16 @@ def forbidden(message: str) -> RecordError:
 
 def invalid(message: str, *loc: str | int) -> RecordError:
     return RecordError(422, message, ("body", *loc))
+
+
+@contextmanager
+def lifecycle_rules() -> Iterator[None]:
+    """Turn a refusal of the lifecycle into a RecordError: 409 or 422, naming the rule."""
+    try:
+        yield
+    except LifecycleError as exc:
+        loc: tuple[str | int, ...] = ("body", exc.field) if exc.field else ("body",)
+        raise RecordError(409 if exc.conflict else 422, str(exc), loc, exc.rule.value) from None
 
 
 def _get(session: Session, model: type[R], key: object, entity: str, *, lock: bool = False) -> R:
@@ -189,8 +204,25 @@ def update_item(
 ) -> Item:
     item = _get(session, Item, item_id, "item", lock=True)
     check_version(item, "item", item_id, version)
-    _apply(session, actor, item, "item", item_id, patch.changes())
+    changes = patch.changes()
+    if {"category", "standard"} & set(changes):
+        current = {"category": item.category, "standard": item.standard}
+        with lifecycle_rules():
+            lifecycle.check_item_edit(item_id, changes, current, _item_in_use(session, item_id))
+    _apply(session, actor, item, "item", item_id, changes)
     return item
+
+
+def _item_in_use(session: Session, item_id: str) -> int:
+    """How many allocations give or receive the item."""
+    pledged = select(Pledge.id).where(Pledge.item_id == item_id)
+    needed = select(Requirement.id).where(Requirement.item_id == item_id)
+    query = (
+        select(func.count())
+        .select_from(Allocation)
+        .where(Allocation.pledge_id.in_(pledged) | Allocation.requirement_id.in_(needed))
+    )
+    return int(session.scalar(query) or 0)
 
 
 def create_donor(session: Session, actor: Principal, data: DonorIn) -> Donor:
@@ -255,21 +287,24 @@ def update_pledge(
     check_version(pledge, "pledge", pledge_id, version)
     if "item_id" in changes:
         _item(session, changes["item_id"], "item_id")
-        if changes["item_id"] != pledge.item_id and _count(
-            session, Allocation.pledge_id, pledge_id
-        ):
-            raise invalid(
-                "item_id: the pledge is allocated; remove its allocations first", "item_id"
-            )
-    if "quantity" in changes:
-        allocated = _allocated(session, Allocation.pledge_id, pledge_id)
-        if changes["quantity"] < allocated:
-            raise invalid(
-                f"quantity {changes['quantity']} is below the {allocated} already allocated",
-                "quantity",
-            )
     if "status" in changes:
         changes["status"] = PledgeStatus(changes["status"]).value
+    current = {k: getattr(pledge, k) for k in changes}
+    with lifecycle_rules():
+        if "status" in changes:
+            lifecycle.check_status_change(
+                f"pledge {pledge_id}",
+                pledge.status,
+                changes["status"],
+                _count(session, Allocation.pledge_id, pledge_id),
+            )
+        lifecycle.check_pledge_edit(
+            f"pledge {pledge_id}",
+            pledge.status,
+            changes,
+            current,
+            _allocated(session, Allocation.pledge_id, pledge_id),
+        )
     _apply(session, actor, pledge, "pledge", pledge_id, changes)
     return pledge
 
@@ -278,9 +313,10 @@ def delete_pledge(session: Session, actor: Principal, pledge_id: int, version: i
     pledge = _get(session, Pledge, pledge_id, "pledge", lock=True)
     _own_nation(actor, pledge.donor, "the pledges")
     check_version(pledge, "pledge", pledge_id, version)
-    n = _count(session, Allocation.pledge_id, pledge_id)
-    if n:
-        raise RecordError(409, f"pledge {pledge_id} has {n} allocation(s); remove them first")
+    with lifecycle_rules():
+        lifecycle.check_withdraw(
+            f"pledge {pledge_id}", _count(session, Allocation.pledge_id, pledge_id)
+        )
     _delete(session, actor, pledge, "pledge")
 
 
@@ -314,15 +350,10 @@ def update_requirement(
     changes = patch.changes()
     if "item_id" in changes:
         _item(session, changes["item_id"], "item_id")
-        if changes["item_id"] != req.item_id and _count(session, Allocation.requirement_id, req_id):
-            raise invalid("item_id: the requirement has allocations; remove them first", "item_id")
-    if "quantity" in changes:
-        allocated = _allocated(session, Allocation.requirement_id, req_id)
-        if changes["quantity"] < allocated:
-            raise invalid(
-                f"quantity {changes['quantity']} is below the {allocated} already allocated",
-                "quantity",
-            )
+    with lifecycle_rules():
+        lifecycle.check_requirement_edit(
+            changes, req.item_id, _allocated(session, Allocation.requirement_id, req_id)
+        )
     _apply(session, actor, req, "requirement", req_id, changes)
     return req
 
@@ -331,41 +362,44 @@ def delete_requirement(session: Session, actor: Principal, req_id: int, version:
     req = _get(session, Requirement, req_id, "requirement", lock=True)
     _own_nation(actor, req.partner, "the requirements")
     check_version(req, "requirement", req_id, version)
-    n = _count(session, Allocation.requirement_id, req_id)
-    if n:
-        raise RecordError(409, f"requirement {req_id} has {n} allocation(s); remove them first")
+    with lifecycle_rules():
+        lifecycle.check_withdraw(
+            f"requirement {req_id}", _count(session, Allocation.requirement_id, req_id)
+        )
     _delete(session, actor, req, "requirement")
 
 
 # --- allocations (coordinators) ------------------------------------------------------------
 
 
-def _check_room(
+def _check_allocation(
     session: Session,
     pledge: Pledge,
     req: Requirement,
     quantity: int,
     already: int = 0,
 ) -> None:
-    """Refuse (422) an allocation beyond what the pledge has left or the requirement needs."""
-    left = pledge.quantity - _allocated(session, Allocation.pledge_id, pledge.id) + already
-    if quantity > left:
-        raise invalid(
-            f"quantity {quantity} exceeds the {left} left of pledge {pledge.id}", "quantity"
-        )
-    open_ = req.quantity - _allocated(session, Allocation.requirement_id, req.id) + already
-    if quantity > open_:
-        raise invalid(
-            f"quantity {quantity} exceeds the {open_} still needed by requirement {req.id}",
-            "quantity",
+    """Refuse an allocation the lifecycle forbids (``already``: what it gave before a change)."""
+    offered, needed = _item(session, pledge.item_id), _item(session, req.item_id)
+    with lifecycle_rules():
+        lifecycle.check_allocation(
+            pledge.id,
+            req.id,
+            pledge.status,
+            Kind(offered.category, offered.standard),
+            Kind(needed.category, needed.standard),
+            quantity,
+            pledge.quantity - _allocated(session, Allocation.pledge_id, pledge.id) + already,
+            req.quantity - _allocated(session, Allocation.requirement_id, req.id) + already,
         )
 
 
-def _set_status(
-    session: Session, actor: Principal, pledge: Pledge, old: PledgeStatus, new: PledgeStatus
-) -> None:
-    if pledge.status == old.value:
-        _apply(session, actor, pledge, "pledge", pledge.id, {"status": new.value})
+def _follow_allocations(session: Session, actor: Principal, pledge: Pledge) -> None:
+    """Move the pledge to the status its allocations give it (pledged or allocated)."""
+    count = _count(session, Allocation.pledge_id, pledge.id)
+    status = lifecycle.status_after_allocations(pledge.status, count)
+    if status.value != pledge.status:
+        _apply(session, actor, pledge, "pledge", pledge.id, {"status": status.value})
 
 
 def create_allocation(session: Session, actor: Principal, data: AllocationIn) -> Allocation:
@@ -375,16 +409,9 @@ def create_allocation(session: Session, actor: Principal, data: AllocationIn) ->
     req = session.get(Requirement, data.requirement_id, with_for_update=True)
     if req is None:
         raise invalid(f"no requirement {data.requirement_id}", "requirement_id")
-    offered, needed = _item(session, pledge.item_id), _item(session, req.item_id)
-    if (offered.category, offered.standard) != (needed.category, needed.standard):
-        raise invalid(
-            f"pledge {pledge.id} offers {offered.category} of standard {offered.standard}, but "
-            f"requirement {req.id} needs {needed.category} of standard {needed.standard}",
-            "requirement_id",
-        )
-    _check_room(session, pledge, req, data.quantity)
+    _check_allocation(session, pledge, req, data.quantity)
     allocation = _create(session, actor, Allocation(**data.model_dump()), "allocation")
-    _set_status(session, actor, pledge, PledgeStatus.pledged, PledgeStatus.allocated)
+    _follow_allocations(session, actor, pledge)
     return allocation
 
 
@@ -397,7 +424,8 @@ def update_allocation(
     if "quantity" in changes:
         pledge = _get(session, Pledge, allocation.pledge_id, "pledge", lock=True)
         req = _get(session, Requirement, allocation.requirement_id, "requirement", lock=True)
-        _check_room(session, pledge, req, changes["quantity"], already=allocation.quantity)
+        if changes["quantity"] != allocation.quantity:
+            _check_allocation(session, pledge, req, changes["quantity"], allocation.quantity)
     _apply(session, actor, allocation, "allocation", alloc_id, changes)
     return allocation
 
@@ -406,81 +434,7 @@ def delete_allocation(session: Session, actor: Principal, alloc_id: int, version
     allocation = _get(session, Allocation, alloc_id, "allocation", lock=True)
     check_version(allocation, "allocation", alloc_id, version)
     pledge = _get(session, Pledge, allocation.pledge_id, "pledge", lock=True)
+    with lifecycle_rules():
+        lifecycle.check_allocation_open(pledge.id, pledge.status)
     _delete(session, actor, allocation, "allocation")
-    if not _count(session, Allocation.pledge_id, pledge.id):
-        _set_status(session, actor, pledge, PledgeStatus.allocated, PledgeStatus.pledged)
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-# Reads select the columns they answer with (the record's and its item's category and
-# standard) in one statement, and validate the rows straight into the answer's schema: no ORM
-# objects to build and track, one round trip for one record.
-
-_PLEDGES = TypeAdapter(list[PledgeOut])
-_REQUIREMENTS = TypeAdapter(list[RequirementOut])
-
-
-def _with_item(model: type[Pledge] | type[Requirement]) -> Select[Any]:
-    table = model.__table__
-    return (
-        select(*table.c, Item.category, Item.standard)
-        .join(Item, table.c.item_id == Item.id)
-        .order_by(table.c.id)
-    )
-
-
-def allocation_out(allocation: Allocation) -> AllocationOut:
-    return AllocationOut.model_validate(allocation)
-
-
-def pledges(
-    session: Session,
-    donor: str | None = None,
-    status: PledgeStatus | None = None,
-    pledge_id: int | None = None,
-) -> list[PledgeOut]:
-    query = _with_item(Pledge)
-    if donor is not None:
-        query = query.where(Pledge.donor == donor)
-    if status is not None:
-        query = query.where(Pledge.status == status.value)
-    if pledge_id is not None:
-        query = query.where(Pledge.id == pledge_id)
-    return _PLEDGES.validate_python([row._mapping for row in session.execute(query)])
-
-
-def requirements(
-    session: Session, partner: str | None = None, req_id: int | None = None
-) -> list[RequirementOut]:
-    query = _with_item(Requirement)
-    if partner is not None:
-        query = query.where(Requirement.partner == partner)
-    if req_id is not None:
-        query = query.where(Requirement.id == req_id)
-    return _REQUIREMENTS.validate_python([row._mapping for row in session.execute(query)])
-
-
-def pledge(session: Session, pledge_id: int) -> PledgeOut:
-    found = pledges(session, pledge_id=pledge_id)
-    if not found:
-        raise not_found("pledge", pledge_id)
-    return found[0]
-
-
-def requirement(session: Session, req_id: int) -> RequirementOut:
-    found = requirements(session, req_id=req_id)
-    if not found:
-        raise not_found("requirement", req_id)
-    return found[0]
-
-
-def get_row(session: Session, model: type[R], key: object, entity: str) -> R:
-    """The row, or 404."""
-    return _get(session, model, key, entity)
-
-
-def all_rows(session: Session, model: type[R], order: Sequence[Any]) -> list[R]:
-    """Every row of the table, in the order given."""
-    return list(session.scalars(select(model).order_by(*order)))
+    _follow_allocations(session, actor, pledge)

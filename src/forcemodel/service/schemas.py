@@ -10,14 +10,17 @@ surrogate (not UTF-8). Ids and versions fit the database's 32-bit integers.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    StrictInt,
     StringConstraints,
     model_validator,
 )
@@ -61,10 +64,29 @@ Label = Annotated[
     AfterValidator(storable),
 ]
 Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(storable)]
-Quantity = Annotated[int, Field(gt=0, le=1_000_000_000, description="A whole number above 0.")]
-Priority = Annotated[int, Field(ge=1, le=5, description="1 (most urgent) to 5.")]
-Version = Annotated[int, Field(ge=1, le=MAX_INT, description="The version the change is based on.")]
-RowId = Annotated[int, Field(ge=1, le=MAX_INT, description="A record's id.")]
+# Strict: a quantity is a JSON integer, never true, "5" or 5.0 (each was taken as 5).
+Quantity = Annotated[
+    StrictInt, Field(gt=0, le=1_000_000_000, description="A whole number above 0.")
+]
+Priority = Annotated[StrictInt, Field(ge=1, le=5, description="1 (most urgent) to 5.")]
+Version = Annotated[
+    StrictInt, Field(ge=1, le=MAX_INT, description="The version the change is based on.")
+]
+RowId = Annotated[StrictInt, Field(ge=1, le=MAX_INT, description="A record's id.")]
+
+
+def _iso_date(value: Any) -> Any:
+    """A date as ``YYYY-MM-DD`` (or a date object): never a datetime, a timestamp or a number."""
+    if isinstance(value, dt.datetime) or not isinstance(value, str | dt.date):
+        raise ValueError("a date such as 2026-03-01 is needed (no time, no number)")
+    if isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError(f"{value[:40]!r} is not a date such as 2026-03-01 (no time)")
+    return value
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: A calendar date, strictly ``YYYY-MM-DD`` (a datetime was taken as its date).
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class _In(BaseModel):
@@ -178,7 +200,7 @@ class PledgeIn(_In):
     donor: Nation | None = Field(default=None, description="Defaults to the caller's nation.")
     item_id: Code
     quantity: Quantity
-    available_from: dt.date
+    available_from: Date
     location: Label = Field(examples=["Rzeszow hub"])
     note: Note = ""
 
@@ -188,7 +210,7 @@ class PledgePatch(_Patch):
 
     item_id: Code | None = None
     quantity: Quantity | None = None
-    available_from: dt.date | None = None
+    available_from: Date | None = None
     location: Label | None = None
     status: PledgeStatus | None = None
     note: Note | None = None
@@ -216,7 +238,7 @@ class RequirementIn(_In):
     item_id: Code
     quantity: Quantity
     priority: Priority
-    needed_by: dt.date
+    needed_by: Date
     location: Label
     note: Note = ""
 
@@ -227,7 +249,7 @@ class RequirementPatch(_Patch):
     item_id: Code | None = None
     quantity: Quantity | None = None
     priority: Priority | None = None
-    needed_by: dt.date | None = None
+    needed_by: Date | None = None
     location: Label | None = None
     note: Note | None = None
 
@@ -306,6 +328,11 @@ class ErrorOut(BaseModel):
     """Why a request was refused."""
 
     detail: str
+    rule: str | None = Field(
+        default=None,
+        description="The lifecycle rule the change would break (forcemodel.assist.lifecycle), "
+        "when that is why it was refused.",
+    )
 
 
 _ERRORS: dict[int, tuple[type[BaseModel], str]] = {
@@ -315,7 +342,10 @@ _ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     404: (ErrorOut, "No such record."),
     409: (ErrorOut, "A stale version, a record that exists already, or one still in use."),
     422: (Unprocessable, "Invalid input: every problem located."),
+    413: (ErrorOut, "The request body is larger than the service takes."),
     428: (ErrorOut, "The change names no version (If-Match or version)."),
+    429: (ErrorOut, "Too many requests with an unknown token, or too many matches or imports."),
+    503: (ErrorOut, "The database is busy with another change (SQLite): try again."),
 }
 
 
@@ -323,9 +353,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The error answers a route documents (FastAPI's ``responses=``), by status.
 
     Every status a route can answer must be documented: the schemathesis tests refuse an
-    answer whose status or body the OpenAPI description does not give.
+    answer whose status or body the OpenAPI description does not give. A route that
+    authenticates (401) may also answer 429 (a client beyond the limit of unknown tokens).
     """
-    return {s: {"model": _ERRORS[s][0], "description": _ERRORS[s][1]} for s in statuses}
+    codes = sorted({*statuses, *((429,) if 401 in statuses else ())})
+    return {s: {"model": _ERRORS[s][0], "description": _ERRORS[s][1]} for s in codes}
 
 
 #: What the audit log records changes of.

@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from forcemodel.assist.lifecycle import STAGES, DeliveryStatus
+
 
 class Role(StrEnum):
     """What a user may do."""
@@ -39,14 +41,8 @@ class Role(StrEnum):
     observer = "observer"  # reads
 
 
-class PledgeStatus(StrEnum):
-    """Where a pledged item stands, in the order it moves."""
-
-    pledged = "pledged"
-    allocated = "allocated"
-    shipped = "shipped"
-    delivered = "delivered"
-    operational = "operational"
+#: Where a pledged item stands, in the order it moves: the lifecycle's one definition.
+PledgeStatus = DeliveryStatus
 
 
 class AuditAction(StrEnum):
@@ -194,10 +190,7 @@ class Pledge(Versioned, Base):
 
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity"),
-        CheckConstraint(
-            "status IN ('pledged', 'allocated', 'shipped', 'delivered', 'operational')",
-            name="status",
-        ),
+        CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in STAGES)})", name="status"),
     )
 
 

@@ -1,0 +1,123 @@
+"""What a sweep's runs say together: percentile bands and what the figures are sensitive to.
+
+Bands: P10, P50 and P90 of each figure per grid point and region. A region not closed by the
+horizon counts as closing on the day after it (``horizon_days + 1``), so a P90 beyond the
+horizon reads "in more than one run in ten, not closed"; ``closed_share`` says how many closed.
+
+Sensitivity: Spearman's rank correlation (:func:`scipy.stats.spearmanr`) of each figure with
+each input that varies across the runs (swept parameters with numeric values, drawn inputs),
+with its p-value; rank correlation measures a monotone effect without assuming it linear.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from forcemodel.sweep.figures import CAPABILITY_COLUMNS, FIGURES
+
+#: The figures summarised and correlated (per region).
+SUMMARY_FIGURES = ("closure_day", "shortfall_bde_days", "vulnerable_days", "max_ratio")
+CLOSURE_COLUMNS = ("closure_day", *CAPABILITY_COLUMNS)
+
+
+def censored(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Runs with closure days of regions not closed set to ``horizon + 1``."""
+    out = runs.copy()
+    for col in CLOSURE_COLUMNS:
+        if col in out:
+            out[col] = out[col].fillna(horizon + 1)
+    return out
+
+
+def summary(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """P10/P50/P90, mean and share closed of each figure, per grid point and region."""
+    ok = runs[runs["error"].isna()]
+    params = [c for c in runs.columns if c.startswith("p.")]
+    cols = ["point", *params, "region", "figure", "runs", "p10", "p50", "p90", "mean"]
+    if ok.empty:
+        return pd.DataFrame(columns=[*cols, "closed_share"])
+    data = censored(ok, horizon)
+    rows = []
+    for key, g in data.groupby(["point", "region"], sort=True):
+        point, region = key
+        closed = float((g["closure_day"] <= horizon).mean())
+        head = {"point": int(str(point)), **{p: g[p].iloc[0] for p in params}, "region": region}
+        for f in (*FIGURES, *CAPABILITY_COLUMNS):
+            v = g[f].dropna().to_numpy(dtype=float)
+            if v.size == 0:
+                continue
+            p10, p50, p90 = np.percentile(v, [10, 50, 90])
+            rows.append(
+                {
+                    **head,
+                    "figure": f,
+                    "runs": int(v.size),
+                    "p10": float(p10),
+                    "p50": float(p50),
+                    "p90": float(p90),
+                    "mean": float(v.mean()),
+                    "closed_share": closed,
+                }
+            )
+    return pd.DataFrame(rows, columns=[*cols, "closed_share"])
+
+
+def numeric_inputs(runs: pd.DataFrame) -> dict[str, pd.Series]:
+    """Inputs that vary across runs, as numbers (swept values that are not numbers are left out)."""
+    out: dict[str, pd.Series] = {}
+    for c in runs.columns:
+        if c.startswith("in."):
+            s = runs[c].astype(float)
+        elif c.startswith("p."):
+            s = pd.to_numeric(runs[c].replace({"true": "1", "false": "0"}), errors="coerce").astype(
+                float
+            )
+            if s.isna().any():
+                continue
+        else:
+            continue
+        if s.nunique(dropna=True) > 1:
+            out[c] = s
+    return out
+
+
+def sensitivity(
+    runs: pd.DataFrame, horizon: int, figures: tuple[str, ...] = SUMMARY_FIGURES
+) -> pd.DataFrame:
+    """Spearman's rho of each figure with each varying input, per region (and all regions)."""
+    ok = censored(runs[runs["error"].isna()], horizon)
+    cols = ["region", "figure", "input", "rho", "p_value", "runs"]
+    rows = []
+    for region, g in ok.groupby("region", sort=True):
+        inputs = numeric_inputs(g)
+        for f in figures:
+            y = g[f].astype(float)
+            for name, x in inputs.items():
+                mask = x.notna() & y.notna()
+                if mask.sum() < 3 or y[mask].nunique() < 2 or x[mask].nunique() < 2:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = spearmanr(x[mask], y[mask])
+                rho, p = float(res.statistic), float(res.pvalue)
+                if rho == rho:
+                    rows.append(
+                        {
+                            "region": region,
+                            "figure": f,
+                            "input": name,
+                            "rho": rho,
+                            "p_value": p,
+                            "runs": int(mask.sum()),
+                        }
+                    )
+    frame = pd.DataFrame(rows, columns=cols)
+    if frame.empty:
+        return frame
+    frame["abs"] = frame["rho"].abs()
+    frame = frame.sort_values(["region", "figure", "abs"], ascending=[True, True, False])
+    return frame.drop(columns="abs").reset_index(drop=True)

@@ -1,0 +1,393 @@
+"""The planning dashboard's pages: scenarios, their maps, runs with live progress, results.
+
+Analysts and coordinators upload scenarios and start runs; observers read finished runs;
+donors and partners (national desks of the assistance board) do not see the planning side.
+
+No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
+"""
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from forcemodel.common.errors import LocatedError, Problem
+from forcemodel.scenario.load import load_scenario
+from forcemodel.service.tables import Role
+from forcemodel.web import planning
+from forcemodel.web.frame import (
+    PLAN_READERS,
+    PLANNERS,
+    Refused,
+    Viewer,
+    allow,
+    check_csrf,
+    render,
+    state,
+)
+from forcemodel.web.jobs import Job, JobRefused
+
+router = APIRouter(prefix="/plan")
+
+Reader = Annotated[Viewer, Depends(allow(*PLAN_READERS))]
+Planner = Annotated[Viewer, Depends(allow(*PLANNERS))]
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+Name = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,59}$")]
+#: milsymbol (APP-6 symbols), vendored from npm by `make`; the map works without it.
+MILSYMBOL = FilePath(__file__).parent / "static" / "vendor" / "milsymbol.js"
+#: Seconds between two looks at a job's progress in the event stream.
+POLL_S = 0.25
+#: An event stream ends after this many seconds (the page reconnects).
+STREAM_S = 1800.0
+#: Characters that make a spreadsheet read a cell as a formula.
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+#: Tables a run's page offers as CSV.
+TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power")
+
+
+def _visible(v: Viewer, job: Job) -> bool:
+    """Planners see every job; observers only finished ones."""
+    return v.role in PLANNERS or (v.role is Role.observer and job.state == "done")
+
+
+def _job(request: Request, v: Viewer, job_id: str) -> Job:
+    job: Job | None = state(request).pool.get(job_id)
+    if job is None or not _visible(v, job):
+        raise Refused("There is no such run, or your role may not see it.", 404)
+    return job
+
+
+def _run(request: Request, job: Job) -> planning.Run:
+    if job.state != "done":
+        raise Refused(f"Run {job.id} is {job.state}: it has no results.", 409)
+    pool = state(request).pool
+    try:
+        run: planning.Run = state(request).runs.get(job.id, pool.results_dir(job.id), job.source)
+        return run
+    except (LocatedError, OSError, ValueError) as exc:
+        raise Refused(f"The results of run {job.id} cannot be read: {exc}", 500) from None
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios(request: Request, v: Reader) -> Response:
+    return render(
+        request,
+        "scenarios.html",
+        {
+            "scenarios": planning.scenarios(state(request).data_dir),
+            "can_run": v.role in PLANNERS,
+            "problems": [],
+            "uploaded": "",
+            "upload_error": "",
+        },
+        v=v,
+    )
+
+
+@router.post("/scenarios", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    v: Planner,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(v, csrf)
+    content = await file.read(planning.MAX_UPLOAD_BYTES + 1)
+    data_dir = state(request).data_dir
+    name, error = "", ""
+    problems: list[Problem] = []
+    try:
+        name, problems = await asyncio.to_thread(
+            planning.upload_scenario, data_dir, file.filename or "scenario.yaml", content
+        )
+    except planning.UploadError as exc:
+        error = str(exc)
+    if not problems and not error:
+        base = request.scope.get("root_path", "")
+        return RedirectResponse(f"{base}/plan/scenarios/{name}?uploaded=1", 303)
+    return render(
+        request,
+        "scenarios.html",
+        {
+            "scenarios": planning.scenarios(data_dir),
+            "can_run": True,
+            "problems": problems,
+            "uploaded": file.filename or "",
+            "upload_error": error,
+        },
+        v=v,
+        status=422,
+    )
+
+
+@router.get("/scenarios/{name}", response_class=HTMLResponse)
+def scenario(request: Request, v: Reader, name: Name) -> Response:
+    entry = planning.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    try:
+        loaded = load_scenario(entry.source)
+    except LocatedError as exc:
+        return render(
+            request,
+            "scenario.html",
+            {
+                "entry": entry,
+                "problems": exc.problems,
+                "map": None,
+                "milsymbol": False,
+                "counts": {},
+                "can_run": False,
+                "jobs": [],
+            },
+            v=v,
+            status=422,
+        )
+    counts = {
+        "nodes": len(loaded.nodes),
+        "links": len(loaded.links),
+        "units": len(loaded.units),
+        "stocks": len(loaded.stocks),
+        "regions": len(loaded.regions),
+    }
+    jobs = [j for j in state(request).pool.all() if j.scenario == name and _visible(v, j)]
+    return render(
+        request,
+        "scenario.html",
+        {
+            "entry": entry,
+            "problems": [],
+            "map": planning.scenario_map(loaded),
+            "counts": counts,
+            "meta": loaded.meta,
+            "can_run": v.role in PLANNERS,
+            "jobs": jobs[:10],
+            "regions": loaded.regions,
+            "milsymbol": MILSYMBOL.exists(),
+            "uploaded": request.query_params.get("uploaded") == "1",
+        },
+        v=v,
+    )
+
+
+def _simulate(job: Job, say: Callable[[str], None], out: FilePath) -> None:
+    from forcemodel.flow import simulate  # the engine loads on the first run, not at start
+
+    scenario = load_scenario(job.source)
+    results = simulate(scenario, progress=say)
+    say("saving results")
+    results.save(out)
+
+
+@router.post("/scenarios/{name}/run")
+def run(
+    request: Request,
+    v: Planner,
+    name: Name,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(v, csrf)
+    entry = planning.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    try:
+        job = state(request).pool.submit(
+            "simulate", entry.name, entry.source, v.user.name, v.role.value, _simulate
+        )
+    except JobRefused as exc:
+        raise Refused(str(exc), 429) from None
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs(request: Request, v: Reader) -> Response:
+    visible = [j for j in state(request).pool.all() if _visible(v, j)]
+    done = [j for j in visible if j.state == "done"]
+    return render(request, "jobs.html", {"jobs": visible, "done": done}, v=v)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job(request: Request, v: Reader, job_id: JobId) -> Response:
+    found = _job(request, v, job_id)
+    context: dict[str, Any] = {"job": found, "can_run": v.role in PLANNERS, "run": None}
+    if found.state == "done":
+        r = _run(request, found)
+        context.update(
+            run=r,
+            regions=r.regions.to_dict("records"),
+            tables={k: planning.table(t, 15) for k, t in r.tables.items()},
+            table_names=TABLES,
+        )
+    return render(request, "job.html", context, v=v)
+
+
+@router.get("/jobs/{job_id}/events")
+async def events(request: Request, v: Reader, job_id: JobId) -> Response:
+    _job(request, v, job_id)
+    pool = state(request).pool
+
+    async def stream() -> AsyncIterator[str]:
+        last: dict[str, Any] | None = None
+        waited = 0.0
+        yield "retry: 2000\n\n"
+        while waited < STREAM_S:
+            snap = pool.snapshot(job_id)
+            if snap is None:
+                return
+            seen = {k: snap[k] for k in ("state", "fraction", "messages", "error")}
+            if seen != last:
+                last = seen
+                yield f"event: progress\ndata: {json.dumps(seen)}\n\n"
+            if snap["state"] in ("done", "failed", "cancelled", "interrupted"):
+                yield f"event: end\ndata: {json.dumps(snap['state'])}\n\n"
+                return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(POLL_S)
+            waited += POLL_S
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    )
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel(
+    request: Request,
+    v: Planner,
+    job_id: JobId,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(v, csrf)
+    _job(request, v, job_id)
+    state(request).pool.cancel(job_id)
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job_id}", 303)
+
+
+@router.get("/jobs/{job_id}/regions/{region}", response_class=HTMLResponse)
+def region(
+    request: Request,
+    v: Reader,
+    job_id: JobId,
+    region: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,60}$")],
+) -> Response:
+    found = _job(request, v, job_id)
+    r = _run(request, found)
+    rows = r.regions[r.regions["region"] == region]
+    if rows.empty:
+        raise Refused(f"Run {job_id} has no region {region!r}.", 404)
+    charts = [planning.power_chart(r, region, c) for c in planning.capabilities_of(r, region)]
+    caps = r.assessment.capabilities
+    return render(
+        request,
+        "region.html",
+        {
+            "job": found,
+            "region": rows.iloc[0].to_dict(),
+            "charts": charts,
+            "capabilities": planning.table(caps[caps["region"] == region]),
+            "assessment": planning.table(
+                r.assessment.regions[r.assessment.regions["region"] == region]
+            ),
+        },
+        v=v,
+    )
+
+
+def _frame(r: planning.Run, name: str) -> pd.DataFrame:
+    a = r.assessment
+    frames = {
+        "regions": a.regions,
+        "capabilities": a.capabilities,
+        "bottlenecks": a.bottlenecks,
+        "tiers": a.tiers,
+        "power": r.power,
+    }
+    return frames[name]
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A frame as CSV, with cells that a spreadsheet would run as formulas quoted with '."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            text = (
+                "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+            )
+            cells.append(
+                "'" + text if text.startswith(FORMULA_LEAD) and not _number(text) else text
+            )
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@router.get("/jobs/{job_id}/tables/{name}.csv")
+def table_csv(
+    request: Request,
+    v: Reader,
+    job_id: JobId,
+    name: Annotated[str, Path(pattern="^(" + "|".join(TABLES) + ")$")],
+) -> Response:
+    found = _job(request, v, job_id)
+    r = _run(request, found)
+    return Response(
+        csv_text(_frame(r, name)),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.scenario}-{job_id}-{name}.csv"'
+        },
+    )
+
+
+# --- comparison ---------------------------------------------------------------------------
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    v: Reader,
+    a: Annotated[str | None, Query(pattern=r"^[0-9a-f]{12}$")] = None,
+    b: Annotated[str | None, Query(pattern=r"^[0-9a-f]{12}$")] = None,
+) -> Response:
+    from forcemodel.assessment.compare import compare
+
+    done = [j for j in state(request).pool.all() if j.state == "done" and _visible(v, j)]
+    context: dict[str, Any] = {"done": done, "a": a or "", "b": b or "", "tables": None}
+    if a and b:
+        ja, jb = _job(request, v, a), _job(request, v, b)
+        ra, rb = _run(request, ja), _run(request, jb)
+        result = compare(ra.results, rb.results, ("A", "B"))
+        context.update(
+            job_a=ja,
+            job_b=jb,
+            notes=result.notes,
+            headline=result.headline,
+            tables={k: planning.table(t) for k, t in result.tables().items()},
+        )
+    return render(request, "compare.html", context, v=v)

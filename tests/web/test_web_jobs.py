@@ -1,0 +1,235 @@
+"""The planning dashboard over plain HTTP: uploads, runs as jobs, progress, results, restarts.
+
+Runs use the bundled ``tiny`` scenario (a second or two each); the browser tests run
+eastern-flank.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from web_site import Site, csrf_of
+
+from forcemodel.web.jobs import Job, JobPool, JobRefused
+from forcemodel.web.plan_pages import csv_text
+from support.scenarios import TINY_TEXT, line_of
+
+
+def _run(site: Site, user: str = "coordinator", scenario: str = "tiny") -> str:
+    client = site.signed_in(user)
+    page = client.get(f"/ui/plan/scenarios/{scenario}")
+    r = client.post(f"/ui/plan/scenarios/{scenario}/run", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 303, r.text
+    job_id = r.headers["location"].rsplit("/", 1)[1]
+    site.app.state.web.state.pool.wait(job_id, 600)
+    return job_id
+
+
+def test_broken_upload_shows_the_located_problem_and_keeps_nothing(site: Site) -> None:
+    broken = TINY_TEXT.replace("home: garrison-a,", "home: garrison-x,", 1)
+    line = line_of(broken, "garrison-x")
+    client = site.signed_in("coordinator")
+    page = client.get("/ui/plan/scenarios")
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("my-flank.yaml", broken.encode(), "application/x-yaml")},
+    )
+    assert r.status_code == 422
+    assert re.search(
+        rf"my-flank.yaml:{line}: units\[\d\]\.home: unknown node &#39;garrison-x&#39;", r.text
+    )
+    assert "not kept" in r.text
+    assert not (site.app.state.web.state.data_dir / "scenarios" / "my-flank").exists()
+
+
+def test_valid_upload_of_a_zipped_folder_is_kept(site: Site) -> None:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("variant/scenario.yaml", TINY_TEXT)
+    client = site.signed_in("coordinator")
+    page = client.get("/ui/plan/scenarios")
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("Variant.zip", data.getvalue(), "application/zip")},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/ui/plan/scenarios/variant?uploaded=1"
+    assert "uploaded" in client.get("/ui/plan/scenarios").text
+    assert "Uploaded and valid" in client.get(r.headers["location"]).text
+
+
+@pytest.mark.parametrize("name", ["../../evil.yaml", "/abs.yaml"])
+def test_zip_with_unsafe_paths_is_refused(site: Site, name: str) -> None:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("scenario.yaml", TINY_TEXT)
+        z.writestr(name, "x")
+    client = site.signed_in("coordinator")
+    page = client.get("/ui/plan/scenarios")
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("x.zip", data.getvalue(), "application/zip")},
+    )
+    assert r.status_code == 422 and "unsafe path" in r.text
+
+
+def test_observer_may_not_upload_or_run(site: Site) -> None:
+    client = site.signed_in("observer")
+    page = client.get("/ui/plan/scenarios/tiny")
+    assert page.status_code == 200 and "Simulate tiny" not in page.text
+    csrf = csrf_of(page.text)  # the sign-out form's
+    assert client.post("/ui/plan/scenarios/tiny/run", data={"csrf": csrf}).status_code == 403
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf},
+        files={"file": ("a.yaml", TINY_TEXT.encode(), "application/x-yaml")},
+    )
+    assert r.status_code == 403
+
+
+def test_a_run_reports_progress_and_results(site: Site) -> None:
+    job_id = _run(site)
+    client = site.signed_in("coordinator")
+    with client.stream("GET", f"/ui/plan/jobs/{job_id}/events") as events:
+        text = "".join(events.iter_text())
+    progress = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
+    assert progress[-1]["state"] == "done" and progress[-1]["fraction"] == 1.0
+    assert progress[-1]["messages"][:2] == [
+        "compiling the network",
+        "planning destinations and pre-positioned sets",
+    ]
+    assert 'event: end\ndata: "done"' in text
+    page = client.get(f"/ui/plan/jobs/{job_id}").text
+    assert 'id="regions"' in page and f"/ui/plan/jobs/{job_id}/regions/lithuania" in page
+    region = client.get(f"/ui/plan/jobs/{job_id}/regions/lithuania")
+    assert region.status_code == 200 and "<polyline" in region.text
+    closure = (
+        site.app.state.web.state.runs.get(
+            job_id, site.app.state.web.state.pool.results_dir(job_id), "tiny"
+        )
+        .regions.set_index("region")
+        .loc["lithuania", "closure_day"]
+    )
+    assert f'<strong id="closure">{int(closure)}</strong>' in region.text
+    csv = client.get(f"/ui/plan/jobs/{job_id}/tables/regions.csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("region,closure_day")
+    assert csv.text.splitlines()[1].startswith(f"lithuania,{int(closure)},")
+
+
+def test_two_runs_compare_side_by_side(site: Site) -> None:
+    a, b = _run(site), _run(site)
+    client = site.signed_in("observer")  # observers read finished runs
+    r = client.get(f"/ui/plan/compare?a={a}&b={b}")
+    assert r.status_code == 200
+    assert "closure_day_A" in r.text and "closure_day_B" in r.text and 'id="comparison"' in r.text
+
+
+def test_finished_runs_reopen_after_a_restart_and_unfinished_are_interrupted(
+    site: Site, tmp_path: Path
+) -> None:
+    job_id = _run(site)
+    folder = site.app.state.web.state.pool.folder
+    # A job that was running when the server stopped.
+    stale = Job(
+        "0123456789ab",
+        "simulate",
+        "tiny",
+        "tiny",
+        "coordinator",
+        "coordinator",
+        "2026-01-01T00:00:00+00:00",
+        state="running",
+    )
+    (folder / stale.id).mkdir()
+    (folder / stale.id / "job.json").write_text(json.dumps(stale.__dict__))
+    (folder / "junk").mkdir()
+    (folder / "junk" / "job.json").write_text("{not json")
+    again = JobPool(folder)
+    done = again.get(job_id)
+    assert done is not None and done.state == "done"
+    interrupted = again.get(stale.id)
+    assert interrupted is not None and interrupted.state == "interrupted"
+    assert json.loads((folder / stale.id / "job.json").read_text())["state"] == "interrupted"
+    assert {j.id for j in again.all()} == {job_id, stale.id}
+
+
+def _blocked(release: threading.Event, started: threading.Event | None = None):  # type: ignore[no-untyped-def]
+    def run(job: Job, say, out: Path) -> None:  # type: ignore[no-untyped-def]
+        say("compiling the network")
+        if started is not None:
+            started.set()
+        release.wait(30)
+        say("moving 1 units")  # raises when cancelled meanwhile
+        out.mkdir()
+
+    return run
+
+
+def test_cancel_a_running_and_a_queued_job_and_the_queue_is_bounded(tmp_path: Path) -> None:
+    pool = JobPool(tmp_path, workers=1, max_queued=1)
+    release, started = threading.Event(), threading.Event()
+    running = pool.submit(
+        "simulate", "tiny", "tiny", "a", "coordinator", _blocked(release, started)
+    )
+    assert started.wait(30)
+    queued = pool.submit("simulate", "tiny", "tiny", "a", "coordinator", _blocked(release))
+    with pytest.raises(JobRefused, match="waiting already"):
+        pool.submit("simulate", "tiny", "tiny", "a", "coordinator", _blocked(release))
+    assert pool.cancel(queued.id) and pool.cancel(running.id)
+    release.set()
+    pool.wait(running.id, 30)
+    assert queued.state == "cancelled" and running.state == "cancelled"
+    assert not pool.results_dir(running.id).exists()
+    assert not pool.cancel(running.id)  # finished: nothing to cancel
+    pool.shutdown()
+
+
+def test_a_failing_run_says_why(tmp_path: Path) -> None:
+    pool = JobPool(tmp_path)
+
+    def fail(job: Job, say, out: Path) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("no route from garrison-a to assembly-lt")
+
+    job = pool.submit("simulate", "tiny", "tiny", "a", "coordinator", fail)
+    pool.wait(job.id, 30)
+    assert job.state == "failed" and job.error == "no route from garrison-a to assembly-lt"
+    pool.shutdown()
+
+
+def test_observers_see_only_finished_runs(site: Site) -> None:
+    pool = site.app.state.web.state.pool
+    release = threading.Event()
+    job = pool.submit("simulate", "tiny", "tiny", "coordinator", "coordinator", _blocked(release))
+    try:
+        assert site.signed_in("observer").get(f"/ui/plan/jobs/{job.id}").status_code == 404
+        assert site.signed_in("coordinator").get(f"/ui/plan/jobs/{job.id}").status_code == 200
+    finally:
+        release.set()
+        pool.wait(job.id, 30)
+
+
+def test_csv_cells_cannot_become_formulas() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"a": ["=HYPERLINK(1)", "@x", "-1.5", "+cmd", "plain"], "b": [1, 2, 3, 4, 5]}
+    )
+    lines = csv_text(frame).splitlines()
+    assert lines[1:] == ["'=HYPERLINK(1),1", "'@x,2", "-1.5,3", "'+cmd,4", "plain,5"]
+
+
+def test_a_stored_scenario_that_no_longer_loads_shows_its_problems(site: Site) -> None:
+    folder = site.app.state.web.state.data_dir / "scenarios" / "edited"
+    folder.mkdir(parents=True)
+    (folder / "scenario.yaml").write_text(TINY_TEXT.replace("horizon_days: 60", "horizon_days: -1"))
+    r = site.signed_in("observer").get("/ui/plan/scenarios/edited")
+    assert r.status_code == 422 and "horizon_days" in r.text and 'id="map"' not in r.text
