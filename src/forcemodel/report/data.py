@@ -18,6 +18,10 @@ import numpy as np
 import pandas as pd
 
 from forcemodel.assessment import AT_CAPACITY, Assessment
+
+# The map's view, also read from here by the web pages (forcemodel.web.planning).
+from forcemodel.report.mapdata import OUTLINE_MARGIN_DEG as OUTLINE_MARGIN_DEG
+from forcemodel.report.mapdata import map_view as map_view
 from forcemodel.report.world import BBox
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario
