@@ -530,6 +530,7 @@ def load_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     yield from new_database(request.param, request, tmp_path)
 
 
+@pytest.mark.slow
 def test_50_clients_race_and_no_write_is_lost_or_doubled(
     load_database: str, tmp_path: Path
 ) -> None:
@@ -547,6 +548,7 @@ def test_50_clients_race_and_no_write_is_lost_or_doubled(
     print(f"{len(writes)} writes in {elapsed:.1f} s: {counts}")
 
 
+@pytest.mark.slow
 def test_sigkill_loses_no_acknowledged_write(load_database: str, tmp_path: Path) -> None:
     world = make_users(load_database)
     log = tmp_path / "server.log"
@@ -642,6 +644,7 @@ def _seed_records(base: str, tokens: dict[str, str]) -> None:
     post("coordinator", "/allocations", body)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("user", FUZZ_USERS)
 def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(
     fuzzed: Fuzzed, user: str

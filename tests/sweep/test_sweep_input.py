@@ -76,6 +76,7 @@ def test_an_unreachable_scheduler_stops_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_resume_folder_of_another_sweep_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     code, output = _run(["--seed", "1", "-w", "1", "-o", str(folder)])

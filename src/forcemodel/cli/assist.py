@@ -200,15 +200,18 @@ def _database(database_url: str) -> Iterator[Any]:
 
     try:
         missing = missing_sqlite_file(database_url)
-        engine = make_engine(database_url)
     except (ArgumentError, ValueError) as exc:
         raise fail(f"--database-url {database_url!r}: {exc}") from None
     if missing is not None:
-        engine.dispose()
+        # Before the engine: making it creates the file (owner-only) for the service.
         raise fail(
             f"--database-url {database_url!r}: no database file {missing} (the service makes "
             "it: forcemodel serve or forcemodel users add with the same URL)"
         )
+    try:
+        engine = make_engine(database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise fail(f"--database-url {database_url!r}: {exc}") from None
     try:
         upgrade_to_head(engine)
         yield session_factory(engine)
