@@ -469,6 +469,31 @@ def test_routes_and_shared_servers_on_tiny(tiny: Scenario) -> None:
     assert "shared_capacity" not in bare.model.constraints
 
 
+def test_own_equipment_meets_its_servers_after_the_load_out() -> None:
+    """docs/simulation.md, "Preparation before the first move": own equipment leaves home
+    ``load_out_days`` after the notice to move, its people at once, and a unit of 0 t loads
+    nothing out; the options' arrivals and the times on their routes (the shared capacities'
+    rows) follow the same rule."""
+    from forcemodel.optimize.model import option_table
+
+    raw = yaml.safe_load(TINY_TEXT)
+    raw["units"][2]["load_out_days"] = 2  # ad-bn-1, ready on day 18
+    raw["units"][1]["load_out_days"] = 5  # mech-bde-2, ready on day 30, moves no tons
+    raw["units"][1]["equipment_t"] = 0
+    s = load_scenario_data(raw)
+    options = option_table(s, compile_network(s)).set_index("unit_id")
+    ad = options.loc["ad-bn-1"]
+    # By rail, as on tiny: 1 + 1 + 1 + 0.1667 days, from day 20.
+    assert ad["arrive_equipment"] == pytest.approx(20 + 3 + 1 / 6)
+    assert ad["arrive_people"] == pytest.approx(18 + 4 / 3)
+    enter = {load: min(p[2] for p in ad["route"] if p[0] == load) for load in (0, 1)}
+    assert enter[0] == pytest.approx(20.0)  # the home line, after the load-out
+    assert enter[1] == pytest.approx(18 + 1 / 12)  # the airbase, 2 hours' road from home
+    mech = options.loc["mech-bde-2"]
+    assert mech["arrive_equipment"] == pytest.approx(30.0)
+    assert all(p[0] == 1 for p in mech["route"])
+
+
 def test_simulated_shortfall_is_within_the_stated_tolerance_on_synthetic(
     synthetic: Scenario,
 ) -> None:
