@@ -31,8 +31,10 @@ def two_routes() -> Scenario:
     """One region, two ways in: pre-positioned sets behind one road, or own equipment by sea.
 
     People go by rail to the depot (1 day), draw a set (3 days) and drive the road east
-    (1 day): 5 days. Own equipment cannot take the rail (0 t a day) and goes by sea at
-    5,000 t a day: 25,000 t take 5 days, plus 1.8 days' travel. So the day-0 planner gives the
+    (1 day): 5 days. Own equipment cannot take the rail (0 t a day): it loads out at home
+    (7 days, the catalogue's for an armoured brigade), drives to the port (4 hours), changes
+    from road to sea there (no transship: unloading 2 plus loading 24 hours) and sails at
+    5,000 t a day: 25,000 t take 5 days, plus 40 hours at sea. So the day-0 planner gives the
     sets to the two armoured brigades; when the road east is cut, the set is the slow way.
     """
     return load_scenario_data(yaml.safe_load(TWO_ROUTES))
@@ -111,9 +113,10 @@ def test_recovery_on_two_routes() -> None:
             "",
         )
         # Without the re-plan bde-2 waits at the depot for the road (day 35); by sea it
-        # closes on day 17.7.
+        # closes on day 25.7: ready 10, loaded out 17, at the port 17.17, transferred 18.25,
+        # 5,000 t on each of days 18-22 (through at 22.0), 40 hours at sea, 2 days' RSOM.
         assert units.loc["bde-2", "closure_without_replan"] == pytest.approx(39.0)
-        assert units.loc["bde-2", "closure_with_replan"] == pytest.approx(17 + 2 / 3)
+        assert units.loc["bde-2", "closure_with_replan"] == pytest.approx(25 + 2 / 3)
         row = r.comparison.iloc[0]
         assert row["closure_with_replan"] <= row["closure_without_replan"]
         assert row["shortfall_recovered"] > 0

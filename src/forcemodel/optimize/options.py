@@ -129,7 +129,9 @@ def option_table(
             rsom = region.rsom.days * region.rsom.assigned_factor
             for si, a_eq, a_pax, depot, drawn in found:
                 if si < 0:
-                    route = _route(net, u, home, dest, ready, (True, True), routes)
+                    # Own equipment leaves home after its load-out (docs/simulation.md,
+                    # "Preparation before the first move"); its people at once.
+                    route = _route(net, u, home, dest, ready, (True, True), routes, _load_out(u))
                 else:
                     route = _route(net, u, home, depot, ready, (False, True), routes) + _route(
                         net, u, depot, dest, drawn, (True, True), routes
@@ -202,7 +204,7 @@ def _reach(
         found: list[_Reach] = []
         if allowed_stocks is None or -1 in allowed_stocks:
             t_eq, t_pax = _legs(net, u, home, dest)
-            found.append((-1, ready + u.load_out_days + t_eq, ready + t_pax, -1, ready))
+            found.append((-1, ready + _load_out(u) + t_eq, ready + t_pax, -1, ready))
         for si, s in enumerate(scenario.stocks):
             if allowed_stocks is not None and si not in allowed_stocks:
                 continue
@@ -302,6 +304,11 @@ def _why_no_option(u: Unit, fixed: Mapping[str, Choice] | None, keep: bool) -> s
     return f"no route from '{u.home}' to any region's reception for its equipment or people"
 
 
+def _load_out(u: Unit) -> float:
+    """Days the unit's own equipment loads out at home before it moves: none for 0 t."""
+    return float(u.load_out_days) if u.equipment_t > 0 else 0.0
+
+
 def _people_time(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> float:
     if u.personnel <= 0:
         return 0.0
@@ -326,9 +333,11 @@ def _route(
     start: float,
     which: tuple[bool, bool],
     cache: dict[tuple[int, int, int, float], tuple[Passage, ...]],
+    load_out: float = 0.0,
 ) -> tuple[Passage, ...]:
     """The servers on the uncongested routes of a unit's loads (``which``: equipment, people)
-    from ``origin`` (leaving at ``start``) to ``dest``, with their times and work."""
+    from ``origin`` (leaving at ``start``, the equipment ``load_out`` days later) to ``dest``,
+    with their times and work."""
     out: list[Passage] = []
     for li, (go, amount) in enumerate(zip(which, (u.equipment_t, float(u.personnel)), strict=True)):
         if not go or amount <= 0:
@@ -338,7 +347,8 @@ def _route(
         hit = cache.get(key)
         if hit is None:
             hit = cache[key] = _follow(net, origin, dest, cls, amount)
-        out.extend((li, srv, start + a, start + b, w) for _, srv, a, b, w in hit)
+        leave = start + load_out if li == 0 else start
+        out.extend((li, srv, leave + a, leave + b, w) for _, srv, a, b, w in hit)
     return tuple(out)
 
 
