@@ -367,6 +367,7 @@ def test_save_is_atomic(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
 
 
+@pytest.mark.slow
 def test_planner_start_bounds_the_plan_at_a_tiny_work_limit() -> None:
     """The day-0 planner's plan is HiGHS's first incumbent: the result is never worse, even
     when the search is stopped after one branch-and-bound node (a work limit: the same stop

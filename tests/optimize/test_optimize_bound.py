@@ -71,6 +71,7 @@ def test_bound_is_exact_without_queues(tiny_data: dict[str, Any]) -> None:
     regions=st.integers(min_value=1, max_value=3),
     early=st.sampled_from([0.0, 1.0]),
 )
+@pytest.mark.slow
 def test_bound_is_below_the_optimum_solved_to_gap_0(seed: int, regions: int, early: float) -> None:
     scenario = load_scenario_data(
         synthetic_scenario(units=12, nodes=10, days=60, regions=regions, seed=seed)

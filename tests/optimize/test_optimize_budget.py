@@ -390,6 +390,7 @@ def test_scenarios_without_the_section_keep_their_digest() -> None:
     old_far=st.booleans(),
     budgets=st.tuples(st.integers(0, 8), st.integers(0, 8)).map(sorted),
 )
+@pytest.mark.slow
 def test_more_budget_never_gives_a_worse_optimum(
     units: int,
     cost: float,

@@ -201,6 +201,7 @@ def test_the_search_stops_at_its_deadline(case: Case) -> None:
     assert gained == 0.0 and np.array_equal(new, case[4]) and logs == []
 
 
+@pytest.mark.slow
 def test_optimize_by_regions_beats_the_planner_and_says_so(case: Case) -> None:
     scenario = case[0]
     result = optimize(scenario, work=WORK, search="regions", threads=1)
@@ -242,6 +243,7 @@ def test_the_safeguard_checks_the_regions_search_plan() -> None:
     assert simulate(result.scenario).tables["units"]["region"].notna().all()
 
 
+@pytest.mark.slow
 def test_auto_searches_by_regions_only_above_the_size(
     case: Case, monkeypatch: pytest.MonkeyPatch
 ) -> None:

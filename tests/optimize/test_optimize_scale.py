@@ -82,6 +82,7 @@ def _optimum(scenario: Scenario, options: object) -> tuple[float, np.ndarray]:
     return out.objective, np.round(built.model.variables["choose"].solution.to_numpy()) > 0.5
 
 
+@pytest.mark.slow
 def test_small_scenarios_are_not_pruned_and_pruning_costs_little_when_forced(
     many_regions: Scenario,
 ) -> None:
