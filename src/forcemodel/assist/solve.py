@@ -61,6 +61,7 @@ def solve(
     relax: bool = False,
     formulation: str = "auto",
     step: int | None = None,
+    node_limit: int | None = None,
 ) -> MatchResult:
     """Build, solve and read the matching model (without explanations).
 
@@ -78,7 +79,9 @@ def solve(
     ``feasible`` (a plan, not proven optimal; :func:`forcemodel.assist.parts.daily_bound`
     bounds it), the same plan on every run. ``time_limit`` is then only a safety net: should
     it cut the improvement short, the termination is ``time_limit`` and the log says that the
-    plan may depend on the machine.
+    plan may depend on the machine. ``node_limit``: HiGHS's branch-and-bound node limit for a
+    whole MIP (a stopping rule by work: the same plan on any machine; with it ``time_limit``
+    may be ``math.inf``).
 
     Raises :class:`InfeasibleError` when recorded deliveries cannot be honoured, and
     :class:`NoSolutionError` when the solver stops without a plan.
@@ -102,12 +105,20 @@ def solve(
             step = AUTO_STEP if pool_size(pooled) > AUTO_GRID_VARIABLES else 1
         logger.info("pool model on a grid of %d day(s)", step)
         return _solve_pool(
-            case, pooled, time_limit=time_limit, mip_gap=mip_gap, relax=relax, step=step
+            case,
+            pooled,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            relax=relax,
+            step=step,
+            node_limit=node_limit,
         )
     if step not in (None, 1):
         raise ValueError("a time step other than 1 day is for the pool model only")
     logger.info("per-arc model")
-    return _solve_arcs(case, time_limit=time_limit, mip_gap=mip_gap, relax=relax)
+    return _solve_arcs(
+        case, time_limit=time_limit, mip_gap=mip_gap, relax=relax, node_limit=node_limit
+    )
 
 
 def _no_plan(outcome: SolveOutcome) -> NoSolutionError:
@@ -118,14 +129,19 @@ def _no_plan(outcome: SolveOutcome) -> NoSolutionError:
 
 
 def _solve_arcs(
-    case: AssistanceCase, *, time_limit: float, mip_gap: float, relax: bool
+    case: AssistanceCase,
+    *,
+    time_limit: float,
+    mip_gap: float,
+    relax: bool,
+    node_limit: int | None = None,
 ) -> MatchResult:
     """:func:`solve` with the per-arc model."""
     comp = compile_case(case)
     with linopy.options as opts:
         opts(semantics="v1")
         built: BuiltModel = build_model(case, comp, relax=relax)
-        settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap)
+        settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap, node_limit=node_limit)
         settings.check(mip=built.mip)
         if built.model.nvars == 0:
             # Nothing to decide (no pledge reaches any requirement): the empty plan is optimal.
@@ -153,6 +169,7 @@ def _solve_pool(
     mip_gap: float,
     relax: bool,
     step: int,
+    node_limit: int | None = None,
 ) -> MatchResult:
     """:func:`solve` with the pool model, its MIP started from the greedy plan
     (:mod:`forcemodel.assist.greedy`) and, above ``AUTO_PARTS_VARIABLES``, improved part by
@@ -160,7 +177,7 @@ def _solve_pool(
     with linopy.options as opts:
         opts(semantics="v1")
         pm = pool.build_pool(case, step=step, relax=relax, comp=comp)
-        settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap)
+        settings = MatchSettings(time_limit=time_limit, mip_gap=mip_gap, node_limit=node_limit)
         settings.check(mip=pm.mip)
         if pm.model.nvars == 0:
             return read_pool(pm, NOTHING_TO_DECIDE)
