@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml package-lock.json
 	# The web tests drive Debian's Chromium; milsymbol and axe-core come from npm (lock file).
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	# The service tests start a throwaway PostgreSQL server (tests/support/pg_server.py); install
+	# it here, once, rather than from parallel test workers that would race for apt's lock.
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 	npm ci --no-audit --no-fund
 	mkdir -p src/forcemodel/web/static/vendor && cp node_modules/milsymbol/dist/milsymbol.js src/forcemodel/web/static/vendor/
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +32,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # The quick tier (under 4 minutes on a quiet 2-core machine); the slow, exhaustive cases are
-# marked `slow` and run by `make test-slow` (CI runs both: .ci/run).
+# marked `slow` and run by `make test-slow` (CI runs both: .ci/run). Both run on every CPU
+# (pytest-xdist; a worker takes the next test when it is free). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) lint layout
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n $(PYTEST_WORKERS) --dist worksteal
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow -n $(PYTEST_WORKERS) --dist worksteal
 
 test-all: test test-slow
 
