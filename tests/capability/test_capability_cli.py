@@ -98,7 +98,7 @@ def test_spending_and_industry_write_their_tables(tmp_path: Path) -> None:
             "unknown capability 'cyberr'",
         ),
         # an ally with no GDP figure for the year
-        ("", ["--allies", "DE,IS"], "--allies", "ally IS has no gdp figure for 2024"),
+        ("", ["--year", "2019", "--allies", "DE,IS"], "--allies", "ally IS has no gdp figure for 2019"),
     ],
 )
 def test_bad_input_exits_2_with_a_located_message(

@@ -41,6 +41,7 @@ def test_every_row_of_the_bundled_tables_names_a_known_source() -> None:
     known = set(t.sources)
     for name in (
         "spending",
+        "economy",
         "allies",
         "unit_costs",
         "production",
