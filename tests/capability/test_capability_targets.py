@@ -203,9 +203,7 @@ def test_every_eastern_flank_force_provider_is_apportioned() -> None:
     allies = set(bundled_tables().allies["ally"])
     for year, rule in [(2014, "gdp"), (2022, "gdp"), (2023, "population"), (2024, "gdp")]:
         r = cap.targets(scenario, year=year, rule=rule)
-        members = set(
-            bundled_tables().allies.query("member_since <= @year")["ally"]
-        )
+        members = set(bundled_tables().allies.query("member_since <= @year")["ally"])
         assert set(r.shares["ally"]) == nations & members, (year, rule)
         assert set(r.unattributed["nation"]) <= (nations - allies) | (nations - members)
         assert r.shares["weight"].sum() == pytest.approx(1.0)
