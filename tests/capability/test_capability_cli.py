@@ -65,6 +65,9 @@ def test_spending_and_industry_write_their_tables(tmp_path: Path) -> None:
     two = counts[counts["guideline"] == "2% of GDP"].set_index("year")["meeting"]
     assert two.to_dict() == {2014: 3, 2022: 7, 2023: 11, 2024: 23}
     assert (tmp_path / "s" / "spending.png").exists()
+    real = pd.read_csv(tmp_path / "s" / "real.csv").set_index(["ally", "year"])
+    assert real.loc[("PL", 2024), "from_year"] == 2023
+    assert real.loc[("PL", 2024), "real_change_pct"] > 0
     result = invoke("industry", "eastern-flank", "--days", "60", "--out", str(tmp_path / "i"))
     assert result.exit_code == 0, result.stderr
     summary = pd.read_csv(tmp_path / "i" / "summary.csv")
@@ -98,7 +101,12 @@ def test_spending_and_industry_write_their_tables(tmp_path: Path) -> None:
             "unknown capability 'cyberr'",
         ),
         # an ally with no GDP figure for the year
-        ("", ["--allies", "DE,IS"], "--allies", "ally IS has no gdp figure for 2024"),
+        (
+            "",
+            ["--year", "2019", "--allies", "DE,IS"],
+            "--allies",
+            "ally IS has no gdp figure for 2019",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_a_located_message(

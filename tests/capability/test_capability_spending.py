@@ -41,6 +41,7 @@ def test_every_row_of_the_bundled_tables_names_a_known_source() -> None:
     known = set(t.sources)
     for name in (
         "spending",
+        "economy",
         "allies",
         "unit_costs",
         "production",
@@ -99,3 +100,63 @@ def test_a_unit_cost_range_must_be_ordered() -> None:
     with pytest.raises(cap.CapabilityError) as info:
         cap.spending("tiny", {"unit_costs": [{"capability": "air", "default": 5, "low": 9}]})
     assert "need low <= default <= high" in str(info.value)
+
+
+ALL_YEARS = (2014, 2022, 2023, 2024)
+
+
+def test_economy_table_covers_every_ally_and_year() -> None:
+    """GDP (current and 2015 prices) and population for all 32 allies in every year the
+    spending table holds (World Bank WDI; 2024 current GDP an assumption, stated per row)."""
+    t = bundled_tables()
+    e = t.economy.set_index(["ally", "year"])
+    expected = {(a, y) for a in t.allies["ally"] for y in ALL_YEARS}
+    assert set(e.index) == expected
+    for col in ("gdp_busd", "gdp_const_busd", "population_m"):
+        assert (e[col] > 0).all(), col
+    # Magnitudes a reader can check against the World Bank's pages.
+    assert e.loc[("US", 2023), "gdp_busd"] == pytest.approx(27360.9, abs=0.1)
+    assert e.loc[("EE", 2024), "population_m"] == pytest.approx(1.3723, abs=1e-4)
+    assert all("assumption" in s for s in e.xs(2024, level="year")["source"])
+    assert not any("assumption" in s for s in t.economy[t.economy["year"] < 2024]["source"])
+
+
+def test_constant_price_expenditure_is_share_times_real_gdp() -> None:
+    """The derived column cannot drift from its rule: share (%) x GDP at 2015 prices x 10."""
+    t = bundled_tables()
+    m = t.spending.merge(t.economy, on=["ally", "year"], suffixes=("", "_e"))
+    has = m["share_gdp_pct"].notna()
+    assert m.loc[has, "expenditure_const_musd"].to_numpy() == pytest.approx(
+        (m.loc[has, "share_gdp_pct"] * m.loc[has, "gdp_const_busd"] * 10).to_numpy(), abs=0.06
+    )
+    assert m.loc[~has, "expenditure_const_musd"].isna().all()
+
+
+def test_real_growth_by_hand() -> None:
+    r = cap.spending("eastern-flank").real.set_index(["ally", "year"])
+    pl23, pl24 = r.loc[("PL", 2023)], r.loc[("PL", 2024)]
+    assert pl24["from_year"] == 2023
+    assert pl24["real_change_pct"] == pytest.approx(
+        (pl24["expenditure_const_musd"] / pl23["expenditure_const_musd"] - 1) * 100
+    )
+    pl14 = r.loc[("PL", 2014), "expenditure_const_musd"]
+    assert pl24["since_first_pct"] == pytest.approx(
+        (pl24["expenditure_const_musd"] / pl14 - 1) * 100
+    )
+    # A file figure wins over the table's.
+    figure = {"ally": "PL", "year": 2024, "expenditure_const_musd": 2 * pl14, "source": "x"}
+    mine = cap.spending("eastern-flank", {"figures": [figure]}).real.set_index(["ally", "year"])
+    assert mine.loc[("PL", 2024), "since_first_pct"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("rule", ["population", "budget"])
+def test_population_and_budget_rules_apportion_every_eastern_flank_ally(rule: str) -> None:
+    r = cap.targets("eastern-flank", rule=rule)
+    assert set(r.unattributed["nation"]) == {"XX"}
+    assert r.shares["weight"].sum() == pytest.approx(1.0)
+    shares = r.shares.set_index("ally")
+    column = {"population": "population_m", "budget": "budget_musd"}[rule]
+    expected = shares[column] / shares[column].sum()
+    assert shares["weight"].to_numpy() == pytest.approx(expected.to_numpy())
+    if rule == "budget":  # the budget is the expenditure at 2015 prices
+        assert (shares["budget_musd"] == shares["expenditure_const_musd"]).all()

@@ -26,11 +26,18 @@ def test_study_targets_and_costs() -> None:
     r = cap.spending("eastern-flank", STUDY)
     t = r.targets.targets.set_index(["ally", "capability"])
     assert t.loc[("US", "land"), "target"] == 22
-    assert t.loc[("GB", "air_defence"), ["target", "offer"]].tolist() == pytest.approx([2, 0.3])
+    assert t.loc[("GB", "air_defence"), ["target", "offer"]].tolist() == pytest.approx([1, 0.3])
     assert t.loc[("PL", "air_defence"), "offer"] == pytest.approx(2.2)  # with Wisla phase II
+    assert t.loc[("CA", "air_defence"), ["target", "offer"]].tolist() == pytest.approx([1, 0])
     costs = r.costs.set_index(["ally", "capability"])
-    assert costs.loc[("GB", "air_defence"), "cost_default"] == pytest.approx(2805)
-    assert costs.loc[("FR", "air"), "cost_default"] == pytest.approx(1483)
+    assert costs.loc[("GB", "air_defence"), "cost_default"] == pytest.approx(1155)
+    assert costs.loc[("TR", "air"), "cost_default"] == pytest.approx(1483)
     assert r.targets.requirements.set_index("capability").loc["fires", "apportioned"] == (
         pytest.approx(8.7)
     )
+    # Every ally offering forces shares the targets (GDP for all 32 bundled): 26, not 15.
+    assert len(r.targets.shares) == 26
+    assert set(r.targets.unattributed["nation"]) == {"XX"}
+    weights = r.targets.shares.set_index("ally")["weight"]
+    assert weights["US"] == pytest.approx(0.535, abs=5e-4)
+    assert weights["DE"] == pytest.approx(0.0843, abs=5e-5)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import forcemodel
 from forcemodel import capability as cap
+from forcemodel.capability.load import bundled_tables
 from forcemodel.capability.plan import whole_targets
 from forcemodel.capability.shares import bound_issues, water_fill
 
@@ -183,11 +184,30 @@ def test_errors_point_at_the_line_of_the_file(tmp_path) -> None:  # type: ignore
 
 
 def test_an_ally_without_gdp_is_named() -> None:
+    # The bundled economy table has no 2019 column: the file gives DE's GDP, NL has none.
+    de = {"figures": [{"ally": "DE", "year": 2019, "gdp_busd": 3900, "source": "x"}]}
     with pytest.raises(cap.CapabilityError) as info:
-        cap.targets("tiny", allies=["DE", "NL"])
-    p = info.value.problems[0]
+        cap.targets("tiny", de, year=2019, allies=["DE", "NL"])
+    (p,) = info.value.problems
     assert p.file == "--allies"
-    assert "ally NL has no gdp figure for 2024" in p.message
+    assert "ally NL has no gdp figure for 2019" in p.message
+
+
+def test_every_eastern_flank_force_provider_is_apportioned() -> None:
+    """With GDP for all 32 allies bundled, only non-allies (the notional XX) are left out, in
+    every year the tables hold and under every rule whose figures are bundled."""
+    scenario = forcemodel.load_scenario("eastern-flank")
+    nations = {u.nation for u in scenario.units} | {
+        f.nation for r in scenario.regions for f in r.in_place
+    }
+    allies = set(bundled_tables().allies["ally"])
+    for year, rule in [(2014, "gdp"), (2022, "gdp"), (2023, "population"), (2024, "gdp")]:
+        r = cap.targets(scenario, year=year, rule=rule)
+        members = set(bundled_tables().allies.query("member_since <= @year")["ally"])
+        assert set(r.shares["ally"]) == nations & members, (year, rule)
+        assert set(r.unattributed["nation"]) <= (nations - allies) | (nations - members)
+        assert r.shares["weight"].sum() == pytest.approx(1.0)
+    assert {"FI", "SE", "NO", "CA", "RO"} <= set(cap.targets(scenario).shares["ally"])
 
 
 def test_acquisitions_add_to_offers_from_their_year() -> None:

@@ -26,7 +26,13 @@ from forcemodel.capability.load import (
     load_capability_file,
 )
 from forcemodel.capability.model import CapabilityFile
-from forcemodel.capability.spending import by_ally, counts, guideline_list, shortfall_costs
+from forcemodel.capability.spending import (
+    by_ally,
+    counts,
+    guideline_list,
+    real_growth,
+    shortfall_costs,
+)
 from forcemodel.capability.targets import TargetsResult, apportion
 from forcemodel.common.errors import Problem
 from forcemodel.scenario import Scenario, load_scenario
@@ -82,6 +88,8 @@ class SpendingResult:
     targets: TargetsResult
     #: The guidelines' shares of GDP (%), for charts.
     share_lines: list[float]
+    #: Per ally and year: expenditure at 2015 prices and its real change (``real_growth``).
+    real: pd.DataFrame
 
 
 Source = str | Path | Scenario
@@ -197,6 +205,7 @@ def spending(
         share_lines=sorted(
             {g.share_gdp_pct for g in guideline_list(plan) if g.share_gdp_pct is not None}
         ),
+        real=real_growth(tab, plan, all_years),
     )
 
 

@@ -232,7 +232,10 @@ def industry(
             continue
         by_region = demand_by_region(scenario, s, float(rate), days)
         total = (
-            by_region.groupby("day")["demand"].sum().reindex(range(days), fill_value=0.0).to_numpy()
+            by_region.groupby("day")["demand"]
+            .sum()
+            .reindex(range(days), fill_value=0.0)
+            .to_numpy(dtype=float)  # float also when no region uses the item (empty groups)
         )
         for case, lines, buys in cases:
             mine = [ln for ln in lines if ln.item == s.item]
@@ -262,7 +265,9 @@ def industry(
                     "final": float(run["stock_end"].iloc[-1]),
                 }
             )
-            met = np.divide(run["used"].to_numpy(), total, out=np.ones(days), where=total > 0)
+            met = np.divide(
+                run["used"].to_numpy(dtype=float), total, out=np.ones(days), where=total > 0
+            )
             made = made_from_empty(mine, mine_buys, REFILL_CURVE_DAYS)
             refills.append(
                 pd.DataFrame(
@@ -275,7 +280,7 @@ def industry(
                 )
             )
             reg = by_region.copy()
-            reg["met"] = met[reg["day"].to_numpy()]
+            reg["met"] = met[reg["day"].to_numpy(dtype=int)]
             reg["used"] = reg["demand"] * reg["met"]
             reg.insert(0, "case", case)
             reg.insert(0, "item", s.item)

@@ -117,7 +117,9 @@ class Tables:
     """The bundled, sourced tables (docs/capability.md, "Bundled data")."""
 
     allies: pd.DataFrame  # ally, name, member_since, source
-    spending: pd.DataFrame  # ally, year, share_gdp_pct, expenditure_musd, equipment_share_pct
+    spending: pd.DataFrame  # ally, year, share_gdp_pct, expenditure_musd (current and 2015
+    # prices), equipment_share_pct, source
+    economy: pd.DataFrame  # ally, year, gdp_busd, gdp_const_busd, population_m, source
     unit_costs: pd.DataFrame  # item, capability, unit, per_power, low, default, high, currency
     production: pd.DataFrame  # item, line, day, per_month, lead_time_days, source
     pledge: pd.DataFrame  # the same, under the Defence Industrial Pledge's ramp
@@ -144,6 +146,7 @@ def bundled_tables() -> Tables:
         _BUNDLED = Tables(
             allies=csv("allies.csv"),
             spending=csv("spending.csv"),
+            economy=csv("economy.csv"),
             unit_costs=csv("unit_costs.csv"),
             production=csv("production.csv"),
             pledge=csv("pledge.csv"),

@@ -66,10 +66,19 @@ class Figure(_Model):
 
     ally: Ally
     year: Annotated[int, Field(ge=1949, le=2100)]
-    gdp_busd: NonNeg | None = Field(default=None, description="GDP, billions of US dollars.")
+    gdp_busd: NonNeg | None = Field(
+        default=None, description="GDP, billions of US dollars (current prices)."
+    )
+    gdp_const_busd: NonNeg | None = Field(
+        default=None, description="GDP, billions of US dollars at 2015 prices."
+    )
     population_m: NonNeg | None = Field(default=None, description="Population, millions.")
     expenditure_musd: NonNeg | None = Field(
         default=None, description="Defence expenditure, millions of US dollars."
+    )
+    expenditure_const_musd: NonNeg | None = Field(
+        default=None,
+        description="Defence expenditure, millions of US dollars at 2015 prices (rule 'budget').",
     )
     share_gdp_pct: NonNeg | None = None
     equipment_share_pct: Annotated[float, Field(ge=0, le=100)] | None = None

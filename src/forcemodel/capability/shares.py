@@ -22,25 +22,43 @@ from forcemodel.capability.model import CapabilityFile
 FIGURE_COLUMNS = (
     "ally",
     "gdp_busd",
+    "gdp_const_busd",
     "population_m",
     "expenditure_musd",
+    "expenditure_const_musd",
+    "budget_musd",
     "share_gdp_pct",
     "equipment_share_pct",
     "source",
 )
 
-_RULE_COLUMN = {"gdp": "gdp_busd", "population": "population_m", "budget": "expenditure_musd"}
+#: The figure each share rule is proportional to (a column of :func:`figures`).
+RULE_COLUMN = {"gdp": "gdp_busd", "population": "population_m", "budget": "budget_musd"}
 
 
-def figures(spending: pd.DataFrame, plan: CapabilityFile, year: int) -> pd.DataFrame:
-    """Each ally's figures for ``year``: the bundled table, overridden by the file's figures.
+def figures(
+    spending: pd.DataFrame,
+    plan: CapabilityFile,
+    year: int,
+    economy: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each ally's figures for ``year``: the bundled tables, overridden by the file's figures.
 
-    GDP in the bundled table is NATO's defence expenditure divided by its share of GDP (the
-    release gives both; docs/capability.md, "Bundled data").
+    GDP and population come from the bundled economy table (World Bank, docs/capability.md,
+    "Bundled data"); the defence budget a ``budget`` rule weighs is the expenditure at 2015
+    prices (comparable across allies and years), or the file's own ``expenditure_musd`` for an
+    ally it gives no ``expenditure_const_musd``. A file figure with expenditure and share but
+    no GDP gives the GDP they imply.
     """
-    rows = spending[spending["year"] == year].copy()
-    rows["gdp_busd"] = rows["expenditure_musd"] / rows["share_gdp_pct"] * 100 / 1000
-    rows["population_m"] = np.nan
+    rows = spending[spending["year"] == year].drop(columns=["year"])
+    if economy is not None:
+        eco = economy[economy["year"] == year].drop(columns=["year", "source"])
+        rows = rows.merge(eco, on="ally", how="outer")
+    for col in FIGURE_COLUMNS[1:-1]:
+        if col not in rows:
+            rows[col] = np.nan
+    rows["budget_musd"] = rows["expenditure_const_musd"]
+    rows["source"] = rows["source"].fillna("") if "source" in rows else ""
     out = rows[list(FIGURE_COLUMNS)].set_index("ally")
     for f in plan.figures:
         if f.year != year:
@@ -48,9 +66,13 @@ def figures(spending: pd.DataFrame, plan: CapabilityFile, year: int) -> pd.DataF
         if f.ally not in out.index:
             out.loc[f.ally] = [np.nan] * (len(FIGURE_COLUMNS) - 2) + [""]
         for col in FIGURE_COLUMNS[1:-1]:
-            value = getattr(f, col)
+            value = getattr(f, col, None)
             if value is not None:
                 out.loc[f.ally, col] = value
+        if f.expenditure_const_musd is not None:
+            out.loc[f.ally, "budget_musd"] = f.expenditure_const_musd
+        elif f.expenditure_musd is not None:
+            out.loc[f.ally, "budget_musd"] = f.expenditure_musd
         if f.expenditure_musd is not None and f.share_gdp_pct and f.gdp_busd is None:
             out.loc[f.ally, "gdp_busd"] = f.expenditure_musd / f.share_gdp_pct * 100 / 1000
         out.loc[f.ally, "source"] = f.source
@@ -72,7 +94,7 @@ def weights(
     for what, w in mix.items():
         if w == 0:
             continue
-        col = _RULE_COLUMN[what]
+        col = RULE_COLUMN[what]
         values = table[col].reindex(list(allies)) if col in table else pd.Series(dtype=float)
         missing = [a for a in allies if not (a in values.index and np.isfinite(float(values[a])))]
         for a in missing:

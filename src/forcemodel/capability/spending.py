@@ -91,6 +91,51 @@ def counts(tables: Tables, plan: CapabilityFile, years: list[int]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def real_growth(tables: Tables, plan: CapabilityFile, years: list[int]) -> pd.DataFrame:
+    """Per ally and year: defence expenditure at 2015 prices (MUSD) and its real change (%)
+    since the ally's previous year in ``years`` with a figure (``from_year``) and since the
+    first year with one. The file's figures (``expenditure_const_musd``) win over the table's.
+    """
+    table = tables.spending[tables.spending["year"].isin(years)]
+    values: dict[tuple[str, int], float] = {}
+    for ally, year, value in zip(
+        table["ally"].tolist(),
+        table["year"].tolist(),
+        table["expenditure_const_musd"].tolist(),
+        strict=True,
+    ):
+        if pd.notna(value):
+            values[(str(ally), int(year))] = float(value)
+    for f in plan.figures:
+        if f.year in years and f.expenditure_const_musd is not None:
+            values[(f.ally, f.year)] = float(f.expenditure_const_musd)
+    rows: list[dict[str, object]] = []
+    for ally in dict.fromkeys(a for a, _ in sorted(values)):
+        seen = [(y, values[(ally, y)]) for y in sorted(years) if (ally, y) in values]
+        for k, (year, value) in enumerate(seen):
+            prev_year, prev = seen[k - 1] if k else (None, np.nan)
+            first = seen[0][1]
+            rows.append(
+                {
+                    "ally": ally,
+                    "year": year,
+                    "expenditure_const_musd": value,
+                    "from_year": prev_year,
+                    "real_change_pct": (value / prev - 1) * 100 if k and prev > 0 else np.nan,
+                    "since_first_pct": (value / first - 1) * 100 if k and first > 0 else np.nan,
+                }
+            )
+    cols = [
+        "ally",
+        "year",
+        "expenditure_const_musd",
+        "from_year",
+        "real_change_pct",
+        "since_first_pct",
+    ]
+    return pd.DataFrame(rows, columns=cols).astype({"from_year": "Int64"})
+
+
 def unit_costs(tables: Tables, plan: CapabilityFile) -> pd.DataFrame:
     """Cost of one unit of power per capability: the file's, else the bundled (often none)."""
     bundled = tables.unit_costs[tables.unit_costs["per_power"].notna()]

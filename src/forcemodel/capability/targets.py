@@ -19,7 +19,13 @@ from forcemodel.capability.errors import CapabilityInputError, Issue, Path_
 from forcemodel.capability.load import Tables
 from forcemodel.capability.model import CapabilityFile
 from forcemodel.capability.plan import whole_targets
-from forcemodel.capability.shares import bound_issues, figures, water_fill, weights
+from forcemodel.capability.shares import (
+    RULE_COLUMN,
+    bound_issues,
+    figures,
+    water_fill,
+    weights,
+)
 from forcemodel.scenario.model import CAPABILITIES, Scenario
 
 
@@ -93,7 +99,7 @@ def _allies(
         | {f.nation for r in scenario.regions for f in r.in_place}
         | {a.ally for a in plan.acquisitions}
     )
-    col = {"gdp": "gdp_busd", "population": "population_m", "budget": "expenditure_musd"}
+    col = RULE_COLUMN
     needed = (
         [col[plan.share.rule]]
         if plan.share.rule != "blend"
@@ -137,7 +143,7 @@ def apportion(scenario: Scenario, plan: CapabilityFile, tables: Tables) -> Targe
     cannot be met, or the ally whose figure the rule needs is missing.
     """
     year = plan.year
-    figs = figures(tables.spending, plan, year)
+    figs = figures(tables.spending, plan, year, tables.economy)
     allies, left = _allies(scenario, plan, tables, figs, year)
     issues: list[Issue] = []
     for k, b in enumerate([*plan.floors, *plan.caps]):

@@ -173,7 +173,7 @@ def spending_cmd(
         _save(
             out_dir,
             fmt,
-            {"counts": s.counts, "by_ally": s.by_ally, "costs": s.costs},
+            {"counts": s.counts, "by_ally": s.by_ally, "costs": s.costs, "real": s.real},
             {"spending": partial(spending_chart, s.by_ally, y, lines=s.share_lines)},
             f"Spending against the guidelines: {scenario}",
         )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from forcemodel.assessment import Assessment
 from forcemodel.assessment.compare import compare
+from forcemodel.report.capability_section import capability_view
 from forcemodel.report.comparison import prepare_comparison
 from forcemodel.report.data import (
     MAX_SERVERS,
@@ -98,4 +99,5 @@ def prepare(
         comparison=comparison,
         disruptions=disruption_frame(scenario, flows, nodes),
         tiers=assessment.tiers,
+        capability=capability_view(scenario),
     )

@@ -27,6 +27,7 @@ from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario
 
 if TYPE_CHECKING:
+    from forcemodel.report.capability_section import CapabilityView
     from forcemodel.report.comparison import ComparisonData
 
 #: Figure titles, shared by the HTML report and the PNG figures.
@@ -121,6 +122,8 @@ class ReportData:
     disruptions: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the assessment's tiers: tier, troops, target_troops, target_day, closed_by_<day>, ...
     tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the capability section's tables (report.capability_section), None: no section
+    capability: CapabilityView | None = None
 
     @property
     def horizon(self) -> int:

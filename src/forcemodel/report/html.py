@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from forcemodel.common.folders import atomic_write_text
+from forcemodel.report.capability_section import KEY, TITLE, capability_html
 from forcemodel.report.charts import (
     _json,
     _plotly,
@@ -263,6 +264,9 @@ def _sections(data: ReportData, chart: Callable[[dict[str, Any]], str]) -> list[
             chart(map_figure(data)),
         )
     )
+    if data.capability is not None:
+        body = capability_html(data.capability, chart, table_html)
+        sections.append(_section(KEY, TITLE, "", body))
     sections.append(_section("tables", TITLES["tables"], "", _tables_html(data)))
     return sections
 
@@ -303,6 +307,8 @@ def _nav(data: ReportData) -> str:
         f'<a href="#{k}">{html.escape(TITLES[k])}</a>'
         for k in ("power", "tiers", "gantt", "heatmap", "map", "tables")
     )
+    if data.capability is not None:
+        nav += f'<a href="#{KEY}">{html.escape(TITLE)}</a>'
     if data.comparison is not None:
         nav = f'<a href="#compare">{html.escape(COMPARE_TITLES["compare"])}</a>' + nav
     return nav
