@@ -57,6 +57,7 @@ def test_the_relaxation_at_step_1_is_the_daily_model() -> None:
     assert a.model.ncons == b.model.ncons
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_of", ["example", "synthetic"])
 def test_the_bound_is_above_the_exact_optimum(case_of: str) -> None:
     case = _example() if case_of == "example" else load_case_data(synthetic_case(40, 10, 6, seed=1))
@@ -176,6 +177,7 @@ def test_auto_chooses_the_grid_and_parts_for_large_models(monkeypatch: pytest.Mo
             assert qty <= held[str(pledge)] + 1e-6
 
 
+@pytest.mark.slow
 @settings(max_examples=6)
 @given(
     pledges=st.integers(20, 200),
@@ -223,6 +225,7 @@ def _parts_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parts_module, "neighbourhoods", split_by_item)
 
 
+@pytest.mark.slow
 def test_the_parts_path_gives_the_same_plan_on_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
     case = load_case_data(synthetic_case(1000, 200, 20, seed=0))
     _parts_path(monkeypatch)

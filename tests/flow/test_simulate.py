@@ -310,6 +310,7 @@ def test_removing_a_disruption_on_an_unused_link_changes_nothing(
     _same_results(base, simulate(forcemodel.load_scenario_data(raw)))
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(SMALL, st.data())
 def test_more_capacity_on_a_slow_detour_changes_nothing(

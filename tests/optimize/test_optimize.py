@@ -100,6 +100,7 @@ def synthetic() -> Scenario:
     return load_scenario_data(synthetic_scenario(units=12, nodes=10, days=60, regions=2, seed=1))
 
 
+@pytest.mark.slow
 def test_synthetic_plan_is_feasible_and_no_worse_than_bundled(synthetic: Scenario) -> None:
     best = optimize(synthetic, threads=1, work=EXACT)
     assert best.termination == "optimal"
@@ -237,6 +238,7 @@ def test_cli_bad_input_exits_2(tmp_path: Path, args: list[str], words: str) -> N
 # --- Exporting the model; duals and explanations (docs/optimization.md) ---------------------
 
 
+@pytest.mark.slow
 def test_write_model_mps_and_lp_resolve_to_the_same_optimum(
     tiny: Scenario, tiny_result: OptimizationResult, tmp_path: Path
 ) -> None:
@@ -325,6 +327,7 @@ def test_rsom_shadow_price_matches_a_finite_difference(tiny_result: Optimization
     assert change == pytest.approx(predicted, rel=1e-3, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_explain_prints_plain_words_and_writes_the_model(tmp_path: Path) -> None:
     out, model = tmp_path / "opt", tmp_path / "tiny.mps"
     args = ["optimize", "tiny", "--out", str(out), "--threads", "1"]

@@ -180,6 +180,7 @@ def _search(case: Case, deadline: float, size: int = 3) -> tuple[np.ndarray, flo
         )
 
 
+@pytest.mark.slow
 def test_the_search_gains_exactly_what_it_says_and_keeps_a_plan(case: Case) -> None:
     scenario, net, options, _, z = case
     before = _fixed(scenario, net, options, z)

@@ -44,6 +44,7 @@ def _simulated_score(scenario: Scenario, choices: dict[str, tuple[str, str | Non
     return Scorer(scenario, weights, simulate)(sim_plan_of(scenario, choices)).score
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 50), units=st.integers(6, 14))
 def test_kept_plan_is_never_worse_in_the_simulation_than_the_planner(seed: int, units: int) -> None:
@@ -71,6 +72,7 @@ def test_planned_scenario_is_the_written_plan() -> None:
     assert simulate(quick).tables["shortfall"].equals(simulate(written).tables["shortfall"])
 
 
+@pytest.mark.slow
 def test_work_limits_give_the_same_plan_twice() -> None:
     scenario = load_scenario_data(synthetic_scenario(units=10, nodes=8, days=60, regions=2, seed=3))
     a = optimize(scenario, closure_by="bundled", work=SMALL, threads=1, duals=False)
@@ -188,6 +190,7 @@ def test_cli_replan_says_why_nothing_changed(tmp_path: Path) -> None:
     assert "nothing changed:" in result.output and "same region and set" in result.output
 
 
+@pytest.mark.slow
 def test_highs_banner_never_on_stdout(tmp_path: Path) -> None:
     """The HiGHS banner (printed by highspy at C level) stays off stdout: only the tables."""
     out = tmp_path / "plan"
@@ -200,6 +203,7 @@ def test_highs_banner_never_on_stdout(tmp_path: Path) -> None:
     assert "Plan: region and set per unit" in done.stdout
 
 
+@pytest.mark.slow
 def test_capacity_prices_hold_over_the_range_they_state() -> None:
     """Finite differences: raising the binding capacity row with the largest price by half the
     room HiGHS's ranging gives (``holds_for``) changes the objective by the price times the

@@ -46,6 +46,7 @@ def not_blank(png: bytes) -> None:
     assert top < 0.97 * image.width * image.height, "one colour fills the chart"
 
 
+@pytest.mark.slow
 def test_report_renders_disruptions_tiers_and_routes(report: Path, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(

@@ -330,7 +330,13 @@ def test_the_matrix_covers_every_route(shared: Service) -> None:
     assert documented - covered == {"GET /health"}
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
+# A match over the matrix's whole database takes seconds: that row runs in the slow tier.
+MATRIX = [
+    pytest.param(e, marks=pytest.mark.slow) if e.name == "POST /match" else e for e in ENDPOINTS
+]
+
+
+@pytest.mark.parametrize("endpoint", MATRIX, ids=lambda e: e.name)
 @pytest.mark.parametrize("user", ROLES)
 def test_authorisation(shared: Service, endpoint: Endpoint, user: str) -> None:
     method, url, kwargs = endpoint.make(shared)
@@ -764,6 +770,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow
 def test_serve_over_real_http(database_url: str, tmp_path: Path) -> None:
     # A PostgreSQL URL without a driver works too: psycopg is the one installed.
     url = database_url.replace("postgresql+psycopg://", "postgresql://")

@@ -239,6 +239,7 @@ def test_matches_and_imports_are_limited_per_caller(tmp_path: Path) -> None:
 # --- the match queue -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_match_job_is_queued_then_polled(sqlite_service: Service) -> None:
     s = sqlite_service
     s.pledge()

@@ -51,6 +51,7 @@ def test_more_workers_give_the_same_table(
     assert read_runs(tmp_path / "w").equals(read_runs(reference[0]))
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_table(
     reference: tuple[Path, SweepResult], dask_cluster: str, tmp_path: Path
 ) -> None:

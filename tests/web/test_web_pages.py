@@ -234,6 +234,7 @@ def test_other_nations_donor_cannot_edit(site: Site) -> None:
     assert client.get(f"/ui/board/pledges/{site.ids['p155']}/edit").status_code == 403
 
 
+@pytest.mark.slow
 def test_matcher_explains_the_unmet_requirement(site: Site) -> None:
     client = site.signed_in("coordinator")
     page = client.get("/ui/board/match")
@@ -277,6 +278,7 @@ def test_sign_out_ends_the_session(site: Site) -> None:
     assert client.get("/ui/").status_code == 303
 
 
+@pytest.mark.slow
 def test_failed_sign_ins_are_slowed_like_the_apis(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
