@@ -11,22 +11,22 @@ from __future__ import annotations
 
 from forcemodel.capability.api import (
     DEFAULT_STEPS,
-    CapabilityError,
-    CapabilityFile,
-    IndustryResult,
     SpendingResult,
-    TargetsResult,
-    bundled_tables,
     force,
     industry,
-    load_capability_data,
-    load_capability_file,
     load_scenario_source,
-    results_after_runout,
-    scale_power_after_runout,
     spending,
     targets,
 )
+from forcemodel.capability.errors import CapabilityError
+from forcemodel.capability.industry import (
+    IndustryResult,
+    results_after_runout,
+    scale_power_after_runout,
+)
+from forcemodel.capability.load import bundled_tables, load_capability_data, load_capability_file
+from forcemodel.capability.model import CapabilityFile
+from forcemodel.capability.targets import TargetsResult
 
 __all__ = [
     "DEFAULT_STEPS",

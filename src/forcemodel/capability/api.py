@@ -13,8 +13,6 @@ from forcemodel.capability.acquisitions import force_as_of
 from forcemodel.capability.errors import CapabilityError, CapabilityInputError
 from forcemodel.capability.industry import (
     IndustryResult,
-    results_after_runout,
-    scale_power_after_runout,
 )
 from forcemodel.capability.industry import industry as _industry
 from forcemodel.capability.load import (
@@ -36,25 +34,6 @@ from forcemodel.capability.spending import (
 from forcemodel.capability.targets import TargetsResult, apportion
 from forcemodel.common.errors import Problem
 from forcemodel.scenario import Scenario, load_scenario
-
-__all__ = [
-    "DEFAULT_STEPS",
-    "CapabilityError",
-    "CapabilityFile",
-    "IndustryResult",
-    "SpendingResult",
-    "TargetsResult",
-    "bundled_tables",
-    "force",
-    "industry",
-    "load_capability_data",
-    "load_capability_file",
-    "load_scenario_source",
-    "results_after_runout",
-    "scale_power_after_runout",
-    "spending",
-    "targets",
-]
 
 #: Whole units per capability for ``whole=True``: a brigade, an artillery battalion (0.3 of a
 #: brigade's fires, catalogue), an air-defence battalion, a squadron, a task group, a team.

@@ -95,6 +95,25 @@ def _save(
         wrote(path)
 
 
+def _share_options(
+    year: int | None,
+    as_of: int | None,
+    rule: str | None,
+    cap_share: float | None,
+    allies: str | None,
+    whole: bool,
+) -> dict[str, Any]:
+    """The fair-share options that targets and spending both take, as keyword arguments."""
+    return {
+        "year": year,
+        "as_of": as_of,
+        "rule": rule,
+        "cap_share": cap_share,
+        "allies": _allies(allies),
+        "whole": whole,
+    }
+
+
 @capability_app.command("targets")
 def targets_cmd(
     scenario: ScenarioArg,
@@ -112,14 +131,7 @@ def targets_cmd(
     fmt = _format(fmt)
     with user_errors():
         r = cap.targets(
-            scenario,
-            capability,
-            year=year,
-            as_of=as_of,
-            rule=rule,
-            cap_share=cap_share,
-            allies=_allies(allies),
-            whole=whole,
+            scenario, capability, **_share_options(year, as_of, rule, cap_share, allies, whole)
         )
         out.print(rich_table(r.requirements, f"Alliance requirement per capability ({r.year})"))
         out.print(rich_table(r.shares[["ally", "weight"]], f"Fair shares by {r.rule}"))
@@ -157,14 +169,7 @@ def spending_cmd(
     fmt = _format(fmt)
     with user_errors():
         s = cap.spending(
-            scenario,
-            capability,
-            year=year,
-            as_of=as_of,
-            rule=rule,
-            cap_share=cap_share,
-            allies=_allies(allies),
-            whole=whole,
+            scenario, capability, **_share_options(year, as_of, rule, cap_share, allies, whole)
         )
         y = s.targets.year
         out.print(rich_table(s.counts, "Allies meeting each guideline, by year"))
