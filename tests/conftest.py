@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+import forcemodel.cli.common  # noqa: F401  (see below)
 from support.scenarios import TINY_TEXT, Writer, tiny_raw
+
+# The CLI's rich consoles are made when forcemodel.cli.common is first imported, and a console
+# made while COLUMNS is set keeps that width for good. Import them here, before any test runs a
+# command with COLUMNS set, so that each command's width follows its own environment whatever
+# the order the tests run in (pytest-xdist changes it).
 
 pytest_plugins = ["support.postgres"]  # the service tests' databases: SQLite and PostgreSQL
 

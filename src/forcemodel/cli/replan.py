@@ -12,17 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from forcemodel.cli.common import SetOption
+from forcemodel.cli.common import SetOption, err, out
 
 if TYPE_CHECKING:
     import pandas as pd
-
-out = Console()
-err = Console(stderr=True)
 
 #: What ``--out DIR`` holds afterwards.
 WITHOUT_DIR, WITH_DIR = "without-replan", "with-replan"
