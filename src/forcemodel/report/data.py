@@ -347,9 +347,10 @@ def assessment_tables(assessment: Assessment, regions: pd.DataFrame) -> dict[str
     reg.insert(1, "name", [names.get(r, r) for r in reg["region"]])
     caps = assessment.capabilities
     if len(caps):
-        shown = caps.assign(
-            closure=["not met" if d is None or pd.isna(d) else int(d) for d in caps["closure_day"]]
-        )
+        # Object dtype throughout: days and "not met" side by side, and a missing cell stays
+        # blank (an all-integer column would turn float on the pivot's gaps).
+        closure = ["not met" if d is None or pd.isna(d) else int(d) for d in caps["closure_day"]]
+        shown = caps.assign(closure=pd.Series(closure, index=caps.index, dtype=object))
         pivot = shown.pivot(index="region", columns="capability", values="closure").fillna("")
         pivot = pivot[[c for c in CAPABILITIES if c in pivot.columns]]
         pivot = pivot.reindex([r for r in reg["region"] if r in pivot.index])
