@@ -13,12 +13,72 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forcemodel.network.shortest import distances_to, pair_weights
-from forcemodel.scenario.model import LiftPool, Link, Scenario
+from forcemodel.scenario.model import LiftPool, Link, Profile, Region, Scenario, Unit
 
 EQUIPMENT, PEOPLE = 0, 1
-#: Load classes for routing: people, equipment, outsize equipment.
+#: Load classes for routing: people, equipment, outsize equipment (the first three of every
+#: network; the movement profiles and road-march limits of its units add more).
 CLASS_PEOPLE, CLASS_EQUIPMENT, CLASS_OUTSIZE = 0, 1, 2
 INF = math.inf
+
+
+@dataclass(frozen=True)
+class LoadClass:
+    """What routing tells apart about a load (docs/simulation.md, "Movement profiles").
+
+    ``modes``: the only modes it may use (empty: all); ``own_power``: it sails or flies by
+    itself, so its hops pass no server and no handling (a ship's crew stays aboard);
+    ``road_km``: its longest road march (a longer road link is closed to it, and it never takes
+    two road links in a row), None: no limit.
+    """
+
+    kind: int  # EQUIPMENT or PEOPLE
+    outsize: bool = False
+    modes: tuple[str, ...] = ()
+    own_power: bool = False
+    road_km: float | None = None
+
+
+BASE_CLASSES = (LoadClass(PEOPLE), LoadClass(EQUIPMENT), LoadClass(EQUIPMENT, outsize=True))
+
+
+def profile_reception(region: Region, unit: Unit) -> tuple[str, object] | None:
+    """``(profile, reception)`` where the region receives the unit's profile at a port or an
+    air base of its own; None: the unit moves and is received as the army is."""
+    if unit.profile == Profile.ship and region.port is not None:
+        return "port", region.port
+    if unit.profile == Profile.aircraft and region.air_base is not None:
+        return "air_base", region.air_base
+    return None
+
+
+def unit_load_classes(unit: Unit, region: Region) -> tuple[LoadClass, LoadClass]:
+    """The (equipment, people) load classes of a unit bound for a region."""
+    applied = profile_reception(region, unit)
+    if applied is not None:
+        mode = "sea" if applied[0] == "port" else "air"
+        own = applied[0] == "port"
+        return (
+            LoadClass(EQUIPMENT, unit.outsize, (mode,), own),
+            LoadClass(PEOPLE, False, (mode,), own),
+        )
+    return LoadClass(EQUIPMENT, unit.outsize, road_km=unit.max_road_march_km), BASE_CLASSES[0]
+
+
+def arc_usable(lk: Link, pool: LiftPool | None, spec: LoadClass) -> bool:
+    """Whether a load of class ``spec`` may use an arc of link ``lk`` (docs/simulation.md)."""
+    if spec.modes and str(lk.mode) not in spec.modes:
+        return False
+    if spec.own_power:
+        return True  # no lift, no arc capacity: the ship sails
+    if spec.road_km is not None and lk.mode == "road" and lk.distance_km > spec.road_km:
+        return False
+    if spec.kind == PEOPLE:
+        return lk.pax_per_day != 0 and (pool is None or pool.pax > 0)
+    eq_ok = lk.t_per_day != 0 and (pool is None or pool.payload_t > 0)
+    if spec.outsize:
+        return eq_ok and not (lk.mode == "air" and (pool is None or not pool.outsize))
+    return eq_ok
 
 
 @dataclass
@@ -96,7 +156,7 @@ class Arc:
     pax_server: int | None
     pool: LiftPool | None
     pool_server: int | None
-    usable: tuple[bool, bool, bool]  # by load class: people, equipment, outsize
+    usable: tuple[bool, ...]  # by load class (CompiledNetwork.load_classes)
 
     @property
     def round_trip_hours(self) -> float:
@@ -128,12 +188,40 @@ class CompiledNetwork:
     node_permit_day: list[float]  # day from which loads may enter the node's country (0: any)
     rsom_t_server: dict[str, int | None]
     rsom_pax_server: dict[str, int | None]
+    load_classes: list[LoadClass] = field(default_factory=lambda: list(BASE_CLASSES))
+    #: Servers of the ports' and air bases' reception, by (region id, "port" or "air_base").
+    reception_t_server: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    reception_pax_server: dict[tuple[str, str], int | None] = field(default_factory=dict)
     _h_array: dict[tuple[int, int, float], np.ndarray] = field(default_factory=dict)
     _h_lists: dict[int, list[list[float]]] = field(default_factory=dict)  # by id of the array
     _graphs: dict[int, _ExpandedGraph] = field(default_factory=dict)
     _same_as: dict[tuple[int, float], float] = field(default_factory=dict)
     _by_weights: dict[tuple[int, bytes], float] = field(default_factory=dict)
     _weights: dict[tuple[int, float], np.ndarray] = field(default_factory=dict)
+
+    def class_of(self, spec: LoadClass) -> int:
+        """Index of a load class (every class of the scenario's units was compiled)."""
+        return self.load_classes.index(spec)
+
+    @property
+    def road_class(self) -> int:
+        """Index of the arc class ``road``, -1 if no link is a road."""
+        return self.classes.index("road") if "road" in self.classes else -1
+
+    def receiving(self, unit: Unit, region: Region) -> tuple[int, int, int, int | None, int | None]:
+        """How a unit bound for a region arrives: (reception node, equipment class, people
+        class, reception tons server, reception people server)."""
+        eq, px = unit_load_classes(unit, region)
+        applied = profile_reception(region, unit)
+        if applied is None:
+            node = region.reception
+            t_s, p_s = self.rsom_t_server[region.id], self.rsom_pax_server[region.id]
+        else:
+            where, rec = applied
+            node = rec.node  # type: ignore[attr-defined]
+            t_s = self.reception_t_server[(region.id, where)]
+            p_s = self.reception_pax_server[(region.id, where)]
+        return self.node_index[node], self.class_of(eq), self.class_of(px), t_s, p_s
 
     def class_change(self, k_in: int | None, k: int) -> bool:
         """Whether leaving by class ``k`` after arriving by ``k_in`` changes mode or gauge."""
@@ -223,7 +311,8 @@ class CompiledNetwork:
         if hit is not None:
             return hit
         nk = len(self.classes) + 1
-        people = load_class == CLASS_PEOPLE
+        spec = self.load_classes[load_class]
+        people, own = spec.kind == PEOPLE, spec.own_power
         arcs = [arc for arc in self.arcs if arc.usable[load_class]]
         rate = np.array([s.rate for s in self.servers] + [np.inf])  # last: no server
 
@@ -243,7 +332,7 @@ class CompiledNetwork:
         # Slot 0: at the start (no class arrived by, written as the last entry, -1).
         k_in = np.array([-1, *range(n_cls)])
         change = (k_in[None, :] >= 0) & (k_in[None, :] != cls[:, None])
-        if people:
+        if people or own:
             change[:] = False
         cx = np.array([*self.class_transfer_hours, 0.0], dtype=float)
         has_x = np.array([s is not None for s in self.node_transship_server], dtype=bool)
@@ -251,15 +340,25 @@ class CompiledNetwork:
         x_days = np.where(
             has_x[v][:, None], x_delay[v][:, None], (cx[k_in][None, :] + cx[cls][:, None]) / 24.0
         )
-        base = node_delay[v] + hours / 24.0
+        base = (0.0 if own else node_delay[v]) + hours / 24.0
         delay = np.where(change, base[:, None] + x_days, base[:, None])
+        if spec.road_km is not None and self.road_class >= 0:
+            # A road march is one road link: no road link after arriving by road.
+            chain = (cls[:, None] == self.road_class) & (k_in[None, :] == self.road_class)
+            delay = np.where(chain, np.inf, delay)
+
+        def no_server(ids: list[int | None]) -> list[int | None]:
+            return [None] * len(ids) if own else ids  # under its own power: no server
+
         node_s = server_of(
-            [(self.node_pax_server if people else self.node_t_server)[a.src] for a in arcs]
+            no_server(
+                [(self.node_pax_server if people else self.node_t_server)[a.src] for a in arcs]
+            )
         )
-        x_s = server_of([self.node_transship_server[a.src] for a in arcs])
-        link_s = server_of([a.pax_server if people else a.t_server for a in arcs])
+        x_s = server_of(no_server([self.node_transship_server[a.src] for a in arcs]))
+        link_s = server_of(no_server([a.pax_server if people else a.t_server for a in arcs]))
         slow_x = np.where(change, slowness(x_s)[:, None], 0.0)
-        has_pool = np.array([a.pool is not None for a in arcs], dtype=bool)
+        has_pool = np.array([a.pool is not None and not own for a in arcs], dtype=bool)
         # Per trip, round trip (days) and asset-days a day; neutral where no pool server.
         pool_columns = np.array(
             [
@@ -268,7 +367,7 @@ class CompiledNetwork:
                     a.round_trip_hours / 24,
                     self.servers[a.pool_server].rate,
                 )
-                if a.pool is not None and a.pool_server is not None
+                if a.pool is not None and a.pool_server is not None and not own
                 else (1.0, 0.0, 1.0)
                 for a in arcs
             ],
@@ -380,6 +479,13 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         for p in scenario.lift_pools
     }
     pools = {p.id: p for p in scenario.lift_pools}
+    load_classes = list(BASE_CLASSES)
+    kinds = {(u.profile, u.outsize, u.max_road_march_km): u for u in scenario.units}
+    for u in kinds.values():
+        for r in scenario.regions:
+            for spec in unit_load_classes(u, r):
+                if spec not in load_classes:
+                    load_classes.append(spec)
     arcs: list[Arc] = []
     link_servers: dict[str, list[int]] = {}
     for lk in scenario.links:
@@ -390,9 +496,6 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
             p_s = server(f"link {lk.id}{direction} (pax)", "arc", lk.id, lk.pax_per_day)
             link_servers.setdefault(lk.id, []).extend(s for s in (t_s, p_s) if s is not None)
             pool = pools.get(lk.pool) if lk.pool else None
-            people_ok = lk.pax_per_day != 0 and (pool is None or pool.pax > 0)
-            eq_ok = lk.t_per_day != 0 and (pool is None or pool.payload_t > 0)
-            outsize_ok = eq_ok and not (lk.mode == "air" and (pool is None or not pool.outsize))
             arcs.append(
                 Arc(
                     index=len(arcs),
@@ -405,7 +508,7 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
                     pax_server=p_s,
                     pool=pool,
                     pool_server=pool_servers.get(lk.pool) if lk.pool else None,
-                    usable=(people_ok, eq_ok, outsize_ok),
+                    usable=tuple(arc_usable(lk, pool, spec) for spec in load_classes),
                 )
             )
     out_arcs: list[list[int]] = [[] for _ in node_ids]
@@ -418,6 +521,18 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         r.id: server(f"RSOM {r.id} (pax)", "rsom", r.id, r.rsom.pax_per_day)
         for r in scenario.regions
     }
+    reception_t: dict[tuple[str, str], int | None] = {}
+    reception_p: dict[tuple[str, str], int | None] = {}
+    receiving = (("t", reception_t, "t_per_day"), ("pax", reception_p, "pax_per_day"))
+    for kind_, table, attr in receiving:
+        for r in scenario.regions:
+            for where in ("port", "air_base"):
+                rec = getattr(r, where)
+                if rec is not None:
+                    table[(r.id, where)] = server(
+                        f"{where.replace('_', ' ')} {r.id} ({kind_})", "rsom", r.id,
+                        getattr(rec, attr),
+                    )  # fmt: skip
     for d in scenario.disruptions:
         window = (d.start_day, d.start_day + d.days, d.capacity_factor, d.id or d.target)
         if d.target in node_index:
@@ -458,6 +573,9 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         ],
         rsom_t_server=rsom_t,
         rsom_pax_server=rsom_p,
+        load_classes=load_classes,
+        reception_t_server=reception_t,
+        reception_pax_server=reception_p,
     )
 
 
