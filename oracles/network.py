@@ -222,6 +222,15 @@ class Network:
         people = [self.server(f"{w} {r.id} (pax)", getattr(r, w).pax_per_day) for r, w in received]
         for (r, w), t_s, p_s in zip(received, tons, people, strict=True):
             self.reception[(r.id, w)] = (t_s, p_s)
+        # Last, each node's ramps, berths and air terminals: loading and unloading by mode.
+        self.mode_server: dict[tuple[str, str], Server | None] = {}
+        for n in nodes:
+            for mode in ("rail", "road", "sea", "air", "inland"):
+                own = n.transfer.get(mode)  # type: ignore[call-overload]
+                if own is not None:
+                    self.mode_server[(n.id, mode)] = self.server(
+                        f"{n.id} {mode} transfer", own.t_per_day
+                    )
         self.out_arcs: dict[str, list[Arc]] = {n.id: [] for n in nodes}
         for arc in self.arcs:
             self.out_arcs[arc.src].append(arc)
@@ -231,6 +240,7 @@ class Network:
             window = (d.start_day, d.start_day + d.days, d.capacity_factor)
             if d.target in self.node_t:
                 hit = [self.node_t[d.target], self.node_pax[d.target], self.transship[d.target]]
+                hit += [s for (v, _), s in self.mode_server.items() if v == d.target]
             else:
                 hit = [
                     s
@@ -248,6 +258,7 @@ class Network:
             if p.activation_days > 0 and s is not None:
                 s.windows.append((0.0, p.activation_days, 0.0))
         self.country = {n.id: n.country for n in nodes}
+        self.node = {n.id: n for n in nodes}
         self.handling_days = {n.id: n.handling_hours / 24.0 for n in nodes}
         self.transship_days = {
             n.id: n.transship.hours / 24.0 if n.transship else 0.0 for n in nodes
@@ -310,8 +321,14 @@ class Network:
         unload from k_in's mode plus those to load onto k's."""
         if self.transship[v] is not None:
             return self.transship_days[v]
-        hours = self.scenario.meta.transfer_hours
-        return (hours.of(self.mode[k_in]) + hours.of(self.mode[k])) / 24.0
+        return (self.hours_at(v, self.mode[k_in]) + self.hours_at(v, self.mode[k])) / 24.0
+
+    def hours_at(self, v: str, mode: str) -> float:
+        """Hours to load onto or unload from ``mode`` at v: the node's own, else the meta's."""
+        own = self.node[v].transfer.get(mode)  # type: ignore[call-overload]
+        if own is not None and own.hours is not None:
+            return float(own.hours)
+        return float(self.scenario.meta.transfer_hours.of(mode))
 
     def hop_delay(self, v: str, k_in: str | None, arc: Arc, cls: str) -> float:
         """Stages 3 and 6: handling (and transfer) delay plus travel, days (a ship: travel)."""
@@ -331,8 +348,12 @@ class Network:
             return [], []
         people = kind == PEOPLE
         before = [self.node_pax[v] if people else self.node_t[v]]
-        if not people and self.class_change(k_in, arc.cls):
-            before.append(self.transship[v])
+        if not people and k_in is not None and self.class_change(k_in, arc.cls):
+            if self.transship[v] is not None:
+                before.append(self.transship[v])
+            else:  # unload from the mode arrived by, load onto the arc's
+                before.append(self.mode_server.get((v, self.mode[k_in])))
+                before.append(self.mode_server.get((v, self.mode[arc.cls])))
         after = [arc.pax_server if people else arc.t_server]
         return [s for s in before if s is not None], [s for s in after if s is not None]
 

@@ -203,6 +203,45 @@ def test_movement_profiles(seed: int) -> None:
     assert ports
 
 
+def _transfers(data: dict[str, Any], whole: bool = False) -> dict[str, Any]:
+    """Per-mode transfer capacity (docs/simulation.md, stage 2): ramps at railheads and
+    junctions, discharge berths and ramps at ports, loaders at airfields, some with their own
+    hours; the transship nodes keep theirs."""
+    for i, node in enumerate(data["nodes"]):
+        if "transship" in node:
+            continue
+        if node["kind"] in ("railhead", "junction", "garrison"):
+            node["transfer"] = {"rail": {"t_per_day": 2048 if whole else 2500 + 100 * i}}
+            if i % 2:
+                node["transfer"]["road"] = {
+                    "t_per_day": 4096 if whole else 6000,
+                    "hours": 24 if whole else 3,
+                }
+        elif node["kind"] == "port":
+            sea = {"t_per_day": 1024 if whole else 1800, "hours": 48 if whole else 30}
+            node["transfer"] = {"sea": sea, "rail": {"t_per_day": 4096 if whole else 3500}}
+        elif node["kind"] == "airfield":
+            node["transfer"] = {
+                "air": {"t_per_day": 512 if whole else 700, "hours": 24 if whole else 5}
+            }
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_per_mode_transfers(seed: int) -> None:
+    """Loading and unloading by mode at each node, with its own capacity and hours: the
+    reference agrees, and some load waits at such a server."""
+    data = _transfers(synthetic_scenario(300, 40, 120, regions=3, seed=seed))
+    scenario = forcemodel.load_scenario_data(data)
+    nl = simulate(scenario).node_load
+    assert nl["server"].str.startswith("transfer ").any()
+    _assert_same(scenario)
+    ties = _transfers(_whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed)), True)
+    _assert_same(forcemodel.load_scenario_data(ties))
+    both = _profiled(_transfers(synthetic_scenario(300, 40, 120, regions=3, seed=seed + 7)))
+    _assert_same(forcemodel.load_scenario_data(both))
+
+
 def test_reference_server_by_hand() -> None:
     """The reference's capacity per day on a worked example (docs/simulation.md, "Servers")."""
     env = RuleEnvironment()

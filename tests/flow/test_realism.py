@@ -369,3 +369,59 @@ def test_a_ship_sails_under_its_own_power() -> None:
         assert row["arrival_day"] == 2 + 888 / 37 / 24
         assert row["closure_day"] == row["arrival_day"] + 1
         assert r.pool_load.empty and r.link_load.empty
+
+
+def _berth_case(discharge_t: float | None) -> dict[str, Any]:
+    """Two brigades' equipment by sea to a port, then by rail: the port's discharge berths
+    (its sea ``transfer``) and its railhead ramps set the pace."""
+    port: dict[str, Any] = {"id": "port", "kind": "port", "country": "LT", "lat": 55.7, "lon": 21.1}
+    if discharge_t is not None:
+        port["transfer"] = {"sea": {"t_per_day": discharge_t, "hours": 36}, "rail": {"hours": 6}}
+    return {
+        "meta": {"name": "berths", "horizon_days": 60},
+        "nodes": [
+            {"id": "home", "kind": "port", "country": "DE", "lat": 53.5, "lon": 8.6},
+            port,
+            {"id": "camp", "kind": "assembly_area", "country": "LT", "lat": 55.1, "lon": 24.1},
+        ],
+        "links": [
+            {"from": "home", "to": "port", "mode": "sea", "distance_km": 1200},
+            {"from": "port", "to": "camp", "mode": "rail", "gauge": 1435, "distance_km": 250},
+        ],
+        "units": [
+            {
+                "id": f"bde-{i}",
+                "nation": "DE",
+                "type": "infantry_brigade",
+                "tier": 1,
+                "notice_to_move_days": 0,
+                "load_out_days": 0,
+                "home": "home",
+            }
+            for i in range(2)
+        ],
+        "regions": [{"id": "r", "reception": "camp", "rsom": {"days": 1}}],
+    }
+
+
+def test_a_port_discharges_at_its_berths_pace() -> None:
+    """Without a port capacity both brigades pass at once (unloading 24 h, loading 12 h); with
+    berths discharging 3,000 t a day their 12,000 t wait their turn (berth waits), and the
+    port's own hours replace the defaults (36 h off the ship, 6 h onto the train)."""
+    free = simulate(forcemodel.load_scenario_data(_berth_case(None)))
+    berths = simulate(forcemodel.load_scenario_data(_berth_case(3000)))
+    ev = free.unit_events
+    legs = ev[(ev["from"] == "port") & (ev["load"] == "equipment")]
+    assert (legs["depart"] - legs["start"]).to_numpy() == pytest.approx(36 / 24)
+    legs = berths.unit_events[
+        (berths.unit_events["from"] == "port") & (berths.unit_events["load"] == "equipment")
+    ]
+    waited = sorted(legs["depart"] - legs["start"] - 42 / 24)
+    # In on day 1 (1,200 km at 37 km/h): 3,000 t that day, the first brigade's other 3,000 t
+    # at day 2's start, the second brigade's 6,000 t by day 4's.
+    arrived = 1200 / 37 / 24
+    assert waited == pytest.approx([2 - arrived, 4 - arrived]), waited
+    assert set(legs["wait_reason"]) <= {"transfer sea at port"}
+    nl = berths.node_load[berths.node_load["server"] == "transfer sea at port"]
+    assert nl["load"].sum() == 12_000 and nl["load"].max() <= 3000 + 1e-6
+    assert berths.units["closure_day"].max() > free.units["closure_day"].max() + 2

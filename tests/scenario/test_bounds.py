@@ -79,6 +79,10 @@ def test_numbers_in_csv_cells_are_still_read(tmp_path: Path) -> None:
          "profile", "army"),
         ("reception: assembly-lt", "reception: assembly-lt\n    port: {node: harbour}",
          "port.node", "unknown node 'harbour'"),
+        ("lon: 10.2, pax_per_day: 5000}", "lon: 10.2, pax_per_day: 5000, transfer: {air: "
+         "{t_per_day: 0.2}}}", "transfer.air.t_per_day", "greater than or equal to 1"),
+        ("lon: 10.2, pax_per_day: 5000}", "lon: 10.2, pax_per_day: 5000, transfer: {boat: "
+         "{hours: 2}}}", "transfer.boat", "rail"),
         ("reception: assembly-lt", "reception: assembly-lt\n    air_base: {node: airfield-p, "
          "pax_per_day: 0.5}", "air_base.pax_per_day", "greater than or equal to 1"),
     ],

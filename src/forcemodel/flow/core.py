@@ -46,6 +46,7 @@ LF_DEPART = 9
 N_LF = 10
 # Node columns: handling servers (tons, people), transship server; delays.
 NI_T, NI_P, NI_X, NI_COUNTRY = 0, 1, 2, 3
+NI_MODE = 4  # NI_MODE + k: the node's loading/unloading server for arc class k's mode, -1: none
 NF_DELAY, NF_XDELAY, NF_PERMIT = 0, 1, 2  # NF_PERMIT: day from which loads may enter (0: any)
 # Arc columns.
 AI_SRC, AI_DST, AI_CLS, AI_T, AI_P, AI_POOL = range(6)
@@ -103,10 +104,11 @@ def _class_change(k_in: int, k: int) -> bool:
 
 @_inline
 def _transfer_days(v: int, k_in: int, k: int, ni: Any, nf: Any, cx: Any) -> float:
-    """Stage 3's transfer time: the node's transship hours, else unloading plus loading."""
+    """Stage 3's transfer time: the node's transship hours, else unloading plus loading
+    (``cx[v, k]``: hours to load onto or unload from class k's mode at node v)."""
     if ni[v, NI_X] >= 0:
         return nf[v, NF_XDELAY]
-    return (cx[k_in] + cx[k]) / 24.0
+    return (cx[v, k_in] + cx[v, k]) / 24.0
 
 
 @_inline
@@ -169,6 +171,12 @@ def _hop_estimate(
     change = not people and _class_change(k_in, ai_[ai, AI_CLS])
     if change and ni[v, NI_X] >= 0:
         est += _wait(ni[v, NI_X], amount, d, sf, si, bptr, brk)
+    elif change:  # unloading from the mode arrived by, loading onto the arc's
+        off, on = ni[v, NI_MODE + k_in], ni[v, NI_MODE + ai_[ai, AI_CLS]]
+        if off >= 0:
+            est += _wait(off, amount, d, sf, si, bptr, brk)
+        if on >= 0:
+            est += _wait(on, amount, d, sf, si, bptr, brk)
     link_s = ai_[ai, AI_P] if people else ai_[ai, AI_T]
     if link_s >= 0:
         est += _wait(link_s, amount, d, sf, si, bptr, brk)
@@ -265,6 +273,11 @@ def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: 
     if change and ni[v, NI_X] >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, ni[v, NI_X], amount
         n += 1
+    elif change:  # unloading from the mode arrived by, then loading onto the arc's
+        for s in (ni[v, NI_MODE + k_in], ni[v, NI_MODE + ai_[a, AI_CLS]]):
+            if s >= 0:
+                st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, s, amount
+                n += 1
     delay = 0.0 if own else nf[v, NF_DELAY]
     if change:
         delay += _transfer_days(v, k_in, ai_[a, AI_CLS], ni, nf, cx)

@@ -72,12 +72,21 @@ def _or_none(values: list[int | None]) -> np.ndarray:
 def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
     """Nodes, arcs and out-arcs as the core's arrays (columns NI_*, NF_*, AI_*, AF_*)."""
     arcs = net.arcs
-    ni = np.stack(
+    ni = np.concatenate(
         [
-            _or_none(net.node_t_server),
-            _or_none(net.node_pax_server),
-            _or_none(net.node_transship_server),
-            np.array(net.node_country, dtype=np.int64),
+            np.stack(
+                [
+                    _or_none(net.node_t_server),
+                    _or_none(net.node_pax_server),
+                    _or_none(net.node_transship_server),
+                    np.array(net.node_country, dtype=np.int64),
+                ],
+                axis=1,
+            ),
+            np.array(
+                [[-1 if x is None else x for x in row] for row in net.node_mode_server],
+                dtype=np.int64,
+            ).reshape(len(net.node_ids), len(net.classes)),
         ],
         axis=1,
     )
@@ -120,7 +129,9 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
     out_ptr = np.zeros(len(net.node_ids) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum([len(a) for a in net.out_arcs])
     out_arc = np.array([x for a in net.out_arcs for x in a], dtype=np.int64)
-    cx = np.array(net.class_transfer_hours, dtype=np.float64)
+    cx = np.array(net.node_class_hours, dtype=np.float64).reshape(
+        len(net.node_ids), len(net.classes)
+    )
     cf = np.array(
         [(c.own_power, c.road_km is not None, net.road_class) for c in net.load_classes],
         dtype=np.int64,

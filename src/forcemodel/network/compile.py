@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forcemodel.network.shortest import distances_to, pair_weights
-from forcemodel.scenario.model import LiftPool, Link, Profile, Region, Scenario, Unit
+from forcemodel.scenario.model import (
+    LiftPool,
+    Link,
+    Mode,
+    Node,
+    Profile,
+    Region,
+    Scenario,
+    Unit,
+)
 
 EQUIPMENT, PEOPLE = 0, 1
 #: Load classes for routing: people, equipment, outsize equipment (the first three of every
@@ -184,6 +193,10 @@ class CompiledNetwork:
     node_delay: list[float]  # handling hours / 24
     node_transship_delay: list[float]  # transship hours / 24
     class_transfer_hours: list[float]  # hours to load onto or unload from each class's mode
+    #: By node and arc class: the node's server loading onto or unloading from the class's mode
+    #: (its ``transfer``), and the hours it takes there (its own, else meta.transfer_hours).
+    node_mode_server: list[list[int | None]]
+    node_class_hours: list[list[float]]
     node_country: list[int]  # index of each node's country
     node_permit_day: list[float]  # day from which loads may enter the node's country (0: any)
     rsom_t_server: dict[str, int | None]
@@ -234,7 +247,16 @@ class CompiledNetwork:
             return 0.0
         if self.node_transship_server[v] is not None:
             return self.node_transship_delay[v]
-        return (self.class_transfer_hours[k_in] + self.class_transfer_hours[k]) / 24.0
+        return (self.node_class_hours[v][k_in] + self.node_class_hours[v][k]) / 24.0
+
+    def transfer_servers(self, v: int, k_in: int | None, k: int) -> tuple[int | None, int | None]:
+        """Stage 2's servers of a change of class at node ``v``: its transship (and none), else
+        the unloading server of ``k_in``'s mode and the loading server of ``k``'s."""
+        if not self.class_change(k_in, k) or k_in is None:
+            return None, None
+        if self.node_transship_server[v] is not None:
+            return self.node_transship_server[v], None
+        return self.node_mode_server[v][k_in], self.node_mode_server[v][k]
 
     def time_to_go(self, dest: int, load_class: int, amount: float = 0.0) -> list[list[float]]:
         """H[v][slot]: :meth:`time_to_go_array` as lists, for quick lookups from Python."""
@@ -295,7 +317,7 @@ class CompiledNetwork:
     def _pair_weights(g: _ExpandedGraph, amount: float) -> np.ndarray:
         """Days per edge of the state-expanded graph for ``amount``, fastest of parallel edges."""
         weights: np.ndarray = pair_weights(
-            amount, g.delay, g.slow_node, g.slow_x, g.slow_link, g.has_pool, g.pool_cap,
+            amount, g.delay, g.slow_node, g.slow_x, g.slow_x2, g.slow_link, g.has_pool, g.pool_cap,
             g.pool_rt, g.pool_rate, g.pair_order, g.pair_start,
         )  # fmt: skip
         return weights
@@ -334,11 +356,16 @@ class CompiledNetwork:
         change = (k_in[None, :] >= 0) & (k_in[None, :] != cls[:, None])
         if people or own:
             change[:] = False
-        cx = np.array([*self.class_transfer_hours, 0.0], dtype=float)
+        # Hours by node and class (the last column, slot 0's "none", 0).
+        cx = np.array([[*row, 0.0] for row in self.node_class_hours], dtype=float).reshape(
+            len(self.node_ids), n_cls + 1
+        )
         has_x = np.array([s is not None for s in self.node_transship_server], dtype=bool)
         # A change of class: the node's transship time, else unloading plus loading.
         x_days = np.where(
-            has_x[v][:, None], x_delay[v][:, None], (cx[k_in][None, :] + cx[cls][:, None]) / 24.0
+            has_x[v][:, None],
+            x_delay[v][:, None],
+            (cx[v][:, k_in] + cx[v, cls][:, None]) / 24.0,
         )
         base = (0.0 if own else node_delay[v]) + hours / 24.0
         delay = np.where(change, base[:, None] + x_days, base[:, None])
@@ -357,7 +384,21 @@ class CompiledNetwork:
         )
         x_s = server_of(no_server([self.node_transship_server[a.src] for a in arcs]))
         link_s = server_of(no_server([a.pax_server if people else a.t_server for a in arcs]))
-        slow_x = np.where(change, slowness(x_s)[:, None], 0.0)
+        # Without a transship: the unloading server of the mode arrived by (per slot) and the
+        # loading server of the arc's mode (the node's ``transfer``).
+        modes = np.array([[*row, None] for row in self.node_mode_server], dtype=object).reshape(
+            len(self.node_ids), n_cls + 1
+        )
+        unload = server_of(no_server(list(modes[v][:, k_in].ravel()))).reshape(len(arcs), nk)
+        load = server_of(no_server(list(modes[v, cls]))) if len(arcs) else np.zeros(0, np.int64)
+        slow_x = np.where(
+            change,
+            np.where(has_x[v][:, None], slowness(x_s)[:, None], slowness(unload.ravel()).reshape(
+                len(arcs), nk
+            )),
+            0.0,
+        )  # fmt: skip
+        slow_x2 = np.where(change & ~has_x[v][:, None], slowness(load)[:, None], 0.0)
         has_pool = np.array([a.pool is not None and not own for a in arcs], dtype=bool)
         # Per trip, round trip (days) and asset-days a day; neutral where no pool server.
         pool_columns = np.array(
@@ -386,6 +427,7 @@ class CompiledNetwork:
             delay=delay.ravel(),
             slow_node=per_slot(slowness(node_s)),
             slow_x=slow_x.ravel(),
+            slow_x2=slow_x2.ravel(),
             slow_link=per_slot(slowness(link_s)),
             has_pool=per_slot(has_pool),
             pool_cap=per_slot(cap),
@@ -404,6 +446,7 @@ class _ExpandedGraph:
     delay: np.ndarray
     slow_node: np.ndarray
     slow_x: np.ndarray
+    slow_x2: np.ndarray
     slow_link: np.ndarray
     has_pool: np.ndarray
     pool_cap: np.ndarray
@@ -533,11 +576,21 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
                         f"{where.replace('_', ' ')} {r.id} ({kind_})", "rsom", r.id,
                         getattr(rec, attr),
                     )  # fmt: skip
+    # Last, the nodes' loading and unloading servers by mode (ramps, berths, air terminals).
+    mode_servers: list[dict[str, int | None]] = [
+        {
+            str(m): server(f"transfer {m} at {n.id}", "transfer", n.id, n.transfer[m].t_per_day)
+            for m in Mode
+            if m in n.transfer
+        }
+        for n in scenario.nodes
+    ]
     for d in scenario.disruptions:
         window = (d.start_day, d.start_day + d.days, d.capacity_factor, d.id or d.target)
         if d.target in node_index:
             i = node_index[d.target]
-            targets = [s for s in (node_t[i], node_p[i], node_x[i]) if s is not None]
+            cut = (node_t[i], node_p[i], node_x[i], *mode_servers[i].values())
+            targets = [s for s in cut if s is not None]
         else:
             targets = link_servers.get(d.target, [])
         for s in targets:
@@ -567,9 +620,10 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         ],
         node_country=[countries.index(n.country) for n in scenario.nodes],
         node_permit_day=[scenario.meta.permit_days.get(n.country, 0.0) for n in scenario.nodes],
-        class_transfer_hours=[
-            scenario.meta.transfer_hours.of("rail" if name.startswith("rail") else name)
-            for name in classes
+        class_transfer_hours=[scenario.meta.transfer_hours.of(_mode_of(name)) for name in classes],
+        node_mode_server=[[ms.get(_mode_of(name)) for name in classes] for ms in mode_servers],
+        node_class_hours=[
+            [_hours_at(n, _mode_of(name), scenario) for name in classes] for n in scenario.nodes
         ],
         rsom_t_server=rsom_t,
         rsom_pax_server=rsom_p,
@@ -577,6 +631,19 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         reception_t_server=reception_t,
         reception_pax_server=reception_p,
     )
+
+
+def _mode_of(arc_class: str) -> str:
+    """The mode of an arc class (``rail1435`` is rail)."""
+    return "rail" if arc_class.startswith("rail") else arc_class
+
+
+def _hours_at(node: Node, mode: str, scenario: Scenario) -> float:
+    """Hours to load onto or unload from a mode at a node: its own, else the scenario's."""
+    own = node.transfer.get(Mode(mode))
+    if own is not None and own.hours is not None:
+        return own.hours
+    return scenario.meta.transfer_hours.of(mode)
 
 
 def pool_work(arc: Arc, amount: float, kind: int) -> float:

@@ -269,6 +269,22 @@ class Transship(_Model):
     hours: Hours = Field(default=0.0, description="Time a load spends being transshipped.")
 
 
+class ModeTransfer(_Model):
+    """A node's means to load equipment onto, or unload it from, one mode: a railhead's ramps,
+    a port's ro-ro berths (port discharge), an air terminal's loaders (docs/simulation.md,
+    "A hop", stages 2 and 3)."""
+
+    t_per_day: PerDay | None = Field(
+        default=None,
+        description="Tons loaded onto or unloaded from this mode per day (1 or more); empty: "
+        "unlimited. A load queuing here waits for a ramp, a berth or a loader.",
+    )
+    hours: Hours | None = Field(
+        default=None,
+        description="Hours to load or unload a load here; empty: meta.transfer_hours of the mode.",
+    )
+
+
 class Node(_Model):
     """A place: garrison, depot, port, airfield, railhead, border crossing, assembly area."""
 
@@ -288,6 +304,12 @@ class Node(_Model):
     )
     handling_hours: Hours = Field(default=0.0, description="Time a load spends at the node.")
     transship: Transship | None = None
+    transfer: dict[Mode, ModeTransfer] = Field(
+        default_factory=dict,
+        description="By mode: the node's capacity and time to load onto or unload from it, for "
+        "a change of mode or gauge at a node without a transship (a railhead's ramps, a port's "
+        "discharge, an air terminal).",
+    )
     source: str | None = None
 
 
