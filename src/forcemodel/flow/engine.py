@@ -57,11 +57,12 @@ def event_bound(net: CompiledNetwork) -> int:
     Each server has at most one day start a day until the stop; each load at most a start,
     a draw and an RSOM release, and per hop (a move never enters a node twice, so at most
     one hop per node and move, two moves) two delays, a border's permit and a release from
-    each of its at most four servers.
+    each of its at most five servers (handling, two transfer servers or a transship, the
+    arc's, the pool).
     """
     sc = net.scenario
     n_loads = 2 * len(sc.units)
-    per_load = 4 + 2 * len(net.node_ids) * 7
+    per_load = 4 + 2 * len(net.node_ids) * 8
     return len(net.servers) * (stop_day(sc) + 2) + n_loads * per_load
 
 

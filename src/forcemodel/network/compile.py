@@ -525,10 +525,13 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
     load_classes = list(BASE_CLASSES)
     kinds = {(u.profile, u.outsize, u.max_road_march_km): u for u in scenario.units}
     for u in kinds.values():
+        # The army's classes always (the planner weighs them), and those of each region.
+        specs = [LoadClass(EQUIPMENT, u.outsize, road_km=u.max_road_march_km)]
         for r in scenario.regions:
-            for spec in unit_load_classes(u, r):
-                if spec not in load_classes:
-                    load_classes.append(spec)
+            specs.extend(unit_load_classes(u, r))
+        for spec in specs:
+            if spec not in load_classes:
+                load_classes.append(spec)
     arcs: list[Arc] = []
     link_servers: dict[str, list[int]] = {}
     for lk in scenario.links:
