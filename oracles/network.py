@@ -19,7 +19,7 @@ from functools import cached_property
 
 import networkx as nx
 
-from forcemodel.scenario.model import LiftPool, Link, Scenario
+from forcemodel.scenario.model import LiftPool, Link, Region, Scenario, Unit
 
 EQUIPMENT, PEOPLE = 0, 1  # the two loads of a unit (also their load index in the keys)
 LOAD_CLASSES = ("people", "equipment", "outsize")  # what routing tells apart
@@ -31,6 +31,30 @@ def load_class(kind: int, outsize: bool) -> str:
     if kind == PEOPLE:
         return "people"
     return "outsize" if outsize else "equipment"
+
+
+def reception_of(region: Region, unit: Unit) -> tuple[str, str, float, str]:
+    """Where a unit is received in a region, by its movement profile: (how it moves: "army",
+    "ship" or "aircraft"; the reception node; the reception's days before a pre-assignment
+    discount; the key of its reception servers: "rsom", "port" or "air_base")."""
+    if unit.profile == "ship" and region.port is not None:
+        return "ship", region.port.node, region.port.days, "port"
+    if unit.profile == "aircraft" and region.air_base is not None:
+        return "aircraft", region.air_base.node, region.air_base.days, "air_base"
+    return "army", region.reception, region.rsom.days, "rsom"
+
+
+def unit_class(unit: Unit, kind: int, region: Region) -> str:
+    """The routing class of one load of a unit bound for a region: a base class (people,
+    equipment, outsize) for the army, the profile's name before it for a ship ("ship:people")
+    or aircraft, the road-march limit after it for tracked equipment ("outsize:road100.0")."""
+    how = reception_of(region, unit)[0]
+    base = load_class(kind, unit.outsize)
+    if how != "army":
+        return f"{how}:{base}"
+    if kind == EQUIPMENT and unit.max_road_march_km is not None:
+        return f"{base}:road{unit.max_road_march_km!r}"
+    return base
 
 
 @dataclass
@@ -88,7 +112,7 @@ class Arc:
     pax_server: Server | None
     pool: LiftPool | None
     pool_server: Server | None
-    usable: dict[str, bool]  # by load class
+    usable: dict[str, bool]  # by base load class (people, equipment, outsize)
 
     @property
     def hours(self) -> float:
@@ -188,6 +212,25 @@ class Network:
         self.rsom_pax = {
             r.id: self.server(f"RSOM {r.id} (pax)", r.rsom.pax_per_day) for r in scenario.regions
         }
+        # Ports' and air bases' reception: every tons server, then every people server.
+        self.reception: dict[tuple[str, str], tuple[Server | None, Server | None]] = {}
+        received = [
+            (r, where) for r in scenario.regions for where in ("port", "air_base")
+            if getattr(r, where) is not None
+        ]  # fmt: skip
+        tons = [self.server(f"{w} {r.id} (t)", getattr(r, w).t_per_day) for r, w in received]
+        people = [self.server(f"{w} {r.id} (pax)", getattr(r, w).pax_per_day) for r, w in received]
+        for (r, w), t_s, p_s in zip(received, tons, people, strict=True):
+            self.reception[(r.id, w)] = (t_s, p_s)
+        # Last, each node's ramps, berths and air terminals: loading and unloading by mode.
+        self.mode_server: dict[tuple[str, str], Server | None] = {}
+        for n in nodes:
+            for mode in ("rail", "road", "sea", "air", "inland"):
+                own = n.transfer.get(mode)  # type: ignore[call-overload]
+                if own is not None:
+                    self.mode_server[(n.id, mode)] = self.server(
+                        f"{n.id} {mode} transfer", own.t_per_day
+                    )
         self.out_arcs: dict[str, list[Arc]] = {n.id: [] for n in nodes}
         for arc in self.arcs:
             self.out_arcs[arc.src].append(arc)
@@ -197,6 +240,7 @@ class Network:
             window = (d.start_day, d.start_day + d.days, d.capacity_factor)
             if d.target in self.node_t:
                 hit = [self.node_t[d.target], self.node_pax[d.target], self.transship[d.target]]
+                hit += [s for (v, _), s in self.mode_server.items() if v == d.target]
             else:
                 hit = [
                     s
@@ -214,6 +258,7 @@ class Network:
             if p.activation_days > 0 and s is not None:
                 s.windows.append((0.0, p.activation_days, 0.0))
         self.country = {n.id: n.country for n in nodes}
+        self.node = {n.id: n for n in nodes}
         self.handling_days = {n.id: n.handling_hours / 24.0 for n in nodes}
         self.transship_days = {
             n.id: n.transship.hours / 24.0 if n.transship else 0.0 for n in nodes
@@ -228,6 +273,36 @@ class Network:
         s = Server(len(self.servers), label, rate)
         self.servers.append(s)
         return s
+
+    # -- load classes -------------------------------------------------------------------------
+
+    def may_use(self, arc: Arc, cls: str) -> bool:
+        """Whether a load of class ``cls`` may take ``arc``: a ship only sea links, under its own
+        power (whatever their lift); aircraft only air links; tracked equipment no road link
+        longer than its march."""
+        how, _, rest = cls.partition(":")
+        if how in ("ship", "aircraft"):
+            return str(arc.link.mode) == ("sea" if how == "ship" else "air") and (
+                how == "ship" or arc.usable[rest]
+            )
+        road = rest.startswith("road") and arc.link.mode == "road"
+        if road and arc.link.distance_km > float(rest[4:]):
+            return False
+        return arc.usable[how]
+
+    @staticmethod
+    def own_power(cls: str) -> bool:
+        """A ship sails: no handling, no server, no lift pool on its hops."""
+        return cls.startswith("ship:")
+
+    @staticmethod
+    def marches(cls: str) -> bool:
+        """Tracked equipment: a road march is one road link, never two in a row."""
+        return ":road" in cls
+
+    def chained(self, cls: str, k_in: str | None, k: str) -> bool:
+        """Leaving by road after arriving by road, for a class that marches one link at most."""
+        return self.marches(cls) and k == "road" and k_in == "road"
 
     # -- a hop --------------------------------------------------------------------------------
 
@@ -246,24 +321,39 @@ class Network:
         unload from k_in's mode plus those to load onto k's."""
         if self.transship[v] is not None:
             return self.transship_days[v]
-        hours = self.scenario.meta.transfer_hours
-        return (hours.of(self.mode[k_in]) + hours.of(self.mode[k])) / 24.0
+        return (self.hours_at(v, self.mode[k_in]) + self.hours_at(v, self.mode[k])) / 24.0
+
+    def hours_at(self, v: str, mode: str) -> float:
+        """Hours to load onto or unload from ``mode`` at v: the node's own, else the meta's."""
+        own = self.node[v].transfer.get(mode)  # type: ignore[call-overload]
+        if own is not None and own.hours is not None:
+            return float(own.hours)
+        return float(self.scenario.meta.transfer_hours.of(mode))
 
     def hop_delay(self, v: str, k_in: str | None, arc: Arc, cls: str) -> float:
-        """Stages 3 and 6: handling (and transfer) delay plus travel, days."""
+        """Stages 3 and 6: handling (and transfer) delay plus travel, days (a ship: travel)."""
+        if self.own_power(cls):
+            return 0.0 + arc.hours / 24.0
         days = self.handling_days[v] + arc.hours / 24.0
-        if cls != "people" and k_in is not None and self.class_change(k_in, arc.cls):
+        if "people" not in cls.split(":") and k_in is not None and self.class_change(k_in, arc.cls):
             days += self.transfer_days(v, k_in, arc.cls)
         return days
 
     def hop_servers(
-        self, v: str, k_in: str | None, arc: Arc, kind: int
+        self, v: str, k_in: str | None, arc: Arc, kind: int, cls: str = "people"
     ) -> tuple[list[Server], list[Server]]:
-        """The servers of a hop before its handling delay (node, transship) and after (arc)."""
+        """The servers of a hop before its handling delay (node, transship) and after (arc);
+        none for a ship, which sails."""
+        if self.own_power(cls):
+            return [], []
         people = kind == PEOPLE
         before = [self.node_pax[v] if people else self.node_t[v]]
-        if not people and self.class_change(k_in, arc.cls):
-            before.append(self.transship[v])
+        if not people and k_in is not None and self.class_change(k_in, arc.cls):
+            if self.transship[v] is not None:
+                before.append(self.transship[v])
+            else:  # unload from the mode arrived by, load onto the arc's
+                before.append(self.mode_server.get((v, self.mode[k_in])))
+                before.append(self.mode_server.get((v, self.mode[arc.cls])))
         after = [arc.pax_server if people else arc.t_server]
         return [s for s in before if s is not None], [s for s in after if s is not None]
 
@@ -280,17 +370,19 @@ class Network:
         g = nx.DiGraph()
         arrived_by: list[str | None] = [None, *self.classes]
         g.add_nodes_from((n.id, k) for n in self.scenario.nodes for k in arrived_by)
-        kind = PEOPLE if cls == "people" else EQUIPMENT
+        kind = PEOPLE if "people" in cls.split(":") else EQUIPMENT
         for arc in self.arcs:
-            if not arc.usable[cls]:
+            if not self.may_use(arc, cls):
                 continue
             for k_in in arrived_by:
-                before, after = self.hop_servers(arc.src, k_in, arc, kind)
+                if self.chained(cls, k_in, arc.cls):
+                    continue  # a second road link in a row: closed to a tracked load
+                before, after = self.hop_servers(arc.src, k_in, arc, kind, cls)
                 hop = Hop(
                     delay=self.hop_delay(arc.src, k_in, arc, cls),
                     slowness=[1.0 / s.rate for s in before + after],
                 )
-                if arc.pool is not None and arc.pool_server is not None:
+                if arc.pool is not None and arc.pool_server is not None and not self.own_power(cls):
                     hop.pool_capacity = arc.pool.pax if kind == PEOPLE else arc.pool.payload_t
                     hop.pool_round_trip = (
                         2 * arc.link.distance_km / arc.pool.speed_kmh + arc.pool.turnaround_hours

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from forcemodel.scenario.model import CAPABILITIES, Curve, Region, Scenario, Unit
-from oracles.network import EQUIPMENT, INF, PEOPLE, Network, load_class
+from oracles.network import EQUIPMENT, INF, PEOPLE, Network, reception_of, unit_class
 
 
 class Unreachable(ValueError):
@@ -83,22 +83,25 @@ def required_at(curve: Curve, t: float) -> float:
 
 
 def rsom_days(region: Region, unit: Unit) -> float:
-    """RSOM days, shorter (assigned_factor) for a unit pre-assigned to the region."""
+    """RSOM days (a port's or air base's reception days for a ship or squadron received
+    there), shorter (assigned_factor) for a unit pre-assigned to the region."""
     factor = region.rsom.assigned_factor if unit.assigned_to == region.id else 1.0
-    return region.rsom.days * factor
+    return float(reception_of(region, unit)[2] * factor)
 
 
-def travel(net: Network, u: Unit, origin: str, dest: str, own: bool = False) -> float:
-    """Uncongested days for both loads of a unit from ``origin`` to ``dest`` (``own``: its
-    own equipment from home, which loads out first)."""
+def travel(
+    net: Network, u: Unit, origin: str, dest: str, region: Region, own: bool = False
+) -> float:
+    """Uncongested days for both loads of a unit from ``origin`` to ``dest`` in the classes
+    it takes to ``region`` (``own``: its own equipment from home, which loads out first)."""
     t_eq = t_pax = 0.0
     if u.equipment_t > 0:
-        h = net.time_to_go(dest, load_class(EQUIPMENT, u.outsize), u.equipment_t)
+        h = net.time_to_go(dest, unit_class(u, EQUIPMENT, region), u.equipment_t)
         t_eq = h.get((origin, None), INF)
         if own:
             t_eq = u.load_out_days + t_eq
     if u.personnel:
-        h = net.time_to_go(dest, load_class(PEOPLE, u.outsize), float(u.personnel))
+        h = net.time_to_go(dest, unit_class(u, PEOPLE, region), float(u.personnel))
         t_pax = h.get((origin, None), INF)
     return max(t_eq, t_pax)
 
@@ -137,14 +140,14 @@ def plan_units(scenario: Scenario, net: Network) -> list[Plan]:
         # Estimated closure in each candidate region, with or without a set.
         options = []
         for r in candidates:
-            reception = regions[r].reception
-            t_own = travel(net, u, u.home, reception, own=True)
+            how, reception, _, _ = reception_of(regions[r], u)
+            t_own = travel(net, u, u.home, reception, regions[r], own=True)
             t_set, stock = INF, None
-            if u.set_type is not None:
+            if u.set_type is not None and how == "army":  # ships and squadrons draw no set
                 for si, s in enumerate(stocks):
                     if sets_left[si] > 0 and s.set_type == u.set_type:
                         t = people_to(net, u, u.home, s.depot) + s.draw_days
-                        t += travel(net, u, s.depot, reception)
+                        t += travel(net, u, s.depot, reception, regions[r])
                         if t < t_set:
                             t_set, stock = t, si
             t = min(t_own, t_set)
@@ -180,7 +183,7 @@ def plan_units(scenario: Scenario, net: Network) -> list[Plan]:
                 projected[r][c].add(tau, power)
         plans[ui] = Plan(
             region=r,
-            reception=regions[r].reception,
+            reception=reception_of(regions[r], u)[1],
             stock=stock,
             depot=stocks[stock].depot if stock is not None else None,
             urgency=gap,

@@ -56,7 +56,16 @@ from simpy.core import EmptySchedule
 from simpy.events import NORMAL, Event
 
 from forcemodel.scenario.model import Scenario
-from oracles.network import EQUIPMENT, INF, PEOPLE, Arc, Network, Server, load_class
+from oracles.network import (
+    EQUIPMENT,
+    INF,
+    PEOPLE,
+    Arc,
+    Network,
+    Server,
+    reception_of,
+    unit_class,
+)
 from oracles.planner import Plan, plan_units, rsom_days
 
 Order = tuple[int, tuple[Any, ...]]
@@ -221,8 +230,10 @@ class Baseline:
     def run(self) -> tuple[list[float], list[float]]:
         for ui, (u, plan) in enumerate(zip(self.sc.units, self.plans, strict=True)):
             key = (u.tier, -plan.urgency, ui)
-            people = Load(ui, PEOPLE, float(u.personnel), "people", (*key, PEOPLE))
-            eq_cls = load_class(EQUIPMENT, u.outsize)
+            region = self.sc.regions[plan.region]
+            px_cls = unit_class(u, PEOPLE, region)
+            people = Load(ui, PEOPLE, float(u.personnel), px_cls, (*key, PEOPLE))
+            eq_cls = unit_class(u, EQUIPMENT, region)
             equipment = Load(ui, EQUIPMENT, float(u.equipment_t), eq_cls, (*key, EQUIPMENT))
             if plan.stock is not None:
                 self.env.start(people.order, self.people_with_set(people, equipment))
@@ -273,7 +284,11 @@ class Baseline:
         ui = load.unit
         self.arrival[ui] = max(self.arrival[ui], self.env.now)
         region = self.sc.regions[self.plans[ui].region]
-        s = (self.net.rsom_pax if load.kind == PEOPLE else self.net.rsom_t)[region.id]
+        where = reception_of(region, self.sc.units[ui])[3]
+        if where == "rsom":
+            s = (self.net.rsom_pax if load.kind == PEOPLE else self.net.rsom_t)[region.id]
+        else:  # a port's or an air base's reception
+            s = self.net.reception[(region.id, where)][1 if load.kind == PEOPLE else 0]
         if s is not None and load.amount > 0:
             yield from self.serve(load, s, load.amount)
         self.done[ui] = max(self.done[ui], self.env.now)
@@ -297,13 +312,19 @@ class Baseline:
                 yield self.env.event()  # never fires
                 return
             visited.add(v)
-            before, after = net.hop_servers(v, k_in, arc, load.kind)
+            before, after = net.hop_servers(v, k_in, arc, load.kind, load.cls)
+            own = net.own_power(load.cls)  # a ship sails: no server, no handling, no lift
             # 1-2: handling and transship
             for s in before:
                 yield from self.serve(load, s, a)
             # 3: handling (and transship) delay
-            delay = net.handling_days[v]
-            if load.kind == EQUIPMENT and k_in is not None and net.class_change(k_in, arc.cls):
+            delay = 0.0 if own else net.handling_days[v]
+            if (
+                not own
+                and load.kind == EQUIPMENT
+                and k_in is not None
+                and net.class_change(k_in, arc.cls)
+            ):
                 delay += net.transfer_days(v, k_in, arc.cls)
             if delay > 0:
                 yield env.timeout(delay)
@@ -314,7 +335,7 @@ class Baseline:
             # 4-5: the arc's server, the lift pool
             for s in after:
                 yield from self.serve(load, s, a)
-            if arc.pool_server is not None:
+            if arc.pool_server is not None and not own:
                 yield from self.serve(load, arc.pool_server, arc.pool_work(a, load.kind))
             # 6: travel
             travel = arc.hours / 24.0
@@ -337,7 +358,9 @@ class Baseline:
     def hop_estimate(self, load: Load, v: str, k_in: str | None, arc: Arc) -> float:
         """e(a): the wait at each of the hop's servers, plus its delays."""
         now, a, est = self.env.now, load.amount, 0.0
-        before, after = self.net.hop_servers(v, k_in, arc, load.kind)
+        if self.net.own_power(load.cls):
+            return self.net.hop_delay(v, k_in, arc, load.cls)
+        before, after = self.net.hop_servers(v, k_in, arc, load.kind, load.cls)
         for s in before + after:
             est += self.stations[s.index].wait(now, a)
         if arc.pool_server is not None:
@@ -358,7 +381,9 @@ class Baseline:
         out = []
         for arc in self.net.out_arcs[v]:
             togo = h.get((arc.dst, arc.cls), INF)
-            if arc.usable[load.cls] and togo < here and arc.dst not in barred:
+            usable = self.net.may_use(arc, load.cls)
+            chained = self.net.chained(load.cls, k_in, arc.cls)
+            if usable and not chained and togo < here and arc.dst not in barred:
                 out.append((arc, togo))
         return out
 
@@ -394,7 +419,9 @@ class Baseline:
             return best_arc
         for arc in self.net.out_arcs[v]:
             togo = h.get((arc.dst, arc.cls), INF)
-            if not arc.usable[load.cls] or togo == INF or arc.dst in barred:
+            if not self.net.may_use(arc, load.cls) or togo == INF or arc.dst in barred:
+                continue
+            if self.net.chained(load.cls, k_in, arc.cls):
                 continue
             est = self.hop_estimate(load, v, k_in, arc) + togo
             if est < best:

@@ -136,11 +136,18 @@ def test_cutting_the_suwalki_crossings_for_20_days_from_day_5(today: Path, tmp_p
     text = result.stdout
     headline = text[text.index("Headline:") : text.index("Closure day by region")]
     lines = [" ".join(line.split()) for line in headline.splitlines()[1:] if line.strip()]
-    # The land closure of Lithuania moves later, and the headline says so first among
-    # Lithuania's capabilities, however many days the rules of the day make it.
-    land = [line for line in lines if line.startswith("lithuania land: closes")]
-    assert land and "later in cut" in land[0], lines
-    days = int(re.search(r"closes (\d+) days? later", land[0]).group(1))  # type: ignore[union-attr]
+    # A capability of Lithuania closes later, and the headline says so, however many days the
+    # rules of the day make it (under the movement profiles and the road-march limit it is
+    # its air defence, and a window of vulnerability opens; its land forces come by other
+    # routes).
+    later = [
+        int(m.group(1))
+        for line in lines
+        if line.startswith("lithuania ")
+        and (m := re.search(r"closes (\d+) days? later in cut", line)) is not None
+    ]
+    assert later, lines
+    days = max(later)
     assert days >= 5
     # The overall closure day moves by no more: the headline is where the land delay shows.
     doc = json.loads(cli("compare", str(today), str(cut), "--format", "json").stdout)

@@ -45,6 +45,10 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             node["transship"] = {"t_per_day": draw(figure(1, 1e9)),
                                  "hours": draw(figure(0, 8760))}  # fmt: skip
+        if draw(st.booleans()):  # loading and unloading by mode
+            modes = draw(st.sets(st.sampled_from(["rail", "road", "sea", "air"]), max_size=2))
+            node["transfer"] = {m: {"t_per_day": draw(figure(1, 1e9)),
+                                    "hours": draw(figure(0, 8760))} for m in modes}  # fmt: skip
         nodes.append(node)
     pools = [{"id": "lift", "mode": "air", "assets": draw(st.integers(1, 100_000)),
               "payload_t": draw(figure(0.01, 1e6, zero=True)), "pax": draw(figure(1, 1e5,
@@ -73,7 +77,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         links.append(link)
     units = [
         {"id": f"u{k}", "nation": "DE", "type": draw(st.sampled_from(["armoured_brigade",
-         "infantry_brigade", "fighter_squadron"])), "tier": draw(st.integers(0, 9)),
+         "infantry_brigade", "fighter_squadron", "naval_task_group"])),
+         "tier": draw(st.integers(0, 9)), "max_road_march_km": draw(st.sampled_from(
+             [None, 1.0, 150.0, 40075.0])),
          "home": draw(st.sampled_from(ids)), "personnel": draw(st.sampled_from([0, 1, 1_000_000])),
          "equipment_t": draw(figure(0, 1e7)), "notice_to_move_days": draw(figure(0, 36500))}
         for k in range(draw(st.integers(1, 4)))
@@ -81,6 +87,11 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     regions = [{"id": "r", "reception": draw(st.sampled_from(ids)),
                 "rsom": {"t_per_day": draw(figure(1, 1e9)), "days": draw(figure(0, 36500))},
                 "requirement": {"land": [[0, draw(figure(0, 1e6))]]}}]  # fmt: skip
+    for where in ("port", "air_base"):  # a movement profile's own reception
+        if draw(st.booleans()):
+            regions[0][where] = {"node": draw(st.sampled_from(ids)),
+                                 "pax_per_day": draw(figure(1, 1e9)),
+                                 "days": draw(figure(0, 36500))}  # fmt: skip
     capped = [x["id"] for x in nodes + links if x.get("t_per_day")]
     disruptions = [
         {"target": draw(st.sampled_from(capped)),

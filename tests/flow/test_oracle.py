@@ -144,6 +144,104 @@ def test_preparation(seed: int) -> None:
     _assert_same(forcemodel.load_scenario_data(ties))
 
 
+def _profiled(data: dict[str, Any], whole: bool = False) -> dict[str, Any]:
+    """Movement profiles (docs/simulation.md): ships home at ports, squadrons at airfields;
+    each region but the first gets a port and an air base of its own, reached by sea links
+    (with a sealift pool, which ships do not use) and air links (with airlift)."""
+    nodes = {n["id"]: n for n in data["nodes"]}
+    ports = [n for n, v in nodes.items() if v["kind"] == "port"]
+    fields = [n for n, v in nodes.items() if v["kind"] == "airfield"]
+    if not fields:  # an airfield of the squadrons' own, by road from a port
+        base = nodes[ports[0]]
+        data["nodes"].append({**base, "id": "airfield-home", "kind": "airfield"})
+        data["links"].append({"from": ports[0], "to": "airfield-home", "mode": "road"})
+        fields = ["airfield-home"]
+    sea_pool = next(p["id"] for p in data["lift_pools"] if p["mode"] == "sea")
+    air_pool = next(p["id"] for p in data["lift_pools"] if p["mode"] == "air" and p["payload_t"])
+    for j, region in enumerate(data["regions"][1:], start=1):
+        rec = nodes[region["reception"]]
+        for kind, new in (("port", f"port-r{j}"), ("airfield", f"airbase-r{j}")):
+            data["nodes"].append(
+                {"id": new, "kind": kind, "country": rec["country"], "lat": rec["lat"] + 0.1,
+                 "lon": rec["lon"] + 0.1, "pax_per_day": 900}
+            )  # fmt: skip
+        for i, p in enumerate(ports):
+            data["links"].append(
+                {"from": p, "to": f"port-r{j}", "mode": "sea", "pool": sea_pool,
+                 "distance_km": 24 * 25 * (1 + i) if whole else 700.0 + 130 * i + 17 * j}
+            )  # fmt: skip
+        for i, f in enumerate(fields):
+            data["links"].append(
+                {"from": f, "to": f"airbase-r{j}", "mode": "air", "pool": air_pool,
+                 "distance_km": 24 * 25 * (1 + i) if whole else 900.0 + 210 * i + 31 * j}
+            )  # fmt: skip
+        region["port"] = {"node": f"port-r{j}", "pax_per_day": 1024 if whole else 700,
+                          "days": 1 if whole else 1.5}  # fmt: skip
+        region["air_base"] = {"node": f"airbase-r{j}", "t_per_day": 1024 if whole else 900,
+                              "pax_per_day": 512 if whole else 400, "days": 1}  # fmt: skip
+    for i, unit in enumerate(data["units"]):
+        if unit["type"] == "naval_task_group":
+            unit["home"] = ports[i % len(ports)]
+        elif unit["type"] == "fighter_squadron":
+            unit["home"] = fields[i % len(fields)]
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_movement_profiles(seed: int) -> None:
+    """Ships sail to ports under their own power, squadrons' support flies to air bases,
+    tracked equipment marches one road link at most: the reference agrees."""
+    data = _profiled(synthetic_scenario(300, 40, 120, regions=3, seed=seed))
+    scenario = forcemodel.load_scenario_data(data)
+    units = simulate(scenario).tables["units"]
+    ports = {r.port.node for r in scenario.regions if r.port is not None}
+    ships = units[units["type"] == "naval_task_group"]
+    assert ships["region"].ne("region-000").any()  # some ships are received at a port
+    _assert_same(scenario)
+    ties = _profiled(_whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed)), True)
+    _assert_same(forcemodel.load_scenario_data(ties))
+    assert ports
+
+
+def _transfers(data: dict[str, Any], whole: bool = False) -> dict[str, Any]:
+    """Per-mode transfer capacity (docs/simulation.md, stage 2): ramps at railheads and
+    junctions, discharge berths and ramps at ports, loaders at airfields, some with their own
+    hours; the transship nodes keep theirs."""
+    for i, node in enumerate(data["nodes"]):
+        if "transship" in node:
+            continue
+        if node["kind"] in ("railhead", "junction", "garrison"):
+            node["transfer"] = {"rail": {"t_per_day": 2048 if whole else 2500 + 100 * i}}
+            if i % 2:
+                node["transfer"]["road"] = {
+                    "t_per_day": 4096 if whole else 6000,
+                    "hours": 24 if whole else 3,
+                }
+        elif node["kind"] == "port":
+            sea = {"t_per_day": 1024 if whole else 1800, "hours": 48 if whole else 30}
+            node["transfer"] = {"sea": sea, "rail": {"t_per_day": 4096 if whole else 3500}}
+        elif node["kind"] == "airfield":
+            node["transfer"] = {
+                "air": {"t_per_day": 512 if whole else 700, "hours": 24 if whole else 5}
+            }
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_per_mode_transfers(seed: int) -> None:
+    """Loading and unloading by mode at each node, with its own capacity and hours: the
+    reference agrees, and some load waits at such a server."""
+    data = _transfers(synthetic_scenario(300, 40, 120, regions=3, seed=seed))
+    scenario = forcemodel.load_scenario_data(data)
+    nl = simulate(scenario).node_load
+    assert nl["server"].str.startswith("transfer ").any()
+    _assert_same(scenario)
+    ties = _transfers(_whole_days(synthetic_scenario(300, 40, 90, regions=3, seed=seed)), True)
+    _assert_same(forcemodel.load_scenario_data(ties))
+    both = _profiled(_transfers(synthetic_scenario(300, 40, 120, regions=3, seed=seed + 7)))
+    _assert_same(forcemodel.load_scenario_data(both))
+
+
 def test_reference_server_by_hand() -> None:
     """The reference's capacity per day on a worked example (docs/simulation.md, "Servers")."""
     env = RuleEnvironment()

@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -207,3 +208,220 @@ def test_eastern_flank_gauge_break_carries_rail_traffic_that_matters() -> None:
     b_units, h_units = (r.units.set_index("unit").loc[sorted(crossing)] for r in (base, halved))
     delayed = (h_units["closure_day"] > b_units["closure_day"]).sum()
     assert later or (short and delayed >= 2), (later, short, delayed)
+
+
+# -- movement profiles (docs/simulation.md, "Movement profiles") ------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def eastern_flank() -> tuple[Scenario, Results]:
+    s = forcemodel.load_scenario("eastern-flank")
+    return s, simulate(s)
+
+
+def test_ships_sail_with_their_crews_to_a_port() -> None:
+    """Every task group sails by sea alone, passes no server on the way (no lift pool, no
+    port handling: its own power), and is received at its region's port, not the army's."""
+    s, r = eastern_flank()
+    regions = {x.id: x for x in s.regions}
+    ev = r.unit_events
+    ships = r.units[r.units["type"] == "naval_task_group"]
+    assert len(ships) >= 5
+    for unit, region in zip(ships["unit"], ships["region"], strict=True):
+        port = regions[region].port
+        assert port is not None
+        legs = ev[(ev["unit"] == unit) & (ev["kind"] == "move")]
+        assert set(legs["mode"]) == {"sea"} and (legs["load"] == "people").all()
+        assert legs["to"].iloc[-1] == port.node
+        assert (legs["wait_reason"] == "").all(), legs["wait_reason"].tolist()
+        rsom = ev[(ev["unit"] == unit) & (ev["kind"] == "rsom")]
+        assert set(rsom["from"]) == {port.node}
+    closed = ships["closure_day"] - ships["arrival_day"]
+    assert closed.to_numpy() == pytest.approx(1.0)  # the port's reception day, not the army's RSOM
+
+
+def test_squadrons_fly_to_an_air_base() -> None:
+    """A squadron's support flies (air links only) to its region's air base and passes the air
+    base's reception there, never the army's RSOM."""
+    s, r = eastern_flank()
+    regions = {x.id: x for x in s.regions}
+    ev = r.unit_events
+    squadrons = r.units[r.units["type"] == "fighter_squadron"]
+    assert len(squadrons) >= 30
+    for unit, region in zip(squadrons["unit"], squadrons["region"], strict=True):
+        base = regions[region].air_base
+        assert base is not None
+        legs = ev[(ev["unit"] == unit) & (ev["kind"] == "move")]
+        assert set(legs["mode"]) == {"air"}, legs["mode"].tolist()
+        assert set(legs.groupby("load")["to"].last()) == {base.node}
+    rsom = r.rsom_load
+    assert rsom["server"].str.startswith("air base").any()
+    army = rsom[rsom["server"].str.startswith("RSOM")]
+    assert not squadrons.empty and army["load"].sum() > 0
+
+
+def _road_marches(s: Scenario, results: Results) -> list[tuple[str, float, bool]]:
+    """(unit, road link km, right after another road link) of every tracked equipment's road
+    leg."""
+    limit = {u.id: u.max_road_march_km for u in s.units}
+    km = {lk.id: lk.distance_km for lk in s.links}
+    out = []
+    for part in moves(results):
+        unit = part["unit"].iloc[0]
+        if part["load"].iloc[0] != "equipment" or limit[unit] is None:
+            continue
+        modes = part["mode"].tolist()
+        for i, (mode, link) in enumerate(zip(modes, part["link"], strict=True)):
+            if mode == "road":
+                out.append((unit, km[link], i > 0 and modes[i - 1] == "road"))
+    return out
+
+
+def test_tracked_equipment_never_road_marches_beyond_its_limit() -> None:
+    """In eastern-flank, no tracked unit's equipment takes a road link longer than its
+    max_road_march_km, nor two road links in a row; before the rule they road-marched some
+    600 km on average (Hannover to the Baltic on its tracks)."""
+    s, r = eastern_flank()
+    limit = {u.id: u.max_road_march_km for u in s.units}
+    marches = _road_marches(s, r)
+    assert marches  # short marches to and from railheads remain
+    for unit, km, chained in marches:
+        assert limit[unit] is not None and km <= limit[unit] and not chained, (unit, km)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SMALL)
+def test_tracked_marches_hold_in_random_scenarios(params: tuple[int, int, int, int]) -> None:
+    s, results = run(params)
+    limit = {u.id: u.max_road_march_km for u in s.units}
+    for unit, km, chained in _road_marches(s, results):
+        assert km <= (limit[unit] or 0) and not chained, (unit, km, chained)
+
+
+def _ship_case(pool_assets: int) -> dict[str, Any]:
+    """A task group at a home port, a sea link with a lift pool to the region's port."""
+    return {
+        "meta": {"name": "ship", "horizon_days": 30},
+        "nodes": [
+            {"id": "home", "kind": "port", "country": "DE", "lat": 54, "lon": 10},
+            {
+                "id": "port",
+                "kind": "port",
+                "country": "DE",
+                "lat": 57,
+                "lon": 22,
+                "pax_per_day": 1,
+                "handling_hours": 48,
+            },
+            {"id": "camp", "kind": "assembly_area", "country": "DE", "lat": 57, "lon": 22.5},
+        ],
+        "links": [
+            {
+                "from": "home",
+                "to": "port",
+                "mode": "sea",
+                "distance_km": 888,
+                "speed_kmh": 37,
+                "pool": "ferries",
+                "pax_per_day": 1,
+            },
+            {"from": "port", "to": "camp", "mode": "road", "distance_km": 40, "speed_kmh": 8},
+        ],
+        "lift_pools": [
+            {
+                "id": "ferries",
+                "mode": "sea",
+                "assets": pool_assets,
+                "payload_t": 100,
+                "pax": 10,
+                "speed_kmh": 37,
+                "turnaround_hours": 100,
+            }
+        ],
+        "units": [
+            {
+                "id": "tg",
+                "nation": "DE",
+                "type": "naval_task_group",
+                "tier": 1,
+                "notice_to_move_days": 2,
+                "home": "home",
+            }
+        ],
+        "regions": [
+            {
+                "id": "r",
+                "reception": "camp",
+                "rsom": {"pax_per_day": 1, "days": 5},
+                "port": {"node": "port", "pax_per_day": 5000, "days": 1},
+            }
+        ],
+    }
+
+
+def test_a_ship_sails_under_its_own_power() -> None:
+    """Neither the sea link's capacity, its lift pool nor the port's handling slows a task
+    group: it arrives after its notice and its sailing time, and counts a day later (the
+    port's reception), whatever the pool."""
+    results = [simulate(forcemodel.load_scenario_data(_ship_case(n))) for n in (1, 1000)]
+    for r in results:
+        row = r.units.iloc[0]
+        assert row["arrival_day"] == 2 + 888 / 37 / 24
+        assert row["closure_day"] == row["arrival_day"] + 1
+        assert r.pool_load.empty and r.link_load.empty
+
+
+def _berth_case(discharge_t: float | None) -> dict[str, Any]:
+    """Two brigades' equipment by sea to a port, then by rail: the port's discharge berths
+    (its sea ``transfer``) and its railhead ramps set the pace."""
+    port: dict[str, Any] = {"id": "port", "kind": "port", "country": "LT", "lat": 55.7, "lon": 21.1}
+    if discharge_t is not None:
+        port["transfer"] = {"sea": {"t_per_day": discharge_t, "hours": 36}, "rail": {"hours": 6}}
+    return {
+        "meta": {"name": "berths", "horizon_days": 60},
+        "nodes": [
+            {"id": "home", "kind": "port", "country": "DE", "lat": 53.5, "lon": 8.6},
+            port,
+            {"id": "camp", "kind": "assembly_area", "country": "LT", "lat": 55.1, "lon": 24.1},
+        ],
+        "links": [
+            {"from": "home", "to": "port", "mode": "sea", "distance_km": 1200},
+            {"from": "port", "to": "camp", "mode": "rail", "gauge": 1435, "distance_km": 250},
+        ],
+        "units": [
+            {
+                "id": f"bde-{i}",
+                "nation": "DE",
+                "type": "infantry_brigade",
+                "tier": 1,
+                "notice_to_move_days": 0,
+                "load_out_days": 0,
+                "home": "home",
+            }
+            for i in range(2)
+        ],
+        "regions": [{"id": "r", "reception": "camp", "rsom": {"days": 1}}],
+    }
+
+
+def test_a_port_discharges_at_its_berths_pace() -> None:
+    """Without a port capacity both brigades pass at once (unloading 24 h, loading 12 h); with
+    berths discharging 3,000 t a day their 12,000 t wait their turn (berth waits), and the
+    port's own hours replace the defaults (36 h off the ship, 6 h onto the train)."""
+    free = simulate(forcemodel.load_scenario_data(_berth_case(None)))
+    berths = simulate(forcemodel.load_scenario_data(_berth_case(3000)))
+    ev = free.unit_events
+    legs = ev[(ev["from"] == "port") & (ev["load"] == "equipment")]
+    assert (legs["depart"] - legs["start"]).to_numpy() == pytest.approx(36 / 24)
+    legs = berths.unit_events[
+        (berths.unit_events["from"] == "port") & (berths.unit_events["load"] == "equipment")
+    ]
+    waited = sorted(legs["depart"] - legs["start"] - 42 / 24)
+    # In on day 1 (1,200 km at 37 km/h): 3,000 t that day, the first brigade's other 3,000 t
+    # at day 2's start, the second brigade's 6,000 t by day 4's.
+    arrived = 1200 / 37 / 24
+    assert waited == pytest.approx([2 - arrived, 4 - arrived]), waited
+    assert set(legs["wait_reason"]) <= {"transfer sea at port"}
+    nl = berths.node_load[berths.node_load["server"] == "transfer sea at port"]
+    assert nl["load"].sum() == 12_000 and nl["load"].max() <= 3000 + 1e-6
+    assert berths.units["closure_day"].max() > free.units["closure_day"].max() + 2

@@ -67,7 +67,7 @@ def test_pair_weights_equal_the_numpy_expression(n_edges: int, amount: float, se
         return np.where(rng.random(n_edges) < 0.3, 0.0, 1.0 / rng.uniform(1, 5000, n_edges))
 
     delay = rng.uniform(0, 3, n_edges)
-    slow_node, slow_x, slow_link = slowness(), slowness(), slowness()
+    slow_node, slow_x, slow_x2, slow_link = slowness(), slowness(), slowness(), slowness()
     has_pool = rng.random(n_edges) < 0.4
     cap = np.where(has_pool, rng.uniform(1, 300, n_edges), 1.0)
     rt = np.where(has_pool, rng.uniform(0.1, 4, n_edges), 0.0)
@@ -78,10 +78,22 @@ def test_pair_weights_equal_the_numpy_expression(n_edges: int, amount: float, se
     # The element-wise expression the kernel replaced, in the same order of operations.
     w = delay + np.maximum(0.0, amount * slow_node - 1.0)
     w += np.maximum(0.0, amount * slow_x - 1.0)
+    w += np.maximum(0.0, amount * slow_x2 - 1.0)
     w += np.maximum(0.0, amount * slow_link - 1.0)
     w += np.where(has_pool, np.maximum(0.0, amount / cap * rt / rate - 1.0), 0.0)
     want = np.minimum.reduceat(w[order], start)
     got = pair_weights(
-        amount, delay, slow_node, slow_x, slow_link, has_pool, cap, rt, rate, order, start
+        amount,
+        delay,
+        slow_node,
+        slow_x,
+        slow_x2,
+        slow_link,
+        has_pool,
+        cap,
+        rt,
+        rate,
+        order,
+        start,
     )
     assert got.tobytes() == want.tobytes()

@@ -28,14 +28,11 @@ from forcemodel.cli import app
 from forcemodel.flow.plan import rsom_days
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
-    EQUIPMENT,
-    PEOPLE,
     CompiledNetwork,
     compile_network,
-    load_class_of,
 )
 from forcemodel.results import Results
-from forcemodel.scenario.model import Scenario, Unit
+from forcemodel.scenario.model import Region, Scenario, Unit
 from forcemodel.scenario.synthetic import synthetic_scenario
 from support.scenarios import Writer, tiny_raw
 
@@ -81,19 +78,24 @@ def _h(net: CompiledNetwork, dest: int, cls: int, origin: int, amount: float) ->
     return net.time_to_go(dest, cls, 0.0)[origin][0] if amount > 0 else 0.0
 
 
-def _legs(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> tuple[float, float]:
-    """(equipment, people) uncongested days from origin to dest."""
-    eq = _h(net, dest, load_class_of(EQUIPMENT, u.outsize), origin, u.equipment_t)
-    pax = _h(net, dest, load_class_of(PEOPLE, u.outsize), origin, float(u.personnel))
+def _legs(
+    net: CompiledNetwork, u: Unit, origin: int, dest: int, region: Region
+) -> tuple[float, float]:
+    """(equipment, people) uncongested days from origin to dest, in the load classes the
+    unit takes to the region (its movement profile, its road-march limit)."""
+    _, eq_cls, px_cls, _, _ = net.receiving(u, region)
+    eq = _h(net, dest, eq_cls, origin, u.equipment_t)
+    pax = _h(net, dest, px_cls, origin, float(u.personnel))
     return eq, pax
 
 
 def earliest(s: Scenario, net: CompiledNetwork, u: Unit, region: str, stock: str) -> list[float]:
     """Earliest arrival at the reception of (equipment, people) given the unit's plan."""
-    reception = net.node_index[next(r.reception for r in s.regions if r.id == region)]
+    where = next(r for r in s.regions if r.id == region)
+    reception = net.receiving(u, where)[0]
     home = net.node_index[u.home]
     if not stock:  # own equipment loads out at home first
-        eq, pax = _legs(net, u, home, reception)
+        eq, pax = _legs(net, u, home, reception, where)
         load_out = u.load_out_days if u.equipment_t > 0 else 0.0
         return [u.notice_to_move_days + load_out + eq, u.notice_to_move_days + pax]
     st_ = next(x for x in s.stocks if x.id == stock)
@@ -103,7 +105,7 @@ def earliest(s: Scenario, net: CompiledNetwork, u: Unit, region: str, stock: str
         + _h(net, depot, CLASS_PEOPLE, home, float(u.personnel))
         + st_.draw_days
     )
-    return [drawn + t for t in _legs(net, u, depot, reception)]
+    return [drawn + t for t in _legs(net, u, depot, reception, where)]
 
 
 def arrivals(results: Results) -> dict[tuple[str, str], float]:
@@ -224,8 +226,8 @@ def check_exact(s: Scenario, results: Results) -> None:
     regions = {r.id: r for r in s.regions}
     drawn = results.units["set_from"].value_counts().to_dict()
     for u, row in zip(s.units, results.units.itertuples(index=False), strict=True):
-        reception = net.node_index[regions[row.region].reception]
-        eq, pax = _legs(net, u, net.node_index[u.home], reception)
+        reception = net.receiving(u, regions[row.region])[0]
+        eq, pax = _legs(net, u, net.node_index[u.home], reception, regions[row.region])
         own = max(eq + (u.load_out_days if u.equipment_t > 0 else 0.0), pax)
         options = {}
         for x in s.stocks:

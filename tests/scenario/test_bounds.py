@@ -68,3 +68,43 @@ def test_numbers_in_csv_cells_are_still_read(tmp_path: Path) -> None:
 
     folder = Writer(tmp_path).folder(tiny_raw())
     assert load_scenario(folder).digest() == load_scenario("tiny").digest()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "words"),
+    [
+        ("tier: 2, home: garrison-a,", "tier: 2, home: garrison-a, max_road_march_km: 0.5,",
+         "max_road_march_km", "greater than or equal to 1"),
+        ("tier: 2, home: garrison-a,", "tier: 2, home: garrison-a, profile: boat,",
+         "profile", "army"),
+        ("reception: assembly-lt", "reception: assembly-lt\n    port: {node: harbour}",
+         "port.node", "unknown node 'harbour'"),
+        ("lon: 10.2, pax_per_day: 5000}", "lon: 10.2, pax_per_day: 5000, transfer: {air: "
+         "{t_per_day: 0.2}}}", "transfer.air.t_per_day", "greater than or equal to 1"),
+        ("lon: 10.2, pax_per_day: 5000}", "lon: 10.2, pax_per_day: 5000, transfer: {boat: "
+         "{hours: 2}}}", "transfer.boat", "rail"),
+        ("reception: assembly-lt", "reception: assembly-lt\n    air_base: {node: airfield-p, "
+         "pax_per_day: 0.5}", "air_base.pax_per_day", "greater than or equal to 1"),
+    ],
+)  # fmt: skip
+def test_profile_fields_are_checked_with_the_line(
+    tmp_path: Path, old: str, new: str, field: str, words: str
+) -> None:
+    """The movement-profile fields (docs/scenario-format.md): a road march of at least 1 km, a
+    known profile, a port or air base at a known node with a physical capacity."""
+    found = problems(tmp_path, old, new)
+    line = line_of(TINY_TEXT, old)
+    hits = [p for p in found if field in p and words in p]
+    assert hits, found
+    assert any(f":{line}:" in p or f":{line + 1}:" in p for p in hits), found
+
+
+def test_profile_fields_resolve_from_the_catalogue() -> None:
+    """A unit takes its type's profile and road-march limit unless it gives its own."""
+    s = load_scenario("eastern-flank")
+    by_type = {u.type: u for u in s.units}
+    assert by_type["naval_task_group"].profile == "ship"
+    assert by_type["fighter_squadron"].profile == "aircraft"
+    assert by_type["armoured_brigade"].max_road_march_km == 150
+    assert by_type["infantry_brigade"].max_road_march_km is None
+    assert all(r.air_base is not None for r in s.regions)

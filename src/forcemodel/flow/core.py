@@ -46,10 +46,14 @@ LF_DEPART = 9
 N_LF = 10
 # Node columns: handling servers (tons, people), transship server; delays.
 NI_T, NI_P, NI_X, NI_COUNTRY = 0, 1, 2, 3
+NI_MODE = 4  # NI_MODE + k: the node's loading/unloading server for arc class k's mode, -1: none
 NF_DELAY, NF_XDELAY, NF_PERMIT = 0, 1, 2  # NF_PERMIT: day from which loads may enter (0: any)
 # Arc columns.
 AI_SRC, AI_DST, AI_CLS, AI_T, AI_P, AI_POOL = range(6)
 AF_HOURS, AF_POOL_T, AF_POOL_PAX, AF_ROUND_TRIP_H = range(4)
+# Load-class columns (cf): under its own power (no server, no handling), no road link after a
+# road link (a tracked load's march), and the arc class of roads (-1: none), the same in each row.
+CF_OWN, CF_CHAIN, CF_ROAD = 0, 1, 2
 # Server columns.
 SF_RATE, SF_LEFT, SF_QUEUED = 0, 1, 2
 SI_DAY, SI_PENDING, SI_WAITING = 0, 1, 2
@@ -100,10 +104,18 @@ def _class_change(k_in: int, k: int) -> bool:
 
 @_inline
 def _transfer_days(v: int, k_in: int, k: int, ni: Any, nf: Any, cx: Any) -> float:
-    """Stage 3's transfer time: the node's transship hours, else unloading plus loading."""
+    """Stage 3's transfer time: the node's transship hours, else unloading plus loading
+    (``cx[v, k]``: hours to load onto or unload from class k's mode at node v)."""
     if ni[v, NI_X] >= 0:
         return nf[v, NF_XDELAY]
-    return (cx[k_in] + cx[k]) / 24.0
+    return (cx[v, k_in] + cx[v, k]) / 24.0
+
+
+@_inline
+def _chained(cls: int, k_in: int, k: int, cf: Any) -> bool:
+    """Whether leaving by class k after k_in is a second road link in a row, closed to the
+    load class (a tracked load's road march is one road link)."""
+    return cf[cls, CF_CHAIN] != 0 and k == cf[cls, CF_ROAD] and k_in == k
 
 
 @_inline
@@ -144,9 +156,12 @@ def _wait(s: int, work: float, d: int, sf: Any, si: Any, bptr: Any, brk: Any) ->
 @_inline
 def _hop_estimate(
     kind: int, amount: float, ai: int, v: int, k_in: int, t: float, ni: Any,
-    nf: Any, ai_: Any, af: Any, cx: Any, sf: Any, si: Any, bptr: Any, brk: Any,
+    nf: Any, ai_: Any, af: Any, cx: Any, sf: Any, si: Any, bptr: Any, brk: Any, own: bool,
 ) -> float:  # fmt: skip
-    """e(a): the wait at every server of the hop (stages 1, 2, 4, 5), plus its delays."""
+    """e(a): the wait at every server of the hop (stages 1, 2, 4, 5), plus its delays; under
+    its own power only the travel."""
+    if own:
+        return 0.0 + af[ai, AF_HOURS] / 24.0
     people = kind == PEOPLE
     d = math.floor(t)
     est = 0.0  # waits first, then the delays: the same sum, in the same order, as the rules
@@ -156,6 +171,12 @@ def _hop_estimate(
     change = not people and _class_change(k_in, ai_[ai, AI_CLS])
     if change and ni[v, NI_X] >= 0:
         est += _wait(ni[v, NI_X], amount, d, sf, si, bptr, brk)
+    elif change:  # unloading from the mode arrived by, loading onto the arc's
+        off, on = ni[v, NI_MODE + k_in], ni[v, NI_MODE + ai_[ai, AI_CLS]]
+        if off >= 0:
+            est += _wait(off, amount, d, sf, si, bptr, brk)
+        if on >= 0:
+            est += _wait(on, amount, d, sf, si, bptr, brk)
     link_s = ai_[ai, AI_P] if people else ai_[ai, AI_T]
     if link_s >= 0:
         est += _wait(link_s, amount, d, sf, si, bptr, brk)
@@ -172,7 +193,7 @@ def _hop_estimate(
 def _choose_arc(
     li: int, t: float, li_: Any, lf: Any, h: Any, ni: Any, nf: Any, ai_: Any, af: Any,
     usable: Any, out_ptr: Any, out_arc: Any, cx: Any, sf: Any, si: Any, bptr: Any,
-    brk: Any, tr_node: Any, tr_prev: Any,
+    brk: Any, tr_node: Any, tr_prev: Any, cf: Any,
 ) -> int:  # fmt: skip
     """The progressing arc to a node not yet visited with the smallest two-hop estimate E(a);
     lower index on ties. If rounding leaves none, the unvisited arc with the smallest
@@ -180,10 +201,11 @@ def _choose_arc(
     kind, cls, amount = li % 2, li_[li, LI_CLS], lf[li, LF_AMOUNT]
     v, dest, k_in = li_[li, LI_NODE], li_[li, LI_DEST], li_[li, LI_KIN]
     here = h[v, 0 if k_in < 0 else k_in + 1]
+    own = cf[cls, CF_OWN] != 0
     best, best_arc = INF, -1
     for j in range(out_ptr[v], out_ptr[v + 1]):
         a = out_arc[j]
-        if not usable[a, cls]:
+        if not usable[a, cls] or _chained(cls, k_in, ai_[a, AI_CLS], cf):
             continue
         w, k = ai_[a, AI_DST], ai_[a, AI_CLS]
         togo = h[w, k + 1]
@@ -192,20 +214,20 @@ def _choose_arc(
         if w == v or _visited(li, w, li_, tr_node, tr_prev):  # never a node twice
             continue
         est = _hop_estimate(kind, amount, a, v, k_in, t, ni, nf, ai_, af, cx, sf, si,
-                            bptr, brk)  # fmt: skip
+                            bptr, brk, own)  # fmt: skip
         if w == dest:
             est += togo
         else:  # the second hop: min over progressing arcs b from w to unvisited nodes
             nxt = INF
             for j2 in range(out_ptr[w], out_ptr[w + 1]):
                 b = out_arc[j2]
-                if not usable[b, cls]:
+                if not usable[b, cls] or _chained(cls, k, ai_[b, AI_CLS], cf):
                     continue
                 x = ai_[b, AI_DST]
                 togo_b = h[x, ai_[b, AI_CLS] + 1]
                 if togo_b < togo and x != v:
                     e = _hop_estimate(kind, amount, b, w, k, t, ni, nf, ai_, af, cx,
-                                      sf, si, bptr, brk) + togo_b  # fmt: skip
+                                      sf, si, bptr, brk, own) + togo_b  # fmt: skip
                     # (the trail is walked only for an improvement: the same minimum)
                     if e < nxt and not _visited(li, x, li_, tr_node, tr_prev):
                         nxt = e
@@ -216,14 +238,14 @@ def _choose_arc(
         return best_arc
     for j in range(out_ptr[v], out_ptr[v + 1]):  # rounding ate the progress: any way on
         a = out_arc[j]
-        if not usable[a, cls]:
+        if not usable[a, cls] or _chained(cls, k_in, ai_[a, AI_CLS], cf):
             continue
         w, k = ai_[a, AI_DST], ai_[a, AI_CLS]
         togo = h[w, k + 1]
         if togo == INF or w == v or _visited(li, w, li_, tr_node, tr_prev):
             continue
         est = _hop_estimate(kind, amount, a, v, k_in, t, ni, nf, ai_, af, cx, sf, si,
-                            bptr, brk) + togo  # fmt: skip
+                            bptr, brk, own) + togo  # fmt: skip
         if est < best:
             best, best_arc = est, a
     return best_arc
@@ -231,9 +253,9 @@ def _choose_arc(
 
 @jit
 def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: Any,
-                 ni: Any, nf: Any, ai_: Any, af: Any, cx: Any) -> None:  # fmt: skip
+                 ni: Any, nf: Any, ai_: Any, af: Any, cx: Any, own: bool) -> None:  # fmt: skip
     """Stages of the hop over arc a: handling, transship, their delay, the arc's server, the
-    pool, departure, travel."""
+    pool, departure, travel; under its own power (``own``) only the permit and the travel."""
     kind, amount, v, k_in = li % 2, lf[li, LF_AMOUNT], li_[li, LI_NODE], li_[li, LI_KIN]
     li_[li, LI_ARC] = a
     li_[li, LI_RSRV] = -1
@@ -243,15 +265,20 @@ def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: 
     lf[li, LF_RWAIT] = 0.0
     people = kind == PEOPLE
     n = 0
-    node_s = ni[v, NI_P] if people else ni[v, NI_T]
+    node_s = -1 if own else (ni[v, NI_P] if people else ni[v, NI_T])
     if node_s >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, node_s, amount
         n += 1
-    change = not people and _class_change(k_in, ai_[a, AI_CLS])
+    change = not people and not own and _class_change(k_in, ai_[a, AI_CLS])
     if change and ni[v, NI_X] >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, ni[v, NI_X], amount
         n += 1
-    delay = nf[v, NF_DELAY]
+    elif change:  # unloading from the mode arrived by, then loading onto the arc's
+        for s in (ni[v, NI_MODE + k_in], ni[v, NI_MODE + ai_[a, AI_CLS]]):
+            if s >= 0:
+                st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, s, amount
+                n += 1
+    delay = 0.0 if own else nf[v, NF_DELAY]
     if change:
         delay += _transfer_days(v, k_in, ai_[a, AI_CLS], ni, nf, cx)
     st_i[li, n, 0], st_v[li, n] = DELAY, delay
@@ -260,11 +287,11 @@ def _lay_out_hop(li: int, a: int, t: float, li_: Any, lf: Any, st_i: Any, st_v: 
     if ni[w, NI_COUNTRY] != ni[v, NI_COUNTRY] and nf[w, NF_PERMIT] > 0:
         st_i[li, n, 0], st_v[li, n] = UNTIL, nf[w, NF_PERMIT]  # at the border: the permit
         n += 1
-    link_s = ai_[a, AI_P] if people else ai_[a, AI_T]
+    link_s = -1 if own else (ai_[a, AI_P] if people else ai_[a, AI_T])
     if link_s >= 0:
         st_i[li, n, 0], st_i[li, n, 1], st_v[li, n] = SERVE, link_s, amount
         n += 1
-    if ai_[a, AI_POOL] >= 0:
+    if ai_[a, AI_POOL] >= 0 and not own:
         st_i[li, n, 0], st_i[li, n, 1] = SERVE, ai_[a, AI_POOL]
         st_v[li, n] = _pool_work(a, amount, kind, af)
         n += 1
@@ -307,7 +334,7 @@ def _row(ri: Any, rf: Any, n: int, li: int, kind: int, where: int, start: float,
 def run_core(
     li_: Any, lf: Any, ui_: Any, uf: Any, ni: Any, nf: Any, ai_: Any, af: Any, usable: Any,
     out_ptr: Any, out_arc: Any, cx: Any, sf: Any, si: Any, bptr: Any, brk: Any,
-    served: Any, tables: Any, stop: float,
+    served: Any, tables: Any, stop: float, cf: Any,
 ) -> Any:  # fmt: skip
     """Run every load to the end of its RSOM or to the day ``stop``; fill ``uf`` and ``served``;
     return the rows.
@@ -525,7 +552,7 @@ def run_core(
                 continue
             a = _choose_arc(li, t, li_, lf, tables[li_[li, LI_TABLE]], ni, nf, ai_, af, usable,
                             out_ptr, out_arc, cx, sf, si, bptr, brk, tr_node,
-                            tr_prev)  # fmt: skip
+                            tr_prev, cf)  # fmt: skip
             if a < 0:  # no way on: stranded here, its unit never closes
                 ui_[u, UI_STUCK] = li_[li, LI_NODE]
                 break
@@ -533,5 +560,6 @@ def run_core(
             tr_prev[n_trail] = li_[li, LI_TRAIL]
             li_[li, LI_TRAIL] = n_trail
             n_trail += 1
-            _lay_out_hop(li, a, t, li_, lf, st_i, st_v, ni, nf, ai_, af, cx)
+            _lay_out_hop(li, a, t, li_, lf, st_i, st_v, ni, nf, ai_, af, cx,
+                         cf[li_[li, LI_CLS], CF_OWN] != 0)  # fmt: skip
     return ri[:n_rows], rf[:n_rows], n_events

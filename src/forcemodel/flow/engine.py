@@ -21,7 +21,6 @@ from forcemodel.network.compile import (
     EQUIPMENT,
     PEOPLE,
     CompiledNetwork,
-    load_class_of,
 )
 from forcemodel.scenario.model import Scenario
 
@@ -58,11 +57,12 @@ def event_bound(net: CompiledNetwork) -> int:
     Each server has at most one day start a day until the stop; each load at most a start,
     a draw and an RSOM release, and per hop (a move never enters a node twice, so at most
     one hop per node and move, two moves) two delays, a border's permit and a release from
-    each of its at most four servers.
+    each of its at most five servers (handling, two transfer servers or a transship, the
+    arc's, the pool).
     """
     sc = net.scenario
     n_loads = 2 * len(sc.units)
-    per_load = 4 + 2 * len(net.node_ids) * 7
+    per_load = 4 + 2 * len(net.node_ids) * 8
     return len(net.servers) * (stop_day(sc) + 2) + n_loads * per_load
 
 
@@ -73,12 +73,21 @@ def _or_none(values: list[int | None]) -> np.ndarray:
 def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
     """Nodes, arcs and out-arcs as the core's arrays (columns NI_*, NF_*, AI_*, AF_*)."""
     arcs = net.arcs
-    ni = np.stack(
+    ni = np.concatenate(
         [
-            _or_none(net.node_t_server),
-            _or_none(net.node_pax_server),
-            _or_none(net.node_transship_server),
-            np.array(net.node_country, dtype=np.int64),
+            np.stack(
+                [
+                    _or_none(net.node_t_server),
+                    _or_none(net.node_pax_server),
+                    _or_none(net.node_transship_server),
+                    np.array(net.node_country, dtype=np.int64),
+                ],
+                axis=1,
+            ),
+            np.array(
+                [[-1 if x is None else x for x in row] for row in net.node_mode_server],
+                dtype=np.int64,
+            ).reshape(len(net.node_ids), len(net.classes)),
         ],
         axis=1,
     )
@@ -116,12 +125,19 @@ def _network_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
         ],
         dtype=np.float64,
     ).reshape(len(arcs), 4)
-    usable = np.array([a.usable for a in arcs], dtype=np.bool_).reshape(len(arcs), 3)
+    n_cls = len(net.load_classes)
+    usable = np.array([a.usable for a in arcs], dtype=np.bool_).reshape(len(arcs), n_cls)
     out_ptr = np.zeros(len(net.node_ids) + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum([len(a) for a in net.out_arcs])
     out_arc = np.array([x for a in net.out_arcs for x in a], dtype=np.int64)
-    cx = np.array(net.class_transfer_hours, dtype=np.float64)
-    return ni, nf, ai, af, usable, out_ptr, out_arc, cx
+    cx = np.array(net.node_class_hours, dtype=np.float64).reshape(
+        len(net.node_ids), len(net.classes)
+    )
+    cf = np.array(
+        [(c.own_power, c.road_km is not None, net.road_class) for c in net.load_classes],
+        dtype=np.int64,
+    ).reshape(n_cls, 3)
+    return ni, nf, ai, af, usable, out_ptr, out_arc, cx, cf
 
 
 def _server_arrays(net: CompiledNetwork) -> tuple[np.ndarray, ...]:
@@ -182,12 +198,14 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     units = sc.units
     n_units = len(units)
     tables = _Tables(net)
-    region_ids = [sc.regions[p.region].id for p in plans]
     home = np.array([net.node_index[u.home] for u in units], dtype=np.int64)
-    reception = np.array([p.reception for p in plans], dtype=np.int64)
+    # Each unit's reception, load classes and reception servers follow its movement profile.
+    receiving = [net.receiving(u, sc.regions[p.region]) for u, p in zip(units, plans, strict=True)]
+    reception = np.array([r[0] for r in receiving], dtype=np.int64)
     eq_t = np.array([float(u.equipment_t) for u in units])
     pax = np.array([float(u.personnel) for u in units])
-    eq_cls = np.array([load_class_of(EQUIPMENT, u.outsize) for u in units], dtype=np.int64)
+    eq_cls = np.array([r[1] for r in receiving], dtype=np.int64)
+    px_cls = np.array([r[2] for r in receiving], dtype=np.int64)
     stock = np.array([-1 if p.stock is None else p.stock for p in plans], dtype=np.int64)
     depot = np.array([-1 if p.depot is None else p.depot for p in plans], dtype=np.int64)
     with_set = (stock >= 0) & (depot >= 0)
@@ -198,7 +216,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     eq, px = li[EQUIPMENT::2], li[PEOPLE::2]  # views
     eq[:, core.LI_TIER] = px[:, core.LI_TIER] = [u.tier for u in units]
     lf[:, core.LF_NEGURG] = np.repeat([-p.urgency for p in plans], 2)
-    eq[:, core.LI_CLS], px[:, core.LI_CLS] = eq_cls, CLASS_PEOPLE
+    eq[:, core.LI_CLS], px[:, core.LI_CLS] = eq_cls, px_cls
     lf[EQUIPMENT::2, core.LF_AMOUNT], lf[PEOPLE::2, core.LF_AMOUNT] = eq_t, pax
     eq[:, core.LI_DEST] = px[:, core.LI_DEST] = reception
     eq[:, core.LI_NODE] = np.where(with_set, depot, home)  # a set's equipment leaves the depot
@@ -206,7 +224,7 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     px[:, core.LI_DEST] = np.where(with_set, depot, reception)  # people fetch the set first
     px[:, core.LI_PHASE] = np.where(with_set, core.TO_DEPOT, core.MOVE)
     eq[:, core.LI_TABLE] = tables.tables(reception, eq_cls, eq_t)
-    to_reception = tables.tables(reception, np.full(n_units, CLASS_PEOPLE), pax)
+    to_reception = tables.tables(reception, px_cls, pax)
     px[:, core.LI_TABLE] = np.where(
         with_set,
         tables.tables(depot, np.full(n_units, CLASS_PEOPLE), np.where(with_set, pax, 0.0)),
@@ -217,8 +235,8 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
     ui[:, core.UI_HOME] = home
     ui[:, core.UI_STOCK] = np.where(with_set, stock, -1)
     ui[:, core.UI_RECEPTION] = reception
-    ui[:, core.UI_RSOM_T] = [_or_minus(net.rsom_t_server[r]) for r in region_ids]
-    ui[:, core.UI_RSOM_P] = [_or_minus(net.rsom_pax_server[r]) for r in region_ids]
+    ui[:, core.UI_RSOM_T] = [_or_minus(r[3]) for r in receiving]
+    ui[:, core.UI_RSOM_P] = [_or_minus(r[4]) for r in receiving]
     ui[:, core.UI_TABLE2] = np.where(with_set, to_reception, -1)
     uf = np.zeros((n_units, core.N_UF))
     uf[:, core.UF_CLOSURE] = np.inf
@@ -231,11 +249,11 @@ def run_engine(net: CompiledNetwork, plans: list[UnitPlan]) -> EngineOutput:
         rsom_days(sc.regions[p.region], u) for u, p in zip(units, plans, strict=True)
     ]
     served = np.zeros((len(net.servers), max(0, sc.meta.horizon_days)))
-    ni, nf, ai, af, usable, out_ptr, out_arc, cx = _network_arrays(net)
+    ni, nf, ai, af, usable, out_ptr, out_arc, cx, cf = _network_arrays(net)
     sf, si, bptr, brk = _server_arrays(net)
     ri, rf, n_events = core.run_core(
         li, lf, ui, uf, ni, nf, ai, af, usable, out_ptr, out_arc, cx, sf, si, bptr, brk,
-        served, tables.stacked(), float(stop_day(sc)),
+        served, tables.stacked(), float(stop_day(sc)), cf,
     )  # fmt: skip
     return EngineOutput(
         events=_event_columns(net, plans, ai, ri, rf),

@@ -16,11 +16,13 @@ import numpy as np
 from forcemodel.common.fields import step_value
 from forcemodel.common.jit import jit as _jit
 from forcemodel.network.compile import (
-    CLASS_PEOPLE,
     EQUIPMENT,
     INF,
+    PEOPLE,
     CompiledNetwork,
-    load_class_of,
+    LoadClass,
+    profile_reception,
+    unit_load_classes,
 )
 from forcemodel.scenario.model import CAPABILITIES, Region, Scenario, Unit
 
@@ -185,21 +187,37 @@ class _Legs:
     """Uncongested days of units' loads to a destination, read from the time-to-go tables.
 
     Each load is keyed by its (load class, amount), the key of its table; key -1: nothing to
-    move (0 days).
+    move (0 days). The keys are those of the army's classes (people, equipment with the unit's
+    road-march limit) unless ``region`` is given: then the classes the units' movement profiles
+    take to that region.
     """
 
-    def __init__(self, net: CompiledNetwork, units: Sequence[Unit]) -> None:
+    def __init__(
+        self, net: CompiledNetwork, units: Sequence[Unit], region: Region | None = None
+    ) -> None:
         self.net = net
         found: dict[tuple[int, float], int] = {}
 
         def key(cls: int, amount: float) -> int:
             return found.setdefault((cls, amount), len(found)) if amount > 0 else -1
 
+        classes = [
+            unit_load_classes(u, region) if region is not None else _army_classes(u) for u in units
+        ]
         self.eq = np.array(
-            [key(load_class_of(EQUIPMENT, u.outsize), float(u.equipment_t)) for u in units],
+            [
+                key(net.class_of(eq), float(u.equipment_t))
+                for u, (eq, _) in zip(units, classes, strict=True)
+            ],
             dtype=np.int64,
         )
-        self.pax = np.array([key(CLASS_PEOPLE, float(u.personnel)) for u in units], dtype=np.int64)
+        self.pax = np.array(
+            [
+                key(net.class_of(px), float(u.personnel))
+                for u, (_, px) in zip(units, classes, strict=True)
+            ],
+            dtype=np.int64,
+        )
         self.keys = list(found)
         # Own equipment loads out at home first; a drawn set does not.
         self.load_out = np.array([u.load_out_days for u in units], dtype=float)
@@ -227,19 +245,25 @@ class _Legs:
         return days
 
 
+def _army_classes(unit: Unit) -> tuple[LoadClass, LoadClass]:
+    """The classes of a unit moving as the army does (no port or air base of its profile)."""
+    return LoadClass(EQUIPMENT, unit.outsize, road_km=unit.max_road_march_km), LoadClass(PEOPLE)
+
+
 def rsom_days(region: Region, unit: Unit) -> float:
-    """RSOM time for a unit at a region, faster for units pre-assigned to it."""
+    """RSOM time for a unit at a region (at the port or air base of its movement profile,
+    where the region has one), faster for units pre-assigned to it."""
     factor = region.rsom.assigned_factor if unit.assigned_to == region.id else 1.0
-    return region.rsom.days * factor
+    applied = profile_reception(region, unit)
+    days = region.rsom.days if applied is None else applied[1].days  # type: ignore[attr-defined]
+    return float(days * factor)
 
 
-def _rsom_table(regions: Sequence[Region], assigned: np.ndarray) -> np.ndarray:
+def _rsom_table(regions: Sequence[Region], units: Sequence[Unit]) -> np.ndarray:
     """:func:`rsom_days` of every unit at every region, ``[unit, region]``."""
-    days = np.array([r.rsom.days for r in regions], dtype=float)
-    factor = np.array([r.rsom.assigned_factor for r in regions], dtype=float)
-    at_own = assigned[:, None] == np.arange(len(regions))[None, :]
-    table: np.ndarray = np.where(at_own, days * factor, days)
-    return table
+    return np.array([[rsom_days(r, u) for r in regions] for u in units], dtype=float).reshape(
+        len(units), len(regions)
+    )
 
 
 def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
@@ -254,8 +278,23 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
     legs = _Legs(net, units)
     everyone = np.arange(n_units)
     t_own = np.empty((n_units, n_regions))
-    for r, rec in enumerate(receptions):
+    # A unit whose profile the region receives at a port or air base goes there, by its
+    # profile's classes, and draws no set.
+    profiled = np.zeros((n_units, n_regions), dtype=bool)
+    for r, (reg, rec) in enumerate(zip(regions, receptions, strict=True)):
         t_own[:, r] = legs.travel(rec, everyone, homes, own=True)
+        takes = np.array([profile_reception(reg, u) is not None for u in units], dtype=bool)
+        if takes.any():
+            prow = np.flatnonzero(takes)
+            sub = [units[i] for i in prow]
+            ends = np.array([net.receiving(u, reg)[0] for u in sub], dtype=np.int64).reshape(
+                len(sub)
+            )
+            by_profile = _Legs(net, sub, reg)
+            for end in np.unique(ends):
+                at = np.flatnonzero(ends == end)
+                t_own[prow[at], r] = by_profile.travel(int(end), at, homes[prow[at]], own=True)
+            profiled[:, r] = takes
     set_types = sorted({u.set_type for u in units if u.set_type is not None})
     code = {t: i for i, t in enumerate(set_types)}
     unit_set = np.array([-1 if u.set_type is None else code[u.set_type] for u in units])
@@ -272,7 +311,7 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
         from_depot = np.full(mine.size, depots[si])
         for r, rec in enumerate(receptions):
             onward = legs.travel(rec, mine, from_depot)
-            t_set[mine, r, si] = to_depot + s.draw_days + onward
+            t_set[mine, r, si] = np.where(profiled[mine, r], INF, to_depot + s.draw_days + onward)
     sets_left = np.array(
         [s.sets if s.kind == "equipment_set" else 0 for s in stocks] or [0], dtype=np.int64
     )
@@ -311,7 +350,7 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
         t_set,
         set_ok,
         sets_left,
-        _rsom_table(regions, assigned),
+        _rsom_table(regions, units),
         np.array([r.priority for r in regions], dtype=float),
         base,
         req_ptr,
@@ -340,7 +379,7 @@ def plan_units(scenario: Scenario, net: CompiledNetwork) -> list[UnitPlan]:
         UnitPlan(
             unit=ui,
             region=r,
-            reception=receptions[r],
+            reception=net.receiving(units[ui], regions[r])[0],
             stock=s if s >= 0 else None,
             depot=depots[s] if s >= 0 else None,
             urgency=g,

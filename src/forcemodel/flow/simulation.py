@@ -246,7 +246,7 @@ def _server_loads(net: CompiledNetwork, out: EngineOutput, horizon: int) -> dict
 
     return {
         "link_load": frame(("arc",)),
-        "node_load": frame(("node", "transship")),
+        "node_load": frame(("node", "transship", "transfer")),
         "pool_load": frame(("pool",)),
         "rsom_load": frame(("rsom",)),
     }

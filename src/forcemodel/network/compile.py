@@ -13,12 +13,81 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forcemodel.network.shortest import distances_to, pair_weights
-from forcemodel.scenario.model import LiftPool, Link, Scenario
+from forcemodel.scenario.model import (
+    LiftPool,
+    Link,
+    Mode,
+    Node,
+    Profile,
+    Region,
+    Scenario,
+    Unit,
+)
 
 EQUIPMENT, PEOPLE = 0, 1
-#: Load classes for routing: people, equipment, outsize equipment.
+#: Load classes for routing: people, equipment, outsize equipment (the first three of every
+#: network; the movement profiles and road-march limits of its units add more).
 CLASS_PEOPLE, CLASS_EQUIPMENT, CLASS_OUTSIZE = 0, 1, 2
 INF = math.inf
+
+
+@dataclass(frozen=True)
+class LoadClass:
+    """What routing tells apart about a load (docs/simulation.md, "Movement profiles").
+
+    ``modes``: the only modes it may use (empty: all); ``own_power``: it sails or flies by
+    itself, so its hops pass no server and no handling (a ship's crew stays aboard);
+    ``road_km``: its longest road march (a longer road link is closed to it, and it never takes
+    two road links in a row), None: no limit.
+    """
+
+    kind: int  # EQUIPMENT or PEOPLE
+    outsize: bool = False
+    modes: tuple[str, ...] = ()
+    own_power: bool = False
+    road_km: float | None = None
+
+
+BASE_CLASSES = (LoadClass(PEOPLE), LoadClass(EQUIPMENT), LoadClass(EQUIPMENT, outsize=True))
+
+
+def profile_reception(region: Region, unit: Unit) -> tuple[str, object] | None:
+    """``(profile, reception)`` where the region receives the unit's profile at a port or an
+    air base of its own; None: the unit moves and is received as the army is."""
+    if unit.profile == Profile.ship and region.port is not None:
+        return "port", region.port
+    if unit.profile == Profile.aircraft and region.air_base is not None:
+        return "air_base", region.air_base
+    return None
+
+
+def unit_load_classes(unit: Unit, region: Region) -> tuple[LoadClass, LoadClass]:
+    """The (equipment, people) load classes of a unit bound for a region."""
+    applied = profile_reception(region, unit)
+    if applied is not None:
+        mode = "sea" if applied[0] == "port" else "air"
+        own = applied[0] == "port"
+        return (
+            LoadClass(EQUIPMENT, unit.outsize, (mode,), own),
+            LoadClass(PEOPLE, False, (mode,), own),
+        )
+    return LoadClass(EQUIPMENT, unit.outsize, road_km=unit.max_road_march_km), BASE_CLASSES[0]
+
+
+def arc_usable(lk: Link, pool: LiftPool | None, spec: LoadClass) -> bool:
+    """Whether a load of class ``spec`` may use an arc of link ``lk`` (docs/simulation.md)."""
+    if spec.modes and str(lk.mode) not in spec.modes:
+        return False
+    if spec.own_power:
+        return True  # no lift, no arc capacity: the ship sails
+    if spec.road_km is not None and lk.mode == "road" and lk.distance_km > spec.road_km:
+        return False
+    if spec.kind == PEOPLE:
+        return lk.pax_per_day != 0 and (pool is None or pool.pax > 0)
+    eq_ok = lk.t_per_day != 0 and (pool is None or pool.payload_t > 0)
+    if spec.outsize:
+        return eq_ok and not (lk.mode == "air" and (pool is None or not pool.outsize))
+    return eq_ok
 
 
 @dataclass
@@ -96,7 +165,7 @@ class Arc:
     pax_server: int | None
     pool: LiftPool | None
     pool_server: int | None
-    usable: tuple[bool, bool, bool]  # by load class: people, equipment, outsize
+    usable: tuple[bool, ...]  # by load class (CompiledNetwork.load_classes)
 
     @property
     def round_trip_hours(self) -> float:
@@ -124,16 +193,48 @@ class CompiledNetwork:
     node_delay: list[float]  # handling hours / 24
     node_transship_delay: list[float]  # transship hours / 24
     class_transfer_hours: list[float]  # hours to load onto or unload from each class's mode
+    #: By node and arc class: the node's server loading onto or unloading from the class's mode
+    #: (its ``transfer``), and the hours it takes there (its own, else meta.transfer_hours).
+    node_mode_server: list[list[int | None]]
+    node_class_hours: list[list[float]]
     node_country: list[int]  # index of each node's country
     node_permit_day: list[float]  # day from which loads may enter the node's country (0: any)
     rsom_t_server: dict[str, int | None]
     rsom_pax_server: dict[str, int | None]
+    load_classes: list[LoadClass] = field(default_factory=lambda: list(BASE_CLASSES))
+    #: Servers of the ports' and air bases' reception, by (region id, "port" or "air_base").
+    reception_t_server: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    reception_pax_server: dict[tuple[str, str], int | None] = field(default_factory=dict)
     _h_array: dict[tuple[int, int, float], np.ndarray] = field(default_factory=dict)
     _h_lists: dict[int, list[list[float]]] = field(default_factory=dict)  # by id of the array
     _graphs: dict[int, _ExpandedGraph] = field(default_factory=dict)
     _same_as: dict[tuple[int, float], float] = field(default_factory=dict)
     _by_weights: dict[tuple[int, bytes], float] = field(default_factory=dict)
     _weights: dict[tuple[int, float], np.ndarray] = field(default_factory=dict)
+
+    def class_of(self, spec: LoadClass) -> int:
+        """Index of a load class (every class of the scenario's units was compiled)."""
+        return self.load_classes.index(spec)
+
+    @property
+    def road_class(self) -> int:
+        """Index of the arc class ``road``, -1 if no link is a road."""
+        return self.classes.index("road") if "road" in self.classes else -1
+
+    def receiving(self, unit: Unit, region: Region) -> tuple[int, int, int, int | None, int | None]:
+        """How a unit bound for a region arrives: (reception node, equipment class, people
+        class, reception tons server, reception people server)."""
+        eq, px = unit_load_classes(unit, region)
+        applied = profile_reception(region, unit)
+        if applied is None:
+            node = region.reception
+            t_s, p_s = self.rsom_t_server[region.id], self.rsom_pax_server[region.id]
+        else:
+            where, rec = applied
+            node = rec.node  # type: ignore[attr-defined]
+            t_s = self.reception_t_server[(region.id, where)]
+            p_s = self.reception_pax_server[(region.id, where)]
+        return self.node_index[node], self.class_of(eq), self.class_of(px), t_s, p_s
 
     def class_change(self, k_in: int | None, k: int) -> bool:
         """Whether leaving by class ``k`` after arriving by ``k_in`` changes mode or gauge."""
@@ -146,7 +247,16 @@ class CompiledNetwork:
             return 0.0
         if self.node_transship_server[v] is not None:
             return self.node_transship_delay[v]
-        return (self.class_transfer_hours[k_in] + self.class_transfer_hours[k]) / 24.0
+        return (self.node_class_hours[v][k_in] + self.node_class_hours[v][k]) / 24.0
+
+    def transfer_servers(self, v: int, k_in: int | None, k: int) -> tuple[int | None, int | None]:
+        """Stage 2's servers of a change of class at node ``v``: its transship (and none), else
+        the unloading server of ``k_in``'s mode and the loading server of ``k``'s."""
+        if not self.class_change(k_in, k) or k_in is None:
+            return None, None
+        if self.node_transship_server[v] is not None:
+            return self.node_transship_server[v], None
+        return self.node_mode_server[v][k_in], self.node_mode_server[v][k]
 
     def time_to_go(self, dest: int, load_class: int, amount: float = 0.0) -> list[list[float]]:
         """H[v][slot]: :meth:`time_to_go_array` as lists, for quick lookups from Python."""
@@ -207,7 +317,7 @@ class CompiledNetwork:
     def _pair_weights(g: _ExpandedGraph, amount: float) -> np.ndarray:
         """Days per edge of the state-expanded graph for ``amount``, fastest of parallel edges."""
         weights: np.ndarray = pair_weights(
-            amount, g.delay, g.slow_node, g.slow_x, g.slow_link, g.has_pool, g.pool_cap,
+            amount, g.delay, g.slow_node, g.slow_x, g.slow_x2, g.slow_link, g.has_pool, g.pool_cap,
             g.pool_rt, g.pool_rate, g.pair_order, g.pair_start,
         )  # fmt: skip
         return weights
@@ -223,7 +333,8 @@ class CompiledNetwork:
         if hit is not None:
             return hit
         nk = len(self.classes) + 1
-        people = load_class == CLASS_PEOPLE
+        spec = self.load_classes[load_class]
+        people, own = spec.kind == PEOPLE, spec.own_power
         arcs = [arc for arc in self.arcs if arc.usable[load_class]]
         rate = np.array([s.rate for s in self.servers] + [np.inf])  # last: no server
 
@@ -243,23 +354,52 @@ class CompiledNetwork:
         # Slot 0: at the start (no class arrived by, written as the last entry, -1).
         k_in = np.array([-1, *range(n_cls)])
         change = (k_in[None, :] >= 0) & (k_in[None, :] != cls[:, None])
-        if people:
+        if people or own:
             change[:] = False
-        cx = np.array([*self.class_transfer_hours, 0.0], dtype=float)
+        # Hours by node and class (the last column, slot 0's "none", 0).
+        cx = np.array([[*row, 0.0] for row in self.node_class_hours], dtype=float).reshape(
+            len(self.node_ids), n_cls + 1
+        )
         has_x = np.array([s is not None for s in self.node_transship_server], dtype=bool)
         # A change of class: the node's transship time, else unloading plus loading.
         x_days = np.where(
-            has_x[v][:, None], x_delay[v][:, None], (cx[k_in][None, :] + cx[cls][:, None]) / 24.0
+            has_x[v][:, None],
+            x_delay[v][:, None],
+            (cx[v][:, k_in] + cx[v, cls][:, None]) / 24.0,
         )
-        base = node_delay[v] + hours / 24.0
+        base = (0.0 if own else node_delay[v]) + hours / 24.0
         delay = np.where(change, base[:, None] + x_days, base[:, None])
+        if spec.road_km is not None and self.road_class >= 0:
+            # A road march is one road link: no road link after arriving by road.
+            chain = (cls[:, None] == self.road_class) & (k_in[None, :] == self.road_class)
+            delay = np.where(chain, np.inf, delay)
+
+        def no_server(ids: list[int | None]) -> list[int | None]:
+            return [None] * len(ids) if own else ids  # under its own power: no server
+
         node_s = server_of(
-            [(self.node_pax_server if people else self.node_t_server)[a.src] for a in arcs]
+            no_server(
+                [(self.node_pax_server if people else self.node_t_server)[a.src] for a in arcs]
+            )
         )
-        x_s = server_of([self.node_transship_server[a.src] for a in arcs])
-        link_s = server_of([a.pax_server if people else a.t_server for a in arcs])
-        slow_x = np.where(change, slowness(x_s)[:, None], 0.0)
-        has_pool = np.array([a.pool is not None for a in arcs], dtype=bool)
+        x_s = server_of(no_server([self.node_transship_server[a.src] for a in arcs]))
+        link_s = server_of(no_server([a.pax_server if people else a.t_server for a in arcs]))
+        # Without a transship: the unloading server of the mode arrived by (per slot) and the
+        # loading server of the arc's mode (the node's ``transfer``).
+        modes = np.array([[*row, None] for row in self.node_mode_server], dtype=object).reshape(
+            len(self.node_ids), n_cls + 1
+        )
+        unload = server_of(no_server(list(modes[v][:, k_in].ravel()))).reshape(len(arcs), nk)
+        load = server_of(no_server(list(modes[v, cls]))) if len(arcs) else np.zeros(0, np.int64)
+        slow_x = np.where(
+            change,
+            np.where(has_x[v][:, None], slowness(x_s)[:, None], slowness(unload.ravel()).reshape(
+                len(arcs), nk
+            )),
+            0.0,
+        )  # fmt: skip
+        slow_x2 = np.where(change & ~has_x[v][:, None], slowness(load)[:, None], 0.0)
+        has_pool = np.array([a.pool is not None and not own for a in arcs], dtype=bool)
         # Per trip, round trip (days) and asset-days a day; neutral where no pool server.
         pool_columns = np.array(
             [
@@ -268,7 +408,7 @@ class CompiledNetwork:
                     a.round_trip_hours / 24,
                     self.servers[a.pool_server].rate,
                 )
-                if a.pool is not None and a.pool_server is not None
+                if a.pool is not None and a.pool_server is not None and not own
                 else (1.0, 0.0, 1.0)
                 for a in arcs
             ],
@@ -287,6 +427,7 @@ class CompiledNetwork:
             delay=delay.ravel(),
             slow_node=per_slot(slowness(node_s)),
             slow_x=slow_x.ravel(),
+            slow_x2=slow_x2.ravel(),
             slow_link=per_slot(slowness(link_s)),
             has_pool=per_slot(has_pool),
             pool_cap=per_slot(cap),
@@ -305,6 +446,7 @@ class _ExpandedGraph:
     delay: np.ndarray
     slow_node: np.ndarray
     slow_x: np.ndarray
+    slow_x2: np.ndarray
     slow_link: np.ndarray
     has_pool: np.ndarray
     pool_cap: np.ndarray
@@ -380,6 +522,16 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         for p in scenario.lift_pools
     }
     pools = {p.id: p for p in scenario.lift_pools}
+    load_classes = list(BASE_CLASSES)
+    kinds = {(u.profile, u.outsize, u.max_road_march_km): u for u in scenario.units}
+    for u in kinds.values():
+        # The army's classes always (the planner weighs them), and those of each region.
+        specs = [LoadClass(EQUIPMENT, u.outsize, road_km=u.max_road_march_km)]
+        for r in scenario.regions:
+            specs.extend(unit_load_classes(u, r))
+        for spec in specs:
+            if spec not in load_classes:
+                load_classes.append(spec)
     arcs: list[Arc] = []
     link_servers: dict[str, list[int]] = {}
     for lk in scenario.links:
@@ -390,9 +542,6 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
             p_s = server(f"link {lk.id}{direction} (pax)", "arc", lk.id, lk.pax_per_day)
             link_servers.setdefault(lk.id, []).extend(s for s in (t_s, p_s) if s is not None)
             pool = pools.get(lk.pool) if lk.pool else None
-            people_ok = lk.pax_per_day != 0 and (pool is None or pool.pax > 0)
-            eq_ok = lk.t_per_day != 0 and (pool is None or pool.payload_t > 0)
-            outsize_ok = eq_ok and not (lk.mode == "air" and (pool is None or not pool.outsize))
             arcs.append(
                 Arc(
                     index=len(arcs),
@@ -405,7 +554,7 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
                     pax_server=p_s,
                     pool=pool,
                     pool_server=pool_servers.get(lk.pool) if lk.pool else None,
-                    usable=(people_ok, eq_ok, outsize_ok),
+                    usable=tuple(arc_usable(lk, pool, spec) for spec in load_classes),
                 )
             )
     out_arcs: list[list[int]] = [[] for _ in node_ids]
@@ -418,11 +567,33 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         r.id: server(f"RSOM {r.id} (pax)", "rsom", r.id, r.rsom.pax_per_day)
         for r in scenario.regions
     }
+    reception_t: dict[tuple[str, str], int | None] = {}
+    reception_p: dict[tuple[str, str], int | None] = {}
+    receiving = (("t", reception_t, "t_per_day"), ("pax", reception_p, "pax_per_day"))
+    for kind_, table, attr in receiving:
+        for r in scenario.regions:
+            for where in ("port", "air_base"):
+                rec = getattr(r, where)
+                if rec is not None:
+                    table[(r.id, where)] = server(
+                        f"{where.replace('_', ' ')} {r.id} ({kind_})", "rsom", r.id,
+                        getattr(rec, attr),
+                    )  # fmt: skip
+    # Last, the nodes' loading and unloading servers by mode (ramps, berths, air terminals).
+    mode_servers: list[dict[str, int | None]] = [
+        {
+            str(m): server(f"transfer {m} at {n.id}", "transfer", n.id, n.transfer[m].t_per_day)
+            for m in Mode
+            if m in n.transfer
+        }
+        for n in scenario.nodes
+    ]
     for d in scenario.disruptions:
         window = (d.start_day, d.start_day + d.days, d.capacity_factor, d.id or d.target)
         if d.target in node_index:
             i = node_index[d.target]
-            targets = [s for s in (node_t[i], node_p[i], node_x[i]) if s is not None]
+            cut = (node_t[i], node_p[i], node_x[i], *mode_servers[i].values())
+            targets = [s for s in cut if s is not None]
         else:
             targets = link_servers.get(d.target, [])
         for s in targets:
@@ -452,13 +623,30 @@ def compile_network(scenario: Scenario) -> CompiledNetwork:
         ],
         node_country=[countries.index(n.country) for n in scenario.nodes],
         node_permit_day=[scenario.meta.permit_days.get(n.country, 0.0) for n in scenario.nodes],
-        class_transfer_hours=[
-            scenario.meta.transfer_hours.of("rail" if name.startswith("rail") else name)
-            for name in classes
+        class_transfer_hours=[scenario.meta.transfer_hours.of(_mode_of(name)) for name in classes],
+        node_mode_server=[[ms.get(_mode_of(name)) for name in classes] for ms in mode_servers],
+        node_class_hours=[
+            [_hours_at(n, _mode_of(name), scenario) for name in classes] for n in scenario.nodes
         ],
         rsom_t_server=rsom_t,
         rsom_pax_server=rsom_p,
+        load_classes=load_classes,
+        reception_t_server=reception_t,
+        reception_pax_server=reception_p,
     )
+
+
+def _mode_of(arc_class: str) -> str:
+    """The mode of an arc class (``rail1435`` is rail)."""
+    return "rail" if arc_class.startswith("rail") else arc_class
+
+
+def _hours_at(node: Node, mode: str, scenario: Scenario) -> float:
+    """Hours to load onto or unload from a mode at a node: its own, else the scenario's."""
+    own = node.transfer.get(Mode(mode))
+    if own is not None and own.hours is not None:
+        return own.hours
+    return scenario.meta.transfer_hours.of(mode)
 
 
 def pool_work(arc: Arc, amount: float, kind: int) -> float:

@@ -92,7 +92,8 @@ def distances_to(
 
 @jit
 def pair_weights(
-    amount: float, delay: Any, slow_node: Any, slow_x: Any, slow_link: Any, has_pool: Any,
+    amount: float, delay: Any, slow_node: Any, slow_x: Any, slow_x2: Any, slow_link: Any,
+    has_pool: Any,
     pool_cap: Any, pool_rt: Any, pool_rate: Any, pair_order: Any, pair_start: Any,
 ) -> Any:  # fmt: skip
     """Days per (state, state) pair for a load of ``amount``: the fastest of its parallel edges.
@@ -112,6 +113,7 @@ def pair_weights(
             e = pair_order[j]
             w = delay[e] + max(0.0, amount * slow_node[e] - 1.0)
             w += max(0.0, amount * slow_x[e] - 1.0)
+            w += max(0.0, amount * slow_x2[e] - 1.0)  # 0 where no second transfer server
             w += max(0.0, amount * slow_link[e] - 1.0)
             if has_pool[e]:
                 trips = amount / pool_cap[e]  # fluid: loads share aircraft and ships

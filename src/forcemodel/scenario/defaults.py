@@ -41,8 +41,9 @@ class DefaultFilling(LocatingValidator):
                 defaults = types[utype]
                 for f in missing:
                     item[f] = getattr(defaults, f)
-                if "load_out_days" not in item:
-                    item["load_out_days"] = defaults.load_out_days
+                for f in ("load_out_days", "profile", "max_road_march_km"):
+                    if f not in item:
+                        item[f] = getattr(defaults, f)
                 if isinstance(item.get("power"), dict):
                     # Capabilities not given keep the type's value.
                     item["power"] = {**defaults.power.model_dump(), **item["power"]}

@@ -60,6 +60,14 @@ class Mode(StrEnum):
     inland = "inland"
 
 
+class Profile(StrEnum):
+    """How a kind of unit moves (docs/simulation.md, "Movement profiles")."""
+
+    army = "army"  # by any mode, lift as the links say; reception at the region's RSOM node
+    ship = "ship"  # sails with its crew, sea links only, under its own power; to a port
+    aircraft = "aircraft"  # the aircraft ferry; the support flies, air links only; to an air base
+
+
 class NodeKind(StrEnum):
     """What a place is used for."""
 
@@ -129,6 +137,8 @@ Speed = Annotated[float, Typed, Field(ge=1, le=1200)]
 Tons = Annotated[float, Typed, Field(ge=0, le=MAX_TONS)]
 Personnel = Annotated[int, Typed, Field(ge=0, le=MAX_PERSONNEL)]
 Power_ = Annotated[float, Typed, Field(ge=0, le=1e6)]
+#: A road march's length in km: 1 .. 40,075 (the Earth's circumference).
+RoadKm = Annotated[float, Typed, Field(ge=1, le=40075)]
 #: A step curve: (day, value) pairs, days strictly increasing; the value holds until the next day.
 Curve = tuple[tuple[Days, Power_], ...]
 
@@ -259,6 +269,22 @@ class Transship(_Model):
     hours: Hours = Field(default=0.0, description="Time a load spends being transshipped.")
 
 
+class ModeTransfer(_Model):
+    """A node's means to load equipment onto, or unload it from, one mode: a railhead's ramps,
+    a port's ro-ro berths (port discharge), an air terminal's loaders (docs/simulation.md,
+    "A hop", stages 2 and 3)."""
+
+    t_per_day: PerDay | None = Field(
+        default=None,
+        description="Tons loaded onto or unloaded from this mode per day (1 or more); empty: "
+        "unlimited. A load queuing here waits for a ramp, a berth or a loader.",
+    )
+    hours: Hours | None = Field(
+        default=None,
+        description="Hours to load or unload a load here; empty: meta.transfer_hours of the mode.",
+    )
+
+
 class Node(_Model):
     """A place: garrison, depot, port, airfield, railhead, border crossing, assembly area."""
 
@@ -278,6 +304,12 @@ class Node(_Model):
     )
     handling_hours: Hours = Field(default=0.0, description="Time a load spends at the node.")
     transship: Transship | None = None
+    transfer: dict[Mode, ModeTransfer] = Field(
+        default_factory=dict,
+        description="By mode: the node's capacity and time to load onto or unload from it, for "
+        "a change of mode or gauge at a node without a transship (a railhead's ramps, a port's "
+        "discharge, an air terminal).",
+    )
     source: str | None = None
 
 
@@ -385,6 +417,16 @@ class UnitType(_Model):
         default=0.0,
         description="Days to load the equipment out at the home station before its first move.",
     )
+    profile: Profile = Field(
+        default=Profile.army,
+        description="How the type moves: army, ship (sails to a port) or aircraft (ferries "
+        "to an air base); docs/simulation.md, 'Movement profiles'.",
+    )
+    max_road_march_km: RoadKm | None = Field(
+        default=None,
+        description="Longest road march of its equipment, km (tracked vehicles): a longer road "
+        "link is closed to it, and it never takes two road links in a row; empty: no limit.",
+    )
     description: str = ""
     source: str
 
@@ -406,6 +448,13 @@ class Unit(_Model):
         default=0.0,
         description="Days to load its own equipment out at home after the notice to move "
         "(not for a set drawn elsewhere); defaults to the unit type's.",
+    )
+    profile: Profile = Field(
+        default=Profile.army, description="How it moves; defaults to the unit type's."
+    )
+    max_road_march_km: RoadKm | None = Field(
+        default=None,
+        description="Longest road march of its equipment, km; defaults to the unit type's.",
     )
     home: Identifier = Field(description="Node the unit starts from.")
     assigned_to: Identifier | None = Field(
@@ -464,6 +513,20 @@ class Rsom(_Model):
     source: str | None = None
 
 
+class Reception(_Model):
+    """Where a region receives the units of one movement profile: a port or an air base."""
+
+    node: Identifier = Field(description="The port (ships) or air base (aircraft).")
+    t_per_day: PerDay | None = Field(
+        default=None, description="Tons received per day (>= 1); empty: unlimited."
+    )
+    pax_per_day: PerDay | None = Field(
+        default=None, description="People received per day (>= 1); empty: unlimited."
+    )
+    days: Days = Field(default=1.0, description="Days from arrival until a unit counts.")
+    source: str | None = None
+
+
 class Requirement(_Model):
     """Time-phased requirement per capability: step curves of power by day."""
 
@@ -490,6 +553,16 @@ class Region(_Model):
     reception: Identifier = Field(description="Node where reinforcements are received.")
     in_place: tuple[InPlaceForce, ...] = ()
     rsom: Rsom = Rsom()
+    port: Reception | None = Field(
+        default=None,
+        description="Where ships are received (berths; their crews stay aboard); empty: "
+        "ships move and are received as the army is.",
+    )
+    air_base: Reception | None = Field(
+        default=None,
+        description="Where aircraft are received (air-base reception); empty: squadrons move "
+        "and are received as the army is.",
+    )
     requirement: Requirement = Requirement()
     priority: Annotated[float, Typed, Field(gt=0, le=1e6)] = Field(
         default=1.0, description="Weight of this region's gaps when loads compete."

@@ -51,6 +51,10 @@ class ReferenceChecks(LocatingValidator):
             self._ref(("stocks", i, "depot"), s.depot, known.nodes, "node")
         for i, r in self._rows(p, "regions"):
             self._ref(("regions", i, "reception"), r.reception, known.nodes, "node")
+            for where in ("port", "air_base"):
+                rec = getattr(r, where)
+                if rec is not None:
+                    self._ref(("regions", i, where, "node"), rec.node, known.nodes, "node")
         prep: Prepositioning | None = p["prepositioning"]
         if prep is not None:
             self.check_prepositioning(prep, p, known.nodes)
