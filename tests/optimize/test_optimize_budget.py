@@ -76,6 +76,8 @@ def _data(
                 "tier": 1,
                 "home": "home",
                 "set_type": "abct",
+                # A hand-made road world: no road-march limit on the tracks (issue 14's rule).
+                "max_road_march_km": None,
             }
             for i in range(1, units + 1)
         ],

@@ -57,11 +57,13 @@ links:
      t_per_day: 5000}
 units:
   - {id: bde-1, nation: DE, type: armoured_brigade, tier: 1, notice_to_move_days: 2,
-     home: garrison, set_type: armoured_brigade}
+     home: garrison, set_type: armoured_brigade,
+     max_road_march_km: null}
   - {id: bde-2, nation: DE, type: armoured_brigade, tier: 1, notice_to_move_days: 10,
-     home: garrison, set_type: armoured_brigade}
+     home: garrison, set_type: armoured_brigade,
+     max_road_march_km: null}
   - {id: bde-3, nation: NL, type: mechanised_brigade, tier: 2, notice_to_move_days: 12,
-     home: garrison}
+     home: garrison, max_road_march_km: null}
 stocks:
   - {id: depot-set, depot: depot-p, set_type: armoured_brigade, sets: 2, draw_days: 3}
 regions:

@@ -14,6 +14,7 @@ from typing import Any
 from forcemodel.capability.errors import CapabilityInputError, Issue
 from forcemodel.capability.model import CapabilityFile
 from forcemodel.scenario import Scenario, ScenarioError, load_scenario_data
+from forcemodel.scenario.write import scenario_data
 
 _UNIT_ROW = re.compile(r"^units\[(\d+)\]\.?(.*)$")
 
@@ -24,7 +25,7 @@ def force_as_of(scenario: Scenario, plan: CapabilityFile, year: int) -> Scenario
     A unit the scenario loader refuses (an unknown home node or type, a duplicate id) is an
     error located at the acquisition's ``unit`` in the capability file.
     """
-    data: dict[str, Any] = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)
+    data: dict[str, Any] = scenario_data(scenario)
     units = list(data.get("units", []))
     origin: dict[int, int] = {}
     for k, a in enumerate(plan.acquisitions):

@@ -31,6 +31,7 @@ from forcemodel.cli.common import (
     user_errors,
     wrote,
 )
+from forcemodel.scenario.write import scenario_data
 
 capability_app = typer.Typer(
     name="capability",
@@ -232,7 +233,7 @@ def force_cmd(
         cols = [c for c in ("id", "nation", "type", "home", "tier", "assigned_to") if c in added]
         out.print(rich_table(added[cols], f"Units added: {after.meta.name}"))
         if out_file is not None:
-            data = after.model_dump(by_alias=True, mode="json", exclude_none=True)
+            data = scenario_data(after)
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
             atomic_write_text(out_file, text)
             wrote(out_file)

@@ -2,6 +2,10 @@
 
 The simulation and the baseline both start from this; it reads no files and prints nothing.
 See docs/simulation.md for the rules these structures encode.
+
+Long because the arcs, their servers, the movement classes (gauges, profiles, road-march
+limits) and the time-to-go tables are indexed together, in the order the compiled engine's
+arrays expect; split, the modules would pass a dozen index maps between them.
 """
 
 from __future__ import annotations
@@ -483,7 +487,11 @@ def load_class_of(kind: int, outsize: bool) -> int:
 
 
 def compile_network(scenario: Scenario) -> CompiledNetwork:
-    """Index a scenario's nodes, links, pools and regions into a :class:`CompiledNetwork`."""
+    """Index a scenario's nodes, links, pools and regions into a :class:`CompiledNetwork`.
+
+    Long because every node, link, pool and region adds its servers and arcs to the same
+    index lists in one pass (the server closure numbers them in the engine's order).
+    """
     node_ids = [n.id for n in scenario.nodes]
     node_index = {nid: i for i, nid in enumerate(node_ids)}
     servers: list[Server] = []

@@ -17,6 +17,7 @@ from forcemodel.optimize.explain import BINDING_COLUMNS, UNMET_COLUMNS
 from forcemodel.optimize.model import BuiltModel, Choice
 from forcemodel.optimize.prepositioning import PURCHASE_COLUMNS, NewSets, bought
 from forcemodel.scenario.model import CAPABILITIES, Scenario
+from forcemodel.scenario.write import scenario_data
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def planned_scenario_data(scenario: Scenario, choices: Mapping[str, Choice]) -> 
     :func:`forcemodel.scenario.write.write_scenario_folder`. Which stock a unit draws from is the
     simulation's choice (the fastest with sets left), not written down.
     """
-    data: dict[str, Any] = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)
+    data: dict[str, Any] = scenario_data(scenario)
     for unit in data["units"]:
         choice = choices.get(unit["id"])
         if choice is None:

@@ -17,6 +17,7 @@ from forcemodel.common.folders import staged_folder
 from forcemodel.common.read import CSV_TABLES
 from forcemodel.scenario.load import load_scenario, read_scenario, resolve_source
 from forcemodel.scenario.model import Scenario
+from forcemodel.scenario.write import scenario_data
 
 
 def copy_scenario(source: str | Path, dest: str | Path) -> list[str]:
@@ -63,7 +64,7 @@ def write_canonical(scenario: Scenario, dest: str | Path, origin: str) -> list[s
     The file is read back and must give the same scenario (digest); raises :class:`ValueError`
     otherwise, leaving nothing at ``dest``. Returns the names of the files written.
     """
-    data = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)
+    data = scenario_data(scenario)
     head = (
         f"# The scenario of {origin}, exactly as it was simulated (every --set applied),\n"
         "# written by forcemodel scenario copy with every default filled in.\n"

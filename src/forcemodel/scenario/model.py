@@ -139,6 +139,17 @@ Personnel = Annotated[int, Typed, Field(ge=0, le=MAX_PERSONNEL)]
 Power_ = Annotated[float, Typed, Field(ge=0, le=1e6)]
 #: A road march's length in km: 1 .. 40,075 (the Earth's circumference).
 RoadKm = Annotated[float, Typed, Field(ge=1, le=40075)]
+
+#: How a written scenario says "no road-march limit" in a CSV cell, where an empty cell means
+#: "the unit type's value" (YAML's null says the same in scenario.yaml).
+NO_LIMIT = "none"
+
+
+def _no_limit(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip().lower() == NO_LIMIT else value
+
+
+RoadLimit = Annotated[RoadKm | None, BeforeValidator(_no_limit)]
 #: A step curve: (day, value) pairs, days strictly increasing; the value holds until the next day.
 Curve = tuple[tuple[Days, Power_], ...]
 
@@ -422,7 +433,7 @@ class UnitType(_Model):
         description="How the type moves: army, ship (sails to a port) or aircraft (ferries "
         "to an air base); docs/simulation.md, 'Movement profiles'.",
     )
-    max_road_march_km: RoadKm | None = Field(
+    max_road_march_km: RoadLimit = Field(
         default=None,
         description="Longest road march of its equipment, km (tracked vehicles): a longer road "
         "link is closed to it, and it never takes two road links in a row; empty: no limit.",
@@ -452,7 +463,7 @@ class Unit(_Model):
     profile: Profile = Field(
         default=Profile.army, description="How it moves; defaults to the unit type's."
     )
-    max_road_march_km: RoadKm | None = Field(
+    max_road_march_km: RoadLimit = Field(
         default=None,
         description="Longest road march of its equipment, km; defaults to the unit type's.",
     )

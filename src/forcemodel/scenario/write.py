@@ -10,16 +10,35 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from forcemodel.common.folders import staged_folder
+from forcemodel.scenario.model import NO_LIMIT
+
+if TYPE_CHECKING:
+    from forcemodel.scenario.model import Scenario
 
 __all__ = ["FOLDER_CSV_TABLES", "scenario_folder_files", "write_files", "write_scenario_folder"]
 
 #: Tables written as CSV files in a scenario folder; everything else goes into scenario.yaml.
 FOLDER_CSV_TABLES = ("nodes", "links", "lift_pools", "units", "stocks", "disruptions")
+
+
+def scenario_data(scenario: Scenario) -> dict[str, Any]:
+    """A loaded scenario as raw data in the scenario format, defaults resolved: what
+    :func:`write_scenario_folder` writes and :func:`forcemodel.load_scenario_data` reads back to
+    the same scenario.
+
+    Absent values are left out (so that they load as absent), except a unit's "no road-march
+    limit", which would otherwise load as its type's limit: it is written as ``none``.
+    """
+    data: dict[str, Any] = scenario.model_dump(by_alias=True, mode="json", exclude_none=True)
+    for raw, unit in zip(data.get("units", []), scenario.units, strict=True):
+        if unit.max_road_march_km is None:
+            raw["max_road_march_km"] = NO_LIMIT
+    return data
 
 
 def write_scenario_folder(data: dict[str, Any], path: Path) -> None:
