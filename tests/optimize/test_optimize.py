@@ -413,12 +413,11 @@ def test_closure_targets_and_late_weight(tiny: Scenario) -> None:
 
 @pytest.mark.slow
 def test_slow_eastern_flank_plan_beats_the_bundled_plan_in_the_simulation() -> None:
-    """On the bundled scenario, stopped by work (the default WorkLimits: the same plan on any
-    machine). SLOW (minutes on a loaded 2-core machine): the kept plan, written back and
-    simulated, has less simulated shortfall (brigade-days) than the bundled plan and closes
-    no region later. Issue 15 asks for at most 0.75 times; under the transfer and load-out
-    rules the search reaches 0.84 (docs/optimization.md, "Eastern-flank"), so that target is
-    not asserted here: it is not met."""
+    """Issue 15's target on the bundled scenario, stopped by work (the default WorkLimits: the
+    same plan on any machine). SLOW (minutes on a loaded 2-core machine): the kept plan,
+    written back and simulated, has at most 0.75 times the bundled plan's simulated shortfall
+    (brigade-days) and closes no region later (docs/optimization.md, "Against the bundled
+    plan, simulated")."""
     scenario = load_scenario("eastern-flank")
     bundled_run = simulate(scenario)
     bundled_short = float(bundled_run.tables["shortfall"]["shortfall"].sum())
@@ -428,7 +427,7 @@ def test_slow_eastern_flank_plan_beats_the_bundled_plan_in_the_simulation() -> N
     assert result.provenance.kept.startswith("simulated search")
     kept_run = simulate(load_scenario_data(result.scenario_data()))
     kept_short = float(kept_run.tables["shortfall"]["shortfall"].sum())
-    assert kept_short < bundled_short, (kept_short, bundled_short)
+    assert kept_short <= 0.75 * bundled_short, (kept_short, bundled_short)
     planned = bundled_closure_days(load_scenario_data(result.scenario_data()))
     late = {
         rid: (planned.get(rid), day)
