@@ -500,8 +500,9 @@ def test_simulated_shortfall_is_within_the_stated_tolerance_on_synthetic(
     synthetic: Scenario,
 ) -> None:
     """docs/optimization.md, "Consistency with the simulation": per region and capability the
-    simulated plan is short by no less than the model says (the model is optimistic), and in
-    all by at most 5 % more (measured 0-4.1 % on seeds 1-5; 1.2 % on this one)."""
+    simulated plan is short by no less than the model says (the model is optimistic), in all
+    by at most 5 % more (measured 0-4.1 % on seeds 1-5; 1.2 % on this one), and per region by
+    at most 10 % more."""
     r = optimize(synthetic, threads=1, work=EXACT, duals=False)
     short = simulate(load_scenario_data(r.scenario_data())).tables["shortfall"]
     sim = short.groupby(["region", "capability"])["shortfall"].sum()
@@ -511,6 +512,10 @@ def test_simulated_shortfall_is_within_the_stated_tolerance_on_synthetic(
     both = both.fillna(0.0)
     assert (both["sim"] >= both["model"] - 1e-6).all(), both.to_dict("index")
     assert both["sim"].sum() <= 1.05 * both["model"].sum(), both.to_dict("index")
+    # Per region: at most 10 % more (measured 0-8.5 % on seeds 1-5: seed 4's region-001,
+    # 157.43 against 145.11; on this seed 0.5 and 1.2 %).
+    region = both.groupby(level="region").sum()
+    assert (region["sim"] <= 1.10 * region["model"] + 1e-6).all(), region.to_dict("index")
 
 
 def test_weights_come_from_the_scenario_unless_given() -> None:

@@ -96,8 +96,9 @@ def refine(
        after it): on eastern-flank it halves the shortfall, though it closes regions late.
     3. The simulated search improves the calibrated start (late days first: it repairs) with
        two thirds of the simulations (:data:`CALIBRATED_SHARE`), then the safe start with the
-       rest; the better plan is kept,
-       scored in the model.
+       rest (all of them go to the calibrated start's search when it is still improving at
+       its share and already better than the safe start); the better plan is kept, scored in
+       the model.
 
     Stops at ``until`` (``time.monotonic()``) or the work limit's simulations. ``None`` when
     no start could be simulated (then the search keeps its own best)."""
@@ -131,9 +132,21 @@ def refine(
             share = CALIBRATED_SHARE
             most = int((limit - scorer.evaluations) * share) if limit is not None else None
             deadline = until if limit is not None else time.monotonic() + _left(until) * share
-            best, _ = improve(
+            best, report = improve(
                 scenario, scorer, calibrated, arrival, max_evaluations=most, deadline=deadline
             )
+            left = None if limit is None else max(0, limit - scorer.evaluations)
+            if (
+                report.stopped_by != "no improving move"
+                and left != 0
+                and not budget_over(until)
+                and (lateness(best), best.score) < (lateness(safe), safe.score)
+            ):
+                # Still improving, and already better than the safe start: the search from
+                # the safe start could only end lower by overtaking it; this one goes on.
+                best, _ = improve(
+                    scenario, scorer, best, arrival, max_evaluations=left, deadline=until
+                )
             runs.append((CALIBRATED, best))
     left = None if limit is None else max(0, limit - scorer.evaluations)
     if left != 0 and not budget_over(until):
