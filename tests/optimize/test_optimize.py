@@ -22,6 +22,7 @@ from forcemodel.optimize import (
     Weights,
     WorkLimits,
     bundled_closure_days,
+    capacity_spans,
     optimize,
     planned_scenario_data,
 )
@@ -323,6 +324,31 @@ def test_rsom_shadow_price_matches_a_finite_difference(tiny_result: Optimization
     predicted = step * float(_rsom_prices(tiny_result).sum())
     assert predicted < -0.005
     assert change == pytest.approx(predicted, rel=1e-3, abs=1e-6)
+    # The same effect as --explain states it: the spans of Lithuania's RSOM tons, summed.
+    spans = capacity_spans(tiny_result.bindings)
+    mine = spans[spans["binding"] == "RSOM tons at lithuania"]
+    assert change == pytest.approx(step * float(mine["price_sum"].sum()), rel=1e-3, abs=1e-6)
+
+
+def test_capacity_spans_group_by_server_and_consecutive_days(
+    tiny_result: OptimizationResult,
+) -> None:
+    """tiny's RSOM tons at Lithuania bind on days 18-21 and 43-45 ("Duals on tiny"): two
+    spans, each the sum of its days' prices, in tons (never ranked with another unit)."""
+    prices = _rsom_prices(tiny_result)
+    spans = capacity_spans(tiny_result.bindings)
+    mine = spans[spans["binding"] == "RSOM tons at lithuania"]
+    got = list(zip(mine["from_day"], mine["to_day"], mine["days"], strict=True))
+    assert sorted(got) == [(18, 21, 4), (43, 45, 3)]
+    assert set(mine["unit"]) == {"ton"}
+    early = mine[mine["from_day"] == 18].iloc[0]
+    assert early["price_sum"] == pytest.approx(float(prices.loc[18:21].sum()), rel=1e-12)
+    assert early["price_per_day_min"] == pytest.approx(float(prices.loc[18:21].min()))
+    # Every span lies within one unit; within a unit the spans are ranked by |sum|.
+    for _, group in spans.groupby("unit"):
+        sums = group["price_sum"].abs().to_numpy()
+        assert (sums[:-1] >= sums[1:] - 1e-15).all()
+    assert (spans["to_day"] - spans["from_day"] + 1 == spans["days"]).all()
 
 
 def test_cli_explain_prints_plain_words_and_writes_the_model(tmp_path: Path) -> None:
@@ -331,7 +357,8 @@ def test_cli_explain_prints_plain_words_and_writes_the_model(tmp_path: Path) -> 
     result = runner.invoke(app, [*args, "--explain", "--write-model", str(model)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    assert "Binding capacities" in text and "RSOM tons lithuania" in text
+    assert "Binding capacities per ton" in text and "RSOM tons at lithuania" in text
+    assert "18-21" in text and "43-45" in text  # spans of days, not one row a day
     assert "Requirements not met" in text and "route times" in text
     bindings = pd.read_csv(out / "bindings.csv")
     assert {"kind", "region", "day", "shadow_price", "meaning"} <= set(bindings.columns)
