@@ -22,6 +22,7 @@ from forcemodel.optimize import (
     Weights,
     WorkLimits,
     bundled_closure_days,
+    capacity_spans,
     optimize,
     planned_scenario_data,
 )
@@ -325,6 +326,31 @@ def test_rsom_shadow_price_matches_a_finite_difference(tiny_result: Optimization
     predicted = step * float(_rsom_prices(tiny_result).sum())
     assert predicted < -0.005
     assert change == pytest.approx(predicted, rel=1e-3, abs=1e-6)
+    # The same effect as --explain states it: the spans of Lithuania's RSOM tons, summed.
+    spans = capacity_spans(tiny_result.bindings)
+    mine = spans[spans["binding"] == "RSOM tons at lithuania"]
+    assert change == pytest.approx(step * float(mine["price_sum"].sum()), rel=1e-3, abs=1e-6)
+
+
+def test_capacity_spans_group_by_server_and_consecutive_days(
+    tiny_result: OptimizationResult,
+) -> None:
+    """tiny's RSOM tons at Lithuania bind on days 18-21 and 43-45 ("Duals on tiny"): two
+    spans, each the sum of its days' prices, in tons (never ranked with another unit)."""
+    prices = _rsom_prices(tiny_result)
+    spans = capacity_spans(tiny_result.bindings)
+    mine = spans[spans["binding"] == "RSOM tons at lithuania"]
+    got = list(zip(mine["from_day"], mine["to_day"], mine["days"], strict=True))
+    assert sorted(got) == [(18, 21, 4), (43, 45, 3)]
+    assert set(mine["unit"]) == {"ton"}
+    early = mine[mine["from_day"] == 18].iloc[0]
+    assert early["price_sum"] == pytest.approx(float(prices.loc[18:21].sum()), rel=1e-12)
+    assert early["price_per_day_min"] == pytest.approx(float(prices.loc[18:21].min()))
+    # Every span lies within one unit; within a unit the spans are ranked by |sum|.
+    for _, group in spans.groupby("unit"):
+        sums = group["price_sum"].abs().to_numpy()
+        assert (sums[:-1] >= sums[1:] - 1e-15).all()
+    assert (spans["to_day"] - spans["from_day"] + 1 == spans["days"]).all()
 
 
 @pytest.mark.slow
@@ -334,7 +360,8 @@ def test_cli_explain_prints_plain_words_and_writes_the_model(tmp_path: Path) -> 
     result = runner.invoke(app, [*args, "--explain", "--write-model", str(model)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    assert "Binding capacities" in text and "RSOM tons lithuania" in text
+    assert "Binding capacities per ton" in text and "RSOM tons at lithuania" in text
+    assert "18-21" in text and "43-45" in text  # spans of days, not one row a day
     assert "Requirements not met" in text and "route times" in text
     bindings = pd.read_csv(out / "bindings.csv")
     assert {"kind", "region", "day", "shadow_price", "meaning"} <= set(bindings.columns)
@@ -416,12 +443,11 @@ def test_closure_targets_and_late_weight(tiny: Scenario) -> None:
 
 @pytest.mark.slow
 def test_slow_eastern_flank_plan_beats_the_bundled_plan_in_the_simulation() -> None:
-    """On the bundled scenario, stopped by work (the default WorkLimits: the same plan on any
-    machine). SLOW (minutes on a loaded 2-core machine): the kept plan, written back and
-    simulated, has less simulated shortfall (brigade-days) than the bundled plan and closes
-    no region later. Issue 15 asks for at most 0.75 times; under the transfer and load-out
-    rules the search reaches 0.84 (docs/optimization.md, "Eastern-flank"), so that target is
-    not asserted here: it is not met."""
+    """Issue 15's target on the bundled scenario, stopped by work (the default WorkLimits: the
+    same plan on any machine). SLOW (minutes on a loaded 2-core machine): the kept plan,
+    written back and simulated, has at most 0.75 times the bundled plan's simulated shortfall
+    (brigade-days) and closes no region later (docs/optimization.md, "Against the bundled
+    plan, simulated")."""
     scenario = load_scenario("eastern-flank")
     bundled_run = simulate(scenario)
     bundled_short = float(bundled_run.tables["shortfall"]["shortfall"].sum())
@@ -431,7 +457,7 @@ def test_slow_eastern_flank_plan_beats_the_bundled_plan_in_the_simulation() -> N
     assert result.provenance.kept.startswith("simulated search")
     kept_run = simulate(load_scenario_data(result.scenario_data()))
     kept_short = float(kept_run.tables["shortfall"]["shortfall"].sum())
-    assert kept_short < bundled_short, (kept_short, bundled_short)
+    assert kept_short <= 0.75 * bundled_short, (kept_short, bundled_short)
     planned = bundled_closure_days(load_scenario_data(result.scenario_data()))
     late = {
         rid: (planned.get(rid), day)
@@ -504,8 +530,9 @@ def test_simulated_shortfall_is_within_the_stated_tolerance_on_synthetic(
     synthetic: Scenario,
 ) -> None:
     """docs/optimization.md, "Consistency with the simulation": per region and capability the
-    simulated plan is short by no less than the model says (the model is optimistic), and in
-    all by at most 5 % more (measured 0-4.1 % on seeds 1-5; 1.2 % on this one)."""
+    simulated plan is short by no less than the model says (the model is optimistic), in all
+    by at most 5 % more (measured 0-4.1 % on seeds 1-5; 1.2 % on this one), and per region by
+    at most 10 % more."""
     r = optimize(synthetic, threads=1, work=EXACT, duals=False)
     short = simulate(load_scenario_data(r.scenario_data())).tables["shortfall"]
     sim = short.groupby(["region", "capability"])["shortfall"].sum()
@@ -515,6 +542,10 @@ def test_simulated_shortfall_is_within_the_stated_tolerance_on_synthetic(
     both = both.fillna(0.0)
     assert (both["sim"] >= both["model"] - 1e-6).all(), both.to_dict("index")
     assert both["sim"].sum() <= 1.05 * both["model"].sum(), both.to_dict("index")
+    # Per region: at most 10 % more (measured 0-8.5 % on seeds 1-5: seed 4's region-001,
+    # 157.43 against 145.11; on this seed 0.5 and 1.2 %).
+    region = both.groupby(level="region").sum()
+    assert (region["sim"] <= 1.10 * region["model"] + 1e-6).all(), region.to_dict("index")
 
 
 def test_weights_come_from_the_scenario_unless_given() -> None:

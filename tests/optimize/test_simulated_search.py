@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import linopy
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -256,3 +257,37 @@ def test_capacity_prices_hold_over_the_range_they_state() -> None:
         assert checked, "no capacity binds on this scenario: pick another"
     cap = table[table["kind"].isin(["rsom_tons", "rsom_people", "shared"])]
     assert cap["holds_for"].notna().any() and "HiGHS ranging" in " ".join(cap["meaning"])
+
+
+def test_chain_estimate_backfills_the_region_the_unit_leaves() -> None:
+    """The chains of the simulated search (``_chains``), worked by hand: region B is short one
+    brigade on days 5-9 (past its target, so weighed 100 times), A is exactly met by unit 0
+    (counted from day 2) and C has one brigade to spare. Unit 0 to B (counted from day 3)
+    gains 5 late days there (500) but leaves A short on days 2-9 (8): 492. The chain that also
+    sends unit 1 from C to A (counted from day 3) leaves A short on day 2 only and C nothing:
+    500 - 1 - 0 = 499, ranked above the single move."""
+    from forcemodel.optimize.simulated import SimPlan, _chains, _State
+
+    n_days = 10
+    deficit = np.zeros((3, 1, n_days))
+    deficit[1, 0, 5:] = 1.0  # B short
+    deficit[2, 0, :] = -1.0  # C spare
+    w = np.ones((3, n_days))
+    w[1, 5:] *= 100.0  # B's days from its target on
+    state = _State(
+        deficit=deficit,
+        w=w,
+        power=np.ones((2, 1)),
+        start_old=np.array([2, 2]),
+        delay=np.zeros(3),
+        late=np.array([False, True, False]),
+        rix={"A": 0, "B": 1, "C": 2},
+        n_days=n_days,
+    )
+    plan = SimPlan(("A", "C"), (False, False))
+    single = -state.change(1, [(-np.ones(1), 3)]) - state.change(0, [(np.ones(1), 2)])
+    assert single == pytest.approx(492.0)
+    arrival = {(0, "B", False): 3.0, (1, "A", False): 3.0}
+    chains = _chains(state, plan, {1: [(single, 0, False, 3)]}, ["A", "B", "C"], arrival)
+    assert [m.changes for m in chains] == [((0, "B", False), (1, "A", False))]
+    assert chains[0].estimate == pytest.approx(499.0)

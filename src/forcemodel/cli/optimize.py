@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -335,29 +336,34 @@ def _print_purchases(result: Any) -> None:
 
 
 def _print_explanation(result: Any) -> None:
-    """``optimize --explain``: the ten largest binding capacities, then the unmet needs."""
-    from forcemodel.optimize import CAPACITY_KINDS
+    """``optimize --explain``: the binding capacities grouped by server and span of days, the
+    five largest of each unit (tons, people, asset-days, sets apart), then the unmet needs."""
+    from forcemodel.optimize import capacity_spans
 
-    kinds = {"rsom_tons": "RSOM tons", "rsom_people": "RSOM people", "stock": "stock", "shared": ""}
-    b = result.bindings[result.bindings["kind"].isin(CAPACITY_KINDS)].head(10)
-    if b.empty:
+    spans = capacity_spans(result.bindings)
+    if spans.empty:
         out.print("No capacity binds: more RSOM capacity or sets would not lower the objective.")
-    else:
+    for unit, group in spans.groupby("unit", sort=True):
+        per = "set more" if unit == "set" else f"{unit} more a day, on every day of the span"
         table = Table(
-            title="Binding capacities (shadow price: change of the objective per ton, person or "
-            "set more)",
+            title=f"Binding capacities per {unit} (change of the objective per {per}; "
+            "each day's price holds alone up to 'holds for', HiGHS ranging)",
             title_justify="left",
         )
         table.add_column("binding", no_wrap=True)
-        table.add_column("day", justify="right")
-        table.add_column("shadow price", justify="right")
-        table.add_column("in words", ratio=1)
-        for row in b.itertuples(index=False):
+        table.add_column("days", justify="right", no_wrap=True)
+        table.add_column("price a day", justify="right", no_wrap=True)
+        table.add_column("span's sum", justify="right", no_wrap=True)
+        table.add_column(f"holds for, least day ({unit}s)", justify="right")
+        for rec in group.head(5).to_dict("records"):
+            lo, hi = float(rec["price_per_day_min"]), float(rec["price_per_day_max"])
+            first, last, holds = int(rec["from_day"]), int(rec["to_day"]), float(rec["holds_for"])
             table.add_row(
-                f"{kinds[str(row.kind)]} {row.region or row.stock or row.server}".strip(),
-                str(row.day) if row.day >= 0 else "",
-                f"{row.shadow_price:.3g}" if row.shadow_price == row.shadow_price else "-",
-                str(row.meaning),
+                escape(str(rec["binding"])),
+                f"{first}-{last}" if first >= 0 else "",
+                f"{lo:.3g}" if lo == hi else f"{lo:.3g} to {hi:.3g}",
+                f"{float(rec['price_sum']):.3g}",
+                "" if math.isnan(holds) else f"{holds:.3g}",
             )
         out.print(table)
     if result.unmet.empty:

@@ -15,7 +15,7 @@ from forcemodel.optimize.api import (
     optimize,
     write_model_file,
 )
-from forcemodel.optimize.explain import CAPACITY_KINDS
+from forcemodel.optimize.explain import CAPACITY_KINDS, capacity_spans
 from forcemodel.optimize.model import BuiltModel, Choice, Weights
 from forcemodel.optimize.plan import OptimizationResult, planned_scenario_data
 from forcemodel.optimize.safeguard import bundled_closure_days
@@ -38,6 +38,7 @@ __all__ = [
     "Weights",
     "WorkLimits",
     "bundled_closure_days",
+    "capacity_spans",
     "optimize",
     "planned_scenario_data",
     "write_model_file",

@@ -14,7 +14,12 @@ The score is the model's objective (docs/optimization.md, "The model") evaluated
 simulation: each region, capability and day's shortfall times the day weight, the region's
 priority and ``1 + late_weight`` from the region's closure target on. A plan that closes a
 region after its target (``closure_by``) is never accepted, so the plan kept closes every
-region no later than the plan it started from whenever that one did.
+region no later than the plan it started from whenever that one did. In the estimates every
+day from a region's target on weighs :data:`LATE_EMPHASIS` times more (a move that would make
+a region late ranks last, one that repairs a late region first), and while the plan is late
+chains of two moves are ranked too (:func:`_chains`: a unit to the late region, another in
+its place), since a late region's last day is usually won only with a unit that another
+region needs as well.
 
 The plan is written as the scenario format writes it (:func:`planned_scenario_data`): each
 unit's region, and whether it draws a set (the simulation then picks the stock).
@@ -46,8 +51,8 @@ log = logging.getLogger(__name__)
 #: Moves simulated per round at most before the round gives up (the best-ranked ones).
 MOVES_PER_ROUND = 12
 
-#: How much more a day of a late region (from its target to its closure) weighs in the
-#: moves' estimates: the plan is on time before it is better.
+#: How much more a day from a region's closure target on weighs in the moves' estimates: the
+#: plan is on time before it is better.
 LATE_EMPHASIS = 100.0
 
 #: Moves simulated together in a round's first batch, and the most a batch grows to.
@@ -208,6 +213,9 @@ class Move:
 #: from moving to the other region of the swap.
 SWAP_UNITS = 12
 
+#: Chains start from this many of the best moves into each region.
+CHAIN_HEADS = 6
+
 
 @dataclass
 class _State:
@@ -218,6 +226,7 @@ class _State:
     power: np.ndarray  # (unit, capability)
     start_old: np.ndarray  # per unit: first day it counts now (simulated)
     delay: np.ndarray  # per region: median days its units close after their estimate
+    late: np.ndarray  # per region: whether it closes after its target
     rix: dict[str, int]
     n_days: int
 
@@ -262,16 +271,17 @@ def _state(
         est = arrival.get((ui, plan.region[ui], plan.uses_set[ui]))
         if est is not None and math.isfinite(t) and math.isfinite(est):
             late.setdefault(rix[plan.region[ui]], []).append(t - est)
-    for rid, (closed_at, target) in current.late.items():
-        # A late region: its days from the target to its closure weigh far more, so that the
-        # moves that bring power there then are tried first (lateness before score).
-        hi = n_days if not math.isfinite(closed_at) else min(n_days, int(closed_at))
-        w[rix[rid], int(target) : hi] *= LATE_EMPHASIS
+    for rid, target in scorer.targets.items():
+        # Every day from a region's target on weighs far more: a move that brings power to a
+        # late region then is tried first, and one that takes from a region on time the power
+        # it needs on those days (it would close late) last (lateness before score).
+        w[rix[rid], max(0, math.ceil(target)) :] *= LATE_EMPHASIS
     delay = np.array(
         [max(0.0, float(np.median(late[r]))) if r in late else 0.0 for r in range(len(region_ids))]
     )
     power = np.array([[getattr(u.power, c) for c in caps] for u in scenario.units], dtype=float)
-    return _State(deficit, w, power, start_old, delay, rix, n_days)
+    is_late = np.array([rid in current.late for rid in region_ids], dtype=bool)
+    return _State(deficit, w, power, start_old, delay, is_late, rix, n_days)
 
 
 def _moves(
@@ -289,12 +299,16 @@ def _moves(
     moves: list[Move] = []
     # Per destination region: (gain there, unit) of the units that could go there.
     inbound: dict[int, list[tuple[float, int, bool, int]]] = {}
+    heads: dict[int, list[tuple[float, int, bool, int]]] = {}  # the same, by the move's value
     for (ui, rid, uses), t_new in arrival.items():
         p = st.power[ui]
         if (rid, uses) == (plan.region[ui], plan.uses_set[ui]) or not p.any():
             continue
         a, b = st.rix[plan.region[ui]], st.rix[rid]
-        start_new = _day(t_new + st.delay[b], n_days)
+        # Into a late region, the uncongested estimate alone: the median queue delay there
+        # would hide the unit that closes its last days (an optimistic repair is simulated
+        # anyway, and kept only if the simulation confirms it).
+        start_new = _day(t_new + (0.0 if st.late[b] else st.delay[b]), n_days)
         if a == b:
             value = -st.change(b, [(-p, start_new), (p, int(st.start_old[ui]))])
         else:
@@ -302,6 +316,7 @@ def _moves(
             value = gain - st.change(a, [(p, int(st.start_old[ui]))])
             if uses == plan.uses_set[ui] and gain > MIN_ESTIMATE:
                 inbound.setdefault(b, []).append((gain, ui, uses, start_new))
+                heads.setdefault(b, []).append((value, ui, uses, start_new))
         moves.append(Move(((ui, rid, uses),), value))
     # Swaps: a unit of A that gains most in B with one of B that gains most in A.
     tops = {r: sorted(v, key=lambda x: (-x[0], x[1]))[:SWAP_UNITS] for r, v in inbound.items()}
@@ -320,8 +335,52 @@ def _moves(
                 )
                 changes = ((ua, region_ids[b], uses_a), (ub, region_ids[a], uses_b))
                 moves.append(Move(changes, value))
+    firsts = {r: sorted(v, key=lambda x: (-x[0], x[1]))[:CHAIN_HEADS] for r, v in heads.items()}
+    if current.late:  # chains repair lateness; on time their estimates mislead more than help
+        moves.extend(_chains(st, plan, firsts, region_ids, arrival))
     moves.sort(key=lambda m: (-m.estimate, m.changes))
     return moves
+
+
+def _chains(
+    st: _State,
+    plan: SimPlan,
+    tops: Mapping[int, list[tuple[float, int, bool, int]]],
+    region_ids: list[str],
+    arrival: Mapping[Change, float],
+) -> list[Move]:
+    """Chains of two moves: a unit of A whose move to B is valued most (``tops``: the gain in
+    B less the loss in A), and in its place in A a unit of a third region C that shares a
+    capability with it. A region that needs a unit another region cannot spare (it would close
+    late) is reached this way, where no single move or swap gains: the usual case of a late
+    region's last days. The unit put in its place need not gain in A now (its gain appears only
+    once the first has left), so each chain's estimate is computed with both moves made. Used
+    only while the plan is late (``_moves``)."""
+    into: dict[int, list[tuple[int, bool, float]]] = {}
+    for (ui, rid, uses), t_new in arrival.items():
+        if uses == plan.uses_set[ui] and rid != plan.region[ui]:
+            into.setdefault(st.rix[rid], []).append((ui, uses, t_new))
+    out: list[Move] = []
+    for b, into_b in tops.items():
+        for _, ua, uses_a, start_ab in into_b:
+            a = st.rix[plan.region[ua]]
+            pa = st.power[ua]
+            old_a = int(st.start_old[ua])
+            gain_b = -st.change(b, [(-pa, start_ab)])
+            for uc, uses_c, t_new in into.get(a, []):
+                c = st.rix[plan.region[uc]]
+                pc = st.power[uc]
+                if c == b or uc == ua or not (pc * pa).any():
+                    continue
+                start_ca = _day(t_new + (0.0 if st.late[a] else st.delay[a]), st.n_days)
+                value = (
+                    gain_b
+                    - st.change(a, [(pa, old_a), (-pc, start_ca)])
+                    - st.change(c, [(pc, int(st.start_old[uc]))])
+                )
+                changes = ((ua, region_ids[b], uses_a), (uc, region_ids[a], uses_c))
+                out.append(Move(changes, value))
+    return out
 
 
 def _day(t: float, n_days: int) -> int:

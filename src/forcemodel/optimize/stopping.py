@@ -30,7 +30,7 @@ class WorkLimits:
     LP or MIP solve (HiGHS ``simplex_iteration_limit``).
     """
 
-    evaluations: int = 200
+    evaluations: int = 400
     mip_nodes: int = 200
     lp_iterations: int = 60_000
 
