@@ -170,9 +170,8 @@ def finished(page: Any) -> None:
 
 
 def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_path: Path) -> None:
-    # The service has no analyst role yet: the coordinator plans (see docs/web.md).
     v = visit()
-    v.sign_in("coordinator")
+    v.sign_in("analyst")
     page = v.page
     v.nav("Scenarios")
     broken = tmp_path / "my-flank.yaml"

@@ -81,11 +81,14 @@ def test_zip_with_unsafe_paths_is_refused(site: Site, name: str) -> None:
     assert r.status_code == 422 and "unsafe path" in r.text
 
 
-def test_observer_may_not_upload_or_run(site: Site) -> None:
-    client = site.signed_in("observer")
-    page = client.get("/ui/plan/scenarios/tiny")
-    assert page.status_code == 200 and "Simulate tiny" not in page.text
+@pytest.mark.parametrize("user", ["observer", "donor", "partner"])
+def test_only_planners_upload_or_run(site: Site, user: str) -> None:
+    client = site.signed_in(user)
+    page = client.get("/ui/")
     csrf = csrf_of(page.text)  # the sign-out form's
+    if user == "observer":
+        shown = client.get("/ui/plan/scenarios/tiny")
+        assert shown.status_code == 200 and "Simulate tiny" not in shown.text
     assert client.post("/ui/plan/scenarios/tiny/run", data={"csrf": csrf}).status_code == 403
     r = client.post(
         "/ui/plan/scenarios",
@@ -93,6 +96,28 @@ def test_observer_may_not_upload_or_run(site: Site) -> None:
         files={"file": ("a.yaml", TINY_TEXT.encode(), "application/x-yaml")},
     )
     assert r.status_code == 403
+    assert site.app.state.web.state.pool.all() == []
+
+
+def test_an_analyst_uploads_runs_and_cancels(site: Site) -> None:
+    client = site.signed_in("analyst")
+    page = client.get("/ui/plan/scenarios/tiny")
+    assert "Simulate tiny" in page.text
+    r = client.post(
+        "/ui/plan/scenarios",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("mine.yaml", TINY_TEXT.encode(), "application/x-yaml")},
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/ui/plan/scenarios/mine")
+    job_id = _run(site, "analyst", "mine")
+    job = site.app.state.web.state.pool.get(job_id)
+    assert (job.state, job.owner, job.owner_role) == ("done", "analyst", "analyst")
+    shown = client.get(f"/ui/plan/jobs/{job_id}")
+    assert shown.status_code == 200 and "Regions" in shown.text
+    # Cancelling a finished run changes nothing, and is the analyst's to ask.
+    cancel = client.post(f"/ui/plan/jobs/{job_id}/cancel", data={"csrf": csrf_of(shown.text)})
+    assert cancel.status_code == 303
+    assert site.app.state.web.state.pool.get(job_id).state == "done"
 
 
 def test_a_run_reports_progress_and_results(site: Site) -> None:

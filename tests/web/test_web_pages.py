@@ -22,7 +22,8 @@ from forcemodel.web.frame import CSP
 READ = frozenset(USERS)
 EDIT = frozenset({"donor", "coordinator"})  # the pledge belongs to DE: other_donor may not
 COORD = frozenset({"coordinator"})
-PLAN_READ = frozenset({"coordinator", "observer"})
+PLAN_READ = frozenset({"analyst", "coordinator", "observer"})
+PLAN = frozenset({"analyst", "coordinator"})
 
 #: page -> roles that open it (200); the others get 403.
 PAGES: dict[str, frozenset[str]] = {
