@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from web_site import Site, csrf_of
 
+from forcemodel.assessment import AT_CAPACITY
+from forcemodel.report import data as report_data
+from forcemodel.web import planning
 from forcemodel.web.jobs import Job, JobPool, JobRefused
 from forcemodel.web.plan_pages import csv_text
 from support.scenarios import TINY_TEXT, line_of
@@ -148,6 +151,41 @@ def test_a_run_reports_progress_and_results(site: Site) -> None:
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("region,closure_day")
     assert csv.text.splitlines()[1].startswith(f"lithuania,{int(closure)},")
+
+
+def test_results_show_unit_movements_and_bottlenecks_from_the_report_data(site: Site) -> None:
+    job_id = _run(site, "analyst")
+    client = site.signed_in("analyst")
+    web = site.app.state.web.state
+    results = web.runs.get(job_id, web.pool.results_dir(job_id), "tiny").results
+    bars, counts = report_data.gantt_frame(results)
+    ours = bars[bars["region"] == "lithuania"]
+    assert len(ours) > 0
+    region = client.get(f"/ui/plan/jobs/{job_id}/regions/lithuania").text
+    legs = re.findall(
+        r'<rect class="leg" data-category="([a-z_]+)"[^>]*><title>([^<]*)</title>', region
+    )
+    # One bar per leg of the report's movement chart (tiny ends well inside its horizon).
+    assert sorted(c for c, _ in legs) == sorted(ours["category"])
+    first = ours.iloc[0]
+    assert any(t.startswith(f"{first['unit']} ({first['load']})") for _, t in legs)
+    shown = counts.set_index("region").loc["lithuania"]
+    assert f"the {shown['shown']} of {shown['total']} units that close first" in region
+    # The bottlenecks: one cell per loaded day of the busiest servers, as the report's heat map.
+    page = client.get(f"/ui/plan/jobs/{job_id}").text
+    util, servers = report_data.server_frames(results, planning.BOTTLENECK_ROWS)
+    loaded = util[(util["utilisation"] > 0) & (util["day"] < results.meta["horizon_days"])]
+    assert page.count('<rect class="load"') == len(loaded) > 0
+    full = int((loaded["utilisation"] >= AT_CAPACITY).sum())
+    assert page.count(">×</text>") == full
+    assert str(servers["server"].iloc[0]) in page
+    # Both as CSV, every unit and every server.
+    moves = client.get(f"/ui/plan/jobs/{job_id}/tables/movements.csv").text.splitlines()
+    assert moves[0].startswith("row,region,unit,load,category,start,end")
+    assert len(moves) - 1 == len(report_data.gantt_frame(results, None)[0])
+    every = client.get(f"/ui/plan/jobs/{job_id}/tables/servers.csv").text.splitlines()
+    assert every[0] == "server,kind,days_at_capacity,mean_utilisation,peak"
+    assert len(every) - 1 == len(report_data.server_frames(results, None)[1])
 
 
 def test_two_runs_compare_side_by_side(site: Site) -> None:

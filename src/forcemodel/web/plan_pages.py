@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from forcemodel.common.errors import LocatedError, Problem
+from forcemodel.report import data as report_data
 from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
 from forcemodel.web import planning
@@ -49,7 +50,7 @@ STREAM_S = 1800.0
 #: Characters that make a spreadsheet read a cell as a formula.
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 #: Tables a run's page offers as CSV.
-TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power")
+TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements", "servers")
 
 
 def _visible(v: Viewer, job: Job) -> bool:
@@ -231,6 +232,8 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
             regions=r.regions.to_dict("records"),
             tables={k: planning.table(t, 15) for k, t in r.tables.items()},
             table_names=TABLES,
+            bottlenecks=planning.bottleneck_chart(r),
+            servers=planning.table(r.servers),
         )
     return render(request, "job.html", context, v=v)
 
@@ -300,6 +303,7 @@ def region(
             "job": found,
             "region": rows.iloc[0].to_dict(),
             "charts": charts,
+            "gantt": planning.gantt_chart(r, region),
             "capabilities": planning.table(caps[caps["region"] == region]),
             "assessment": planning.table(
                 r.assessment.regions[r.assessment.regions["region"] == region]
@@ -311,6 +315,10 @@ def region(
 
 def _frame(r: planning.Run, name: str) -> pd.DataFrame:
     a = r.assessment
+    if name == "movements":  # every unit's legs, not only the chart's
+        return report_data.gantt_frame(r.results, None)[0]
+    if name == "servers":  # every server's days at capacity, not only the busiest
+        return report_data.server_frames(r.results, None)[1]
     frames = {
         "regions": a.regions,
         "capabilities": a.capabilities,
