@@ -198,9 +198,15 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     assert page.locator("#regions").count() == 1
     assert float(page.locator("#bar").get_attribute("value")) == 1.0
     v.check("run-done")
+    assert page.locator("#bottlenecks rect.load").count() > 0
+    page.locator("#bottlenecks").scroll_into_view_if_needed()
+    v.check("run-bottlenecks")
     page.get_by_role("link", name="Lithuania").click()
     assert page.locator("figure.chart polyline").count() >= 2
     v.check("region")
+    assert page.locator("#gantt rect.leg").count() > 0
+    page.locator("#gantt").scroll_into_view_if_needed()
+    v.check("region-gantt")
     page.goto(second)
     finished(page)
     v.nav("Compare")

@@ -488,6 +488,11 @@ UTILISATION_BANDS = (
 )
 
 
+#: A day's cell at least this wide (SVG units) also carries a × when at capacity; narrower
+#: cells would turn the marks into noise (the darkest band still says it).
+MARK_MIN_W = 8.0
+
+
 def bottleneck_chart(run: Run) -> dict[str, Any]:
     """The busiest servers' utilisation by day as SVG geometry (the report's heat map data,
     :func:`forcemodel.report.data.server_frames`): a row per server, a cell per loaded day."""
@@ -520,7 +525,7 @@ def bottleneck_chart(run: Run) -> dict[str, Any]:
                 "w": round(max(day_w, 0.8), 2),
                 "h": GANTT_ROW_H - 2,
                 "colour": colour,
-                "full": value >= AT_CAPACITY,
+                "full": value >= AT_CAPACITY and day_w >= MARK_MIN_W,
                 "title": f"{s} ({k}), day {int(day)}: {value:.0%} of capacity",
             }
         )
@@ -539,14 +544,15 @@ def bottleneck_chart(run: Run) -> dict[str, Any]:
         "cells": cells,
         "xticks": [{"x": x(d), "label": str(d)} for d in _day_ticks(horizon)],
         "bands": [
-            {"colour": c, "label": _band_label(i)} for i, (_top, c) in enumerate(UTILISATION_BANDS)
+            {"colour": c, "label": _band_label(i, day_w >= MARK_MIN_W)}
+            for i, (_top, c) in enumerate(UTILISATION_BANDS)
         ],
     }
 
 
-def _band_label(i: int) -> str:
-    labels = ("under 25 %", "25–50 %", "50–75 %", "75 % to capacity", "at capacity (marked ×)")
-    return labels[i]
+def _band_label(i: int, marked: bool) -> str:
+    full = "at capacity (marked ×)" if marked else "at capacity"
+    return ("under 25 %", "25–50 %", "50–75 %", "75 % to capacity", full)[i]
 
 
 # --- maps ---------------------------------------------------------------------------------
