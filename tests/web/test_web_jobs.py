@@ -13,12 +13,13 @@ import threading
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from web_site import Site, csrf_of
 
 from forcemodel.assessment import AT_CAPACITY
 from forcemodel.report import data as report_data
-from forcemodel.web import planning
+from forcemodel.web import plan_pages, planning
 from forcemodel.web.jobs import Job, JobPool, JobRefused
 from forcemodel.web.plan_pages import csv_text
 from support.scenarios import TINY_TEXT, line_of
@@ -188,6 +189,46 @@ def test_results_show_unit_movements_and_bottlenecks_from_the_report_data(site: 
     every = client.get(f"/ui/plan/jobs/{job_id}/tables/servers.csv").text.splitlines()
     assert every[0] == "server,kind,days_at_capacity,mean_utilisation,peak"
     assert len(every) - 1 == len(report_data.server_frames(results, None)[1])
+
+
+@pytest.mark.slow  # the optimiser on tiny, then a simulation: about 30 s on a loaded machine
+def test_an_analyst_optimizes_and_reads_the_plan_and_its_simulation(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forcemodel.optimize import WorkLimits
+
+    monkeypatch.setattr(
+        plan_pages, "OPTIMIZE_WORK", WorkLimits(evaluations=3, mip_nodes=20, lp_iterations=5000)
+    )
+    client = site.signed_in("analyst")
+    page = client.get("/ui/plan/scenarios/tiny")
+    assert 'id="optimize"' in page.text
+    r = client.post(
+        "/ui/plan/scenarios/tiny/optimize", data={"csrf": csrf_of(page.text), "stop": "work"}
+    )
+    assert r.status_code == 303, r.text
+    job_id = r.headers["location"].rsplit("/", 1)[1]
+    web = site.app.state.web.state
+    web.pool.wait(job_id, 600)
+    job = web.pool.get(job_id)
+    assert (job.kind, job.state) == ("optimize", "done"), job.error
+    assert job.messages[0].startswith("optimizing") and len(job.messages) > 3
+    assert "simulating the optimised plan" in job.messages and job.fraction == 1.0
+    # The plan, as the optimiser writes it, and its simulation are what the pages show.
+    plan = pd.read_csv(web.pool.job_dir(job_id) / planning.PLAN_FOLDER / "plan.csv")
+    results = web.runs.get(job_id, web.pool.results_dir(job_id), "tiny").results
+    simulated = results.units.set_index("unit")["region"].sort_index()
+    assert simulated.to_dict() == plan.set_index("unit")["region"].sort_index().to_dict()
+    html = client.get(f"/ui/plan/jobs/{job_id}").text
+    assert "The optimised plan" in html and 'id="regions"' in html
+    assert all(f"<td>{u}</td>" in html for u in plan["unit"])
+    table = client.get(f"/ui/plan/jobs/{job_id}/tables/plan.csv").text.splitlines()
+    assert table[0].startswith("unit,region,stock") and len(table) == len(plan) + 1
+    # Observers read it once done; a simulation has no plan to download.
+    assert site.signed_in("observer").get(f"/ui/plan/jobs/{job_id}").status_code == 200
+    other = _run(site, "analyst")
+    assert client.get(f"/ui/plan/jobs/{other}/tables/plan.csv").status_code == 404
+    assert "The optimised plan" not in client.get(f"/ui/plan/jobs/{other}").text
 
 
 def test_two_runs_compare_side_by_side(site: Site) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -51,6 +52,8 @@ STREAM_S = 1800.0
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 #: Tables a run's page offers as CSV.
 TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements", "servers")
+#: An optimised run's tables besides (its plan folder's CSV files).
+PLAN_TABLES = ("plan", "objective", "unmet")
 
 
 def _visible(v: Viewer, job: Job) -> bool:
@@ -190,6 +193,92 @@ def _simulate(job: Job, say: Callable[[str], None], out: FilePath) -> None:
     results.save(out)
 
 
+#: The optimiser's loggers whose progress lines the run's page shows (as the CLI prints them).
+OPTIMIZE_LOGGERS = (
+    "forcemodel.optimize.progress",
+    "forcemodel.optimize.refine",
+    "forcemodel.optimize.simulated",
+)
+#: Bounds of the optimiser's time budget chosen on the page, seconds.
+OPTIMIZE_SECONDS = (5, 600)
+#: The work limits of "stop by work" (None: the optimiser's defaults, as the CLI's
+#: --deterministic); the tests set smaller ones.
+OPTIMIZE_WORK: Any = None
+
+
+class _ProgressLines(logging.Handler):
+    """Passes the optimiser's progress lines to the job (whose ``say`` raises ``Cancelled``
+    once the user cancels: the optimiser stops at its next progress line)."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__(level=logging.INFO)
+        self.say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.say(record.getMessage().split("\n", 1)[0].strip("= "))
+
+
+def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], FilePath], None]:
+    """A job that optimises the scenario (the CLI's defaults: closure targets from the scenario
+    as given), stops by ``seconds`` or, with None, by the deterministic work limits, saves the
+    plan beside the results and simulates it (the results the run's pages show)."""
+
+    def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
+        from forcemodel.flow import simulate
+        from forcemodel.optimize import WorkLimits, optimize
+        from forcemodel.scenario.load import load_scenario_data
+
+        scenario = load_scenario(job.source)
+        say("optimizing: choosing each unit's region and set use")
+        handler = _ProgressLines(say)
+        loggers = [logging.getLogger(n) for n in OPTIMIZE_LOGGERS]
+        for lg in loggers:
+            lg.addHandler(handler)
+        try:
+            result = optimize(
+                scenario,
+                time_limit=float(seconds or OPTIMIZE_SECONDS[1]),
+                work=None if seconds else (OPTIMIZE_WORK or WorkLimits()),
+                closure_by="bundled",
+            )
+        finally:
+            for lg in loggers:
+                lg.removeHandler(handler)
+        say(f"plan found ({result.termination.replace('_', ' ')}); saving it")
+        result.save(out.parent / planning.PLAN_FOLDER)
+        planned = load_scenario_data(result.scenario_data(), f"{job.scenario} (optimised)")
+        say("simulating the optimised plan")
+        results = simulate(planned, progress=say)
+        say("saving results")
+        results.save(out)
+
+    return run
+
+
+@router.post("/scenarios/{name}/optimize")
+def optimize_run(
+    request: Request,
+    v: Planner,
+    name: Name,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    stop: Annotated[str, Form(pattern="^(time|work)$")] = "time",
+    seconds: Annotated[int, Form(ge=OPTIMIZE_SECONDS[0], le=OPTIMIZE_SECONDS[1])] = 50,
+) -> Response:
+    check_csrf(v, csrf)
+    entry = planning.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    runner = _optimizer(seconds if stop == "time" else None)
+    try:
+        job = state(request).pool.submit(
+            "optimize", entry.name, entry.source, v.user.name, v.role.value, runner
+        )
+    except JobRefused as exc:
+        raise Refused(str(exc), 429) from None
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+
+
 @router.post("/scenarios/{name}/run")
 def run(
     request: Request,
@@ -234,6 +323,7 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
             table_names=TABLES,
             bottlenecks=planning.bottleneck_chart(r),
             servers=planning.table(r.servers),
+            plan={k: planning.table(t, 30) for k, t in r.plan.items()},
         )
     return render(request, "job.html", context, v=v)
 
@@ -315,6 +405,8 @@ def region(
 
 def _frame(r: planning.Run, name: str) -> pd.DataFrame:
     a = r.assessment
+    if name in r.plan:
+        return r.plan[name]
     if name == "movements":  # every unit's legs, not only the chart's
         return report_data.gantt_frame(r.results, None)[0]
     if name == "servers":  # every server's days at capacity, not only the busiest
@@ -360,10 +452,12 @@ def table_csv(
     request: Request,
     v: Reader,
     job_id: JobId,
-    name: Annotated[str, Path(pattern="^(" + "|".join(TABLES) + ")$")],
+    name: Annotated[str, Path(pattern="^(" + "|".join(TABLES + PLAN_TABLES) + ")$")],
 ) -> Response:
     found = _job(request, v, job_id)
     r = _run(request, found)
+    if name in PLAN_TABLES and name not in r.plan:
+        raise Refused(f"Run {job_id} is not an optimisation: it has no {name} table.", 404)
     return Response(
         csv_text(_frame(r, name)),
         media_type="text/csv",

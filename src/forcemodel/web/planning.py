@@ -193,6 +193,8 @@ class Run:
     #: The busiest servers (report_data.server_frames): utilisation by day, and their summary.
     utilisation: pd.DataFrame = field(default_factory=pd.DataFrame)
     servers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: An optimised run's plan, objective and unmet requirements (its plan folder), by name.
+    plan: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 class RunCache:
@@ -217,6 +219,20 @@ class RunCache:
         return run
 
 
+#: Where an optimising job keeps its plan (the optimiser's folder), beside its results folder.
+PLAN_FOLDER = "plan"
+
+
+def read_plan(folder: Path) -> dict[str, pd.DataFrame]:
+    """An optimised plan's tables as the optimiser wrote them (none when there is no plan)."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("plan", "objective", "unmet"):
+        path = folder / f"{name}.csv"
+        if path.is_file():
+            out[name] = pd.read_csv(path)
+    return out
+
+
 def read_run(job_id: str, folder: Path, source: str) -> Run:
     """Load a job's results, assess them and prepare the frames its pages show."""
     results = Results.load(folder)
@@ -238,6 +254,7 @@ def read_run(job_id: str, folder: Path, source: str) -> Run:
         gantt_counts=gantt_counts,
         utilisation=utilisation,
         servers=servers,
+        plan=read_plan(folder.parent / PLAN_FOLDER),
     )
 
 
