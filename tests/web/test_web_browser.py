@@ -169,6 +169,15 @@ def test_coordinator_runs_the_matcher_and_reads_why(visit: Any) -> None:
     page.goto(f"{v.url}/ui/board/audit/pledge/{site.ids['p155']}")
     assert "create" in page.locator("main").inner_text()
     v.check("audit")
+    # The assistance plan of the example case: when systems are usable, cohorts, hubs, fleet.
+    v.nav("Assistance plans")
+    page.get_by_role("link", name="example").click()
+    assert page.locator("#cohorts rect.cohort").count() > 0
+    assert "crews" in page.locator("main").inner_text()
+    v.check("case-plan")
+    page.locator("#h-fleet").scroll_into_view_if_needed()
+    assert page.locator("polyline.series").count() >= 3
+    v.check("case-fleet")
 
 
 def test_observer_cannot_reach_an_edit_form(visit: Any) -> None:

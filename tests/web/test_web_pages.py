@@ -37,6 +37,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/ui/board/pledges.csv": READ,
     "/ui/board/requirements.csv": READ,
     "/ui/board/pledges/{p155}/edit": frozenset({"donor", "coordinator"}),
+    "/ui/board/cases": READ,
     "/ui/board/pledges/import": frozenset({"donor", "other_donor"}),
     "/ui/board/requirements/import": frozenset({"partner"}),
     "/ui/board/match": COORD,
