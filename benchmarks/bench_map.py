@@ -15,7 +15,9 @@ Frame times are the deltas between ``requestAnimationFrame`` callbacks, in the p
 3. **pan (mouse drag)**: Playwright drags the map with the mouse (pointer events through
    ``map.js``), while the page records its frames.
 
-Target: p95 frame time under 16.7 ms (60 frames a second: no visible stutter). Printed: p50,
+Target: p95 frame time within one 60 Hz frame, 16.7 ms (no visible stutter; the timestamps
+jitter by a fraction of a millisecond, so 16.8 ms is a frame on time and a dropped frame
+shows as 33 ms). Printed: p50,
 p95 and the largest frame time of each, and the ratio of each pan's p95 to the baseline's.
 
 Run: ``python -m benchmarks.bench_map`` (``--nodes``, ``--links``, ``--frames``). Needs
@@ -51,6 +53,9 @@ from forcemodel.web.planning import scenario_dir
 
 #: 60 frames a second.
 FRAME_BUDGET_MS = 1000.0 / 60.0
+#: The jitter of requestAnimationFrame's timestamps around a frame interval (16.7 or 16.8 ms
+#: for a frame on time; a dropped frame shows as 33 ms).
+JITTER_MS = 1.0
 
 #: Records rAF deltas for ``n`` frames. ``how``: "idle" (nothing changes), "viewbox" (each
 #: frame sets the SVG's viewBox: how map.js panned before, every element painted again) or
@@ -219,8 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{settle['max']:.1f} ms; the viewBox-per-frame pan is {before['p95'] / pan['p95']:.1f}x "
         "map.js's p95"
     )
-    ok = max(pan["p95"], drag["p95"]) <= FRAME_BUDGET_MS
-    print(f"target: p95 under {FRAME_BUDGET_MS:.1f} ms: {'met' if ok else 'NOT met'}")
+    ok = max(pan["p95"], drag["p95"]) <= FRAME_BUDGET_MS + JITTER_MS
+    print(
+        f"target: p95 within one 60 Hz frame ({FRAME_BUDGET_MS:.1f} ms, +{JITTER_MS:g} ms of "
+        f"timestamp jitter) while panning through map.js: {'met' if ok else 'NOT met'}"
+    )
     return 0
 
 

@@ -229,7 +229,7 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.forcemodelMap.settled()")
     assert page.locator("#map").get_attribute("viewBox").split()[:2] == ["100", "0"]
-    assert page.locator("#map").evaluate("e => e.style.transform") == ""
+    assert page.locator(".map-move").evaluate("e => e.style.transform") == ""
     # Two runs (the second to compare with the first); the page follows the first.
     page.get_by_role("button", name="Simulate eastern-flank").click()
     first = page.url

@@ -13,6 +13,9 @@
   var svg = document.getElementById("map");
   if (!svg) { return; }
   var COMMIT_MS = 200;
+  // The element moved: the SVG's wrapper (a change of the SVG's own style would make the
+  // browser look at every element inside it again).
+  var mover = svg.parentNode.classList.contains("map-move") ? svg.parentNode : svg;
   var W = parseFloat(svg.getAttribute("data-width"));
   var H = parseFloat(svg.getAttribute("data-height"));
   var view = { x: 0, y: 0, w: W, h: H };   // what the user asked to see
@@ -39,13 +42,16 @@
     var b = box(), k = shown.w / view.w;
     moved = { k: k, tx: b.ox * (1 - k) + k * b.px * (shown.x - view.x),
               ty: b.oy * (1 - k) + k * b.px * (shown.y - view.y) };
-    svg.style.transform = "translate(" + moved.tx + "px," + moved.ty + "px) scale(" + k + ")";
+    // Whole pixels: a layer moved by a fraction of a pixel is painted again (to stay sharp),
+    // which is the cost this avoids.
+    moved.tx = Math.round(moved.tx); moved.ty = Math.round(moved.ty);
+    mover.style.transform = "translate(" + moved.tx + "px," + moved.ty + "px) scale(" + k + ")";
   }
   function commit() {
     timer = null;
     shown = { x: view.x, y: view.y, w: view.w, h: view.h };
     svg.setAttribute("viewBox", view.x + " " + view.y + " " + view.w + " " + view.h);
-    svg.style.transform = "";
+    mover.style.transform = "";
     moved = { tx: 0, ty: 0, k: 1 };
     geometry = null;
   }
