@@ -265,3 +265,11 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
         page.get_by_role("link", name="regions (CSV)").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith("region,closure_day") and "lithuania," in text
+    # A sweep of tiny's uncertainty from the page, followed live, and its fan charts.
+    page.goto(f"{v.url}/ui/plan/scenarios/tiny")
+    page.get_by_label("Draws").fill("4")
+    page.get_by_role("button", name="Sweep tiny").click()
+    finished(page)
+    fan = page.locator("#sweep-fan img")
+    assert fan.evaluate("img => img.complete && img.naturalWidth > 100")
+    v.check("sweep")

@@ -231,6 +231,36 @@ def test_an_analyst_optimizes_and_reads_the_plan_and_its_simulation(
     assert "The optimised plan" not in client.get(f"/ui/plan/jobs/{other}").text
 
 
+@pytest.mark.slow  # 4 runs of tiny in a pool of 2 processes, then the charts: about 15 s
+def test_an_analyst_sweeps_and_reads_the_fan_charts(site: Site) -> None:
+    client = site.signed_in("analyst")
+    page = client.get("/ui/plan/scenarios/tiny")
+    r = client.post(
+        "/ui/plan/scenarios/tiny/sweep", data={"csrf": csrf_of(page.text), "draws": 4, "seed": 1}
+    )
+    assert r.status_code == 303, r.text
+    job_id = r.headers["location"].rsplit("/", 1)[1]
+    web = site.app.state.web.state
+    web.pool.wait(job_id, 600)
+    job = web.pool.get(job_id)
+    assert (job.kind, job.state) == ("sweep", "done"), job.error
+    assert "runs: 4 of 4 done" in job.messages and job.messages[-1] == "drawing the fan charts"
+    html = client.get(f"/ui/plan/jobs/{job_id}").text
+    assert 'id="sweep-fan"' in html and 'alt="Fan chart' in html
+    png = client.get(f"/ui/plan/jobs/{job_id}/sweep/fan.png")
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    # The summary is the sweep's own file, shown and downloadable.
+    folder = web.pool.job_dir(job_id) / planning.SWEEP_FOLDER
+    summary = pd.read_csv(folder / "summary.csv")
+    assert set(summary["runs"]) == {4}
+    text = client.get(f"/ui/plan/jobs/{job_id}/sweep/summary.csv").text.splitlines()
+    assert text[0] == ",".join(summary.columns) and len(text) == len(summary) + 1
+    # A sweep has no single result: no region page, not offered for comparison.
+    assert client.get(f"/ui/plan/jobs/{job_id}/regions/lithuania").status_code == 404
+    assert job_id not in client.get("/ui/plan/compare").text
+    assert client.get(f"/ui/plan/jobs/{job_id}/sweep/secret.png").status_code == 422
+
+
 def test_two_runs_compare_side_by_side(site: Site) -> None:
     a, b = _run(site), _run(site)
     client = site.signed_in("observer")  # observers read finished runs

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -69,6 +70,8 @@ def _job(request: Request, v: Viewer, job_id: str) -> Job:
 
 
 def _run(request: Request, job: Job) -> planning.Run:
+    if job.kind == "sweep":
+        raise Refused(f"Run {job.id} is a sweep: its results are its summary and charts.", 404)
     if job.state != "done":
         raise Refused(f"Run {job.id} is {job.state}: it has no results.", 409)
     pool = state(request).pool
@@ -255,6 +258,115 @@ def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], Fil
     return run
 
 
+#: Bounds of a sweep started from the page: draws per grid point.
+SWEEP_DRAWS = (2, 500)
+#: Worker processes of a sweep's local pool (the Dask cluster's when FORCEMODEL_DASK_SCHEDULER
+#: names one: tcp://HOST:PORT).
+SWEEP_WORKERS = 2
+#: The sweep's charts (PNG, by forcemodel.sweep.plots.sweep_plots) and tables the page offers.
+SWEEP_FIGURES = {
+    "fan": "Fan chart: land combat power by day per region (P10 to P90, median, requirement)",
+    "window": "Window of vulnerability across the runs",
+    "closure": "Closure day against the swept parameter",
+    "tornado": "What moves the closure of the region that closes latest (tornado)",
+}
+SWEEP_TABLES = ("summary", "sensitivity")
+
+
+def _uncertainty_of(scenario: str) -> str | None:
+    """The bundled uncertainty of a bundled scenario of that name (else the scenario's own)."""
+    from forcemodel import sweep as sweep_pkg
+
+    data = FilePath(sweep_pkg.__file__).parent / "data"
+    return scenario if (data / f"{scenario}.yaml").is_file() else None
+
+
+def _sweeper(draws: int, seed: int) -> Callable[[Job, Callable[[str], None], FilePath], None]:
+    """A job that sweeps the scenario's uncertainty (``draws`` runs, ``seed``) into the job's
+    sweep folder, then draws the sweep's charts there (:func:`forcemodel.sweep.plots`)."""
+
+    def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
+        from forcemodel.sweep import sweep
+        from forcemodel.sweep.plots import sweep_plots
+
+        def progress(done: int, total: int, failed: int) -> None:
+            say(f"runs: {done} of {total} done" + (f", {failed} failed" if failed else ""))
+
+        folder = out.parent / planning.SWEEP_FOLDER
+        say(f"sweeping: {draws} draws, seed {seed}")
+        sweep(
+            job.source,
+            draws=draws,
+            seed=seed,
+            out=folder,
+            uncertainty=_uncertainty_of(job.scenario) if job.source == job.scenario else None,
+            workers=SWEEP_WORKERS,
+            scheduler=os.environ.get("FORCEMODEL_DASK_SCHEDULER") or None,
+            progress=progress,
+        )
+        say("drawing the fan charts")
+        sweep_plots(folder)
+
+    return run
+
+
+@router.post("/scenarios/{name}/sweep")
+def sweep_run(
+    request: Request,
+    v: Planner,
+    name: Name,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    draws: Annotated[int, Form(ge=SWEEP_DRAWS[0], le=SWEEP_DRAWS[1])] = 20,
+    seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 1,
+) -> Response:
+    check_csrf(v, csrf)
+    entry = planning.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    try:
+        job = state(request).pool.submit(
+            "sweep", entry.name, entry.source, v.user.name, v.role.value, _sweeper(draws, seed)
+        )
+    except JobRefused as exc:
+        raise Refused(str(exc), 429) from None
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+
+
+@router.get("/jobs/{job_id}/sweep/{name}.png")
+def sweep_figure(
+    request: Request,
+    v: Reader,
+    job_id: JobId,
+    name: Annotated[str, Path(pattern="^(" + "|".join(SWEEP_FIGURES) + ")$")],
+) -> Response:
+    found = _job(request, v, job_id)
+    path = state(request).pool.job_dir(found.id) / planning.SWEEP_FOLDER / f"{name}.png"
+    if found.kind != "sweep" or not path.is_file():
+        raise Refused(f"Run {job_id} has no {name} chart.", 404)
+    return Response(path.read_bytes(), media_type="image/png")
+
+
+@router.get("/jobs/{job_id}/sweep/{name}.csv")
+def sweep_table(
+    request: Request,
+    v: Reader,
+    job_id: JobId,
+    name: Annotated[str, Path(pattern="^(" + "|".join(SWEEP_TABLES) + ")$")],
+) -> Response:
+    found = _job(request, v, job_id)
+    frame = planning.sweep_tables(state(request).pool.job_dir(found.id)).get(name)
+    if found.kind != "sweep" or frame is None:
+        raise Refused(f"Run {job_id} has no {name} table.", 404)
+    return Response(
+        csv_text(frame),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.scenario}-{job_id}-{name}.csv"'
+        },
+    )
+
+
 @router.post("/scenarios/{name}/optimize")
 def optimize_run(
     request: Request,
@@ -314,7 +426,20 @@ def jobs(request: Request, v: Reader) -> Response:
 def job(request: Request, v: Reader, job_id: JobId) -> Response:
     found = _job(request, v, job_id)
     context: dict[str, Any] = {"job": found, "can_run": v.role in PLANNERS, "run": None}
-    if found.state == "done":
+    context["sweep"] = None
+    if found.state == "done" and found.kind == "sweep":
+        folder = state(request).pool.job_dir(found.id)
+        tables = planning.sweep_tables(folder)
+        context["sweep"] = {
+            "figures": [
+                {"name": f, "caption": caption}
+                for f, caption in SWEEP_FIGURES.items()
+                if (folder / planning.SWEEP_FOLDER / f"{f}.png").is_file()
+            ],
+            "summary": planning.table(tables["summary"], 40) if "summary" in tables else None,
+            "tables": [t for t in SWEEP_TABLES if t in tables],
+        }
+    elif found.state == "done":
         r = _run(request, found)
         context.update(
             run=r,
@@ -479,7 +604,11 @@ def compare_page(
 ) -> Response:
     from forcemodel.assessment.compare import compare
 
-    done = [j for j in state(request).pool.all() if j.state == "done" and _visible(v, j)]
+    done = [
+        j
+        for j in state(request).pool.all()
+        if j.state == "done" and j.kind != "sweep" and _visible(v, j)
+    ]
     context: dict[str, Any] = {"done": done, "a": a or "", "b": b or "", "tables": None}
     if a and b:
         ja, jb = _job(request, v, a), _job(request, v, b)

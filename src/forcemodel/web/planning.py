@@ -219,6 +219,20 @@ class RunCache:
         return run
 
 
+#: Where a sweeping job keeps its sweep folder (forcemodel.sweep's), beside its results folder.
+SWEEP_FOLDER = "sweep"
+
+
+def sweep_tables(job_dir: Path) -> dict[str, pd.DataFrame]:
+    """A finished sweep's summary and sensitivity tables, as the sweep wrote them."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("summary", "sensitivity"):
+        path = job_dir / SWEEP_FOLDER / f"{name}.csv"
+        if path.is_file():
+            out[name] = pd.read_csv(path)
+    return out
+
+
 #: Where an optimising job keeps its plan (the optimiser's folder), beside its results folder.
 PLAN_FOLDER = "plan"
 
