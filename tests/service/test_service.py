@@ -29,6 +29,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import StarletteDeprecationWarning
 from typer.testing import CliRunner
 
@@ -65,6 +66,7 @@ USERS: dict[str, tuple[Role, str | None]] = {
     "other_partner": (Role.partner, "MD"),
     "coordinator": (Role.coordinator, None),
     "observer": (Role.observer, None),
+    "analyst": (Role.analyst, None),  # reads the board like an observer (plans on the web)
 }
 ROLES = tuple(USERS)
 _fresh = itertools.count(1)
@@ -710,7 +712,7 @@ def test_migrations_upgrade_a_database_at_0001_with_its_data(database_url: str) 
         indexes = {i["name"]: i["column_names"] for i in inspect(connection).get_indexes("pledges")}
         assert indexes["ix_pledges_status"] == ["status"]
         revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-        assert revision == "0002"
+        assert revision == "0003"
     engine.dispose()
     # The service starts on it and uses the new index's query.
     app = create_app(database_url)
@@ -730,6 +732,48 @@ def test_migrations_upgrade_a_database_at_0001_with_its_data(database_url: str) 
     after = _read_back(engine)
     # The service added a user (and its audit entry) after the rows written at 0001.
     assert {k: v[: len(before[k])] for k, v in after.items()} == before
+    engine.dispose()
+
+
+def test_migration_0003_admits_analysts_and_refuses_to_drop_them(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0002")
+    row = {"nation": None, "created_at": utcnow()}
+
+    def add(name: str, role: str) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(User.__table__).values(name=name, role=role, token_hash=name * 16, **row)
+            )
+
+    add("obsv", "observer")
+    with pytest.raises(IntegrityError):  # 0002 knows no analysts
+        add("anna", "analyst")
+    command.upgrade(config, "head")
+    _schema_matches_the_models(engine)
+    add("anna", "analyst")
+    with pytest.raises(IntegrityError):  # still a closed list
+        add("boss", "overlord")
+    # Down: refused while an analyst exists (the old constraint cannot hold the row) ...
+    with pytest.raises(RuntimeError, match="anna are analysts"):
+        command.downgrade(config, "0002")
+    with engine.connect() as connection:
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        roles = connection.exec_driver_sql("SELECT name, role FROM users ORDER BY id").all()
+    assert revision == "0003" and [tuple(r) for r in roles] == [
+        ("obsv", "observer"),
+        ("anna", "analyst"),
+    ]
+    # ... and done once none is left, keeping the other users.
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM users WHERE role = 'analyst'")
+    command.downgrade(config, "0002")
+    with pytest.raises(IntegrityError):
+        add("anna", "analyst")
+    with engine.connect() as connection:
+        names = connection.exec_driver_sql("SELECT name FROM users").scalars().all()
+    assert names == ["obsv"]
     engine.dispose()
 
 

@@ -125,6 +125,36 @@ def test_donor_edits_a_pledge_meets_a_conflict_and_reapplies(visit: Any) -> None
     assert (pledge["quantity"], pledge["location"]) == (90, "Lviv")  # both changes kept
 
 
+def test_donor_imports_pledges_after_a_row_by_row_preview(visit: Any, tmp_path: Path) -> None:
+    v = visit()
+    v.sign_in("donor")
+    page, site = v.page, v.site
+    header = "donor,item_id,quantity,available_from,location\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + "DE,155-he,12,2026-05-01,Gdansk\nDE,155-he,many,2026-05-01,Gdansk\n")
+    v.nav("Pledges")
+    page.get_by_role("link", name="Import pledges from CSV").click()
+    v.check("import-form")
+    page.get_by_label("A CSV file of pledges").set_input_files(bad)
+    page.get_by_role("button", name="Check the file").click()
+    assert page.locator("#preview tr.row-bad").count() == 1
+    assert "quantity" in page.locator("#preview tr.row-bad").inner_text()
+    assert page.locator("#confirm").count() == 0
+    v.check("import-refused")
+    good = tmp_path / "good.csv"
+    good.write_text(header + "DE,155-he,12,2026-05-01,Gdansk\nDE,152-he,4,2026-05-03,Gdansk\n")
+    before = len(site.api("observer", "GET", "/pledges"))
+    page.get_by_label("A CSV file of pledges").set_input_files(good)
+    page.get_by_role("button", name="Check the file").click()
+    assert page.locator("#preview tr.row-ok").count() == 2
+    v.check("import-preview")
+    assert len(site.api("observer", "GET", "/pledges")) == before  # nothing written yet
+    page.get_by_role("button", name="Import these 2 rows").click()
+    assert "Imported: 2 new" in page.locator("#imported").inner_text()
+    v.check("import-done")
+    assert len(site.api("observer", "GET", "/pledges")) == before + 2
+
+
 def test_coordinator_runs_the_matcher_and_reads_why(visit: Any) -> None:
     v = visit(width=800)  # a tablet's width
     v.sign_in("coordinator")
@@ -139,6 +169,15 @@ def test_coordinator_runs_the_matcher_and_reads_why(visit: Any) -> None:
     page.goto(f"{v.url}/ui/board/audit/pledge/{site.ids['p155']}")
     assert "create" in page.locator("main").inner_text()
     v.check("audit")
+    # The assistance plan of the example case: when systems are usable, cohorts, hubs, fleet.
+    v.nav("Assistance plans")
+    page.get_by_role("link", name="example").click()
+    assert page.locator("#cohorts rect.cohort").count() > 0
+    assert "crews" in page.locator("main").inner_text()
+    v.check("case-plan")
+    page.locator("#h-fleet").scroll_into_view_if_needed()
+    assert page.locator("polyline.series").count() >= 3
+    v.check("case-fleet")
 
 
 def test_observer_cannot_reach_an_edit_form(visit: Any) -> None:
@@ -170,9 +209,8 @@ def finished(page: Any) -> None:
 
 
 def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_path: Path) -> None:
-    # The service has no analyst role yet: the coordinator plans (see docs/web.md).
     v = visit()
-    v.sign_in("coordinator")
+    v.sign_in("analyst")
     page = v.page
     v.nav("Scenarios")
     broken = tmp_path / "my-flank.yaml"
@@ -186,6 +224,12 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     assert page.locator("#map line").count() > 100
     page.wait_for_selector("#map g.unit image", state="attached")  # APP-6 symbols drawn
     v.check("scenario-map")
+    # Keyboard pan: moved as a picture at once, redrawn (the viewBox) once it rests.
+    page.locator("#map").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.forcemodelMap.settled()")
+    assert page.locator("#map").get_attribute("viewBox").split()[:2] == ["100", "0"]
+    assert page.locator(".map-move").evaluate("e => e.style.transform") == ""
     # Two runs (the second to compare with the first); the page follows the first.
     page.get_by_role("button", name="Simulate eastern-flank").click()
     first = page.url
@@ -199,9 +243,15 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     assert page.locator("#regions").count() == 1
     assert float(page.locator("#bar").get_attribute("value")) == 1.0
     v.check("run-done")
+    assert page.locator("#bottlenecks rect.load").count() > 0
+    page.locator("#bottlenecks").scroll_into_view_if_needed()
+    v.check("run-bottlenecks")
     page.get_by_role("link", name="Lithuania").click()
     assert page.locator("figure.chart polyline").count() >= 2
     v.check("region")
+    assert page.locator("#gantt rect.leg").count() > 0
+    page.locator("#gantt").scroll_into_view_if_needed()
+    v.check("region-gantt")
     page.goto(second)
     finished(page)
     v.nav("Compare")
@@ -215,3 +265,11 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
         page.get_by_role("link", name="regions (CSV)").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith("region,closure_day") and "lithuania," in text
+    # A sweep of tiny's uncertainty from the page, followed live, and its fan charts.
+    page.goto(f"{v.url}/ui/plan/scenarios/tiny")
+    page.get_by_label("Draws").fill("4")
+    page.get_by_role("button", name="Sweep tiny").click()
+    finished(page)
+    fan = page.locator("#sweep-fan img")
+    assert fan.evaluate("img => img.complete && img.naturalWidth > 100")
+    v.check("sweep")

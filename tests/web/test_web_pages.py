@@ -22,7 +22,8 @@ from forcemodel.web.frame import CSP
 READ = frozenset(USERS)
 EDIT = frozenset({"donor", "coordinator"})  # the pledge belongs to DE: other_donor may not
 COORD = frozenset({"coordinator"})
-PLAN_READ = frozenset({"coordinator", "observer"})
+PLAN_READ = frozenset({"analyst", "coordinator", "observer"})
+PLAN = frozenset({"analyst", "coordinator"})
 
 #: page -> roles that open it (200); the others get 403.
 PAGES: dict[str, frozenset[str]] = {
@@ -36,6 +37,9 @@ PAGES: dict[str, frozenset[str]] = {
     "/ui/board/pledges.csv": READ,
     "/ui/board/requirements.csv": READ,
     "/ui/board/pledges/{p155}/edit": frozenset({"donor", "coordinator"}),
+    "/ui/board/cases": READ,
+    "/ui/board/pledges/import": frozenset({"donor", "other_donor"}),
+    "/ui/board/requirements/import": frozenset({"partner"}),
     "/ui/board/match": COORD,
     "/ui/board/audit/pledge/{p155}": COORD,
     "/ui/plan/scenarios": PLAN_READ,

@@ -34,6 +34,7 @@ USERS: dict[str, tuple[Role, str | None]] = {
     "partner": (Role.partner, "UA"),
     "coordinator": (Role.coordinator, None),
     "observer": (Role.observer, None),
+    "analyst": (Role.analyst, None),
 }
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

@@ -67,7 +67,7 @@ def _session(database_url: str | None) -> Iterator[Session]:
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="The user's name, unique.")],
-    role: Annotated[str, typer.Option(help="donor, partner, coordinator or observer.")],
+    role: Annotated[str, typer.Option(help="donor, partner, coordinator, observer or analyst.")],
     nation: Annotated[
         str | None, typer.Option(help="Country code the user acts for (donors, partners).")
     ] = None,

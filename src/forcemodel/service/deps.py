@@ -36,6 +36,9 @@ from forcemodel.service.schemas import CODE_LENGTH, CODE_PATTERN, MAX_INT, error
 from forcemodel.service.tables import Role
 
 ALL_ROLES = tuple(Role)
+#: Who plans: uploads scenarios, starts and cancels runs (the web dashboard). Analysts read the
+#: board as observers do and write nothing on it; coordinators plan as well as coordinate.
+PLANNERS = (Role.analyst, Role.coordinator)
 CSV_MEDIA_TYPE = "text/csv"
 
 

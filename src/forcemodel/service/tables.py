@@ -39,6 +39,9 @@ class Role(StrEnum):
     partner = "partner"  # creates and edits its own nation's requirements
     coordinator = "coordinator"  # reads everything, allocates, keeps the catalogue
     observer = "observer"  # reads
+    #: Added in revision 0003: reads the board like an observer; plans (uploads scenarios,
+    #: starts and cancels runs) on the web dashboard, like a coordinator.
+    analyst = "analyst"
 
 
 #: Where a pledged item stands, in the order it moves: the lifecycle's one definition.
@@ -127,7 +130,7 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        CheckConstraint("role IN ('donor', 'partner', 'coordinator', 'observer')", name="role"),
+        CheckConstraint(f"role IN ({', '.join(repr(r.value) for r in Role)})", name="role"),
     )
 
 

@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException
 
 from forcemodel.service.deps import Database
 from forcemodel.service.jobs import MatchQueue
-from forcemodel.web import board_pages, plan_pages, signin
+from forcemodel.web import board_pages, case_pages, plan_pages, signin
+from forcemodel.web.cases import CaseCache
 from forcemodel.web.frame import (
     HERE,
     PREFIX,
@@ -53,6 +54,7 @@ def web_app(db: Database, matcher: MatchQueue, data_dir: Path, workers: int = 2)
     web.state.data_dir = data_dir
     web.state.pool = JobPool(data_dir / "jobs", workers=workers)
     web.state.runs = RunCache()
+    web.state.cases = CaseCache()
     web.state.templates = Jinja2Templates(env=environment())
     web.add_middleware(SecurityHeaders)
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -101,6 +103,7 @@ def web_app(db: Database, matcher: MatchQueue, data_dir: Path, workers: int = 2)
         )
 
     web.include_router(signin.router)
+    web.include_router(case_pages.router)
     web.include_router(board_pages.router)
     web.include_router(plan_pages.router)
     return web

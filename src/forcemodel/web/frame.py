@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forcemodel.service.auth import Principal
+from forcemodel.service.deps import PLANNERS as PLANNERS
 from forcemodel.service.tables import Role
 from forcemodel.web.planning import cell
 from forcemodel.web.session import (
@@ -47,9 +48,8 @@ SECURITY_HEADERS = {
 EVERYONE = tuple(Role)
 PLEDGE_EDITORS = (Role.donor, Role.coordinator)
 COORDINATORS = (Role.coordinator,)
-# The service has no analyst role yet (its roles are a database constraint: adding one is a
-# migration of the service's); an "analyst" role, once there, plans like a coordinator.
-PLANNERS = tuple(r for r in Role if r.value in ("analyst", "coordinator"))
+# Planners (analysts and coordinators: the service's rule, forcemodel.service.deps) upload
+# scenarios and run them; observers read finished runs.
 PLAN_READERS = (*PLANNERS, Role.observer)
 
 

@@ -1,6 +1,7 @@
 """Runs started from the dashboard: a bounded worker pool inside the server, stored on disk.
 
-A job runs ``simulate`` on a scenario in one of a few worker threads (the engine's kernels
+A job runs ``simulate`` (or ``optimize``, then ``simulate`` on its plan) on a scenario in one
+of a few worker threads (the engine's kernels
 release no shared state, and the web server keeps answering meanwhile). Its record (who asked,
 what, where it stands, its progress messages) is a ``job.json`` written atomically in its own
 folder, and its results a results folder beside it (:meth:`forcemodel.results.Results.save`),

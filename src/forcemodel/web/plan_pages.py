@@ -10,6 +10,8 @@ import asyncio
 import csv
 import io
 import json
+import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -19,6 +21,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from forcemodel.common.errors import LocatedError, Problem
+from forcemodel.report import data as report_data
 from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
 from forcemodel.web import planning
@@ -49,7 +52,9 @@ STREAM_S = 1800.0
 #: Characters that make a spreadsheet read a cell as a formula.
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 #: Tables a run's page offers as CSV.
-TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power")
+TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements", "servers")
+#: An optimised run's tables besides (its plan folder's CSV files).
+PLAN_TABLES = ("plan", "objective", "unmet")
 
 
 def _visible(v: Viewer, job: Job) -> bool:
@@ -65,6 +70,8 @@ def _job(request: Request, v: Viewer, job_id: str) -> Job:
 
 
 def _run(request: Request, job: Job) -> planning.Run:
+    if job.kind == "sweep":
+        raise Refused(f"Run {job.id} is a sweep: its results are its summary and charts.", 404)
     if job.state != "done":
         raise Refused(f"Run {job.id} is {job.state}: it has no results.", 409)
     pool = state(request).pool
@@ -189,6 +196,201 @@ def _simulate(job: Job, say: Callable[[str], None], out: FilePath) -> None:
     results.save(out)
 
 
+#: The optimiser's loggers whose progress lines the run's page shows (as the CLI prints them).
+OPTIMIZE_LOGGERS = (
+    "forcemodel.optimize.progress",
+    "forcemodel.optimize.refine",
+    "forcemodel.optimize.simulated",
+)
+#: Bounds of the optimiser's time budget chosen on the page, seconds.
+OPTIMIZE_SECONDS = (5, 600)
+#: The work limits of "stop by work" (None: the optimiser's defaults, as the CLI's
+#: --deterministic); the tests set smaller ones.
+OPTIMIZE_WORK: Any = None
+
+
+class _ProgressLines(logging.Handler):
+    """Passes the optimiser's progress lines to the job (whose ``say`` raises ``Cancelled``
+    once the user cancels: the optimiser stops at its next progress line)."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__(level=logging.INFO)
+        self.say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.say(record.getMessage().split("\n", 1)[0].strip("= "))
+
+
+def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], FilePath], None]:
+    """A job that optimises the scenario (the CLI's defaults: closure targets from the scenario
+    as given), stops by ``seconds`` or, with None, by the deterministic work limits, saves the
+    plan beside the results and simulates it (the results the run's pages show)."""
+
+    def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
+        from forcemodel.flow import simulate
+        from forcemodel.optimize import WorkLimits, optimize
+        from forcemodel.scenario.load import load_scenario_data
+
+        scenario = load_scenario(job.source)
+        say("optimizing: choosing each unit's region and set use")
+        handler = _ProgressLines(say)
+        loggers = [logging.getLogger(n) for n in OPTIMIZE_LOGGERS]
+        for lg in loggers:
+            lg.addHandler(handler)
+        try:
+            result = optimize(
+                scenario,
+                time_limit=float(seconds or OPTIMIZE_SECONDS[1]),
+                work=None if seconds else (OPTIMIZE_WORK or WorkLimits()),
+                closure_by="bundled",
+            )
+        finally:
+            for lg in loggers:
+                lg.removeHandler(handler)
+        say(f"plan found ({result.termination.replace('_', ' ')}); saving it")
+        result.save(out.parent / planning.PLAN_FOLDER)
+        planned = load_scenario_data(result.scenario_data(), f"{job.scenario} (optimised)")
+        say("simulating the optimised plan")
+        results = simulate(planned, progress=say)
+        say("saving results")
+        results.save(out)
+
+    return run
+
+
+#: Bounds of a sweep started from the page: draws per grid point.
+SWEEP_DRAWS = (2, 500)
+#: Worker processes of a sweep's local pool (the Dask cluster's when FORCEMODEL_DASK_SCHEDULER
+#: names one: tcp://HOST:PORT).
+SWEEP_WORKERS = 2
+#: The sweep's charts (PNG, by forcemodel.sweep.plots.sweep_plots) and tables the page offers.
+SWEEP_FIGURES = {
+    "fan": "Fan chart: land combat power by day per region (P10 to P90, median, requirement)",
+    "window": "Window of vulnerability across the runs",
+    "closure": "Closure day against the swept parameter",
+    "tornado": "What moves the closure of the region that closes latest (tornado)",
+}
+SWEEP_TABLES = ("summary", "sensitivity")
+
+
+def _uncertainty_of(scenario: str) -> str | None:
+    """The bundled uncertainty of a bundled scenario of that name (else the scenario's own)."""
+    from forcemodel import sweep as sweep_pkg
+
+    data = FilePath(sweep_pkg.__file__).parent / "data"
+    return scenario if (data / f"{scenario}.yaml").is_file() else None
+
+
+def _sweeper(draws: int, seed: int) -> Callable[[Job, Callable[[str], None], FilePath], None]:
+    """A job that sweeps the scenario's uncertainty (``draws`` runs, ``seed``) into the job's
+    sweep folder, then draws the sweep's charts there (:func:`forcemodel.sweep.plots`)."""
+
+    def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
+        from forcemodel.sweep import sweep
+        from forcemodel.sweep.plots import sweep_plots
+
+        def progress(done: int, total: int, failed: int) -> None:
+            say(f"runs: {done} of {total} done" + (f", {failed} failed" if failed else ""))
+
+        folder = out.parent / planning.SWEEP_FOLDER
+        say(f"sweeping: {draws} draws, seed {seed}")
+        sweep(
+            job.source,
+            draws=draws,
+            seed=seed,
+            out=folder,
+            uncertainty=_uncertainty_of(job.scenario) if job.source == job.scenario else None,
+            workers=SWEEP_WORKERS,
+            scheduler=os.environ.get("FORCEMODEL_DASK_SCHEDULER") or None,
+            progress=progress,
+        )
+        say("drawing the fan charts")
+        sweep_plots(folder)
+
+    return run
+
+
+@router.post("/scenarios/{name}/sweep")
+def sweep_run(
+    request: Request,
+    v: Planner,
+    name: Name,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    draws: Annotated[int, Form(ge=SWEEP_DRAWS[0], le=SWEEP_DRAWS[1])] = 20,
+    seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 1,
+) -> Response:
+    check_csrf(v, csrf)
+    entry = planning.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    try:
+        job = state(request).pool.submit(
+            "sweep", entry.name, entry.source, v.user.name, v.role.value, _sweeper(draws, seed)
+        )
+    except JobRefused as exc:
+        raise Refused(str(exc), 429) from None
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+
+
+@router.get("/jobs/{job_id}/sweep/{name}.png")
+def sweep_figure(
+    request: Request,
+    v: Reader,
+    job_id: JobId,
+    name: Annotated[str, Path(pattern="^(" + "|".join(SWEEP_FIGURES) + ")$")],
+) -> Response:
+    found = _job(request, v, job_id)
+    path = state(request).pool.job_dir(found.id) / planning.SWEEP_FOLDER / f"{name}.png"
+    if found.kind != "sweep" or not path.is_file():
+        raise Refused(f"Run {job_id} has no {name} chart.", 404)
+    return Response(path.read_bytes(), media_type="image/png")
+
+
+@router.get("/jobs/{job_id}/sweep/{name}.csv")
+def sweep_table(
+    request: Request,
+    v: Reader,
+    job_id: JobId,
+    name: Annotated[str, Path(pattern="^(" + "|".join(SWEEP_TABLES) + ")$")],
+) -> Response:
+    found = _job(request, v, job_id)
+    frame = planning.sweep_tables(state(request).pool.job_dir(found.id)).get(name)
+    if found.kind != "sweep" or frame is None:
+        raise Refused(f"Run {job_id} has no {name} table.", 404)
+    return Response(
+        csv_text(frame),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.scenario}-{job_id}-{name}.csv"'
+        },
+    )
+
+
+@router.post("/scenarios/{name}/optimize")
+def optimize_run(
+    request: Request,
+    v: Planner,
+    name: Name,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    stop: Annotated[str, Form(pattern="^(time|work)$")] = "time",
+    seconds: Annotated[int, Form(ge=OPTIMIZE_SECONDS[0], le=OPTIMIZE_SECONDS[1])] = 50,
+) -> Response:
+    check_csrf(v, csrf)
+    entry = planning.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    runner = _optimizer(seconds if stop == "time" else None)
+    try:
+        job = state(request).pool.submit(
+            "optimize", entry.name, entry.source, v.user.name, v.role.value, runner
+        )
+    except JobRefused as exc:
+        raise Refused(str(exc), 429) from None
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+
+
 @router.post("/scenarios/{name}/run")
 def run(
     request: Request,
@@ -224,13 +426,29 @@ def jobs(request: Request, v: Reader) -> Response:
 def job(request: Request, v: Reader, job_id: JobId) -> Response:
     found = _job(request, v, job_id)
     context: dict[str, Any] = {"job": found, "can_run": v.role in PLANNERS, "run": None}
-    if found.state == "done":
+    context["sweep"] = None
+    if found.state == "done" and found.kind == "sweep":
+        folder = state(request).pool.job_dir(found.id)
+        tables = planning.sweep_tables(folder)
+        context["sweep"] = {
+            "figures": [
+                {"name": f, "caption": caption}
+                for f, caption in SWEEP_FIGURES.items()
+                if (folder / planning.SWEEP_FOLDER / f"{f}.png").is_file()
+            ],
+            "summary": planning.table(tables["summary"], 40) if "summary" in tables else None,
+            "tables": [t for t in SWEEP_TABLES if t in tables],
+        }
+    elif found.state == "done":
         r = _run(request, found)
         context.update(
             run=r,
             regions=r.regions.to_dict("records"),
             tables={k: planning.table(t, 15) for k, t in r.tables.items()},
             table_names=TABLES,
+            bottlenecks=planning.bottleneck_chart(r),
+            servers=planning.table(r.servers),
+            plan={k: planning.table(t, 30) for k, t in r.plan.items()},
         )
     return render(request, "job.html", context, v=v)
 
@@ -300,6 +518,7 @@ def region(
             "job": found,
             "region": rows.iloc[0].to_dict(),
             "charts": charts,
+            "gantt": planning.gantt_chart(r, region),
             "capabilities": planning.table(caps[caps["region"] == region]),
             "assessment": planning.table(
                 r.assessment.regions[r.assessment.regions["region"] == region]
@@ -311,6 +530,12 @@ def region(
 
 def _frame(r: planning.Run, name: str) -> pd.DataFrame:
     a = r.assessment
+    if name in r.plan:
+        return r.plan[name]
+    if name == "movements":  # every unit's legs, not only the chart's
+        return report_data.gantt_frame(r.results, None)[0]
+    if name == "servers":  # every server's days at capacity, not only the busiest
+        return report_data.server_frames(r.results, None)[1]
     frames = {
         "regions": a.regions,
         "capabilities": a.capabilities,
@@ -352,10 +577,12 @@ def table_csv(
     request: Request,
     v: Reader,
     job_id: JobId,
-    name: Annotated[str, Path(pattern="^(" + "|".join(TABLES) + ")$")],
+    name: Annotated[str, Path(pattern="^(" + "|".join(TABLES + PLAN_TABLES) + ")$")],
 ) -> Response:
     found = _job(request, v, job_id)
     r = _run(request, found)
+    if name in PLAN_TABLES and name not in r.plan:
+        raise Refused(f"Run {job_id} is not an optimisation: it has no {name} table.", 404)
     return Response(
         csv_text(_frame(r, name)),
         media_type="text/csv",
@@ -377,7 +604,11 @@ def compare_page(
 ) -> Response:
     from forcemodel.assessment.compare import compare
 
-    done = [j for j in state(request).pool.all() if j.state == "done" and _visible(v, j)]
+    done = [
+        j
+        for j in state(request).pool.all()
+        if j.state == "done" and j.kind != "sweep" and _visible(v, j)
+    ]
     context: dict[str, Any] = {"done": done, "a": a or "", "b": b or "", "tables": None}
     if a and b:
         ja, jb = _job(request, v, a), _job(request, v, b)

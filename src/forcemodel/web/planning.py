@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forcemodel.assessment import Assessment, assess
+from forcemodel.assessment import AT_CAPACITY, Assessment, assess
 from forcemodel.common.errors import LocatedError, Problem
 from forcemodel.report import data as report_data
 from forcemodel.report.world import BBox, outlines
@@ -187,6 +187,14 @@ class Run:
     power: pd.DataFrame
     spans: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: The movement chart's bars (report_data.gantt_frame) and units shown per region.
+    gantt: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gantt_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The busiest servers (report_data.server_frames): utilisation by day, and their summary.
+    utilisation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    servers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: An optimised run's plan, objective and unmet requirements (its plan folder), by name.
+    plan: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 class RunCache:
@@ -211,12 +219,42 @@ class RunCache:
         return run
 
 
+#: Where a sweeping job keeps its sweep folder (forcemodel.sweep's), beside its results folder.
+SWEEP_FOLDER = "sweep"
+
+
+def sweep_tables(job_dir: Path) -> dict[str, pd.DataFrame]:
+    """A finished sweep's summary and sensitivity tables, as the sweep wrote them."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("summary", "sensitivity"):
+        path = job_dir / SWEEP_FOLDER / f"{name}.csv"
+        if path.is_file():
+            out[name] = pd.read_csv(path)
+    return out
+
+
+#: Where an optimising job keeps its plan (the optimiser's folder), beside its results folder.
+PLAN_FOLDER = "plan"
+
+
+def read_plan(folder: Path) -> dict[str, pd.DataFrame]:
+    """An optimised plan's tables as the optimiser wrote them (none when there is no plan)."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("plan", "objective", "unmet"):
+        path = folder / f"{name}.csv"
+        if path.is_file():
+            out[name] = pd.read_csv(path)
+    return out
+
+
 def read_run(job_id: str, folder: Path, source: str) -> Run:
     """Load a job's results, assess them and prepare the frames its pages show."""
     results = Results.load(folder)
     scenario = load_scenario(source)
     assessment = assess(results)
     regions = report_data.region_frame(results, assessment, scenario)
+    gantt, gantt_counts = report_data.gantt_frame(results)
+    utilisation, servers = report_data.server_frames(results, BOTTLENECK_ROWS)
     return Run(
         job_id=job_id,
         results=results,
@@ -226,6 +264,11 @@ def read_run(job_id: str, folder: Path, source: str) -> Run:
         power=report_data.power_frame(results),
         spans=report_data.vulnerable_spans(assessment),
         tables=assessment_tables(assessment),
+        gantt=gantt,
+        gantt_counts=gantt_counts,
+        utilisation=utilisation,
+        servers=servers,
+        plan=read_plan(folder.parent / PLAN_FOLDER),
     )
 
 
@@ -361,6 +404,186 @@ def capabilities_of(run: Run, region: str) -> list[str]:
     """The capabilities shown for a region, in the standard order."""
     present = set(run.power.loc[run.power["region"] == region, "capability"])
     return [c for c in report_data.CAPABILITY_LABELS if c in present]
+
+
+# --- the movement chart (Gantt) ------------------------------------------------------------
+
+#: Each kind of leg: colour (Okabe-Ito; modes as on the map) and bar thickness (a share of the
+#: row), so that waiting and the stages at either end differ from moves by shape, not colour only.
+LEG_STYLE: dict[str, tuple[str, float]] = {
+    **{mode: (colour, 0.7) for mode, (colour, _dash) in MODE_STYLE.items()},
+    "notice_to_move": ("#999999", 0.3),
+    "waiting": ("#D55E00", 0.45),
+    "draw": ("#F0E442", 0.55),
+    "rsom": ("#000000", 0.3),
+}
+GANTT_LABEL_W, GANTT_ROW_H, GANTT_TOP, GANTT_BOTTOM = 230.0, 18.0, 10.0, 38.0
+
+
+def _day_ticks(horizon: float) -> list[int]:
+    step = 30 if horizon > 120 else 10 if horizon > 30 else 5
+    return list(range(0, int(horizon) + 1, step))
+
+
+def gantt_chart(run: Run, region: str) -> dict[str, Any]:
+    """One region's unit movements as SVG geometry: a row per unit and load, a bar per leg.
+
+    The bars are the report's (:func:`forcemodel.report.data.gantt_frame`: the units that close
+    first, at most ``UNITS_PER_REGION`` of a region); this only scales them to the page.
+    """
+    bars = run.gantt[run.gantt["region"] == region]
+    counts = run.gantt_counts[run.gantt_counts["region"] == region]
+    shown = int(counts["shown"].iloc[0]) if len(counts) else 0
+    total = int(counts["total"].iloc[0]) if len(counts) else 0
+    rows = list(dict.fromkeys(bars["row"]))
+    horizon = float(max(int(run.results.meta.get("horizon_days", 0)), 1))
+    end = float(bars["end"].max()) if len(bars) else horizon
+    warning = float(run.results.meta.get("warning_day", 0.0))
+    x_max = min(horizon, max(1.08 * end, 2.0 * warning, 1.0))
+    width = CHART_W + 200.0
+    w = width - GANTT_LABEL_W - PAD_R
+    height = GANTT_TOP + GANTT_ROW_H * max(len(rows), 1) + GANTT_BOTTOM
+    index = {r: i for i, r in enumerate(rows)}
+
+    def x(day: float) -> float:
+        return round(GANTT_LABEL_W + w * min(max(day, 0.0), x_max) / x_max, 1)
+
+    marks = []
+    for b in bars.to_dict("records"):
+        cat = str(b["category"])
+        colour, share = LEG_STYLE.get(cat, ("#555555", 0.5))
+        start, stop = float(b["start"]), float(b["end"])
+        if start >= x_max:
+            continue
+        where = str(b["from"]) if b["from"] == b["to"] else f"{b['from']} → {b['to']}"
+        wait = report_data.number(b["wait_days"]) or 0.0
+        title = (
+            f"{b['unit']} ({b['load']}), {report_data.LEG_LABELS.get(cat, cat)}: {where}, "
+            f"day {start:.2f} → {stop:.2f}"
+        )
+        if cat == "waiting" and wait > 0 and b["wait_reason"]:
+            title += f"; waited {wait:.2f} d for {b['wait_reason']}"
+        mid = GANTT_TOP + GANTT_ROW_H * (index[b["row"]] + 0.5)
+        bar_h = round(GANTT_ROW_H * share, 1)
+        marks.append(
+            {
+                "x": x(start),
+                "y": round(mid - bar_h / 2, 1),
+                "w": max(round(x(stop) - x(start), 1), 0.8),
+                "h": bar_h,
+                "colour": colour,
+                "category": cat,
+                "title": title,
+            }
+        )
+    present = set(bars["category"])
+    bottom = height - GANTT_BOTTOM
+    return {
+        "title": f"{run.regions.set_index('region')['name'].get(region, region)}: "
+        f"{report_data.TITLES['gantt'].lower()}",
+        "width": width,
+        "height": round(height, 1),
+        "left": GANTT_LABEL_W,
+        "right": width - PAD_R,
+        "top": GANTT_TOP,
+        "bottom": round(bottom, 1),
+        "rows": [
+            {"label": r, "y": round(GANTT_TOP + GANTT_ROW_H * (i + 0.5) + 4, 1)}
+            for i, r in enumerate(rows)
+        ],
+        "bars": marks,
+        "xticks": [{"x": x(d), "label": str(d)} for d in _day_ticks(x_max)],
+        "warning": {"x": x(warning), "day": warning} if warning < x_max else None,
+        "legend": [
+            {"category": c, "label": report_data.LEG_LABELS.get(c, c)}
+            for c in LEG_STYLE
+            if c in present
+        ],
+        "shown": shown,
+        "total": total,
+    }
+
+
+# --- bottlenecks: utilisation of the busiest servers by day ---------------------------------
+
+#: Servers in the bottleneck chart (the busiest first).
+BOTTLENECK_ROWS = 20
+#: Utilisation bands of the chart: upper bound (exclusive) and colour, light to dark (one hue,
+#: so that order reads without colour vision); at capacity is the darkest and also marked.
+UTILISATION_BANDS = (
+    (0.25, "#deebf7"),
+    (0.5, "#9ecae1"),
+    (0.75, "#4292c6"),
+    (AT_CAPACITY, "#08519c"),
+    (math.inf, "#08306b"),
+)
+
+
+#: A day's cell at least this wide (SVG units) also carries a × when at capacity; narrower
+#: cells would turn the marks into noise (the darkest band still says it).
+MARK_MIN_W = 8.0
+
+
+def bottleneck_chart(run: Run) -> dict[str, Any]:
+    """The busiest servers' utilisation by day as SVG geometry (the report's heat map data,
+    :func:`forcemodel.report.data.server_frames`): a row per server, a cell per loaded day."""
+    servers = run.servers
+    horizon = float(max(int(run.results.meta.get("horizon_days", 0)), 1))
+    width = CHART_W + 200.0
+    w = width - GANTT_LABEL_W - PAD_R
+    keys = list(zip(servers["server"], servers["kind"], strict=True))
+    rows = [f"{s} ({k})" for s, k in keys]
+    index = {key: i for i, key in enumerate(keys)}
+    height = GANTT_TOP + GANTT_ROW_H * max(len(rows), 1) + GANTT_BOTTOM
+    day_w = w / horizon
+
+    def x(day: float) -> float:
+        return round(GANTT_LABEL_W + day_w * day, 1)
+
+    cells = []
+    util = run.utilisation
+    for s, k, day, u in zip(
+        util["server"], util["kind"], util["day"], util["utilisation"], strict=True
+    ):
+        value = float(u)
+        if value <= 0 or (s, k) not in index or float(day) >= horizon:
+            continue
+        colour = next(c for top, c in UTILISATION_BANDS if value < top)
+        cells.append(
+            {
+                "x": x(float(day)),
+                "y": round(GANTT_TOP + GANTT_ROW_H * index[(s, k)] + 1, 1),
+                "w": round(max(day_w, 0.8), 2),
+                "h": GANTT_ROW_H - 2,
+                "colour": colour,
+                "full": value >= AT_CAPACITY and day_w >= MARK_MIN_W,
+                "title": f"{s} ({k}), day {int(day)}: {value:.0%} of capacity",
+            }
+        )
+    return {
+        "title": "Bottlenecks: utilisation of the busiest links, nodes, lift pools and RSOM by day",
+        "width": width,
+        "height": round(height, 1),
+        "left": GANTT_LABEL_W,
+        "right": width - PAD_R,
+        "top": GANTT_TOP,
+        "bottom": round(height - GANTT_BOTTOM, 1),
+        "rows": [
+            {"label": r, "y": round(GANTT_TOP + GANTT_ROW_H * (i + 0.5) + 4, 1)}
+            for i, r in enumerate(rows)
+        ],
+        "cells": cells,
+        "xticks": [{"x": x(d), "label": str(d)} for d in _day_ticks(horizon)],
+        "bands": [
+            {"colour": c, "label": _band_label(i, day_w >= MARK_MIN_W)}
+            for i, (_top, c) in enumerate(UTILISATION_BANDS)
+        ],
+    }
+
+
+def _band_label(i: int, marked: bool) -> str:
+    full = "at capacity (marked ×)" if marked else "at capacity"
+    return ("under 25 %", "25–50 %", "50–75 %", "75 % to capacity", full)[i]
 
 
 # --- maps ---------------------------------------------------------------------------------
