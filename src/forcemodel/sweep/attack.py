@@ -28,12 +28,12 @@ batch evaluation and its cache of simulated attacks.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
 
 import pandas as pd
@@ -186,28 +186,126 @@ def route_assets(scenario: Scenario, results: Any, region: str) -> list[str]:
     return list(seen)
 
 
+#: The attacker's answer is the optimum: every attack the bound cut was simulated after all.
+EXACT = "exact"
+#: Some attack the bound cut was not simulated (the work limit stopped the check).
+NOT_PROVEN = "best found, not proven"
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class AttackForm:
+    """Which attacks the attacker may choose: at most ``k`` assets, and, with a ``budget``,
+    assets whose attack costs (``costs``; ``default_cost`` for the others) sum to at most it.
+    """
+
+    k: int
+    budget: float | None = None
+    costs: Mapping[str, float] = field(default_factory=dict)
+    default_cost: float = 1.0
+
+    def cost(self, assets: Iterable[str]) -> float:
+        """What attacking ``assets`` costs the attacker."""
+        return float(sum(self.costs.get(a, self.default_cost) for a in assets))
+
+    def allows(self, assets: Sequence[str]) -> bool:
+        """Whether the attacker may take out ``assets`` together."""
+        if len(assets) > self.k:
+            return False
+        return self.budget is None or self.cost(assets) <= self.budget + _EPS
+
+    @classmethod
+    def of(cls, attack: Attack, k: int, budget: float | None = None) -> AttackForm:
+        """The form with the attack costs of the uncertainty section's ``attack``."""
+        costs = {c.asset: c.cost for c in attack.costs}
+        return cls(k, budget, costs, attack.cost)
+
+
 @dataclass(frozen=True)
 class AttackResult:
-    """The worst attack of a size on a region."""
+    """The worst attack of a form (k assets, or a budget of attack costs) on a region."""
 
     region: str
     k: int
     assets: tuple[str, ...]
     delay: float
     simulations: int  # new simulations this search needed
-    subsets: int  # the sets of size 1..k an exhaustive search would simulate
+    subsets: int  # the sets an exhaustive search would simulate
+    budget: float | None = None
+    cost: float = 0.0
+    #: EXACT or NOT_PROVEN (see :func:`worst_attack`).
+    status: str = EXACT
+    #: Attacks the bound had cut that the final check simulated.
+    checked: int = 0
+    #: Attacks seen that delay less than one of them with an asset fewer: the bound's
+    #: assumption (losing more never delays less) fails on this network.
+    non_monotone: int = 0
+
+
+def feasible_sets(order: Sequence[str], form: AttackForm) -> Iterator[tuple[str, ...]]:
+    """Every attack the form allows, as sets in ``order`` (depth first, best ranked first)."""
+    n = len(order)
+
+    def walk(chosen: tuple[str, ...], start: int, spent: float) -> Iterator[tuple[str, ...]]:
+        if len(chosen) >= form.k:
+            return
+        for i in range(start, n):
+            c = order[i]
+            cost = spent + form.costs.get(c, form.default_cost)
+            if form.budget is not None and cost > form.budget + _EPS:
+                continue
+            nxt = (*chosen, c)
+            yield nxt
+            yield from walk(nxt, i + 1, cost)
+
+    yield from walk((), 0, 0.0)
+
+
+def count_sets(order: Sequence[str], form: AttackForm) -> int:
+    """How many attacks the form allows (what an exhaustive search would simulate)."""
+    n = len(order)
+    if form.budget is None:
+        return sum(math.comb(n, j) for j in range(1, min(form.k, n) + 1))
+    costs = sorted(form.costs.get(c, form.default_cost) for c in order)
+    budget = form.budget
+
+    @functools.cache
+    def count(i: int, size: int, left: float) -> int:
+        # Sets of at most ``size`` more assets from costs[i:] within ``left`` (the empty one too).
+        total = 1
+        if size == 0:
+            return total
+        for j in range(i, n):
+            if costs[j] > left + _EPS:
+                break  # sorted: no later cost fits either
+            total += count(j + 1, size - 1, round(left - costs[j], 9))
+        return total
+
+    return count(0, form.k, budget) - 1
 
 
 def worst_attack(
     ev: Evaluator,
     region: str,
-    k: int,
+    k: int | AttackForm,
     candidates: Sequence[str],
     guarded: frozenset[str] = frozenset(),
+    *,
+    check_limit: int = 0,
 ) -> AttackResult:
-    """The k (or fewer) unguarded candidates whose loss delays ``region`` most (B&B)."""
+    """The unguarded candidates whose loss delays ``region`` most, within ``k`` assets (or the
+    :class:`AttackForm`'s size and budget of attack costs): ranking, then branch and bound.
+
+    The bound assumes that losing more never delays less. So that the answer is exact on any
+    network, the attacks the bound cut are simulated afterwards, best ranked first, up to
+    ``check_limit`` new simulations (a deterministic work limit): when every one is checked,
+    the status is :data:`EXACT`, else :data:`NOT_PROVEN` (the answer is then the optimum only
+    if the assumption holds, and ``non_monotone`` counts the cases seen where it does not).
+    """
+    form = k if isinstance(k, AttackForm) else AttackForm(k)
     before = ev.simulations
     pool = [c for c in candidates if c not in guarded]
+    pool = [c for c in pool if form.allows([c])]  # an asset the budget cannot buy: never
     singles = ev.delays([frozenset([c]) for c in pool], region)
     order = [c for _, c in sorted(zip(singles, pool, strict=True), key=lambda t: (-t[0], t[1]))]
     n = len(order)
@@ -215,10 +313,11 @@ def worst_attack(
     cap = horizon + 1 - ev.closures([frozenset()])[0][region]
     best_set: tuple[str, ...] = (order[0],) if order else ()
     best = max(singles, default=0.0)
+    seen: set[frozenset[str]] = {frozenset([c]) for c in pool}
 
     def search(chosen: tuple[str, ...], start: int) -> None:
         nonlocal best, best_set
-        if len(chosen) >= k or best >= cap or start >= n:
+        if len(chosen) >= form.k or best >= cap or start >= n:
             return
         # U(i) = delay(chosen + order[i:]) bounds child i's subtree and falls as i grows: find
         # the first i with U(i) <= best by a search probing one position per worker at once.
@@ -235,27 +334,86 @@ def worst_attack(
                     break
                 new_lo = m + 1
             lo, hi = new_lo, new_hi
-        children = [(*chosen, order[i]) for i in range(start, lo)]
+        # Children over the budget are no attack, nor is any set below them.
+        kids = [i for i in range(start, lo) if form.allows((*chosen, order[i]))]
+        children = [(*chosen, order[i]) for i in kids]
         values = ev.delays([frozenset(c) for c in children], region)
+        seen.update(frozenset(c) for c in children)
         for c, v in zip(children, values, strict=True):
             if v > best:
                 best, best_set = v, c
-        for i, c in enumerate(children):
-            search(c, start + i + 1)
+        for i, c in zip(kids, children, strict=True):
+            search(c, i + 1)
 
-    if k > 1:
+    if form.k > 1:
         search((), 0)
+    # The check: every allowed attack the search did not simulate, best ranked first.
+    checked, status = 0, EXACT
+    if best < cap:
+        batch: list[frozenset[str]] = []
+        size = max(8, 2 * ev.workers)
+
+        def flush() -> None:
+            nonlocal best, best_set
+            for s, v in zip(batch, ev.delays(batch, region), strict=True):
+                seen.add(s)
+                if v > best + _EPS or (v > best - _EPS and len(s) < len(best_set)):
+                    best, best_set = v, tuple(c for c in order if c in s)
+            batch.clear()
+
+        for t in feasible_sets(order, form):
+            s = frozenset(t)
+            if s in seen:
+                continue
+            if s not in ev.cache:
+                if checked >= check_limit:
+                    status = NOT_PROVEN
+                    break
+                checked += 1
+            batch.append(s)
+            if len(batch) >= size:
+                flush()
+        flush()
     if best <= 0:
         best_set = ()  # no loss delays the region
-    subsets = sum(math.comb(n, j) for j in range(1, min(k, n) + 1))
-    return AttackResult(region, k, tuple(best_set), best, ev.simulations - before, subsets)
+    return AttackResult(
+        region,
+        form.k,
+        tuple(best_set),
+        best,
+        ev.simulations - before,
+        count_sets(order, form),
+        form.budget,
+        form.cost(best_set),
+        status,
+        checked,
+        non_monotone(ev, region, seen),
+    )
+
+
+def non_monotone(ev: Evaluator, region: str, sets: Iterable[frozenset[str]]) -> int:
+    """How many of ``sets`` delay ``region`` less than one of their subsets one asset smaller
+    among the simulated ones (each a witness that losing more can delay less)."""
+    base = ev.closures([frozenset()])[0][region]
+    out = 0
+    for s in sets:
+        if len(s) < 2 or s not in ev.cache:
+            continue
+        mine = ev.cache[s][region]
+        for a in s:
+            sub = ev.cache.get(s - {a})
+            if sub is not None and mine - base < sub[region] - base - _EPS:
+                out += 1
+                break
+    return out
 
 
 def exhaustive_attack(
-    ev: Evaluator, region: str, k: int, candidates: Sequence[str]
+    ev: Evaluator, region: str, k: int | AttackForm, candidates: Sequence[str]
 ) -> tuple[tuple[str, ...], float]:
-    """Every set of 1..k candidates simulated: the reference the search must match."""
-    sets = [frozenset(c) for j in range(1, k + 1) for c in combinations(candidates, j)]
+    """Every allowed set of candidates simulated: the reference the search must match."""
+    form = k if isinstance(k, AttackForm) else AttackForm(k)
+    sets = [frozenset(t) for t in feasible_sets(list(candidates), form)]
     values = ev.delays(sets, region)
     if not sets:
         return (), 0.0
@@ -304,22 +462,29 @@ class Defence:
     cost_m: float
     attack: tuple[str, ...]
     worst_delay: float
+    #: EXACT when every attacker's answer in the defender's tree was proven.
+    status: str = EXACT
 
 
 def best_defence(
     ev: Evaluator,
     region: str,
-    k: int,
+    k: int | AttackForm,
     candidates: Sequence[str],
     budget_m: float,
     options: Sequence[Guard],
+    *,
+    check_limit: int = 0,
 ) -> Defence:
-    """Guards within ``budget_m`` minimising the worst k-attack on ``region`` (min-max tree)."""
+    """Guards within ``budget_m`` minimising the worst attack on ``region`` (min-max tree);
+    ``k``: the attacker's size limit or :class:`AttackForm` (a budget of attack costs)."""
     best: list[Defence] = []
+    proven = [True]
 
     def solve(plan: tuple[Guard, ...], spent: float) -> None:
         guarded = frozenset().union(*(g.assets for g in plan)) if plan else frozenset()
-        worst = worst_attack(ev, region, k, candidates, guarded)
+        worst = worst_attack(ev, region, k, candidates, guarded, check_limit=check_limit)
+        proven[0] = proven[0] and worst.status == EXACT
         here = Defence(
             budget_m,
             tuple(sorted(g.id for g in plan)),
@@ -339,21 +504,31 @@ def best_defence(
                 solve(tuple(sorted((*plan, g), key=lambda x: x.id)), spent + g.cost_m)
 
     solve((), 0.0)
-    return best[0]
+    found = best[0]
+    return Defence(
+        found.budget_m,
+        found.plan,
+        found.cost_m,
+        found.attack,
+        found.worst_delay,
+        EXACT if proven[0] else NOT_PROVEN,
+    )
 
 
 def protection_curve(
     ev: Evaluator,
     region: str,
-    k: int,
+    k: int | AttackForm,
     candidates: Sequence[str],
     budgets: Sequence[float],
     options: Sequence[Guard],
+    *,
+    check_limit: int = 0,
 ) -> pd.DataFrame:
     """The best plan and its worst attack for each budget."""
     rows = []
     for b in budgets:
-        d = best_defence(ev, region, k, candidates, b, options)
+        d = best_defence(ev, region, k, candidates, b, options, check_limit=check_limit)
         rows.append(
             {
                 "region": region,
@@ -362,22 +537,33 @@ def protection_curve(
                 "cost_m": d.cost_m,
                 "attack": " ".join(d.attack),
                 "worst_delay": d.worst_delay,
+                "status": d.status,
             }
         )
     return pd.DataFrame(rows)
 
 
 def days_per_million(
-    ev: Evaluator, region: str, k: int, candidates: Sequence[str], options: Sequence[Guard]
+    ev: Evaluator,
+    region: str,
+    k: int | AttackForm,
+    candidates: Sequence[str],
+    options: Sequence[Guard],
+    *,
+    check_limit: int = 0,
 ) -> pd.DataFrame:
-    """Days of closure each guard alone buys against the worst k-attack, per million spent."""
-    first = worst_attack(ev, region, k, candidates)
+    """Days of closure each guard alone buys against the worst attack, per million spent."""
+    first = worst_attack(ev, region, k, candidates, check_limit=check_limit)
     worst = first.delay
     rows = []
     for g in options:
         # A guard that leaves the worst attack's assets open leaves that attack standing.
         touches = bool(g.assets & set(first.assets))
-        after = worst_attack(ev, region, k, candidates, g.assets).delay if touches else worst
+        after = (
+            worst_attack(ev, region, k, candidates, g.assets, check_limit=check_limit).delay
+            if touches
+            else worst
+        )
         gained = worst - after
         rows.append(
             {
@@ -403,13 +589,21 @@ class AttackReport:
     simulations: int
 
 
+#: New simulations the check of each attacker's answer may spend by default (a work limit).
+CHECK_LIMIT = 200
+
+
 def analyse(
     ev: Evaluator,
     regions: Sequence[str],
     k: int,
     budgets: Sequence[float] = (),
+    *,
+    attack_budgets: Sequence[float] = (),
+    check_limit: int = CHECK_LIMIT,
 ) -> AttackReport:
-    """Criticality, the worst attacks of each size 1..k, and the protection curve, per region."""
+    """Criticality, the worst attacks of each size 1..k (and within each attack budget), and
+    the protection curve (against the largest attack budget, else k assets), per region."""
     from forcemodel.flow import simulate
 
     base = simulate(ev.scenario)
@@ -421,23 +615,37 @@ def analyse(
     attacks, curves, measures = [], [], []
     for r in regions:
         cands = per_region[r]
-        for j in range(1, k + 1):
-            a = worst_attack(ev, r, j, cands)
+        forms = [("k", AttackForm.of(ev.attack, j)) for j in range(1, k + 1)]
+        forms += [
+            ("budget", AttackForm.of(ev.attack, max(1, len(cands)), b))
+            for b in sorted(set(attack_budgets))
+        ]
+        for kind, form in forms:
+            a = worst_attack(ev, r, form, cands, check_limit=check_limit)
             attacks.append(
                 {
                     "region": r,
-                    "k": j,
+                    "form": kind,
+                    "k": form.k if kind == "k" else len(a.assets),
+                    "attack_budget": form.budget,
                     "assets": " ".join(a.assets),
+                    "attack_cost": a.cost,
                     "delay": a.delay,
+                    "status": a.status,
+                    "checked": a.checked,
+                    "non_monotone": a.non_monotone,
                     "candidates": len(cands),
                     "simulations": a.simulations,
                     "exhaustive_would_need": a.subsets,
                 }
             )
         if budgets:
+            defend = forms[-1][1]
             opts = guards(ev, cands)
-            curves.append(protection_curve(ev, r, k, cands, budgets, opts))
-            measures.append(days_per_million(ev, r, k, cands, opts))
+            curves.append(
+                protection_curve(ev, r, defend, cands, budgets, opts, check_limit=check_limit)
+            )
+            measures.append(days_per_million(ev, r, defend, cands, opts, check_limit=check_limit))
     return AttackReport(
         crit.reset_index(drop=True),
         pd.DataFrame(attacks),
@@ -453,14 +661,20 @@ def run_attack(
     regions: Sequence[str] = (),
     k: int = 2,
     budgets: Sequence[float] = (),
+    attack_budgets: Sequence[float] = (),
+    check_limit: int = CHECK_LIMIT,
     settings: Sequence[str] = (),
     uncertainty: str | Any | None = None,
     workers: int = 0,
     scheduler: str | Any | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AttackReport:
-    """The attacker's and defender's answers for ``regions`` (all when empty), k = 1..``k``.
+    """The attacker's and defender's answers for ``regions`` (all when empty): the worst
+    attacks of k = 1..``k`` assets and within each of ``attack_budgets`` (attack costs:
+    ``uncertainty.attack.cost``/``costs``), the protection curve over ``budgets`` (millions).
 
+    Each attacker's answer is checked against the attacks its bound cut, up to
+    ``check_limit`` new simulations, and says whether it is proven exact (``status``).
     Simulations run over the sweep's executor: a local pool of ``workers`` or the Dask
     cluster at ``scheduler``. Raises a located :class:`~forcemodel.sweep.spec.SweepError`
     for bad input before any simulation.
@@ -477,6 +691,15 @@ def run_attack(
         for b in budgets
         if b < 0
     ]
+    problems += [
+        Problem("--attack-budget", None, "", f"an attack budget is positive, got {b:g}")
+        for b in attack_budgets
+        if not b > 0 or math.isinf(b)
+    ]
+    if check_limit < 0:
+        problems.append(
+            Problem("--check", None, "", f"a work limit is not negative, got {check_limit}")
+        )
     raw = scenario if isinstance(scenario, RawScenario) else read_scenario(scenario)
     if uncertainty is not None:
         raw = load_uncertainty_file(raw, uncertainty)
@@ -495,7 +718,14 @@ def run_attack(
     with cluster(workers, scheduler) as where:
         ev = Evaluator(raw, tuple(settings), built, where.executor, where.workers)
         ev.progress = progress
-        return analyse(ev, list(regions) or known, k, sorted(set(budgets)))
+        return analyse(
+            ev,
+            list(regions) or known,
+            k,
+            sorted(set(budgets)),
+            attack_budgets=attack_budgets,
+            check_limit=check_limit,
+        )
 
 
 def read_scenario(source: Any) -> RawScenario:
