@@ -681,7 +681,7 @@ def run_attack(
     """
     from forcemodel.common.errors import LocatedError, Problem
     from forcemodel.sweep.run import cluster
-    from forcemodel.sweep.spec import SweepError, load_uncertainty_file
+    from forcemodel.sweep.spec import SweepError, check_uncertainty, load_uncertainty_file
 
     problems = []
     if not 1 <= k <= 5:
@@ -707,6 +707,7 @@ def run_attack(
         built = raw.build(list(settings))
     except LocatedError as exc:
         raise SweepError([*problems, *exc.problems]) from None
+    problems += check_uncertainty(raw, built)  # candidates and costs name capped assets
     known = [r.id for r in built.regions]
     for r in regions:
         if r not in known:
