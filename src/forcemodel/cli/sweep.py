@@ -210,8 +210,11 @@ def attack_cmd(
 def _save_attack(
     report: Any, folder: Path, scenario: str, settings: list[str], uncertainty: str | None
 ) -> None:
+    import json
+
     import pandas as pd
 
+    from forcemodel.common.folders import atomic_write_text
     from forcemodel.scenario.load import read_scenario
     from forcemodel.sweep.plots import criticality_map, protection_curve
     from forcemodel.sweep.spec import load_uncertainty_file
@@ -230,6 +233,16 @@ def _save_attack(
     if uncertainty is not None:
         raw = load_uncertainty_file(raw, uncertainty)
     s = raw.build(settings)
+    # What the tables are of, for forcemodel report --attack (which checks the scenario).
+    about = {
+        "scenario": s.meta.name,
+        "regions": sorted(set(report.attacks["region"])),
+        "settings": settings,
+        "uncertainty": uncertainty,
+        "simulations": report.simulations,
+    }
+    atomic_write_text(folder / "attack.json", json.dumps(about, indent=2) + "\n")
+    wrote(folder / "attack.json")
     nodes = pd.DataFrame([{"id": n.id, "lat": n.lat, "lon": n.lon} for n in s.nodes])
     links = pd.DataFrame([{"id": lk.id, "src": lk.from_, "dst": lk.to} for lk in s.links])
     for region, g in report.criticality.groupby("region", sort=True):

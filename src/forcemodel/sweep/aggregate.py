@@ -121,3 +121,59 @@ def sensitivity(
     frame["abs"] = frame["rho"].abs()
     frame = frame.sort_values(["region", "figure", "abs"], ascending=[True, True, False])
     return frame.drop(columns="abs").reset_index(drop=True)
+
+
+# The numbers behind the sweep's charts, shared by its PNG files (:mod:`.plots`) and the HTML
+# report's sweep section (:mod:`forcemodel.report.sweep_section`): one source for each.
+
+
+def fan_bands(runs: pd.DataFrame) -> pd.DataFrame:
+    """Land power by day per region over the successful runs: P10, P50, P90 and the
+    requirement (of the first run: the plan does not vary between draws)."""
+    ok = runs[runs["error"].isna()]
+    cols = ["region", "day", "p10", "p50", "p90", "required"]
+    frames = []
+    for region in sorted(ok["region"].dropna().unique()):
+        g = ok[ok["region"] == region]
+        power = np.array([np.asarray(v, dtype=float) for v in g["land_power"]])
+        if power.size == 0:
+            continue
+        p10, p50, p90 = np.percentile(power, [10, 50, 90], axis=0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "region": region,
+                    "day": np.arange(power.shape[1]),
+                    "p10": p10,
+                    "p50": p50,
+                    "p90": p90,
+                    "required": np.asarray(g["land_required"].iloc[0], dtype=float),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+def latest_region(runs: pd.DataFrame, horizon: int) -> str | None:
+    """The region that closes latest by median (whose drivers matter most), if any ran."""
+    ok = runs[runs["error"].isna()]
+    if ok.empty:
+        return None
+    return str(censored(ok, horizon).groupby("region")["closure_day"].median().idxmax())
+
+
+def tornado_rows(
+    sens: pd.DataFrame, region: str, figure: str = "closure_day", top: int = 10
+) -> pd.DataFrame:
+    """The ``top`` inputs that move a region's figure most (|rho| largest first)."""
+    mine = sens[(sens["figure"] == figure) & (sens["region"] == region)].copy()
+    if mine.empty:
+        return mine
+    mine["abs"] = mine["rho"].abs()
+    best = mine.sort_values(["abs", "input"], ascending=[False, True]).drop_duplicates("input")
+    return best.head(top).drop(columns="abs").reset_index(drop=True)
+
+
+def input_label(name: str) -> str:
+    """An input column's name as a chart shows it (``in.``/``p.`` prefixes dropped)."""
+    return name.removeprefix("in.").removeprefix("p.")
