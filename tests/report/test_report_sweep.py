@@ -132,3 +132,28 @@ def test_a_folder_that_is_no_sweep_or_attack_is_refused(
     text = "\n".join(map(str, exc.value.problems))
     assert f"{tmp_path}: --sweep: not a sweep folder (no sweep.json in it)" in text
     assert "--attack: not an attack folder (no attack.json in it)" in text
+
+
+def test_sobol_indices_appear_when_the_sweep_has_them(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    with_sobol = tmp_path / "sobol"
+    shutil.copytree(folders["sweep"], with_sobol)
+    frame = pd.DataFrame(
+        {
+            "region": ["lithuania"],
+            "figure": ["closure_day"],
+            "input": ["in.warning_day"],
+            "S1": [0.8125],
+            "S1_conf": [0.03],
+            "runs": [60],
+        }
+    )
+    frame.to_parquet(with_sobol / "sobol.parquet", index=False)
+    s = read_sweep_section(Results.load(folders["results"]), with_sobol)
+    page = s.html(lambda fig: "<div></div>")
+    assert "First-order Sobol indices of the closure day" in page
+    assert "in.warning_day" in page and "0.81" in page
+    # Without the table, no such heading.
+    plain = read_sweep_section(Results.load(folders["results"]), folders["sweep"])
+    assert "Sobol" not in plain.html(lambda fig: "<div></div>")

@@ -92,13 +92,23 @@ def sweep_cmd(
         str | None,
         typer.Option("--tornado", help="Region of the tornado chart (default: latest to close)."),
     ] = None,
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            "--sensitivity",
+            help="spearman (rank correlation) or sobol: first-order Sobol indices (SALib, "
+            "RBD-FAST) as well, in sobol.csv; needs 50 runs per region.",
+        ),
+    ] = "spearman",
 ) -> None:
     """Run a sweep: grid of --param values x --draws worlds; a Parquet table of every run."""
     from forcemodel.sweep import run_sweep
+    from forcemodel.sweep.api import check_method
     from forcemodel.sweep.run import connect
     from forcemodel.sweep.spec import prepare
 
     with user_errors():
+        check_method(sensitivity)
         plan = prepare(
             scenario,
             draws=draws,
@@ -115,7 +125,14 @@ def sweep_cmd(
                 def show(done: int, total: int, failed: int) -> None:
                     bar.update(task, completed=done, total=total, failed=failed)
 
-                result = run_sweep(plan, out_dir, workers=workers, scheduler=client, progress=show)
+                result = run_sweep(
+                    plan,
+                    out_dir,
+                    workers=workers,
+                    scheduler=client,
+                    progress=show,
+                    sensitivity=sensitivity,
+                )
         finally:
             if client is not None:
                 client.close()
@@ -125,6 +142,16 @@ def sweep_cmd(
     closure = result.summary[result.summary["figure"].isin(["closure_day", "vulnerable_days"])]
     show_cols = [c for c in closure.columns if c not in ("point", "runs", "mean")]
     out.print(rich_table(closure[show_cols], "Closure day and days vulnerable: P10 / P50 / P90"))
+    if result.sobol is not None:
+        if result.sobol.empty:
+            err.print(
+                "[yellow]no Sobol indices[/]: fewer than 50 runs per region, or no input varies"
+            )
+        else:
+            s1 = result.sobol[result.sobol["figure"] == "closure_day"]
+            top = s1.groupby("region", sort=True).head(3)
+            out.print(rich_table(top, "Closure day: first-order Sobol indices (top 3)"))
+            wrote(out_dir / "sobol.csv")
     if plots:
         from forcemodel.sweep.plots import sweep_plots
 
