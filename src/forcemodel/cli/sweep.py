@@ -214,8 +214,7 @@ def attack_cmd(
         )
     top = report.criticality.groupby("region", sort=True).head(5)
     out.print(rich_table(top, "Critical assets: days of delay to closure if lost (top 5)"))
-    cols = ["region", "form", "k", "attack_budget", "assets", "attack_cost", "delay", "status"]
-    out.print(rich_table(report.attacks[cols], "Worst attacks of each size and budget"))
+    out.print(rich_table(_attacks_view(report.attacks), "Worst attacks of each size and budget"))
     unproven = report.attacks[report.attacks["status"] != "exact"]
     if len(unproven):
         err.print(
@@ -232,6 +231,26 @@ def attack_cmd(
     err.print(f"{report.simulations:,} simulations", highlight=False)
     if out_dir is not None:
         _save_attack(report, out_dir, scenario, set_ or [], uncertainty)
+
+
+def _attacks_view(attacks: Any) -> Any:
+    """The attacks table narrow enough for a terminal: one asset a line (attacks.csv has all)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "region": attacks["region"],
+            "attack": [
+                f"k = {k}" if form == "k" else f"cost <= {b:g}"
+                for form, k, b in zip(
+                    attacks["form"], attacks["k"], attacks["attack_budget"], strict=True
+                )
+            ],
+            "delay": attacks["delay"],
+            "status": attacks["status"].str.replace(", ", ",\n"),
+            "assets": [str(a).replace(" ", "\n") if a == a else "" for a in attacks["assets"]],
+        }
+    )
 
 
 def _save_attack(
