@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations, pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +16,14 @@ from hypothesis import strategies as st
 from forcemodel.scenario.load import RawScenario, read_scenario
 from forcemodel.sweep.attack import (
     EXACT,
+    NOT_PROVEN,
     AttackForm,
     Evaluator,
     Guard,
     best_defence,
     capped_assets,
     exhaustive_attack,
+    feasible_sets,
     worst_attack,
 )
 from forcemodel.sweep.spec import load_uncertainty_file
@@ -174,3 +178,37 @@ def test_on_tiny_a_budget_of_attack_costs_buys_what_it_can(tiny: Evaluator) -> N
     # With every cost 1, a budget of k is the k-form.
     one = worst_attack(tiny, "lithuania", AttackForm(len(cands), 2.0), cands)
     assert one.delay == worst_attack(tiny, "lithuania", 2, cands).delay
+
+
+def test_on_a_network_where_losing_more_delays_less_the_check_finds_the_optimum(
+    executor: ThreadPoolExecutor,
+) -> None:
+    # A network hypothesis found (networks() above): losing the n0-n1 line makes closure a day
+    # earlier (the planner's other route ends up faster), so losing more can delay less.
+    data = json.loads((Path(__file__).with_name("non_monotone_network.json")).read_text())
+    raw = RawScenario(data, {}, "random", (), {})
+    ev = Evaluator(raw, (), raw.build(), executor)
+    cands = sorted(capped_assets(ev.scenario))
+    assert ev.delay(["n0_n1_rail"], "ally") < 0 == ev.delay([], "ally")
+    base = ev.closures([frozenset()])[0]["ally"]
+
+    def delay(s: frozenset[str]) -> float:
+        return ev.cache[s]["ally"] - base
+
+    for k in (2, 3):
+        form = AttackForm(k)
+        found = worst_attack(ev, "ally", form, cands, check_limit=10**6)
+        _, best = exhaustive_attack(ev, "ally", form, cands)
+        assert found.status == EXACT and found.delay == best
+        # Every allowed attack was simulated: the witnesses it counts are all there are.
+        witnesses = [
+            s
+            for s in map(frozenset, feasible_sets(cands, form))
+            if len(s) > 1 and any(delay(s) < delay(s - {a}) for a in s)
+        ]
+        assert found.non_monotone == len(witnesses) > 0
+    # Unchecked (and nothing simulated before), the bound cannot prove its answer here; once
+    # every attack is in the cache, checking it costs no simulation and proves it.
+    fresh = Evaluator(raw, (), ev.scenario, executor)
+    assert worst_attack(fresh, "ally", 2, cands, check_limit=0).status == NOT_PROVEN
+    assert worst_attack(ev, "ally", 2, cands, check_limit=0).status == EXACT
