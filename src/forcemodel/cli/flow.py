@@ -314,6 +314,12 @@ def report_cmd(
             "--labels", "-l", help="Names of the two runs with --compare, 'A,B' (default: folders)."
         ),
     ] = None,
+    sweep_dir: Annotated[
+        Path | None, typer.Option("--sweep", help="A sweep folder of this scenario: its charts.")
+    ] = None,
+    attack_dir: Annotated[
+        Path | None, typer.Option("--attack", help="A forcemodel attack folder: criticality map.")
+    ] = None,
 ) -> None:
     """Write the report of saved results: offline HTML (and PNG figures with --png).
 
@@ -331,6 +337,12 @@ def report_cmd(
         other = Results.load(compare_dir) if compare_dir is not None else None
     except ResultsError as exc:
         raise fail(str(exc)) from None
+    extra: list[Any] = []
+    if sweep_dir is not None or attack_dir is not None:
+        from forcemodel.report.sweep_section import read_sweep_section
+
+        with user_errors():
+            extra.append(read_sweep_section(results, sweep_dir, attack_dir))
     # The scenario comes with the results (results.scenario), never re-read by name.
     with err.status("preparing the report"):
         data = prepare(
@@ -350,7 +362,7 @@ def report_cmd(
 
             try:
                 with err.status("writing the HTML report"):
-                    target = write_html(data, out_file or Path("report.html"))
+                    target = write_html(data, out_file or Path("report.html"), extra)
             except ModuleNotFoundError as exc:
                 err.print(f"[bold red]error:[/] the HTML report needs plotly ({escape(str(exc))})")
                 raise typer.Exit(2) from None

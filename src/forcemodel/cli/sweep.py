@@ -19,6 +19,10 @@ from rich.text import Text
 
 from forcemodel.cli.common import ScenarioArg, err, out, rich_table, user_errors, wrote
 
+#: forcemodel.sweep.attack.CHECK_LIMIT, written out so that the CLI starts without pandas
+#: (tests/sweep/test_attack_cli.py checks that they agree).
+CHECK_LIMIT = 200
+
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -88,13 +92,23 @@ def sweep_cmd(
         str | None,
         typer.Option("--tornado", help="Region of the tornado chart (default: latest to close)."),
     ] = None,
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            "--sensitivity",
+            help="spearman (rank correlation) or sobol: first-order Sobol indices (SALib, "
+            "RBD-FAST) as well, in sobol.csv; needs 50 runs per region.",
+        ),
+    ] = "spearman",
 ) -> None:
     """Run a sweep: grid of --param values x --draws worlds; a Parquet table of every run."""
     from forcemodel.sweep import run_sweep
+    from forcemodel.sweep.api import check_method
     from forcemodel.sweep.run import connect
     from forcemodel.sweep.spec import prepare
 
     with user_errors():
+        check_method(sensitivity)
         plan = prepare(
             scenario,
             draws=draws,
@@ -111,7 +125,14 @@ def sweep_cmd(
                 def show(done: int, total: int, failed: int) -> None:
                     bar.update(task, completed=done, total=total, failed=failed)
 
-                result = run_sweep(plan, out_dir, workers=workers, scheduler=client, progress=show)
+                result = run_sweep(
+                    plan,
+                    out_dir,
+                    workers=workers,
+                    scheduler=client,
+                    progress=show,
+                    sensitivity=sensitivity,
+                )
         finally:
             if client is not None:
                 client.close()
@@ -121,6 +142,16 @@ def sweep_cmd(
     closure = result.summary[result.summary["figure"].isin(["closure_day", "vulnerable_days"])]
     show_cols = [c for c in closure.columns if c not in ("point", "runs", "mean")]
     out.print(rich_table(closure[show_cols], "Closure day and days vulnerable: P10 / P50 / P90"))
+    if result.sobol is not None:
+        if result.sobol.empty:
+            err.print(
+                "[yellow]no Sobol indices[/]: fewer than 50 runs per region, or no input varies"
+            )
+        else:
+            s1 = result.sobol[result.sobol["figure"] == "closure_day"]
+            top = s1.groupby("region", sort=True).head(3)
+            out.print(rich_table(top, "Closure day: first-order Sobol indices (top 3)"))
+            wrote(out_dir / "sobol.csv")
     if plots:
         from forcemodel.sweep.plots import sweep_plots
 
@@ -138,6 +169,23 @@ def attack_cmd(
         list[float] | None,
         typer.Option("--budget", "-b", help="Protection budget, millions (repeatable): curve."),
     ] = None,
+    attack_budget: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--attack-budget",
+            "-a",
+            help="Attacker's budget of attack costs (uncertainty.attack.cost/costs; "
+            "repeatable): the worst attack within it; the guards answer the largest.",
+        ),
+    ] = None,
+    check: Annotated[
+        int,
+        typer.Option(
+            "--check",
+            help="Work limit: new simulations each answer may spend checking the attacks "
+            "its bound cut (all checked: 'exact'; else 'best found, not proven').",
+        ),
+    ] = CHECK_LIMIT,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for tables and charts.")
     ] = None,
@@ -146,7 +194,8 @@ def attack_cmd(
     workers: WorkersOpt = 0,
     scheduler: SchedOpt = None,
 ) -> None:
-    """The worst attacks of 1..k assets on a region, its critical assets, the best guards."""
+    """The worst attacks of 1..k assets (or within attack budgets) on a region, its critical
+    assets, the best guards; each answer says whether it is proven exact."""
     from forcemodel.sweep.attack import run_attack
 
     with user_errors(), err.status("simulating attacks") as status:
@@ -155,6 +204,8 @@ def attack_cmd(
             regions=region or [],
             k=k,
             budgets=budget or [],
+            attack_budgets=attack_budget or [],
+            check_limit=check,
             settings=set_ or [],
             uncertainty=uncertainty,
             workers=workers,
@@ -163,9 +214,17 @@ def attack_cmd(
         )
     top = report.criticality.groupby("region", sort=True).head(5)
     out.print(rich_table(top, "Critical assets: days of delay to closure if lost (top 5)"))
-    out.print(rich_table(report.attacks, "Worst attacks of each size"))
+    out.print(rich_table(_attacks_view(report.attacks), "Worst attacks of each size and budget"))
+    unproven = report.attacks[report.attacks["status"] != "exact"]
+    if len(unproven):
+        err.print(
+            f"[yellow]{len(unproven)} answer(s) not proven exact[/]: the attacks the bound cut "
+            "were not all simulated (raise --check); non_monotone in attacks.csv counts the "
+            "cases seen where losing more delayed less",
+            highlight=False,
+        )
     if len(report.protection):
-        cols = ["region", "budget_m", "cost_m", "worst_delay", "plan"]
+        cols = ["region", "budget_m", "cost_m", "worst_delay", "status", "plan"]
         out.print(rich_table(report.protection[cols], "Best protection plan per budget"))
         best = report.measures.groupby("region", sort=True).head(5)
         out.print(rich_table(best, "Days of closure bought per million (top 5)"))
@@ -174,11 +233,34 @@ def attack_cmd(
         _save_attack(report, out_dir, scenario, set_ or [], uncertainty)
 
 
+def _attacks_view(attacks: Any) -> Any:
+    """The attacks table narrow enough for a terminal: one asset a line (attacks.csv has all)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "region": attacks["region"],
+            "attack": [
+                f"k = {k}" if form == "k" else f"cost <= {b:g}"
+                for form, k, b in zip(
+                    attacks["form"], attacks["k"], attacks["attack_budget"], strict=True
+                )
+            ],
+            "delay": attacks["delay"],
+            "status": attacks["status"].str.replace(", ", ",\n"),
+            "assets": [str(a).replace(" ", "\n") if a == a else "" for a in attacks["assets"]],
+        }
+    )
+
+
 def _save_attack(
     report: Any, folder: Path, scenario: str, settings: list[str], uncertainty: str | None
 ) -> None:
+    import json
+
     import pandas as pd
 
+    from forcemodel.common.folders import atomic_write_text
     from forcemodel.scenario.load import read_scenario
     from forcemodel.sweep.plots import criticality_map, protection_curve
     from forcemodel.sweep.spec import load_uncertainty_file
@@ -197,6 +279,16 @@ def _save_attack(
     if uncertainty is not None:
         raw = load_uncertainty_file(raw, uncertainty)
     s = raw.build(settings)
+    # What the tables are of, for forcemodel report --attack (which checks the scenario).
+    about = {
+        "scenario": s.meta.name,
+        "regions": sorted(set(report.attacks["region"])),
+        "settings": settings,
+        "uncertainty": uncertainty,
+        "simulations": report.simulations,
+    }
+    atomic_write_text(folder / "attack.json", json.dumps(about, indent=2) + "\n")
+    wrote(folder / "attack.json")
     nodes = pd.DataFrame([{"id": n.id, "lat": n.lat, "lon": n.lon} for n in s.nodes])
     links = pd.DataFrame([{"id": lk.id, "src": lk.from_, "dst": lk.to} for lk in s.links])
     for region, g in report.criticality.groupby("region", sort=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +167,9 @@ def _cell(v: Any) -> str:
 # --------------------------------------------------------------------------- page
 
 
-def render_html(data: ReportData) -> str:
-    """The whole report as one self-contained HTML document."""
+def render_html(data: ReportData, extra: Sequence[Any] = ()) -> str:
+    """The whole report as one self-contained HTML document; ``extra``: further sections
+    (``key``, ``title``, ``html(chart)``), e.g. :mod:`forcemodel.report.sweep_section`."""
     plotly_offline = _plotly("plotly.offline")
 
     charts: list[tuple[str, dict[str, Any]]] = []
@@ -179,8 +180,9 @@ def render_html(data: ReportData) -> str:
         return f'<div class="chart" id="{div}"></div>'
 
     warn = "".join(f'<div class="warning">⚠ {html.escape(w)}</div>' for w in data.warnings)
-    sections = _sections(data, chart)
-    nav, subtitle = _nav(data), _subtitle(data)
+    sections = [*_sections(data, chart), *(x.html(chart) for x in extra)]
+    nav = _nav(data) + "".join(f'<a href="#{x.key}">{html.escape(x.title)}</a>' for x in extra)
+    subtitle = _subtitle(data)
     scripts = "".join(
         f"Plotly.newPlot({_json(div)},fig{i}.data,fig{i}.layout,CONFIG);"
         for i, (div, _) in enumerate(charts)
@@ -348,9 +350,9 @@ def _outside(data: ReportData) -> int:
     return int((~inside).sum())
 
 
-def write_html(data: ReportData, path: str | Path) -> Path:
+def write_html(data: ReportData, path: str | Path, extra: Sequence[Any] = ()) -> Path:
     """Write the report to ``path`` atomically (temporary file, then rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, render_html(data))
+    atomic_write_text(target, render_html(data, extra))
     return target

@@ -238,6 +238,14 @@ class Measure(_Model):
         return self
 
 
+class AttackCost(_Model):
+    """What taking out one asset costs the attacker (teams, missions), in attack-budget units."""
+
+    asset: Ident
+    cost: Annotated[float, Field(gt=0)] = Field(description="Cost of attacking this asset.")
+    source: str | None = None
+
+
 class Attack(_Model):
     """What an intelligent adversary's attack on one asset does, and what it may attack."""
 
@@ -255,6 +263,14 @@ class Attack(_Model):
         default=10.0,
         description="Cost of guarding one asset against the attacker where no guarding measure "
         "names it, millions of the currency.",
+    )
+    cost: Annotated[float, Field(gt=0)] = Field(
+        default=1.0,
+        description="Attacker's cost of one asset that costs does not name, in attack-budget "
+        "units; 1: an attack budget of k is k assets.",
+    )
+    costs: tuple[AttackCost, ...] = Field(
+        default=(), description="Attack costs of named assets (an attack budget limits their sum)."
     )
     source: str | None = None
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from forcemodel.common.errors import Problem
 from forcemodel.scenario.load import RawScenario
-from forcemodel.sweep.aggregate import sensitivity, summary
+from forcemodel.sweep.aggregate import SENSITIVITY_METHODS, sobol_indices, summary
+from forcemodel.sweep.aggregate import sensitivity as spearman
 from forcemodel.sweep.draws import draw
 from forcemodel.sweep.run import Progress, cluster, execute
 from forcemodel.sweep.spec import Param, Plan, SweepError, prepare
@@ -41,6 +43,8 @@ class SweepResult:
     summary: pd.DataFrame
     sensitivity: pd.DataFrame
     horizon_days: int
+    #: First-order Sobol indices (``sensitivity="sobol"``), else None.
+    sobol: pd.DataFrame | None = None
 
     def table(self) -> pd.DataFrame:
         """The runs table (every run's figures with its parameters and draws)."""
@@ -60,6 +64,7 @@ def sweep(
     workers: int = 0,
     scheduler: str | Any | None = None,
     progress: Progress | None = None,
+    sensitivity: str = "spearman",
 ) -> SweepResult:
     """Run a sweep: every grid point of ``params`` (``PATH=LIST|RANGE``) times ``draws``.
 
@@ -68,12 +73,29 @@ def sweep(
     scenario's ``uncertainty`` section. Runs on a local pool of ``workers`` processes, or on
     the Dask cluster at ``scheduler`` (``tcp://HOST:PORT`` or a ``distributed.Client``). Rows
     go to ``out`` as runs finish; a second call with the same input resumes there. Raises
-    :class:`SweepError` (located) before any run when the input is wrong.
+    :class:`SweepError` (located) before any run when the input is wrong. ``sensitivity``:
+    ``spearman`` (rank correlation, always computed) or ``sobol`` (first-order Sobol indices
+    from SALib as well, in ``sobol.parquet``).
     """
+    check_method(sensitivity)
     plan = prepare(
         scenario, draws=draws, seed=seed, params=params, settings=settings, uncertainty=uncertainty
     )
-    return run_sweep(plan, out, workers=workers, scheduler=scheduler, progress=progress)
+    return run_sweep(
+        plan,
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        sensitivity=sensitivity,
+    )
+
+
+def check_method(method: str) -> None:
+    """Refuse an unknown sensitivity method (located at the option)."""
+    if method not in SENSITIVITY_METHODS:
+        known = ", ".join(SENSITIVITY_METHODS)
+        raise SweepError([Problem("--sensitivity", None, "", f"'{method}' is not one of {known}")])
 
 
 def run_sweep(
@@ -83,8 +105,11 @@ def run_sweep(
     workers: int = 0,
     scheduler: str | Any | None = None,
     progress: Progress | None = None,
+    sensitivity: str = "spearman",
 ) -> SweepResult:
     """Run a checked plan (see :func:`sweep`)."""
+    check_method(sensitivity)
+    method = sensitivity
     folder = Path(out)
     first = point_of(plan, 0)
     horizon = first.scenario.meta.horizon_days
@@ -121,11 +146,13 @@ def run_sweep(
     runs = read_runs(folder, columns=scalar).to_pandas()
     failed = int(runs.loc[runs["error"].notna(), "run"].nunique())
     summ = summary(runs, horizon)
-    sens = sensitivity(runs, horizon)
-    for name, frame in (("summary", summ), ("sensitivity", sens)):
-        _atomic_frame(frame, folder / name)
+    sens = spearman(runs, horizon)
+    sobol = sobol_indices(runs, horizon, seed=plan.seed) if method == "sobol" else None
+    for name, frame in (("summary", summ), ("sensitivity", sens), ("sobol", sobol)):
+        if frame is not None:
+            _atomic_frame(frame, folder / name)
     store.close({"failed": failed, "where": where.where})
-    return SweepResult(folder, plan.runs, len(todo), failed, summ, sens, horizon)
+    return SweepResult(folder, plan.runs, len(todo), failed, summ, sens, horizon, sobol)
 
 
 def _atomic_frame(frame: pd.DataFrame, stem: Path) -> None:

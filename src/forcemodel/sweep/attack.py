@@ -4,17 +4,23 @@ The attacker's problem: which k links or nodes, taken out (``uncertainty.attack`
 start day, for its days, to its capacity factor), delay a region's closure most. Every attack
 is judged by the simulation, run over the sweep's executor (a local pool or a Dask cluster).
 
-The search is smarter than trying every k-subset:
+The attacker may take out at most k assets (k = 1..5), or, in the budget form
+(:class:`AttackForm`), assets whose attack costs (``attack.costs``, else ``attack.cost``) sum
+to at most a budget. The search is smarter than trying every allowed set:
 
 1. *screening*: only capped assets on the routes the region's units take in the unattacked
    run can be attacked (or the ``attack.candidates`` given);
 2. *ranking*: every single loss is simulated (one batch), candidates ordered by their delay;
 3. *branch and bound*: a depth-first search over sets in that order. A set's subtree holds
    only subsets of "the set plus every later candidate", whose delay bounds the subtree's
-   (losing more delays no less); these bounds fall along the order, so a binary search finds
-   the first child that cannot beat the best attack found, and that child and all after it
-   are cut. The result is the exhaustive optimum whenever losing more never speeds closure,
-   which the tests check against exhaustive search on random networks.
+   if losing more never delays less; these bounds fall along the order, so a binary search
+   finds the first child that cannot beat the best attack found, and that child and all
+   after it are cut (and, in the budget form, every child over the budget);
+4. *the check*: the simulation does not promise that losing more never delays less, so the
+   attacks the bound cut are simulated afterwards, best ranked first, up to a work limit of
+   new simulations. All checked: the answer is the optimum on any network (``exact``); else
+   ``best found, not proven``, with the count of non-monotone cases seen. The tests check
+   both against exhaustive search on random set functions and random networks.
 
 The defender's problem (Brown, Carlyle, Salmerón and Wood, "Defending Critical
 Infrastructure", Interfaces 36(6), 2006): guard assets within a budget to minimise the worst
@@ -22,374 +28,76 @@ attack. A plan that leaves the worst attack's assets unguarded leaves its delay 
 the search branches only on guarding an asset of the current worst attack (a min-max tree
 over the attacker's answers, each found by the search above, from a shared cache).
 
-Long because the attacker's branch and bound and the defender's loop over it share the
-batch evaluation and its cache of simulated attacks.
+The evaluation is in :mod:`.evaluate`, the attacker's search in :mod:`.attacker`, the
+defender's in :mod:`.defender`; this module puts them together (:func:`run_attack`) and
+re-exports their names.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from itertools import combinations
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from forcemodel.scenario.load import RawScenario
-from forcemodel.scenario.model import Scenario
-from forcemodel.scenario.uncertainty import Attack, Measure
+from forcemodel.sweep.attacker import (
+    EXACT,
+    NOT_PROVEN,
+    AttackForm,
+    AttackResult,
+    count_sets,
+    criticality,
+    exhaustive_attack,
+    feasible_sets,
+    non_monotone,
+    worst_attack,
+)
+from forcemodel.sweep.defender import (
+    Defence,
+    Guard,
+    best_defence,
+    days_per_million,
+    guards,
+    protection_curve,
+)
+from forcemodel.sweep.evaluate import (
+    Closures,
+    Evaluator,
+    capped_assets,
+    evaluate_sets,
+    route_assets,
+)
 
-Closures = dict[str, float]
-
-
-def evaluate_sets(
-    raw: RawScenario,
-    settings: tuple[str, ...],
-    base_rows: tuple[dict[str, Any], ...],
-    attack: Attack,
-    sets: Sequence[tuple[str, ...]],
-) -> list[Closures]:
-    """Closure day of every region with each set of assets lost (a worker's task).
-
-    A region not closed by the horizon (or a run the loss makes impossible) closes on
-    ``horizon + 1``.
-    """
-    from forcemodel.assessment import capability_table, force_ratio_table, region_table
-    from forcemodel.flow import simulate
-
-    out: list[Closures] = []
-    for lost in sets:
-        rows = [
-            *base_rows,
-            *(
-                {
-                    "id": f"attack-{n}",
-                    "target": asset,
-                    "start_day": attack.start_day,
-                    "days": attack.days,
-                    "capacity_factor": attack.capacity_factor,
-                    "cause": "sabotage",
-                }
-                for n, asset in enumerate(lost)
-            ),
-        ]
-        extra = [f"disruptions={json.dumps(rows)}"] if rows else []
-        scenario = raw.build([*settings, *extra])
-        late = float(scenario.meta.horizon_days + 1)
-        try:
-            results = simulate(scenario)
-        except Exception:  # a loss that makes the run impossible: never closes
-            out.append({r.id: late for r in scenario.regions})
-            continue
-        caps = capability_table(results)
-        table = region_table(results, caps, force_ratio_table(results))
-        out.append(
-            {
-                str(r["region"]): late
-                if r["closure_day"] != r["closure_day"] or r["closure_day"] is None
-                else float(r["closure_day"])
-                for r in table.to_dict("records")
-            }
-        )
-    return out
-
-
-@dataclass
-class Evaluator:
-    """Simulates attacks over an executor, once each (a cache shared by every search)."""
-
-    raw: RawScenario
-    settings: tuple[str, ...]
-    scenario: Scenario
-    executor: Executor
-    workers: int = 1
-    cache: dict[frozenset[str], Closures] = field(default_factory=dict)
-    simulations: int = 0
-    #: Called with the number of simulations so far, as batches finish (a display's business).
-    progress: Callable[[int], None] | None = None
-
-    @property
-    def attack(self) -> Attack:
-        """What an attack does (the scenario's, or the defaults)."""
-        unc = self.scenario.uncertainty
-        return unc.attack if unc is not None else Attack()
-
-    def closures(self, sets: Iterable[frozenset[str]]) -> list[Closures]:
-        """Closure days per region for each set of lost assets (simulating the new ones)."""
-        sets = list(sets)
-        todo = list(dict.fromkeys(s for s in sets if s not in self.cache))
-        if todo:
-            base_rows = tuple(_raw_disruptions(self.raw, self.settings))
-            size = max(1, min(8, math.ceil(len(todo) / (2 * self.workers))))
-            batches = [todo[i : i + size] for i in range(0, len(todo), size)]
-            futures = [
-                self.executor.submit(
-                    evaluate_sets,
-                    self.raw,
-                    self.settings,
-                    base_rows,
-                    self.attack,
-                    [tuple(sorted(s)) for s in b],
-                )
-                for b in batches
-            ]
-            for b, fut in zip(batches, futures, strict=True):
-                for s, c in zip(b, fut.result(), strict=True):
-                    self.cache[s] = c
-                self.simulations += len(b)
-                if self.progress is not None:
-                    self.progress(self.simulations)
-        return [self.cache[s] for s in sets]
-
-    def delay(self, lost: Iterable[str], region: str) -> float:
-        """Days the loss of ``lost`` delays ``region``'s closure."""
-        base = self.closures([frozenset()])[0][region]
-        return self.closures([frozenset(lost)])[0][region] - base
-
-    def delays(self, sets: Sequence[frozenset[str]], region: str) -> list[float]:
-        """Delays of several sets (simulated together)."""
-        base = self.closures([frozenset()])[0][region]
-        return [c[region] - base for c in self.closures(sets)]
-
-
-def _raw_disruptions(raw: RawScenario, settings: Sequence[str]) -> list[dict[str, Any]]:
-    import copy
-
-    from forcemodel.scenario.paths import apply_settings
-
-    data = copy.deepcopy(raw.raw)
-    apply_settings(data, list(settings), dict(raw.locs))
-    return [r for r in data.get("disruptions") or [] if isinstance(r, dict)]
-
-
-def capped_assets(scenario: Scenario) -> set[str]:
-    """Links and nodes with a capacity an attack can cut."""
-    return {n.id for n in scenario.nodes if n.t_per_day or n.pax_per_day or n.transship} | {
-        lk.id for lk in scenario.links if lk.t_per_day is not None or lk.pax_per_day is not None
-    }
-
-
-def route_assets(scenario: Scenario, results: Any, region: str) -> list[str]:
-    """Capped assets on the routes the region's units take (screening), in first-use order."""
-    capped = capped_assets(scenario)
-    units = set(results.units.loc[results.units["region"] == region, "unit"])
-    ev = results.unit_events
-    ev = ev[ev["unit"].isin(units)]
-    seen: dict[str, None] = {}
-    for rec in ev[["link", "from", "to"]].itertuples(index=False):
-        for a in rec:
-            if isinstance(a, str) and a in capped:
-                seen[a] = None
-    return list(seen)
-
-
-@dataclass(frozen=True)
-class AttackResult:
-    """The worst attack of a size on a region."""
-
-    region: str
-    k: int
-    assets: tuple[str, ...]
-    delay: float
-    simulations: int  # new simulations this search needed
-    subsets: int  # the sets of size 1..k an exhaustive search would simulate
-
-
-def worst_attack(
-    ev: Evaluator,
-    region: str,
-    k: int,
-    candidates: Sequence[str],
-    guarded: frozenset[str] = frozenset(),
-) -> AttackResult:
-    """The k (or fewer) unguarded candidates whose loss delays ``region`` most (B&B)."""
-    before = ev.simulations
-    pool = [c for c in candidates if c not in guarded]
-    singles = ev.delays([frozenset([c]) for c in pool], region)
-    order = [c for _, c in sorted(zip(singles, pool, strict=True), key=lambda t: (-t[0], t[1]))]
-    n = len(order)
-    horizon = ev.scenario.meta.horizon_days
-    cap = horizon + 1 - ev.closures([frozenset()])[0][region]
-    best_set: tuple[str, ...] = (order[0],) if order else ()
-    best = max(singles, default=0.0)
-
-    def search(chosen: tuple[str, ...], start: int) -> None:
-        nonlocal best, best_set
-        if len(chosen) >= k or best >= cap or start >= n:
-            return
-        # U(i) = delay(chosen + order[i:]) bounds child i's subtree and falls as i grows: find
-        # the first i with U(i) <= best by a search probing one position per worker at once.
-        lo, hi = start, n
-        probes_per_round = max(1, ev.workers)
-        while lo < hi:
-            step = max(1, (hi - lo) // (probes_per_round + 1))
-            probes = sorted({min(hi - 1, lo + step * (j + 1)) for j in range(probes_per_round)})
-            bounds = ev.delays([frozenset((*chosen, *order[m:])) for m in probes], region)
-            new_lo, new_hi = lo, hi
-            for m, u in zip(probes, bounds, strict=True):
-                if u <= best:
-                    new_hi = m
-                    break
-                new_lo = m + 1
-            lo, hi = new_lo, new_hi
-        children = [(*chosen, order[i]) for i in range(start, lo)]
-        values = ev.delays([frozenset(c) for c in children], region)
-        for c, v in zip(children, values, strict=True):
-            if v > best:
-                best, best_set = v, c
-        for i, c in enumerate(children):
-            search(c, start + i + 1)
-
-    if k > 1:
-        search((), 0)
-    if best <= 0:
-        best_set = ()  # no loss delays the region
-    subsets = sum(math.comb(n, j) for j in range(1, min(k, n) + 1))
-    return AttackResult(region, k, tuple(best_set), best, ev.simulations - before, subsets)
-
-
-def exhaustive_attack(
-    ev: Evaluator, region: str, k: int, candidates: Sequence[str]
-) -> tuple[tuple[str, ...], float]:
-    """Every set of 1..k candidates simulated: the reference the search must match."""
-    sets = [frozenset(c) for j in range(1, k + 1) for c in combinations(candidates, j)]
-    values = ev.delays(sets, region)
-    if not sets:
-        return (), 0.0
-    v, s = max(zip(values, sets, strict=True), key=lambda t: (t[0], -len(t[1])))
-    return tuple(sorted(s)), v
-
-
-def criticality(ev: Evaluator, candidates: Sequence[str], regions: Sequence[str]) -> pd.DataFrame:
-    """Delay of each region's closure by the loss of each single asset (one batch)."""
-    sets = [frozenset([c]) for c in candidates]
-    base = ev.closures([frozenset()])[0]
-    rows = []
-    for c, closures in zip(candidates, ev.closures(sets), strict=True):
-        for r in regions:
-            rows.append({"asset": c, "region": r, "delay": closures[r] - base[r]})
-    frame = pd.DataFrame(rows, columns=["asset", "region", "delay"])
-    return frame.sort_values(["region", "delay", "asset"], ascending=[True, False, True])
-
-
-@dataclass(frozen=True)
-class Guard:
-    """A way to guard assets against the attacker, at a cost."""
-
-    id: str
-    assets: frozenset[str]
-    cost_m: float
-
-
-def guards(ev: Evaluator, candidates: Sequence[str]) -> list[Guard]:
-    """The guarding measures of the uncertainty section, and one per unguardable candidate."""
-    unc = ev.scenario.uncertainty
-    measures: tuple[Measure, ...] = unc.measures if unc is not None else ()
-    out = [Guard(m.id, frozenset(m.targets), m.cost_m) for m in measures if m.guards]
-    covered = set().union(*(g.assets for g in out)) if out else set()
-    cost = ev.attack.guard_cost_m
-    out += [Guard(f"guard:{c}", frozenset([c]), cost) for c in candidates if c not in covered]
-    return out
-
-
-@dataclass(frozen=True)
-class Defence:
-    """The best protection plan within a budget and the worst attack that remains."""
-
-    budget_m: float
-    plan: tuple[str, ...]
-    cost_m: float
-    attack: tuple[str, ...]
-    worst_delay: float
-
-
-def best_defence(
-    ev: Evaluator,
-    region: str,
-    k: int,
-    candidates: Sequence[str],
-    budget_m: float,
-    options: Sequence[Guard],
-) -> Defence:
-    """Guards within ``budget_m`` minimising the worst k-attack on ``region`` (min-max tree)."""
-    best: list[Defence] = []
-
-    def solve(plan: tuple[Guard, ...], spent: float) -> None:
-        guarded = frozenset().union(*(g.assets for g in plan)) if plan else frozenset()
-        worst = worst_attack(ev, region, k, candidates, guarded)
-        here = Defence(
-            budget_m,
-            tuple(sorted(g.id for g in plan)),
-            spent,
-            worst.assets,
-            worst.delay,
-        )
-        if not best or (here.worst_delay, here.cost_m) < (best[0].worst_delay, best[0].cost_m):
-            best[:] = [here]
-        if worst.delay <= 0:
-            return
-        # Unless one of the worst attack's assets is guarded, that attack stands.
-        for g in options:
-            if g in plan or spent + g.cost_m > budget_m + 1e-9:
-                continue
-            if g.assets & set(worst.assets):
-                solve(tuple(sorted((*plan, g), key=lambda x: x.id)), spent + g.cost_m)
-
-    solve((), 0.0)
-    return best[0]
-
-
-def protection_curve(
-    ev: Evaluator,
-    region: str,
-    k: int,
-    candidates: Sequence[str],
-    budgets: Sequence[float],
-    options: Sequence[Guard],
-) -> pd.DataFrame:
-    """The best plan and its worst attack for each budget."""
-    rows = []
-    for b in budgets:
-        d = best_defence(ev, region, k, candidates, b, options)
-        rows.append(
-            {
-                "region": region,
-                "budget_m": b,
-                "plan": " ".join(d.plan),
-                "cost_m": d.cost_m,
-                "attack": " ".join(d.attack),
-                "worst_delay": d.worst_delay,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def days_per_million(
-    ev: Evaluator, region: str, k: int, candidates: Sequence[str], options: Sequence[Guard]
-) -> pd.DataFrame:
-    """Days of closure each guard alone buys against the worst k-attack, per million spent."""
-    first = worst_attack(ev, region, k, candidates)
-    worst = first.delay
-    rows = []
-    for g in options:
-        # A guard that leaves the worst attack's assets open leaves that attack standing.
-        touches = bool(g.assets & set(first.assets))
-        after = worst_attack(ev, region, k, candidates, g.assets).delay if touches else worst
-        gained = worst - after
-        rows.append(
-            {
-                "region": region,
-                "measure": g.id,
-                "cost_m": g.cost_m,
-                "days_gained": gained,
-                "days_per_million": gained / g.cost_m if g.cost_m > 0 else math.inf,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    return frame.sort_values(["days_per_million", "measure"], ascending=[False, True])
+__all__ = [
+    "CHECK_LIMIT",
+    "EXACT",
+    "NOT_PROVEN",
+    "AttackForm",
+    "AttackReport",
+    "AttackResult",
+    "Closures",
+    "Defence",
+    "Evaluator",
+    "Guard",
+    "analyse",
+    "best_defence",
+    "capped_assets",
+    "count_sets",
+    "criticality",
+    "days_per_million",
+    "evaluate_sets",
+    "exhaustive_attack",
+    "feasible_sets",
+    "guards",
+    "non_monotone",
+    "protection_curve",
+    "route_assets",
+    "run_attack",
+    "worst_attack",
+]
 
 
 @dataclass(frozen=True)
@@ -403,13 +111,21 @@ class AttackReport:
     simulations: int
 
 
+#: New simulations the check of each attacker's answer may spend by default (a work limit).
+CHECK_LIMIT = 200
+
+
 def analyse(
     ev: Evaluator,
     regions: Sequence[str],
     k: int,
     budgets: Sequence[float] = (),
+    *,
+    attack_budgets: Sequence[float] = (),
+    check_limit: int = CHECK_LIMIT,
 ) -> AttackReport:
-    """Criticality, the worst attacks of each size 1..k, and the protection curve, per region."""
+    """Criticality, the worst attacks of each size 1..k (and within each attack budget), and
+    the protection curve (against the largest attack budget, else k assets), per region."""
     from forcemodel.flow import simulate
 
     base = simulate(ev.scenario)
@@ -421,23 +137,37 @@ def analyse(
     attacks, curves, measures = [], [], []
     for r in regions:
         cands = per_region[r]
-        for j in range(1, k + 1):
-            a = worst_attack(ev, r, j, cands)
+        forms = [("k", AttackForm.of(ev.attack, j)) for j in range(1, k + 1)]
+        forms += [
+            ("budget", AttackForm.of(ev.attack, max(1, len(cands)), b))
+            for b in sorted(set(attack_budgets))
+        ]
+        for kind, form in forms:
+            a = worst_attack(ev, r, form, cands, check_limit=check_limit)
             attacks.append(
                 {
                     "region": r,
-                    "k": j,
+                    "form": kind,
+                    "k": form.k if kind == "k" else len(a.assets),
+                    "attack_budget": form.budget,
                     "assets": " ".join(a.assets),
+                    "attack_cost": a.cost,
                     "delay": a.delay,
+                    "status": a.status,
+                    "checked": a.checked,
+                    "non_monotone": a.non_monotone,
                     "candidates": len(cands),
                     "simulations": a.simulations,
                     "exhaustive_would_need": a.subsets,
                 }
             )
         if budgets:
+            defend = forms[-1][1]
             opts = guards(ev, cands)
-            curves.append(protection_curve(ev, r, k, cands, budgets, opts))
-            measures.append(days_per_million(ev, r, k, cands, opts))
+            curves.append(
+                protection_curve(ev, r, defend, cands, budgets, opts, check_limit=check_limit)
+            )
+            measures.append(days_per_million(ev, r, defend, cands, opts, check_limit=check_limit))
     return AttackReport(
         crit.reset_index(drop=True),
         pd.DataFrame(attacks),
@@ -453,21 +183,27 @@ def run_attack(
     regions: Sequence[str] = (),
     k: int = 2,
     budgets: Sequence[float] = (),
+    attack_budgets: Sequence[float] = (),
+    check_limit: int = CHECK_LIMIT,
     settings: Sequence[str] = (),
     uncertainty: str | Any | None = None,
     workers: int = 0,
     scheduler: str | Any | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AttackReport:
-    """The attacker's and defender's answers for ``regions`` (all when empty), k = 1..``k``.
+    """The attacker's and defender's answers for ``regions`` (all when empty): the worst
+    attacks of k = 1..``k`` assets and within each of ``attack_budgets`` (attack costs:
+    ``uncertainty.attack.cost``/``costs``), the protection curve over ``budgets`` (millions).
 
+    Each attacker's answer is checked against the attacks its bound cut, up to
+    ``check_limit`` new simulations, and says whether it is proven exact (``status``).
     Simulations run over the sweep's executor: a local pool of ``workers`` or the Dask
     cluster at ``scheduler``. Raises a located :class:`~forcemodel.sweep.spec.SweepError`
     for bad input before any simulation.
     """
     from forcemodel.common.errors import LocatedError, Problem
     from forcemodel.sweep.run import cluster
-    from forcemodel.sweep.spec import SweepError, load_uncertainty_file
+    from forcemodel.sweep.spec import SweepError, check_uncertainty, load_uncertainty_file
 
     problems = []
     if not 1 <= k <= 5:
@@ -477,6 +213,15 @@ def run_attack(
         for b in budgets
         if b < 0
     ]
+    problems += [
+        Problem("--attack-budget", None, "", f"an attack budget is positive, got {b:g}")
+        for b in attack_budgets
+        if not b > 0 or math.isinf(b)
+    ]
+    if check_limit < 0:
+        problems.append(
+            Problem("--check", None, "", f"a work limit is not negative, got {check_limit}")
+        )
     raw = scenario if isinstance(scenario, RawScenario) else read_scenario(scenario)
     if uncertainty is not None:
         raw = load_uncertainty_file(raw, uncertainty)
@@ -484,6 +229,7 @@ def run_attack(
         built = raw.build(list(settings))
     except LocatedError as exc:
         raise SweepError([*problems, *exc.problems]) from None
+    problems += check_uncertainty(raw, built)  # candidates and costs name capped assets
     known = [r.id for r in built.regions]
     for r in regions:
         if r not in known:
@@ -495,7 +241,14 @@ def run_attack(
     with cluster(workers, scheduler) as where:
         ev = Evaluator(raw, tuple(settings), built, where.executor, where.workers)
         ev.progress = progress
-        return analyse(ev, list(regions) or known, k, sorted(set(budgets)))
+        return analyse(
+            ev,
+            list(regions) or known,
+            k,
+            sorted(set(budgets)),
+            attack_budgets=attack_budgets,
+            check_limit=check_limit,
+        )
 
 
 def read_scenario(source: Any) -> RawScenario:

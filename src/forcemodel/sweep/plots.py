@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forcemodel.sweep.aggregate import censored
+from forcemodel.sweep.aggregate import censored, fan_bands, input_label, latest_region, tornado_rows
 from forcemodel.sweep.store import read_runs
 
 
@@ -43,12 +43,12 @@ def fan_chart(runs: pd.DataFrame, path: Path, title: str = "") -> Path:
     fig, axes = plt.subplots(
         rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False, layout="constrained"
     )
+    bands = fan_bands(runs)
     for ax, region in zip(axes.flat, regions, strict=False):
-        g = ok[ok["region"] == region]
-        power = np.array([np.asarray(v, dtype=float) for v in g["land_power"]])
-        req = np.asarray(g["land_required"].iloc[0], dtype=float)
-        days = np.arange(power.shape[1])
-        p10, p50, p90 = np.percentile(power, [10, 50, 90], axis=0)
+        b = bands[bands["region"] == region]
+        days, p10, p50, p90, req = (
+            b[c].to_numpy() for c in ("day", "p10", "p50", "p90", "required")
+        )
         ax.fill_between(days, p10, p90, color="tab:blue", alpha=0.25, label="P10-P90")
         ax.plot(days, p50, color="tab:blue", lw=1.5, label="median")
         ax.step(days, req, where="post", color="tab:red", lw=1.2, label="requirement")
@@ -107,15 +107,13 @@ def tornado(
 ) -> Path:
     """The inputs that move a region's figure most: Spearman's rho, strongest first."""
     plt = _plt()
-    mine = sens[(sens["figure"] == figure) & (sens["region"] == region)].copy()
+    best = tornado_rows(sens, region, figure, top)
     fig, ax = plt.subplots(figsize=(7, 0.35 * top + 1.2))
-    if mine.empty:
+    if best.empty:
         ax.text(0.5, 0.5, "no input varies", ha="center")
         return _save(fig, path)
-    mine["abs"] = mine["rho"].abs()
-    best = mine.sort_values("abs", ascending=False).drop_duplicates("input").head(top)
     best = best.iloc[::-1]
-    labels = [f"{i.removeprefix('in.').removeprefix('p.')}" for i in best["input"]]
+    labels = [input_label(i) for i in best["input"]]
     colors = ["tab:red" if v > 0 else "tab:blue" for v in best["rho"]]
     ax.barh(labels, best["rho"], color=colors)
     ax.axvline(0, color="black", lw=0.8)
@@ -149,9 +147,8 @@ def sweep_plots(folder: str | Path, by: str | None = None, region: str | None = 
     sens_path = base / "sensitivity.parquet"
     ok = runs[runs["error"].isna()]
     if sens_path.exists() and len(ok):
-        # The region that closes latest (median) is the one whose drivers matter most.
-        worst = str(censored(ok, horizon).groupby("region")["closure_day"].median().idxmax())
-        out.append(tornado(pd.read_parquet(sens_path), base / "tornado.png", region or worst))
+        worst = region or latest_region(runs, horizon)
+        out.append(tornado(pd.read_parquet(sens_path), base / "tornado.png", str(worst)))
     return out
 
 

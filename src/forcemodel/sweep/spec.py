@@ -319,6 +319,8 @@ def check_uncertainty(raw: RawScenario, scenario: Scenario) -> list[Problem]:
                 at((*base, "measures", i, "targets", j), f"'{t}' is not a target of the hazard")
     for j, t in enumerate(unc.attack.candidates):
         target((*base, "attack", "candidates", j), t)
+    for j, c in enumerate(unc.attack.costs):
+        target((*base, "attack", "costs", j, "asset"), c.asset)
     return problems
 
 
