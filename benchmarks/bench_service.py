@@ -383,6 +383,40 @@ def load(
     return {"all": every, **latencies, "_seconds": seconds, "_cpu": cpu}
 
 
+#: One read of each kind, for the CPU each costs the server (``cpu_per_read``).
+EACH_KIND = {
+    "GET /pledges/{id}": "/pledges/517",
+    "GET /requirements/{id}": "/requirements/77",
+    "GET /allocations/{id}": "/allocations/201",
+    "GET /pledges?after= (page of 100)": "/pledges?after=300&limit=100",
+    "GET /me": "/me",
+}
+
+
+def cpu_per_read(server: Server, token: str, reads: int) -> dict[str, float]:
+    """The server's CPU milliseconds per read of each kind: one client, one read after another.
+
+    CPU time, not wall time, from the kernel's count for the server process: what a read costs
+    the server, whatever else the machine runs (a busy machine still inflates it somewhat:
+    caches and cores are shared). The least of three batches of ``reads`` reads.
+    """
+    host, port = server.base.removeprefix("http://").split(":")
+    client = SocketClient(host, int(port), token)
+    out = {}
+    for kind, path in EACH_KIND.items():
+        for _ in range(20):
+            client.get(path)
+        batches = []
+        for _ in range(3):
+            start = _cpu_of(server.pid)
+            for _ in range(reads):
+                client.get(path)
+            batches.append((_cpu_of(server.pid) - start) / reads * 1000)
+        out[kind] = min(batches)
+    client.close()
+    return out
+
+
 def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if values else 0.0
 
@@ -424,6 +458,12 @@ def main() -> int:
         help="also measure the service of git revision REV (same schema), as it shipped then",
     )
     parser.add_argument("--client", choices=sorted(CLIENTS), default="socket")
+    parser.add_argument(
+        "--cpu-reads",
+        type=int,
+        default=200,
+        help="reads of each kind, one at a time, for the server's CPU per read (0: skip)",
+    )
     parser.add_argument("--serve-without-pool", nargs=2, metavar=("URL", "PORT"))
     parser.add_argument("--serve-before", nargs=2, metavar=("URL", "PORT"))
     args = parser.parse_args()
@@ -444,6 +484,7 @@ def main() -> int:
     saturated: dict[str, dict[str, Any]] = {}
     queued: dict[str, dict[str, Any]] = {}
     left: dict[str, int] = {}
+    per_read: dict[str, dict[str, float]] = {}
 
     def measure(service: Server, tokens: dict[str, str], rate: float) -> dict[str, Any]:
         return load(service, tokens, args.clients, args.seconds, rate, args.client)
@@ -479,6 +520,8 @@ def main() -> int:
                 with serving(url, log, pool=pool, before=src) as service:
                     paced[name] = measure(service, tokens, args.rate)
                     saturated[name] = measure(service, tokens, 0.0)
+                    if args.cpu_reads:
+                        per_read[name] = cpu_per_read(service, tokens["observer"], args.cpu_reads)
             for name, url, tokens, src in databases if args.queued_matches else []:
                 print(f"{name}: reads alone, then with matches queued", flush=True)
                 with serving(url, log, before=src) as service:
@@ -536,6 +579,16 @@ def main() -> int:
                 f"list p95, pages of 100, {label}, {name}: {p95:.1f} ms "
                 f"({verdict} the target of {TARGET_LIST_P95_MS:.0f} ms)"
             )
+    if per_read:
+        print()
+        print("server CPU ms per read, one client reading one after another (least of 3 x")
+        print(f"{args.cpu_reads} reads of each kind):")
+        print()
+        names = list(per_read)
+        print("| read | " + " | ".join(names) + " |")
+        print("| --- |" + " ---: |" * len(names))
+        for kind in EACH_KIND:
+            print(f"| `{kind}` | " + " | ".join(f"{per_read[n][kind]:.2f}" for n in names) + " |")
     _queued_table(queued, left, args.queued_matches)
     return 0
 
