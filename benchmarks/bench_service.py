@@ -417,6 +417,33 @@ def cpu_per_read(server: Server, token: str, reads: int) -> dict[str, float]:
     return out
 
 
+def interleaved_cpu(
+    servers: dict[str, tuple[Server, str]], reads: int, rounds: int
+) -> dict[str, dict[str, float]]:
+    """The servers' CPU milliseconds per read of each kind, measured in turn (``--cpu-only``).
+
+    Every server runs at once; each round reads ``reads`` times of each kind from each server in
+    turn, so that a change in the machine's load meanwhile falls on all of them alike. The least
+    over the rounds, by server and kind.
+    """
+    best = {name: dict.fromkeys(EACH_KIND, float("inf")) for name in servers}
+    for _ in range(rounds):
+        for kind, path in EACH_KIND.items():
+            for name, (server, token) in servers.items():
+                # A connection per batch: an idle one is closed by the server meanwhile.
+                host, port = server.base.removeprefix("http://").split(":")
+                client = SocketClient(host, int(port), token)
+                for _ in range(10):
+                    client.get(path)
+                start = _cpu_of(server.pid)
+                for _ in range(reads):
+                    client.get(path)
+                took = (_cpu_of(server.pid) - start) / reads * 1000
+                best[name][kind] = min(best[name][kind], took)
+                client.close()
+    return best
+
+
 def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if values else 0.0
 
@@ -464,6 +491,12 @@ def main() -> int:
         default=200,
         help="reads of each kind, one at a time, for the server's CPU per read (0: skip)",
     )
+    parser.add_argument(
+        "--cpu-only",
+        action="store_true",
+        help="only the server's CPU per read, this tree's and --before's servers in turn",
+    )
+    parser.add_argument("--cpu-rounds", type=int, default=5, help="rounds of --cpu-only")
     parser.add_argument("--serve-without-pool", nargs=2, metavar=("URL", "PORT"))
     parser.add_argument("--serve-before", nargs=2, metavar=("URL", "PORT"))
     args = parser.parse_args()
@@ -497,6 +530,24 @@ def main() -> int:
             pg_tokens = fill(pg_url)
             sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
             sqlite_tokens = fill(sqlite_url)
+            if args.cpu_only:
+                if before is None:
+                    parser.error("--cpu-only compares with --before REV")
+                with contextlib.ExitStack() as stack:
+                    servers = {
+                        f"{label}{name}": (
+                            stack.enter_context(serving(url, log, before=src)),
+                            tokens["observer"],
+                        )
+                        for label, src in (("", None), (f"before ({args.before}): ", before))
+                        for name, url, tokens in (
+                            ("postgresql", pg_url, pg_tokens),
+                            ("sqlite", sqlite_url, sqlite_tokens),
+                        )
+                    }
+                    best = interleaved_cpu(servers, args.cpu_reads, args.cpu_rounds)
+                _cpu_table(best, args.before, args.cpu_reads, args.cpu_rounds)
+                return 0
             runs: list[tuple[str, str, dict[str, str], bool, Path | None]] = [
                 ("postgresql (pooled, as shipped)", pg_url, pg_tokens, True, None),
                 ("baseline: sqlite (as shipped)", sqlite_url, sqlite_tokens, True, None),
@@ -591,6 +642,21 @@ def main() -> int:
             print(f"| `{kind}` | " + " | ".join(f"{per_read[n][kind]:.2f}" for n in names) + " |")
     _queued_table(queued, left, args.queued_matches)
     return 0
+
+
+def _cpu_table(best: dict[str, dict[str, float]], before: str, reads: int, rounds: int) -> None:
+    print(f"machine: {_machine()}")
+    print(
+        f"server CPU ms per read, one client, {reads} reads of each kind from each server in "
+        f"turn, least of {rounds} rounds:"
+    )
+    print()
+    print("| read | database | this tree | before | ratio |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for kind in EACH_KIND:
+        for name in ("postgresql", "sqlite"):
+            now, then = best[name][kind], best[f"before ({before}): {name}"][kind]
+            print(f"| `{kind}` | {name} | {now:.2f} | {then:.2f} | {now / then:.2f} |")
 
 
 def _queued_table(queued: dict[str, dict[str, Any]], left: dict[str, int], count: int) -> None:
