@@ -2,7 +2,7 @@
 
 This is the service's one authentication path: every route that needs a caller names one of
 the role types below (``Anyone``, ``Coordinator``, ...), each resolved by :func:`current_user`
-(the bearer token, looked up through the principal cache) and a role check. The app factory
+(the bearer token, looked up in the database on every request) and a role check. The app factory
 (:func:`forcemodel.service.api.create_app`) puts a :class:`Database` on ``app.state.db``; the
 dependencies read it from the request, so routers are plain modules, not closures.
 
@@ -13,7 +13,7 @@ No ``from __future__ import annotations``: FastAPI reads these annotations at ru
 """
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -74,8 +74,14 @@ def database(request: Request) -> Database:
 # --- sessions ---
 
 
-def read_session(request: Request) -> Iterator[Session]:
-    """A session that only reads."""
+async def read_session(request: Request) -> AsyncIterator[Session]:
+    """A session that only reads.
+
+    Made and closed on the event loop, not in worker threads (a sync dependency costs a request
+    two thread hops): making a session touches no database, and closing one after reads returns
+    its connection to the pool without a round trip (PostgreSQL: autocommit, nothing to roll
+    back; SQLite: a local read transaction).
+    """
     with database(request).read() as session:
         yield session
 
@@ -108,6 +114,8 @@ bearer = HTTPBearer(auto_error=False, description="A token made by `forcemodel u
 
 
 def _lookup(db: Database, token: str) -> Principal | None:
+    # A session of its own, closed at once: a route may hold its request long (POST /match
+    # waits for its job on the event loop), and must not hold a connection meanwhile.
     with db.read() as session:
         return authenticate(session, token)
 

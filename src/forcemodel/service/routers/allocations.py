@@ -27,7 +27,6 @@ from forcemodel.service.deps import (
     next_page,
 )
 from forcemodel.service.schemas import AllocationIn, AllocationOut, AllocationPatch
-from forcemodel.service.tables import Allocation
 
 router = APIRouter(tags=["allocations"])
 
@@ -42,9 +41,9 @@ def list_allocations(
     limit: Limit = DEFAULT_PAGE,
 ) -> list[AllocationOut]:
     """Allocations, by id, a page at a time (``Link`` names the next page)."""
-    rows = reads.page(session, Allocation, Allocation.id, after, limit)
+    rows = reads.allocations(session, after=after, limit=limit)
     next_page(request, response, len(rows), limit, rows[-1].id if rows else None)
-    return [reads.allocation_out(r) for r in rows]
+    return rows
 
 
 @router.get("/allocations/{alloc_id}", responses=ONE)
@@ -52,9 +51,9 @@ def get_allocation(
     alloc_id: RowKey, response: Response, _user: Anyone, session: Reading
 ) -> AllocationOut:
     """One allocation; its ETag is its version."""
-    allocation = reads.get_row(session, Allocation, alloc_id, "allocation")
-    etag(response, allocation.version)
-    return reads.allocation_out(allocation)
+    out = reads.allocation(session, alloc_id)
+    etag(response, out.version)
+    return out
 
 
 @router.post("/allocations", status_code=201, responses=CREATE)
