@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -91,30 +92,12 @@ def add_user(session: Session, name: str, role: Role, nation: str | None) -> tup
     user = User(name=name, role=role.value, nation=nation, token_hash=hash_token(token))
     session.add(user)
     session.flush()
-    audit.record(
-        session,
-        actor=CLI_ACTOR,
-        actor_role="admin",
-        action=AuditAction.create,
-        entity="user",
-        entity_id=user.id,
-        before=None,
-        after=audit.snapshot(user),
-    )
+    _admin_audit(session, AuditAction.create, "user", user.id, None, audit.snapshot(user))
     if role is Role.donor and nation is not None and session.get(Donor, nation) is None:
         donor = Donor(code=nation, name=nation)
         session.add(donor)
         session.flush()
-        audit.record(
-            session,
-            actor=CLI_ACTOR,
-            actor_role="admin",
-            action=AuditAction.create,
-            entity="donor",
-            entity_id=nation,
-            before=None,
-            after=audit.snapshot(donor),
-        )
+        _admin_audit(session, AuditAction.create, "donor", nation, None, audit.snapshot(donor))
     session.commit()
     return user, token
 
@@ -136,16 +119,7 @@ def remove_user(session: Session, name: str) -> None:
     before = audit.snapshot(user)
     session.delete(user)
     session.flush()
-    audit.record(
-        session,
-        actor=CLI_ACTOR,
-        actor_role="admin",
-        action=AuditAction.delete,
-        entity="user",
-        entity_id=before["id"],
-        before=before,
-        after=None,
-    )
+    _admin_audit(session, AuditAction.delete, "user", before["id"], before, None)
     session.commit()
 
 
@@ -156,16 +130,7 @@ def rotate_token(session: Session, name: str) -> str:
     user.token_hash = hash_token(token)
     session.flush()
     snapshot = audit.snapshot(user)  # the hash is never copied into the log
-    audit.record(
-        session,
-        actor=CLI_ACTOR,
-        actor_role="admin",
-        action=AuditAction.update,
-        entity="user",
-        entity_id=user.id,
-        before=snapshot,
-        after=snapshot,
-    )
+    _admin_audit(session, AuditAction.update, "user", user.id, snapshot, snapshot)
     session.commit()
     return token
 
@@ -173,3 +138,24 @@ def rotate_token(session: Session, name: str) -> str:
 def list_users(session: Session) -> list[User]:
     """Every user, by name."""
     return list(session.scalars(select(User).order_by(User.name)))
+
+
+def _admin_audit(
+    session: Session,
+    action: AuditAction,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Audit a change made from the command line (the administrator, not a caller)."""
+    audit.record(
+        session,
+        actor=CLI_ACTOR,
+        actor_role="admin",
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )

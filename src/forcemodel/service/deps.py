@@ -15,7 +15,7 @@ No ``from __future__ import annotations``: FastAPI reads these annotations at ru
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Body, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -267,6 +267,24 @@ def next_page(
 def etag(response: Response, version: int) -> None:
     """Give the answer the row's version as its ETag."""
     response.headers["ETag"] = f'"{version}"'
+
+
+class Versioned(Protocol):
+    """An answer that carries its row's version."""
+
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def committed(session: Session, response: Response, out: V) -> V:
+    """Commit the request's change, then answer ``out`` with its version as the ETag (the
+    answer is read before the commit, inside the same transaction)."""
+    session.commit()
+    etag(response, out.version)
+    return out
 
 
 class CSVResponse(PlainTextResponse):

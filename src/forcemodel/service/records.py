@@ -312,12 +312,18 @@ def update_pledge(
 def delete_pledge(session: Session, actor: Principal, pledge_id: int, version: int) -> None:
     pledge = _get(session, Pledge, pledge_id, "pledge", lock=True)
     _own_nation(actor, pledge.donor, "the pledges")
-    check_version(pledge, "pledge", pledge_id, version)
+    _withdraw(session, actor, pledge, "pledge", pledge_id, version, Allocation.pledge_id)
+
+
+def _withdraw(
+    session: Session, actor: Principal, row: Base, entity: str, key: int, version: int, column: Any
+) -> None:
+    """Delete a pledge or requirement of the current ``version`` that no allocation names
+    (``column``: the allocations' reference to it)."""
+    check_version(row, entity, key, version)
     with lifecycle_rules():
-        lifecycle.check_withdraw(
-            f"pledge {pledge_id}", _count(session, Allocation.pledge_id, pledge_id)
-        )
-    _delete(session, actor, pledge, "pledge")
+        lifecycle.check_withdraw(f"{entity} {key}", _count(session, column, key))
+    _delete(session, actor, row, entity)
 
 
 # --- requirements (the partner: its own nation's) -----------------------------------------
@@ -361,12 +367,7 @@ def update_requirement(
 def delete_requirement(session: Session, actor: Principal, req_id: int, version: int) -> None:
     req = _get(session, Requirement, req_id, "requirement", lock=True)
     _own_nation(actor, req.partner, "the requirements")
-    check_version(req, "requirement", req_id, version)
-    with lifecycle_rules():
-        lifecycle.check_withdraw(
-            f"requirement {req_id}", _count(session, Allocation.requirement_id, req_id)
-        )
-    _delete(session, actor, req, "requirement")
+    _withdraw(session, actor, req, "requirement", req_id, version, Allocation.requirement_id)
 
 
 # --- allocations (coordinators) ------------------------------------------------------------

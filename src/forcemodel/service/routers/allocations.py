@@ -22,6 +22,7 @@ from forcemodel.service.deps import (
     RowKey,
     VersionQuery,
     Writing,
+    committed,
     etag,
     expected_version,
     next_page,
@@ -62,9 +63,7 @@ def create_allocation(
 ) -> AllocationOut:
     """Allocate (part of) a pledge to a requirement of the same category and standard."""
     out = reads.allocation_out(records.create_allocation(session, user, data))
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.patch("/allocations/{alloc_id}", responses=CHANGE)
@@ -80,9 +79,7 @@ def update_allocation(
     version = expected_version(if_match, patch.version)
     allocation = records.update_allocation(session, user, alloc_id, patch, version)
     out = reads.allocation_out(allocation)
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.delete("/allocations/{alloc_id}", status_code=204, responses=DELETE)

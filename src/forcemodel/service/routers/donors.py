@@ -20,6 +20,7 @@ from forcemodel.service.deps import (
     NationKey,
     Reading,
     Writing,
+    committed,
     etag,
     expected_version,
     next_page,
@@ -59,9 +60,7 @@ def create_donor(
 ) -> DonorOut:
     """Register a donor nation (coordinators)."""
     out = DonorOut.model_validate(records.create_donor(session, user, data))
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.patch("/donors/{code}", responses=CHANGE)
@@ -76,6 +75,4 @@ def update_donor(
     """Rename a donor nation (coordinators)."""
     version = expected_version(if_match, patch.version)
     out = DonorOut.model_validate(records.update_donor(session, user, code, patch, version))
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)

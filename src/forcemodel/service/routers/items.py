@@ -20,6 +20,7 @@ from forcemodel.service.deps import (
     Limit,
     Reading,
     Writing,
+    committed,
     etag,
     expected_version,
     next_page,
@@ -57,9 +58,7 @@ def get_item(item_id: ItemKey, response: Response, _user: Anyone, session: Readi
 def create_item(data: ItemIn, response: Response, user: Coordinator, session: Writing) -> ItemOut:
     """Add an entry to the catalogue (coordinators)."""
     out = ItemOut.model_validate(records.create_item(session, user, data))
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.patch("/items/{item_id}", responses=CHANGE)
@@ -74,6 +73,4 @@ def update_item(
     """Change a catalogue entry (coordinators)."""
     version = expected_version(if_match, patch.version)
     out = ItemOut.model_validate(records.update_item(session, user, item_id, patch, version))
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)

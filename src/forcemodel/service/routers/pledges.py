@@ -30,6 +30,7 @@ from forcemodel.service.deps import (
     RowKey,
     VersionQuery,
     Writing,
+    committed,
     csv_file,
     etag,
     expected_version,
@@ -96,9 +97,7 @@ def create_pledge(
     """Pledge items (donors, for their own nation)."""
     pledge = records.create_pledge(session, user, data)
     out = reads.pledge(session, pledge.id)
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.patch("/pledges/{pledge_id}", responses=CHANGE)
@@ -114,9 +113,7 @@ def update_pledge(
     version = expected_version(if_match, patch.version)
     records.update_pledge(session, user, pledge_id, patch, version)
     out = reads.pledge(session, pledge_id)
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.delete("/pledges/{pledge_id}", status_code=204, responses=DELETE)

@@ -29,6 +29,7 @@ from forcemodel.service.deps import (
     RowKey,
     VersionQuery,
     Writing,
+    committed,
     csv_file,
     etag,
     expected_version,
@@ -98,9 +99,7 @@ def create_requirement(
     """State a requirement (the partner)."""
     req = records.create_requirement(session, user, data)
     out = reads.requirement(session, req.id)
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.patch("/requirements/{req_id}", responses=CHANGE)
@@ -116,9 +115,7 @@ def update_requirement(
     version = expected_version(if_match, patch.version)
     records.update_requirement(session, user, req_id, patch, version)
     out = reads.requirement(session, req_id)
-    session.commit()
-    etag(response, out.version)
-    return out
+    return committed(session, response, out)
 
 
 @router.delete("/requirements/{req_id}", status_code=204, responses=DELETE)
