@@ -5,6 +5,7 @@ The helpers themselves live in ``support/`` (importable as ``support.scenarios``
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,13 +15,24 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-import forcemodel.cli.common  # noqa: F401  (see below)
 from support.scenarios import TINY_TEXT, Writer, tiny_raw
 
-# The CLI's rich consoles are made when forcemodel.cli.common is first imported, and a console
-# made while COLUMNS is set keeps that width for good. Import them here, before any test runs a
-# command with COLUMNS set, so that each command's width follows its own environment whatever
-# the order the tests run in (pytest-xdist changes it).
+
+def _consoles_follow_their_environment() -> None:
+    """Make the CLI's rich consoles with no COLUMNS or LINES set.
+
+    A console made while COLUMNS is set keeps that width for good, and pytest-xdist's workers
+    run with COLUMNS=80: made here without it, each command's width follows the environment it
+    runs in (the doc tests set it), whichever test first imports the CLI, in whatever order.
+    """
+    saved = {k: os.environ.pop(k) for k in ("COLUMNS", "LINES") if k in os.environ}
+    try:
+        importlib.import_module("forcemodel.cli.common")
+    finally:
+        os.environ.update(saved)
+
+
+_consoles_follow_their_environment()
 
 pytest_plugins = ["support.postgres"]  # the service tests' databases: SQLite and PostgreSQL
 
