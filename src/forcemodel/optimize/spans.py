@@ -15,7 +15,6 @@ import pandas as pd
 
 from forcemodel.optimize.explain import _SERVER_WORD, CAPACITY_KINDS, _server_unit
 
-
 SPAN_COLUMNS = [
     "unit",
     "kind",
