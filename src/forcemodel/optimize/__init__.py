@@ -15,11 +15,12 @@ from forcemodel.optimize.api import (
     optimize,
     write_model_file,
 )
-from forcemodel.optimize.explain import CAPACITY_KINDS, capacity_spans
+from forcemodel.optimize.explain import CAPACITY_KINDS
 from forcemodel.optimize.model import BuiltModel, Choice, Weights
 from forcemodel.optimize.plan import OptimizationResult, planned_scenario_data
 from forcemodel.optimize.safeguard import bundled_closure_days
 from forcemodel.optimize.search import LARGE_OPTIONS
+from forcemodel.optimize.spans import capacity_spans
 from forcemodel.optimize.stopping import WorkLimits
 
 __all__ = [

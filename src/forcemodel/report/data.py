@@ -19,7 +19,7 @@ import pandas as pd
 
 from forcemodel.assessment import AT_CAPACITY, Assessment
 
-# The map's view, also read from here by the web pages (forcemodel.web.planning).
+# The map's view, also read from here by the web pages (forcemodel.web.mapview).
 from forcemodel.report.mapdata import OUTLINE_MARGIN_DEG as OUTLINE_MARGIN_DEG
 from forcemodel.report.mapdata import map_view as map_view
 from forcemodel.report.world import BBox

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from forcemodel.assist import bundled_cases
-from forcemodel.web import cases, planning
+from forcemodel.web import cases, tables
 from forcemodel.web.frame import EVERYONE, Refused, Viewer, allow, render, state
-from forcemodel.web.plan_pages import csv_text
+from forcemodel.web.tables import csv_text
 
 router = APIRouter(prefix="/board/cases")
 
@@ -49,16 +49,16 @@ async def case_page(request: Request, v: Anyone, name: CaseName) -> Response:
         {
             "plan": plan,
             "meta": plan.result.case.meta,
-            "usable": planning.table(t["usable"]),
-            "courses": planning.table(t["courses"]),
-            "cohorts": planning.table(
+            "usable": tables.table(t["usable"]),
+            "courses": tables.table(t["courses"]),
+            "cohorts": tables.table(
                 t["cohorts"][["course", "item", "trainees", "start_date", "end_date"]]
             ),
             "cohort_chart": cases.cohort_chart(plan),
             "hub_charts": cases.hub_charts(plan),
-            "hubs": planning.table(t["hubs"][t["hubs"]["tons"] > 0]),
+            "hubs": tables.table(t["hubs"][t["hubs"]["tons"] > 0]),
             "fleet_chart": cases.fleet_chart(plan),
-            "fleet": planning.table(t["fleet"]),
+            "fleet": tables.table(t["fleet"]),
             "table_names": TABLES,
         },
         v=v,

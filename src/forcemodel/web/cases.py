@@ -15,7 +15,8 @@ import pandas as pd
 
 from forcemodel.assist import MatchResult, fleet_mix, load_case, match_case
 from forcemodel.assist.pipeline import courses, hub_throughput, usable_systems
-from forcemodel.web.planning import CHART_H, CHART_W, PAD_B, PAD_L, PAD_R, PAD_T, _ticks, cell
+from forcemodel.web.charts import CHART_H, CHART_W, PAD_B, PAD_L, PAD_R, PAD_T, _ticks
+from forcemodel.web.tables import cell
 
 #: Seconds the matcher may run on a case the page shows (its default).
 MATCH_TIME_LIMIT = 60.0

@@ -18,12 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from forcemodel.service.auth import Principal
 from forcemodel.service.deps import PLANNERS as PLANNERS
 from forcemodel.service.tables import Role
-from forcemodel.web.planning import cell
 from forcemodel.web.session import (
     COOKIE,
     principal_by_digest,
     same_token,
 )
+from forcemodel.web.tables import cell
 
 #: Where the pages are mounted in the service's application.
 PREFIX = "/ui"

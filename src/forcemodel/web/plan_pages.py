@@ -2,16 +2,15 @@
 
 Analysts and coordinators upload scenarios and start runs; observers read finished runs;
 donors and partners (national desks of the assistance board) do not see the planning side.
+The routes that start runs (simulate, optimise, sweep) and serve a sweep's output are in
+:mod:`.run_pages`; the jobs that simulate and optimise are here.
 
 No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
 """
 
 import asyncio
-import csv
-import io
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -24,7 +23,8 @@ from forcemodel.common.errors import LocatedError, Problem
 from forcemodel.report import data as report_data
 from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
-from forcemodel.web import planning
+from forcemodel.web import planning, uploads
+from forcemodel.web.charts import bottleneck_chart, capabilities_of, gantt_chart, power_chart
 from forcemodel.web.frame import (
     PLAN_READERS,
     PLANNERS,
@@ -35,7 +35,10 @@ from forcemodel.web.frame import (
     render,
     state,
 )
-from forcemodel.web.jobs import Job, JobRefused
+from forcemodel.web.jobs import Job
+from forcemodel.web.mapview import scenario_map
+from forcemodel.web.planning import SWEEP_FIGURES, SWEEP_TABLES
+from forcemodel.web.tables import csv_text, table
 
 router = APIRouter(prefix="/plan")
 
@@ -49,8 +52,6 @@ MILSYMBOL = FilePath(__file__).parent / "static" / "vendor" / "milsymbol.js"
 POLL_S = 0.25
 #: An event stream ends after this many seconds (the page reconnects).
 STREAM_S = 1800.0
-#: Characters that make a spreadsheet read a cell as a formula.
-FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 #: Tables a run's page offers as CSV.
 TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements", "servers")
 #: An optimised run's tables besides (its plan folder's CSV files).
@@ -91,7 +92,7 @@ def scenarios(request: Request, v: Reader) -> Response:
         request,
         "scenarios.html",
         {
-            "scenarios": planning.scenarios(state(request).data_dir),
+            "scenarios": uploads.scenarios(state(request).data_dir),
             "can_run": v.role in PLANNERS,
             "problems": [],
             "uploaded": "",
@@ -109,15 +110,15 @@ async def upload(
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     check_csrf(v, csrf)
-    content = await file.read(planning.MAX_UPLOAD_BYTES + 1)
+    content = await file.read(uploads.MAX_UPLOAD_BYTES + 1)
     data_dir = state(request).data_dir
     name, error = "", ""
     problems: list[Problem] = []
     try:
         name, problems = await asyncio.to_thread(
-            planning.upload_scenario, data_dir, file.filename or "scenario.yaml", content
+            uploads.upload_scenario, data_dir, file.filename or "scenario.yaml", content
         )
-    except planning.UploadError as exc:
+    except uploads.UploadError as exc:
         error = str(exc)
     if not problems and not error:
         base = request.scope.get("root_path", "")
@@ -126,7 +127,7 @@ async def upload(
         request,
         "scenarios.html",
         {
-            "scenarios": planning.scenarios(data_dir),
+            "scenarios": uploads.scenarios(data_dir),
             "can_run": True,
             "problems": problems,
             "uploaded": file.filename or "",
@@ -139,7 +140,7 @@ async def upload(
 
 @router.get("/scenarios/{name}", response_class=HTMLResponse)
 def scenario(request: Request, v: Reader, name: Name) -> Response:
-    entry = planning.find_scenario(state(request).data_dir, name)
+    entry = uploads.find_scenario(state(request).data_dir, name)
     if entry is None:
         raise Refused(f"There is no scenario {name!r}.", 404)
     try:
@@ -174,7 +175,7 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
         {
             "entry": entry,
             "problems": [],
-            "map": planning.scenario_map(loaded),
+            "map": scenario_map(loaded),
             "counts": counts,
             "meta": loaded.meta,
             "can_run": v.role in PLANNERS,
@@ -258,160 +259,6 @@ def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], Fil
     return run
 
 
-#: Bounds of a sweep started from the page: draws per grid point.
-SWEEP_DRAWS = (2, 500)
-#: Worker processes of a sweep's local pool (the Dask cluster's when FORCEMODEL_DASK_SCHEDULER
-#: names one: tcp://HOST:PORT).
-SWEEP_WORKERS = 2
-#: The sweep's charts (PNG, by forcemodel.sweep.plots.sweep_plots) and tables the page offers.
-SWEEP_FIGURES = {
-    "fan": "Fan chart: land combat power by day per region (P10 to P90, median, requirement)",
-    "window": "Window of vulnerability across the runs",
-    "closure": "Closure day against the swept parameter",
-    "tornado": "What moves the closure of the region that closes latest (tornado)",
-}
-SWEEP_TABLES = ("summary", "sensitivity")
-
-
-def _uncertainty_of(scenario: str) -> str | None:
-    """The bundled uncertainty of a bundled scenario of that name (else the scenario's own)."""
-    from forcemodel import sweep as sweep_pkg
-
-    data = FilePath(sweep_pkg.__file__).parent / "data"
-    return scenario if (data / f"{scenario}.yaml").is_file() else None
-
-
-def _sweeper(draws: int, seed: int) -> Callable[[Job, Callable[[str], None], FilePath], None]:
-    """A job that sweeps the scenario's uncertainty (``draws`` runs, ``seed``) into the job's
-    sweep folder, then draws the sweep's charts there (:func:`forcemodel.sweep.plots`)."""
-
-    def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
-        from forcemodel.sweep import sweep
-        from forcemodel.sweep.plots import sweep_plots
-
-        def progress(done: int, total: int, failed: int) -> None:
-            say(f"runs: {done} of {total} done" + (f", {failed} failed" if failed else ""))
-
-        folder = out.parent / planning.SWEEP_FOLDER
-        say(f"sweeping: {draws} draws, seed {seed}")
-        sweep(
-            job.source,
-            draws=draws,
-            seed=seed,
-            out=folder,
-            uncertainty=_uncertainty_of(job.scenario) if job.source == job.scenario else None,
-            workers=SWEEP_WORKERS,
-            scheduler=os.environ.get("FORCEMODEL_DASK_SCHEDULER") or None,
-            progress=progress,
-        )
-        say("drawing the fan charts")
-        sweep_plots(folder)
-
-    return run
-
-
-@router.post("/scenarios/{name}/sweep")
-def sweep_run(
-    request: Request,
-    v: Planner,
-    name: Name,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    draws: Annotated[int, Form(ge=SWEEP_DRAWS[0], le=SWEEP_DRAWS[1])] = 20,
-    seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 1,
-) -> Response:
-    check_csrf(v, csrf)
-    entry = planning.find_scenario(state(request).data_dir, name)
-    if entry is None:
-        raise Refused(f"There is no scenario {name!r}.", 404)
-    try:
-        job = state(request).pool.submit(
-            "sweep", entry.name, entry.source, v.user.name, v.role.value, _sweeper(draws, seed)
-        )
-    except JobRefused as exc:
-        raise Refused(str(exc), 429) from None
-    base = request.scope.get("root_path", "")
-    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
-
-
-@router.get("/jobs/{job_id}/sweep/{name}.png")
-def sweep_figure(
-    request: Request,
-    v: Reader,
-    job_id: JobId,
-    name: Annotated[str, Path(pattern="^(" + "|".join(SWEEP_FIGURES) + ")$")],
-) -> Response:
-    found = _job(request, v, job_id)
-    path = state(request).pool.job_dir(found.id) / planning.SWEEP_FOLDER / f"{name}.png"
-    if found.kind != "sweep" or not path.is_file():
-        raise Refused(f"Run {job_id} has no {name} chart.", 404)
-    return Response(path.read_bytes(), media_type="image/png")
-
-
-@router.get("/jobs/{job_id}/sweep/{name}.csv")
-def sweep_table(
-    request: Request,
-    v: Reader,
-    job_id: JobId,
-    name: Annotated[str, Path(pattern="^(" + "|".join(SWEEP_TABLES) + ")$")],
-) -> Response:
-    found = _job(request, v, job_id)
-    frame = planning.sweep_tables(state(request).pool.job_dir(found.id)).get(name)
-    if found.kind != "sweep" or frame is None:
-        raise Refused(f"Run {job_id} has no {name} table.", 404)
-    return Response(
-        csv_text(frame),
-        media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.scenario}-{job_id}-{name}.csv"'
-        },
-    )
-
-
-@router.post("/scenarios/{name}/optimize")
-def optimize_run(
-    request: Request,
-    v: Planner,
-    name: Name,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    stop: Annotated[str, Form(pattern="^(time|work)$")] = "time",
-    seconds: Annotated[int, Form(ge=OPTIMIZE_SECONDS[0], le=OPTIMIZE_SECONDS[1])] = 50,
-) -> Response:
-    check_csrf(v, csrf)
-    entry = planning.find_scenario(state(request).data_dir, name)
-    if entry is None:
-        raise Refused(f"There is no scenario {name!r}.", 404)
-    runner = _optimizer(seconds if stop == "time" else None)
-    try:
-        job = state(request).pool.submit(
-            "optimize", entry.name, entry.source, v.user.name, v.role.value, runner
-        )
-    except JobRefused as exc:
-        raise Refused(str(exc), 429) from None
-    base = request.scope.get("root_path", "")
-    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
-
-
-@router.post("/scenarios/{name}/run")
-def run(
-    request: Request,
-    v: Planner,
-    name: Name,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    check_csrf(v, csrf)
-    entry = planning.find_scenario(state(request).data_dir, name)
-    if entry is None:
-        raise Refused(f"There is no scenario {name!r}.", 404)
-    try:
-        job = state(request).pool.submit(
-            "simulate", entry.name, entry.source, v.user.name, v.role.value, _simulate
-        )
-    except JobRefused as exc:
-        raise Refused(str(exc), 429) from None
-    base = request.scope.get("root_path", "")
-    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
-
-
 # --- jobs ---------------------------------------------------------------------------------
 
 
@@ -436,7 +283,7 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
                 for f, caption in SWEEP_FIGURES.items()
                 if (folder / planning.SWEEP_FOLDER / f"{f}.png").is_file()
             ],
-            "summary": planning.table(tables["summary"], 40) if "summary" in tables else None,
+            "summary": table(tables["summary"], 40) if "summary" in tables else None,
             "tables": [t for t in SWEEP_TABLES if t in tables],
         }
     elif found.state == "done":
@@ -444,11 +291,11 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
         context.update(
             run=r,
             regions=r.regions.to_dict("records"),
-            tables={k: planning.table(t, 15) for k, t in r.tables.items()},
+            tables={k: table(t, 15) for k, t in r.tables.items()},
             table_names=TABLES,
-            bottlenecks=planning.bottleneck_chart(r),
-            servers=planning.table(r.servers),
-            plan={k: planning.table(t, 30) for k, t in r.plan.items()},
+            bottlenecks=bottleneck_chart(r),
+            servers=table(r.servers),
+            plan={k: table(t, 30) for k, t in r.plan.items()},
         )
     return render(request, "job.html", context, v=v)
 
@@ -509,7 +356,7 @@ def region(
     rows = r.regions[r.regions["region"] == region]
     if rows.empty:
         raise Refused(f"Run {job_id} has no region {region!r}.", 404)
-    charts = [planning.power_chart(r, region, c) for c in planning.capabilities_of(r, region)]
+    charts = [power_chart(r, region, c) for c in capabilities_of(r, region)]
     caps = r.assessment.capabilities
     return render(
         request,
@@ -518,11 +365,9 @@ def region(
             "job": found,
             "region": rows.iloc[0].to_dict(),
             "charts": charts,
-            "gantt": planning.gantt_chart(r, region),
-            "capabilities": planning.table(caps[caps["region"] == region]),
-            "assessment": planning.table(
-                r.assessment.regions[r.assessment.regions["region"] == region]
-            ),
+            "gantt": gantt_chart(r, region),
+            "capabilities": table(caps[caps["region"] == region]),
+            "assessment": table(r.assessment.regions[r.assessment.regions["region"] == region]),
         },
         v=v,
     )
@@ -544,32 +389,6 @@ def _frame(r: planning.Run, name: str) -> pd.DataFrame:
         "power": r.power,
     }
     return frames[name]
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """A frame as CSV, with cells that a spreadsheet would run as formulas quoted with '."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        cells = []
-        for value in row:
-            text = (
-                "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-            )
-            cells.append(
-                "'" + text if text.startswith(FORMULA_LEAD) and not _number(text) else text
-            )
-        writer.writerow(cells)
-    return out.getvalue()
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 @router.get("/jobs/{job_id}/tables/{name}.csv")
@@ -619,6 +438,6 @@ def compare_page(
             job_b=jb,
             notes=result.notes,
             headline=result.headline,
-            tables={k: planning.table(t) for k, t in result.tables().items()},
+            tables={k: table(t) for k, t in result.tables().items()},
         )
     return render(request, "compare.html", context, v=v)
