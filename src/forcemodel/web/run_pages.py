@@ -17,8 +17,8 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from forcemodel.web import planning, uploads
-from forcemodel.web.frame import Refused, check_csrf, state
-from forcemodel.web.jobs import Job, JobRefused
+from forcemodel.web.frame import Refused, Viewer, check_csrf, state
+from forcemodel.web.jobs import Job, JobRefused, Runner
 from forcemodel.web.plan_pages import (
     OPTIMIZE_SECONDS,
     JobId,
@@ -40,6 +40,21 @@ SWEEP_DRAWS = (2, 500)
 #: Worker processes of a sweep's local pool (the Dask cluster's when FORCEMODEL_DASK_SCHEDULER
 #: names one: tcp://HOST:PORT).
 SWEEP_WORKERS = 2
+
+
+def _start(request: Request, v: Viewer, name: str, kind: str, work: Runner) -> Response:
+    """Queue ``work`` of ``kind`` on scenario ``name`` for the caller, then go to its page."""
+    entry = uploads.find_scenario(state(request).data_dir, name)
+    if entry is None:
+        raise Refused(f"There is no scenario {name!r}.", 404)
+    try:
+        job = state(request).pool.submit(
+            kind, entry.name, entry.source, v.user.name, v.role.value, work
+        )
+    except JobRefused as exc:
+        raise Refused(str(exc), 429) from None
+    base = request.scope.get("root_path", "")
+    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
 
 
 def _uncertainty_of(scenario: str) -> str | None:
@@ -89,17 +104,7 @@ def sweep_run(
     seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 1,
 ) -> Response:
     check_csrf(v, csrf)
-    entry = uploads.find_scenario(state(request).data_dir, name)
-    if entry is None:
-        raise Refused(f"There is no scenario {name!r}.", 404)
-    try:
-        job = state(request).pool.submit(
-            "sweep", entry.name, entry.source, v.user.name, v.role.value, _sweeper(draws, seed)
-        )
-    except JobRefused as exc:
-        raise Refused(str(exc), 429) from None
-    base = request.scope.get("root_path", "")
-    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+    return _start(request, v, name, "sweep", _sweeper(draws, seed))
 
 
 @router.get("/jobs/{job_id}/sweep/{name}.png")
@@ -146,18 +151,7 @@ def optimize_run(
     seconds: Annotated[int, Form(ge=OPTIMIZE_SECONDS[0], le=OPTIMIZE_SECONDS[1])] = 50,
 ) -> Response:
     check_csrf(v, csrf)
-    entry = uploads.find_scenario(state(request).data_dir, name)
-    if entry is None:
-        raise Refused(f"There is no scenario {name!r}.", 404)
-    runner = _optimizer(seconds if stop == "time" else None)
-    try:
-        job = state(request).pool.submit(
-            "optimize", entry.name, entry.source, v.user.name, v.role.value, runner
-        )
-    except JobRefused as exc:
-        raise Refused(str(exc), 429) from None
-    base = request.scope.get("root_path", "")
-    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+    return _start(request, v, name, "optimize", _optimizer(seconds if stop == "time" else None))
 
 
 @router.post("/scenarios/{name}/run")
@@ -168,14 +162,4 @@ def run(
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     check_csrf(v, csrf)
-    entry = uploads.find_scenario(state(request).data_dir, name)
-    if entry is None:
-        raise Refused(f"There is no scenario {name!r}.", 404)
-    try:
-        job = state(request).pool.submit(
-            "simulate", entry.name, entry.source, v.user.name, v.role.value, _simulate
-        )
-    except JobRefused as exc:
-        raise Refused(str(exc), 429) from None
-    base = request.scope.get("root_path", "")
-    return RedirectResponse(f"{base}/plan/jobs/{job.id}", 303)
+    return _start(request, v, name, "simulate", _simulate)
