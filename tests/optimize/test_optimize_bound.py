@@ -84,13 +84,17 @@ def test_bound_is_below_the_optimum_solved_to_gap_0(seed: int, regions: int, ear
     )
 
 
-@pytest.mark.slow
-def test_a_plan_comes_back_at_a_small_work_limit_on_eastern_flank() -> None:
+def test_a_plan_comes_back_at_a_small_work_limit() -> None:
     """Stopped early by work (a few thousand simplex iterations per solve: the same stop on
     any machine), the day-0 planner's plan still comes back (it raised NoSolutionError when
-    its scoring overran, closure_by=None), with its gap against the best bound found."""
-    scenario = load_scenario("eastern-flank")
-    work = WorkLimits(evaluations=1, mip_nodes=1, lp_iterations=50_000)
+    its scoring overran, closure_by=None), with its gap against the best bound found.
+
+    On a synthetic scenario: on eastern-flank under the movement profiles, HiGHS's root node
+    at a one-node limit ran for over 20 minutes (a known gap of the work limits, named in
+    docs/optimization.md)."""
+    data = synthetic_scenario(units=60, nodes=30, days=90, regions=3, seed=1)
+    scenario = load_scenario_data(data)
+    work = WorkLimits(evaluations=1, mip_nodes=1, lp_iterations=2_000)
     result = optimize(scenario, work=work, threads=1, duals=False)
     assert "day-0 planner" in result.log and "Bound:" in result.log
     assert result.bound is not None and result.bound <= result.objective_value

@@ -95,9 +95,23 @@ def not_blank(png: Path) -> None:
 
 
 def accessible(page: Any) -> list[str]:
-    """Serious or critical axe-core violations of the page, as text (empty: none)."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
-    result = page.evaluate("async () => await axe.run(document)")
+    """Serious or critical axe-core violations of the page, as text (empty: none).
+
+    A page that reloads itself (a run's page, when the run ends) may do so while axe runs:
+    then the check runs again on the page it became, so the result never depends on how fast
+    the run was.
+    """
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+            result = page.evaluate("async () => await axe.run(document)")
+            break
+        except Error as exc:
+            if "Execution context was destroyed" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_load_state("load")
     return [
         f"{v['id']} ({v['impact']}): {v['help']}: "
         + "; ".join(str(n["target"]) for n in v["nodes"][:5])
