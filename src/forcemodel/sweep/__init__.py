@@ -8,17 +8,10 @@ are in :mod:`forcemodel.sweep.attack`.
 
 from __future__ import annotations
 
-from forcemodel.sweep.api import (
-    Param,
-    Plan,
-    SweepError,
-    SweepResult,
-    cluster,
-    prepare,
-    read_runs,
-    run_sweep,
-    sweep,
-)
+from forcemodel.sweep.api import SweepResult, run_sweep, sweep
+from forcemodel.sweep.run import cluster
+from forcemodel.sweep.spec import Param, Plan, SweepError, prepare
+from forcemodel.sweep.store import read_runs
 
 __all__ = [
     "Param",

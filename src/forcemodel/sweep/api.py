@@ -19,18 +19,6 @@ from forcemodel.sweep.spec import Param, Plan, SweepError, prepare
 from forcemodel.sweep.store import SWEEP_FORMAT, Store, read_runs, runs_schema
 from forcemodel.sweep.worker import point_of
 
-__all__ = [
-    "Param",
-    "Plan",
-    "SweepError",
-    "SweepResult",
-    "cluster",
-    "prepare",
-    "read_runs",
-    "run_sweep",
-    "sweep",
-]
-
 
 @dataclass(frozen=True)
 class SweepResult:
