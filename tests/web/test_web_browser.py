@@ -273,3 +273,11 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     fan = page.locator("#sweep-fan img")
     assert fan.evaluate("img => img.complete && img.naturalWidth > 100")
     v.check("sweep")
+    # The attacker on tiny (single losses, checked up to 5 simulations), its criticality map.
+    page.goto(f"{v.url}/ui/plan/scenarios/tiny")
+    page.get_by_label("lithuania", exact=True).check()
+    page.get_by_label("Work limit (simulations per check)").fill("5")
+    page.get_by_role("button", name="Attack tiny").click()
+    finished(page)
+    assert page.locator("#criticality-lithuania .asset").count() > 0
+    v.check("attack")

@@ -23,7 +23,7 @@ from forcemodel.common.errors import LocatedError, Problem
 from forcemodel.report import data as report_data
 from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
-from forcemodel.web import planning, uploads
+from forcemodel.web import attacks, planning, uploads
 from forcemodel.web.charts import bottleneck_chart, capabilities_of, gantt_chart, power_chart
 from forcemodel.web.frame import (
     PLAN_READERS,
@@ -56,6 +56,8 @@ STREAM_S = 1800.0
 TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements", "servers")
 #: An optimised run's tables besides (its plan folder's CSV files).
 PLAN_TABLES = ("plan", "objective", "unmet")
+#: Kinds of run that have no single simulated result (no region pages, no comparison).
+WITHOUT_RESULTS = {"sweep": "a sweep", "attack": "an attack"}
 
 
 def _visible(v: Viewer, job: Job) -> bool:
@@ -71,8 +73,11 @@ def _job(request: Request, v: Viewer, job_id: str) -> Job:
 
 
 def _run(request: Request, job: Job) -> planning.Run:
-    if job.kind == "sweep":
-        raise Refused(f"Run {job.id} is a sweep: its results are its summary and charts.", 404)
+    if job.kind in WITHOUT_RESULTS:
+        raise Refused(
+            f"Run {job.id} is {WITHOUT_RESULTS[job.kind]}: its results are its tables and charts.",
+            404,
+        )
     if job.state != "done":
         raise Refused(f"Run {job.id} is {job.state}: it has no results.", 409)
     pool = state(request).pool
@@ -265,7 +270,7 @@ def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], Fil
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs(request: Request, v: Reader) -> Response:
     visible = [j for j in state(request).pool.all() if _visible(v, j)]
-    done = [j for j in visible if j.state == "done"]
+    done = [j for j in visible if j.state == "done" and j.kind not in WITHOUT_RESULTS]
     return render(request, "jobs.html", {"jobs": visible, "done": done}, v=v)
 
 
@@ -273,8 +278,15 @@ def jobs(request: Request, v: Reader) -> Response:
 def job(request: Request, v: Reader, job_id: JobId) -> Response:
     found = _job(request, v, job_id)
     context: dict[str, Any] = {"job": found, "can_run": v.role in PLANNERS, "run": None}
-    context["sweep"] = None
-    if found.state == "done" and found.kind == "sweep":
+    context["sweep"] = context["attack"] = None
+    if found.state == "done" and found.kind == "attack":
+        folder = state(request).pool.job_dir(found.id) / attacks.ATTACK_FOLDER
+        try:
+            scenario = load_scenario(found.source)
+            context["attack"] = attacks.attack_page(folder, scenario)
+        except (LocatedError, OSError, ValueError) as exc:
+            raise Refused(f"The tables of run {found.id} cannot be read: {exc}", 500) from None
+    elif found.state == "done" and found.kind == "sweep":
         folder = state(request).pool.job_dir(found.id)
         tables = planning.sweep_tables(folder)
         context["sweep"] = {
@@ -426,7 +438,7 @@ def compare_page(
     done = [
         j
         for j in state(request).pool.all()
-        if j.state == "done" and j.kind != "sweep" and _visible(v, j)
+        if j.state == "done" and j.kind not in WITHOUT_RESULTS and _visible(v, j)
     ]
     context: dict[str, Any] = {"done": done, "a": a or "", "b": b or "", "tables": None}
     if a and b:
