@@ -10,7 +10,6 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -23,7 +22,7 @@ from forcemodel.common.errors import LocatedError, Problem
 from forcemodel.report import data as report_data
 from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
-from forcemodel.web import attacks, planning, uploads
+from forcemodel.web import attacks, planning, remote, uploads, work
 from forcemodel.web.charts import bottleneck_chart, capabilities_of, gantt_chart, power_chart
 from forcemodel.web.frame import (
     PLAN_READERS,
@@ -35,7 +34,7 @@ from forcemodel.web.frame import (
     render,
     state,
 )
-from forcemodel.web.jobs import Job
+from forcemodel.web.jobs import Job, Progress
 from forcemodel.web.mapview import scenario_map
 from forcemodel.web.planning import SWEEP_FIGURES, SWEEP_TABLES
 from forcemodel.web.tables import csv_text, table
@@ -194,37 +193,24 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
 
 
 def _simulate(job: Job, say: Callable[[str], None], out: FilePath) -> None:
-    from forcemodel.flow import simulate  # the engine loads on the first run, not at start
-
-    scenario = load_scenario(job.source)
-    results = simulate(scenario, progress=say)
-    say("saving results")
-    results.save(out)
+    _work(job, say, out, work.simulate_task, load_scenario(job.source))
 
 
-#: The optimiser's loggers whose progress lines the run's page shows (as the CLI prints them).
-OPTIMIZE_LOGGERS = (
-    "forcemodel.optimize.progress",
-    "forcemodel.optimize.refine",
-    "forcemodel.optimize.simulated",
-)
+def _work(job: Job, say: Callable[[str], None], out: FilePath, task: Any, *args: Any) -> None:
+    """Run a job's task (:mod:`.work`) here, or on the Dask cluster when one is configured."""
+    address = remote.scheduler()
+    if address is None:
+        task(say, out.parent, *args)
+        return
+    stopped = say.stopped if isinstance(say, Progress) else (lambda: False)
+    remote.run_on_cluster(address, job.id, say, stopped, out.parent, task, *args)
+
+
 #: Bounds of the optimiser's time budget chosen on the page, seconds.
 OPTIMIZE_SECONDS = (5, 600)
 #: The work limits of "stop by work" (None: the optimiser's defaults, as the CLI's
 #: --deterministic); the tests set smaller ones.
 OPTIMIZE_WORK: Any = None
-
-
-class _ProgressLines(logging.Handler):
-    """Passes the optimiser's progress lines to the job (whose ``say`` raises ``Cancelled``
-    once the user cancels: the optimiser stops at its next progress line)."""
-
-    def __init__(self, say: Callable[[str], None]) -> None:
-        super().__init__(level=logging.INFO)
-        self.say = say
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.say(record.getMessage().split("\n", 1)[0].strip("= "))
 
 
 def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], FilePath], None]:
@@ -233,33 +219,11 @@ def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], Fil
     plan beside the results and simulates it (the results the run's pages show)."""
 
     def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
-        from forcemodel.flow import simulate
-        from forcemodel.optimize import WorkLimits, optimize
-        from forcemodel.scenario.load import load_scenario_data
-
         scenario = load_scenario(job.source)
-        say("optimizing: choosing each unit's region and set use")
-        handler = _ProgressLines(say)
-        loggers = [logging.getLogger(n) for n in OPTIMIZE_LOGGERS]
-        for lg in loggers:
-            lg.addHandler(handler)
-        try:
-            result = optimize(
-                scenario,
-                time_limit=float(seconds or OPTIMIZE_SECONDS[1]),
-                work=None if seconds else (OPTIMIZE_WORK or WorkLimits()),
-                closure_by="bundled",
-            )
-        finally:
-            for lg in loggers:
-                lg.removeHandler(handler)
-        say(f"plan found ({result.termination.replace('_', ' ')}); saving it")
-        result.save(out.parent / planning.PLAN_FOLDER)
-        planned = load_scenario_data(result.scenario_data(), f"{job.scenario} (optimised)")
-        say("simulating the optimised plan")
-        results = simulate(planned, progress=say)
-        say("saving results")
-        results.save(out)
+        limit = float(OPTIMIZE_SECONDS[1])
+        _work(
+            job, say, out, work.optimize_task, scenario, job.scenario, seconds, limit, OPTIMIZE_WORK
+        )
 
     return run
 
