@@ -56,7 +56,7 @@ TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements
 #: An optimised run's tables besides (its plan folder's CSV files).
 PLAN_TABLES = ("plan", "objective", "unmet")
 #: Kinds of run that have no single simulated result (no region pages, no comparison).
-WITHOUT_RESULTS = {"sweep": "a sweep", "attack": "an attack"}
+WITHOUT_RESULTS = {"sweep": "a sweep", "attack": "an attack", "match": "an assistance matching"}
 
 
 def _visible(v: Viewer, job: Job) -> bool:
@@ -172,7 +172,11 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
         "stocks": len(loaded.stocks),
         "regions": len(loaded.regions),
     }
-    jobs = [j for j in state(request).pool.all() if j.scenario == name and _visible(v, j)]
+    jobs = [
+        j
+        for j in state(request).pool.all()
+        if j.scenario == name and j.kind != "match" and _visible(v, j)
+    ]
     return render(
         request,
         "scenario.html",
@@ -262,7 +266,7 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
             "summary": table(tables["summary"], 40) if "summary" in tables else None,
             "tables": [t for t in SWEEP_TABLES if t in tables],
         }
-    elif found.state == "done":
+    elif found.state == "done" and found.kind not in WITHOUT_RESULTS:
         r = _run(request, found)
         context.update(
             run=r,
@@ -279,6 +283,12 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
 @router.get("/jobs/{job_id}/events")
 async def events(request: Request, v: Reader, job_id: JobId) -> Response:
     _job(request, v, job_id)
+    return job_events(request, job_id)
+
+
+def job_events(request: Request, job_id: str) -> Response:
+    """A job's progress as server-sent events (``progress`` on each change, ``end`` once
+    final); the caller has checked that the viewer may see the job."""
     pool = state(request).pool
 
     async def stream() -> AsyncIterator[str]:
