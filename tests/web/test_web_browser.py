@@ -17,6 +17,7 @@ from browser import CHROMIUM, CHROMIUM_ARGS, accessible, chromium_missing, live_
 from browser import offline as block_network
 from web_site import Site, start_site
 
+from forcemodel.assist import bundled_cases
 from support.scenarios import TINY_TEXT
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -155,7 +156,7 @@ def test_donor_imports_pledges_after_a_row_by_row_preview(visit: Any, tmp_path: 
     assert len(site.api("observer", "GET", "/pledges")) == before + 2
 
 
-def test_coordinator_runs_the_matcher_and_reads_why(visit: Any) -> None:
+def test_coordinator_runs_the_matcher_and_reads_why(visit: Any, tmp_path: Path) -> None:
     v = visit(width=800)  # a tablet's width
     v.sign_in("coordinator")
     page, site = v.page, v.site
@@ -178,6 +179,22 @@ def test_coordinator_runs_the_matcher_and_reads_why(visit: Any) -> None:
     page.locator("#h-fleet").scroll_into_view_if_needed()
     assert page.locator("polyline.series").count() >= 3
     v.check("case-fleet")
+    # A case file uploaded: a broken one shows its located problem, a good one is matched.
+    example = bundled_cases()["example"].read_text(encoding="utf-8")
+    broken, good = tmp_path / "broken-case.yaml", tmp_path / "our-case.yaml"
+    broken.write_text(example.replace("horizon_days: 150", "horizon_days: -5", 1))
+    good.write_text(example)
+    v.nav("Assistance plans")
+    field = page.get_by_label("A case YAML file, or a zipped case folder")
+    field.set_input_files(broken)
+    page.get_by_role("button", name="Upload and match").click()
+    assert "broken-case.yaml:15: meta.horizon_days" in page.locator("main").inner_text()
+    v.check("case-upload-problems")
+    field.set_input_files(good)
+    page.get_by_role("button", name="Upload and match").click()
+    page.wait_for_url(f"{v.url}/ui/board/cases/our-case")
+    page.wait_for_selector("#cohorts rect.cohort", timeout=300_000)  # followed, then reloaded
+    v.check("uploaded-case-plan")
 
 
 def test_observer_cannot_reach_an_edit_form(visit: Any) -> None:
@@ -273,3 +290,11 @@ def test_analyst_uploads_runs_watches_compares_and_downloads(visit: Any, tmp_pat
     fan = page.locator("#sweep-fan img")
     assert fan.evaluate("img => img.complete && img.naturalWidth > 100")
     v.check("sweep")
+    # The attacker on tiny (single losses, checked up to 5 simulations), its criticality map.
+    page.goto(f"{v.url}/ui/plan/scenarios/tiny")
+    page.get_by_label("lithuania", exact=True).check()
+    page.get_by_label("Work limit (simulations per check)").fill("5")
+    page.get_by_role("button", name="Attack tiny").click()
+    finished(page)
+    assert page.locator("#criticality-lithuania .asset").count() > 0
+    v.check("attack")

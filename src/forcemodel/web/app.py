@@ -21,7 +21,15 @@ from starlette.exceptions import HTTPException
 
 from forcemodel.service.deps import Database
 from forcemodel.service.jobs import MatchQueue
-from forcemodel.web import board_pages, case_pages, import_pages, plan_pages, run_pages, signin
+from forcemodel.web import (
+    attack_pages,
+    board_pages,
+    case_pages,
+    import_pages,
+    plan_pages,
+    run_pages,
+    signin,
+)
 from forcemodel.web.cases import CaseCache
 from forcemodel.web.frame import (
     HERE,
@@ -108,6 +116,7 @@ def web_app(db: Database, matcher: MatchQueue, data_dir: Path, workers: int = 2)
     web.include_router(board_pages.router)
     web.include_router(plan_pages.router)
     web.include_router(run_pages.router)
+    web.include_router(attack_pages.router)
     return web
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -47,13 +48,25 @@ class CaseCache:
         self._plans: dict[str, CasePlan] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> CasePlan:
-        """The plan of a bundled case, matched on first use (one matching at a time)."""
+    def get(self, name: str, source: str | Path | None = None) -> CasePlan:
+        """The plan of a case (bundled, or uploaded: its folder ``source``), matched on first
+        use (one matching at a time)."""
         with self._lock:
             if name not in self._plans:
-                result = match_case(load_case(name), time_limit=MATCH_TIME_LIMIT)
+                result = match_case(load_case(source or name), time_limit=MATCH_TIME_LIMIT)
                 self._plans[name] = plan_of(name, result)
             return self._plans[name]
+
+    def has(self, name: str) -> bool:
+        """Whether the case's plan is at hand."""
+        with self._lock:
+            return name in self._plans
+
+    def put(self, name: str, result: MatchResult) -> None:
+        """Keep a matching done elsewhere (an uploaded case's match job)."""
+        plan = plan_of(name, result)
+        with self._lock:
+            self._plans[name] = plan
 
 
 def plan_of(name: str, result: MatchResult) -> CasePlan:

@@ -86,6 +86,24 @@ def valid_id(text: str) -> bool:
 Runner = Callable[[Job, Callable[[str], None], Path], None]
 
 
+class Progress:
+    """A running job's progress: ``say(message)`` records a line, and raises
+    :class:`Cancelled` once the user asked the job to stop (cooperative cancelling); a job
+    that waits on something else (the Dask cluster) asks :meth:`stopped` instead."""
+
+    def __init__(self, pool: JobPool, job: Job, stop: threading.Event) -> None:
+        self._pool, self._job, self._stop = pool, job, stop
+
+    def __call__(self, message: str) -> None:
+        if self._stop.is_set():
+            raise Cancelled
+        self._pool._say(self._job, message)
+
+    def stopped(self) -> bool:
+        """Whether the user asked the job to stop."""
+        return self._stop.is_set()
+
+
 class JobPool:
     """The jobs of one server: stored under ``folder``, run by ``workers`` threads."""
 
@@ -152,20 +170,16 @@ class JobPool:
             self._futures[job_id] = self._executor.submit(self._run, job, run)
         return job
 
-    def _progress(self, job: Job) -> Callable[[str], None]:
-        stop = self._cancel[job.id]
+    def _progress(self, job: Job) -> Progress:
+        return Progress(self, job, self._cancel[job.id])
 
-        def say(message: str) -> None:
-            if stop.is_set():
-                raise Cancelled
-            with self._lock:
-                job.messages.append(message)
-                for i, step in enumerate(SIMULATE_STEPS):
-                    if message.startswith(step):
-                        job.fraction = max(job.fraction, (i + 1) / (len(SIMULATE_STEPS) + 1))
-                self._save(job)
-
-        return say
+    def _say(self, job: Job, message: str) -> None:
+        with self._lock:
+            job.messages.append(message)
+            for i, step in enumerate(SIMULATE_STEPS):
+                if message.startswith(step):
+                    job.fraction = max(job.fraction, (i + 1) / (len(SIMULATE_STEPS) + 1))
+            self._save(job)
 
     def _run(self, job: Job, run: Runner) -> None:
         if self._cancel[job.id].is_set():

@@ -10,7 +10,6 @@ No ``from __future__ import annotations``: FastAPI reads the annotations of the 
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -23,7 +22,7 @@ from forcemodel.common.errors import LocatedError, Problem
 from forcemodel.report import data as report_data
 from forcemodel.scenario.load import load_scenario
 from forcemodel.service.tables import Role
-from forcemodel.web import planning, uploads
+from forcemodel.web import attacks, planning, remote, uploads, work
 from forcemodel.web.charts import bottleneck_chart, capabilities_of, gantt_chart, power_chart
 from forcemodel.web.frame import (
     PLAN_READERS,
@@ -35,7 +34,7 @@ from forcemodel.web.frame import (
     render,
     state,
 )
-from forcemodel.web.jobs import Job
+from forcemodel.web.jobs import Job, Progress
 from forcemodel.web.mapview import scenario_map
 from forcemodel.web.planning import SWEEP_FIGURES, SWEEP_TABLES
 from forcemodel.web.tables import csv_text, table
@@ -56,6 +55,8 @@ STREAM_S = 1800.0
 TABLES = ("regions", "capabilities", "bottlenecks", "tiers", "power", "movements", "servers")
 #: An optimised run's tables besides (its plan folder's CSV files).
 PLAN_TABLES = ("plan", "objective", "unmet")
+#: Kinds of run that have no single simulated result (no region pages, no comparison).
+WITHOUT_RESULTS = {"sweep": "a sweep", "attack": "an attack", "match": "an assistance matching"}
 
 
 def _visible(v: Viewer, job: Job) -> bool:
@@ -71,8 +72,11 @@ def _job(request: Request, v: Viewer, job_id: str) -> Job:
 
 
 def _run(request: Request, job: Job) -> planning.Run:
-    if job.kind == "sweep":
-        raise Refused(f"Run {job.id} is a sweep: its results are its summary and charts.", 404)
+    if job.kind in WITHOUT_RESULTS:
+        raise Refused(
+            f"Run {job.id} is {WITHOUT_RESULTS[job.kind]}: its results are its tables and charts.",
+            404,
+        )
     if job.state != "done":
         raise Refused(f"Run {job.id} is {job.state}: it has no results.", 409)
     pool = state(request).pool
@@ -168,7 +172,11 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
         "stocks": len(loaded.stocks),
         "regions": len(loaded.regions),
     }
-    jobs = [j for j in state(request).pool.all() if j.scenario == name and _visible(v, j)]
+    jobs = [
+        j
+        for j in state(request).pool.all()
+        if j.scenario == name and j.kind != "match" and _visible(v, j)
+    ]
     return render(
         request,
         "scenario.html",
@@ -189,37 +197,24 @@ def scenario(request: Request, v: Reader, name: Name) -> Response:
 
 
 def _simulate(job: Job, say: Callable[[str], None], out: FilePath) -> None:
-    from forcemodel.flow import simulate  # the engine loads on the first run, not at start
-
-    scenario = load_scenario(job.source)
-    results = simulate(scenario, progress=say)
-    say("saving results")
-    results.save(out)
+    _work(job, say, out, work.simulate_task, load_scenario(job.source))
 
 
-#: The optimiser's loggers whose progress lines the run's page shows (as the CLI prints them).
-OPTIMIZE_LOGGERS = (
-    "forcemodel.optimize.progress",
-    "forcemodel.optimize.refine",
-    "forcemodel.optimize.simulated",
-)
+def _work(job: Job, say: Callable[[str], None], out: FilePath, task: Any, *args: Any) -> None:
+    """Run a job's task (:mod:`.work`) here, or on the Dask cluster when one is configured."""
+    address = remote.scheduler()
+    if address is None:
+        task(say, out.parent, *args)
+        return
+    stopped = say.stopped if isinstance(say, Progress) else (lambda: False)
+    remote.run_on_cluster(address, job.id, say, stopped, out.parent, task, *args)
+
+
 #: Bounds of the optimiser's time budget chosen on the page, seconds.
 OPTIMIZE_SECONDS = (5, 600)
 #: The work limits of "stop by work" (None: the optimiser's defaults, as the CLI's
 #: --deterministic); the tests set smaller ones.
 OPTIMIZE_WORK: Any = None
-
-
-class _ProgressLines(logging.Handler):
-    """Passes the optimiser's progress lines to the job (whose ``say`` raises ``Cancelled``
-    once the user cancels: the optimiser stops at its next progress line)."""
-
-    def __init__(self, say: Callable[[str], None]) -> None:
-        super().__init__(level=logging.INFO)
-        self.say = say
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.say(record.getMessage().split("\n", 1)[0].strip("= "))
 
 
 def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], FilePath], None]:
@@ -228,33 +223,11 @@ def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], Fil
     plan beside the results and simulates it (the results the run's pages show)."""
 
     def run(job: Job, say: Callable[[str], None], out: FilePath) -> None:
-        from forcemodel.flow import simulate
-        from forcemodel.optimize import WorkLimits, optimize
-        from forcemodel.scenario.load import load_scenario_data
-
         scenario = load_scenario(job.source)
-        say("optimizing: choosing each unit's region and set use")
-        handler = _ProgressLines(say)
-        loggers = [logging.getLogger(n) for n in OPTIMIZE_LOGGERS]
-        for lg in loggers:
-            lg.addHandler(handler)
-        try:
-            result = optimize(
-                scenario,
-                time_limit=float(seconds or OPTIMIZE_SECONDS[1]),
-                work=None if seconds else (OPTIMIZE_WORK or WorkLimits()),
-                closure_by="bundled",
-            )
-        finally:
-            for lg in loggers:
-                lg.removeHandler(handler)
-        say(f"plan found ({result.termination.replace('_', ' ')}); saving it")
-        result.save(out.parent / planning.PLAN_FOLDER)
-        planned = load_scenario_data(result.scenario_data(), f"{job.scenario} (optimised)")
-        say("simulating the optimised plan")
-        results = simulate(planned, progress=say)
-        say("saving results")
-        results.save(out)
+        limit = float(OPTIMIZE_SECONDS[1])
+        _work(
+            job, say, out, work.optimize_task, scenario, job.scenario, seconds, limit, OPTIMIZE_WORK
+        )
 
     return run
 
@@ -265,7 +238,7 @@ def _optimizer(seconds: int | None) -> Callable[[Job, Callable[[str], None], Fil
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs(request: Request, v: Reader) -> Response:
     visible = [j for j in state(request).pool.all() if _visible(v, j)]
-    done = [j for j in visible if j.state == "done"]
+    done = [j for j in visible if j.state == "done" and j.kind not in WITHOUT_RESULTS]
     return render(request, "jobs.html", {"jobs": visible, "done": done}, v=v)
 
 
@@ -273,8 +246,15 @@ def jobs(request: Request, v: Reader) -> Response:
 def job(request: Request, v: Reader, job_id: JobId) -> Response:
     found = _job(request, v, job_id)
     context: dict[str, Any] = {"job": found, "can_run": v.role in PLANNERS, "run": None}
-    context["sweep"] = None
-    if found.state == "done" and found.kind == "sweep":
+    context["sweep"] = context["attack"] = None
+    if found.state == "done" and found.kind == "attack":
+        folder = state(request).pool.job_dir(found.id) / attacks.ATTACK_FOLDER
+        try:
+            scenario = load_scenario(found.source)
+            context["attack"] = attacks.attack_page(folder, scenario)
+        except (LocatedError, OSError, ValueError) as exc:
+            raise Refused(f"The tables of run {found.id} cannot be read: {exc}", 500) from None
+    elif found.state == "done" and found.kind == "sweep":
         folder = state(request).pool.job_dir(found.id)
         tables = planning.sweep_tables(folder)
         context["sweep"] = {
@@ -286,7 +266,7 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
             "summary": table(tables["summary"], 40) if "summary" in tables else None,
             "tables": [t for t in SWEEP_TABLES if t in tables],
         }
-    elif found.state == "done":
+    elif found.state == "done" and found.kind not in WITHOUT_RESULTS:
         r = _run(request, found)
         context.update(
             run=r,
@@ -303,6 +283,12 @@ def job(request: Request, v: Reader, job_id: JobId) -> Response:
 @router.get("/jobs/{job_id}/events")
 async def events(request: Request, v: Reader, job_id: JobId) -> Response:
     _job(request, v, job_id)
+    return job_events(request, job_id)
+
+
+def job_events(request: Request, job_id: str) -> Response:
+    """A job's progress as server-sent events (``progress`` on each change, ``end`` once
+    final); the caller has checked that the viewer may see the job."""
     pool = state(request).pool
 
     async def stream() -> AsyncIterator[str]:
@@ -426,7 +412,7 @@ def compare_page(
     done = [
         j
         for j in state(request).pool.all()
-        if j.state == "done" and j.kind != "sweep" and _visible(v, j)
+        if j.state == "done" and j.kind not in WITHOUT_RESULTS and _visible(v, j)
     ]
     context: dict[str, Any] = {"done": done, "a": a or "", "b": b or "", "tables": None}
     if a and b:

@@ -21,6 +21,7 @@ from forcemodel.report import data as report_data
 from forcemodel.results import Results
 from forcemodel.scenario.load import load_scenario
 from forcemodel.scenario.model import Scenario
+from forcemodel.web import work
 
 # Names that moved to their own modules and that the tests and benchmarks read from here.
 from forcemodel.web.charts import BOTTLENECK_ROWS as BOTTLENECK_ROWS
@@ -96,7 +97,7 @@ def sweep_tables(job_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 #: Where an optimising job keeps its plan (the optimiser's folder), beside its results folder.
-PLAN_FOLDER = "plan"
+PLAN_FOLDER = work.PLAN_FOLDER
 
 
 def read_plan(folder: Path) -> dict[str, pd.DataFrame]:

@@ -60,23 +60,29 @@ def find_scenario(data_dir: Path, name: str) -> ScenarioEntry | None:
     return next((s for s in scenarios(data_dir) if s.name == name), None)
 
 
-def _name_from(filename: str, taken: set[str]) -> str:
+def name_from(filename: str, taken: set[str], default: str = "scenario") -> str:
+    """A free name for an upload, from its file name (lower case, digits and hyphens)."""
     stem = Path(filename).name
     for suffix in (".zip", ".yaml", ".yml"):
         stem = stem.removesuffix(suffix)
-    base = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-")[:50] or "scenario"
+    base = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-")[:50] or default
     name, n = base, 2
     while name in taken:
         name, n = f"{base}-{n}", n + 1
     return name
 
 
-def _unpack(content: bytes, filename: str, into: Path) -> None:
+def unpack(
+    content: bytes, filename: str, into: Path, main: str = "scenario.yaml", what: str = "scenario"
+) -> None:
+    """An uploaded YAML file (kept as ``main``), or a zip of a folder holding ``main`` and the
+    files it names, unpacked into ``into``; :class:`UploadError` for anything else, and for a
+    zip with too many files, too many bytes or a path that leaves the folder."""
     if filename.lower().endswith((".yaml", ".yml")):
-        (into / "scenario.yaml").write_bytes(content)
+        (into / main).write_bytes(content)
         return
     if not filename.lower().endswith(".zip"):
-        raise UploadError(f"{filename}: upload a scenario YAML file (.yaml) or a zipped folder")
+        raise UploadError(f"{filename}: upload a {what} YAML file (.yaml) or a zipped folder")
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile:
@@ -87,7 +93,7 @@ def _unpack(content: bytes, filename: str, into: Path) -> None:
     if sum(m.file_size for m in members) > 5 * MAX_UPLOAD_BYTES:
         raise UploadError(f"{filename}: unpacks to more than {5 * MAX_UPLOAD_BYTES} bytes")
     names = [m.filename for m in members]
-    # A zip of a folder holds "folder/scenario.yaml": take the folder's content.
+    # A zip of a folder holds "folder/scenario.yaml" (or case.yaml): take the folder's content.
     prefix = ""
     tops = {n.split("/", 1)[0] for n in names}
     if len(tops) == 1 and all("/" in n for n in names):
@@ -100,8 +106,23 @@ def _unpack(content: bytes, filename: str, into: Path) -> None:
         target = into / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(archive.read(m))
-    if not (into / "scenario.yaml").is_file():
-        raise UploadError(f"{filename}: the zip holds no scenario.yaml")
+    if not (into / main).is_file():
+        raise UploadError(f"{filename}: the zip holds no {main}")
+
+
+def as_uploaded(
+    problems: list[Problem], target: Path, filename: str, main: str = "scenario.yaml"
+) -> list[Problem]:
+    """Problems of an upload unpacked into ``target``, naming the files as uploaded."""
+    shown = Path(filename).name
+    single = filename.lower().endswith((".yaml", ".yml"))
+
+    def located(file: str) -> str:
+        if single and file == str(target / main):
+            return shown
+        return file.replace(str(target), shown.removesuffix(".zip"))
+
+    return [Problem(located(p.file), p.line, p.field, p.message) for p in problems]
 
 
 def upload_scenario(data_dir: Path, filename: str, content: bytes) -> tuple[str, list[Problem]]:
@@ -116,26 +137,16 @@ def upload_scenario(data_dir: Path, filename: str, content: bytes) -> tuple[str,
     folder = scenario_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     taken = {s.name for s in scenarios(data_dir)}
-    name = _name_from(filename, taken)
+    name = name_from(filename, taken)
     staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=folder))
     try:
         target = staging / name
         target.mkdir()
-        _unpack(content, filename, target)
+        unpack(content, filename, target)
         try:
             load_scenario(target)
         except LocatedError as exc:
-            shown = Path(filename).name
-            single = filename.lower().endswith((".yaml", ".yml"))
-
-            def located(file: str) -> str:
-                if single and file == str(target / "scenario.yaml"):
-                    return shown
-                return file.replace(str(target), shown.removesuffix(".zip"))
-
-            return name, [
-                Problem(located(p.file), p.line, p.field, p.message) for p in exc.problems
-            ]
+            return name, as_uploaded(exc.problems, target, filename)
         target.rename(folder / name)
         return name, []
     finally:
