@@ -30,6 +30,7 @@ from forcemodel.optimize.simulated import (
     choices_of,
     improve,
     lateness,
+    queue_delays,
     sim_plan_of,
 )
 from forcemodel.optimize.stopping import MIN_STAGE_S, Budget
@@ -199,28 +200,32 @@ def calibrated_plan(
 ) -> dict[str, Choice] | None:
     """The queue-free model calibrated by ``simulated``, solved as an LP and rounded.
 
-    Each region's delay is the median, over the units ``simulated`` sends there, of the days
-    between their simulated closure and the uncongested estimate of their option; every option
-    of the region closes that much later in the model. The LP's largest choice per unit is
-    taken, in order of weight, as long as its stock has sets left (else the next). The LP's
-    closure targets are ``margin`` days earlier than ``weights``' (:data:`CALIBRATION_MARGIN`).
-    ``None`` if the LP was not solved in its time or work."""
-    plan = simulated.plan
-    closed = simulated.results.tables["units"]["closure_day"].to_numpy(float)
-    late: dict[str, list[float]] = {}
-    for ui, t in enumerate(closed):
-        est = arrival.get((ui, plan.region[ui], plan.uses_set[ui]))
-        if est is not None and math.isfinite(t) and math.isfinite(est):
-            late.setdefault(plan.region[ui], []).append(t - est)
-    delay = {r: max(0.0, float(np.median(v))) for r, v in late.items()}
+    Each region's delay, per reception (:func:`queue_delays`: its RSOM, or a port or air base
+    of a movement profile), is the median, over the units ``simulated`` sends there, of the
+    days between their simulated closure and the uncongested estimate of their option; every
+    option of the region received there closes that much later in the model. The LP's largest
+    choice per unit is taken, in order of weight, as long as its stock has sets left (else the
+    next). The LP's closure targets are ``margin`` days earlier than ``weights``'
+    (:data:`CALIBRATION_MARGIN`). ``None`` if the LP was not solved in its time or work."""
+    delay = queue_delays(scenario, simulated, arrival)
     log.info(
-        "Simulated search: queue delays by region %s",
-        ", ".join(f"{r} {d:.1f}" for r, d in sorted(delay.items())),
+        "Simulated search: queue delays by region (RSOM; port or air base) %s",
+        ", ".join(
+            f"{r} {delay.get((r, False), 0.0):.1f}; {delay.get((r, True), 0.0):.1f}"
+            for r in sorted({r for r, _ in delay})
+        ),
     )
     options = built.options
-    shifted = options.assign(
-        closure=options["closure"] + options["region_id"].map(delay).fillna(0.0)
+    apart = (
+        ~options["pooled"].to_numpy(bool)
+        if "pooled" in options
+        else np.zeros(len(options), dtype=bool)
     )
+    shift = [
+        delay.get((str(r), bool(a)), 0.0)
+        for r, a in zip(options["region_id"].to_numpy(), apart, strict=True)
+    ]
+    shifted = options.assign(closure=options["closure"].to_numpy(float) + np.array(shift))
     if margin and weights.closure_by:
         targets = {r: max(0.0, d - margin) for r, d in weights.closure_by.items()}
         weights = dataclasses.replace(weights, closure_by=targets)
