@@ -341,7 +341,7 @@ def _moves(
         # Into a late region, the uncongested estimate alone: the median queue delay there
         # would hide the unit that closes its last days (an optimistic repair is simulated
         # anyway, and kept only if the simulation confirms it).
-        start_new = _day(t_new + (0.0 if st.late[b] else st.delay[b, st.apart[ui, b]]), n_days)
+        start_new = _day(t_new + (0.0 if st.late[b] else st.delay[b, int(st.apart[ui, b])]), n_days)
         if a == b:
             value = -st.change(b, [(-p, start_new), (p, int(st.start_old[ui]))])
         else:
@@ -406,7 +406,7 @@ def _chains(
                 if c == b or uc == ua or not (pc * pa).any():
                     continue
                 start_ca = _day(
-                    t_new + (0.0 if st.late[a] else st.delay[a, st.apart[uc, a]]), st.n_days
+                    t_new + (0.0 if st.late[a] else st.delay[a, int(st.apart[uc, a])]), st.n_days
                 )
                 value = (
                     gain_b
