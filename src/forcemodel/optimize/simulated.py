@@ -449,7 +449,7 @@ def lateness(scored: Scored) -> float:
     return float(sum(closed - target for closed, target in scored.late.values()))
 
 
-def _better(new: Scored, old: Scored) -> bool:
+def better(new: Scored, old: Scored) -> bool:
     """Whether ``new`` is the better plan: no later (in days past the targets), then a lower
     score."""
     a, b = lateness(new), lateness(old)
@@ -512,7 +512,7 @@ def improve(
             for m in together:
                 plan = m.apply(plan)
             cand = scorer(plan)
-            if _better(cand, current):
+            if better(cand, current):
                 found, taken = cand, together
                 batch = min(2 * batch, MAX_BATCH)
             else:
@@ -524,7 +524,7 @@ def improve(
                     break
                 cand = scorer(m.apply(current.plan))
                 tried.add(m.changes)
-                if _better(cand, current):
+                if better(cand, current):
                     found, taken = cand, [m]
                     batch = max(batch, 2)
                     break
