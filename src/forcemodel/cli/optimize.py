@@ -49,22 +49,24 @@ def optimize_cmd(
         Path, typer.Option("--out", "-o", help="Folder to write the plan, objective and log into.")
     ],
     time_limit: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="Time budget of the search, seconds (finite, > 0); the final checks add a few."
+            help="Stop by the clock instead of the work limits: a time budget in seconds "
+            "(finite, > 0; the final checks add a few). The plan then depends on the machine."
         ),
-    ] = 50.0,
+    ] = None,
     work_limit: Annotated[
         int | None,
         typer.Option(
             min=1,
-            help="Stop by work, not by the clock (the same plan on any machine): this many "
-            "simulations in the simulated search, HiGHS node and iteration limits per solve.",
+            help="Simulations the simulated search may run (default 400), with HiGHS's node "
+            "and iteration limits per solve: the default stopping rule, the same plan on any "
+            "machine.",
         ),
     ] = None,
     deterministic: Annotated[
         bool,
-        typer.Option(help="Stop by the default work limits instead of --time-limit."),
+        typer.Option(help="Stop by the default work limits (the default; kept for scripts)."),
     ] = False,
     gap: Annotated[
         float, typer.Option(help="Relative optimality gap of the MIP (0 or more, below 1).")
@@ -138,7 +140,16 @@ def optimize_cmd(
     )
 
     problem = _bad_option(
-        time_limit, gap, early_weight, late_weight, budget, method, relax, search, write_model
+        time_limit,
+        work_limit is not None or deterministic,
+        gap,
+        early_weight,
+        late_weight,
+        budget,
+        method,
+        relax,
+        search,
+        write_model,
     )
     if problem is not None:
         err.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
@@ -158,12 +169,13 @@ def optimize_cmd(
             except ValueError as exc:
                 err.print(f"[bold red]error:[/] --{escape(str(exc))}", highlight=False)
                 raise typer.Exit(2) from None
+        # Work limits by default (the same plan on any machine); the clock only when asked.
         work = (
             WorkLimits(evaluations=work_limit)
             if work_limit is not None
-            else WorkLimits()
-            if deterministic
             else None
+            if time_limit is not None
+            else WorkLimits()
         )
         try:
             with progress_lines(time_limit if work is None else None):
@@ -217,7 +229,8 @@ def _print_result(result: Any, out_dir: Path, explain: bool) -> None:
 
 
 def _bad_option(
-    time_limit: float,
+    time_limit: float | None,
+    by_work: bool,
     gap: float,
     early_weight: float | None,
     late_weight: float | None,
@@ -232,8 +245,13 @@ def _bad_option(
 
     for bad, what in (
         (
-            not (time_limit > 0 and math.isfinite(time_limit)),
-            f"--time-limit must be a finite number of seconds above 0, got {time_limit:g}",
+            time_limit is not None and not (time_limit > 0 and math.isfinite(time_limit)),
+            f"--time-limit must be a finite number of seconds above 0, got {time_limit}",
+        ),
+        (
+            time_limit is not None and by_work,
+            "--time-limit stops by the clock, --work-limit and --deterministic by work: "
+            "give one of them",
         ),
         (not 0 <= gap < 1, f"--gap must be 0 or more and below 1 (a share), got {gap:g}"),
         (

@@ -42,11 +42,14 @@ ExtraFunctionality = Callable[[BuiltModel], None]
 #: The logger whose records (every stage's, HiGHS's logs at DEBUG) make up the result's log.
 LOGGER = "forcemodel.optimize"
 
+#: The settings' time limit when the call stops by work (it is not used then).
+DEFAULT_TIME_LIMIT = 50.0
+
 
 def optimize(
     scenario: Scenario,
     *,
-    time_limit: float = 50.0,
+    time_limit: float | None = None,
     mip_gap: float = 1e-4,
     method: str = "choose",
     threads: int | None = None,
@@ -69,11 +72,13 @@ def optimize(
 
     Args:
         scenario: a loaded scenario.
-        time_limit: seconds the whole call may run, counted from its start (finite, more than
-            0). Every stage gets what is left of it (docs/optimization.md, "The deadline").
-            At the limit the best plan found so far is returned (``termination ==
-            "time_limit"``; ``bound`` and ``mip_gap`` say how good); with ``start="planner"``
-            that is at least the day-0 planner's plan. Ignored with ``work``.
+        time_limit: stop by the clock: seconds the whole call may run, counted from its
+            start (finite, more than 0). Every stage gets what is left of it
+            (docs/optimization.md, "The deadline"). At the limit the best plan found so far is
+            returned (``termination == "time_limit"``; ``bound`` and ``mip_gap`` say how
+            good); with ``start="planner"`` that is at least the day-0 planner's plan.
+            Ignored with ``work``. ``None`` (default) with no ``work``: the default
+            :class:`WorkLimits` (the same plan on any machine).
         mip_gap: relative optimality gap at which the MIP stops (0 or more, below 1).
         method: ``choose``, ``simplex`` or ``ipm`` (for the MIP, the method of its LP
             relaxations); ``pdlp`` only with ``relax``.
@@ -121,8 +126,13 @@ def optimize(
         InfeasibleError: no plan meets the constraints (reasons name the units or stocks).
         NoSolutionError: no plan could be scored in the budget.
     """
+    if work is None and time_limit is None:
+        work = WorkLimits()  # the default stopping rule: by work, not by the clock
     settings = SolverSettings(
-        time_limit=time_limit, mip_gap=mip_gap, method=method, threads=threads
+        time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+        mip_gap=mip_gap,
+        method=method,
+        threads=threads,
     )
     _check_settings(settings, relax, work, start, search, extra_functionality)
     check_budget(scenario, budget)

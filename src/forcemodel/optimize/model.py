@@ -321,6 +321,7 @@ class _Frame:
     release: np.ndarray  # (option, load): day a load reaches RSOM
     cap: np.ndarray  # (region, load, day): RSOM capacity (inf: unlimited)
     rsom_unit: np.ndarray  # (region, load): tons or people a day per row unit
+    pooled: np.ndarray  # per option: received through the region's pooled RSOM
     finite: np.ndarray  # (region, load, day): RSOM rows exist
 
 
@@ -350,6 +351,9 @@ def _frame(
         [math.ceil(r.rsom.days * r.rsom.assigned_factor - 1e-9) for r in scenario.regions]
     )
     lag = k_region[r_of] if n_opt else np.zeros(0, dtype=int)
+    if n_opt and "rsom_days" in options:
+        # Per option: a ship or squadron's port or air base has its own reception days.
+        lag = np.ceil(options["rsom_days"].to_numpy(float) - 1e-9).astype(int)
     # First day an option can count: its uncongested closure, rounded up.
     closure = options["closure"].to_numpy(float)
     first = np.ceil(closure - 1e-9).astype(int)
@@ -391,6 +395,9 @@ def _frame(
         release=np.floor(arrive).astype(int),
         cap=cap,
         rsom_unit=rsom_unit,
+        # A ship or squadron received at a port or air base passes that reception's servers
+        # (on its route, options.py), not the region's pooled RSOM.
+        pooled=(options["pooled"].to_numpy(bool) if "pooled" in options else np.ones(n_opt, bool)),
         finite=np.isfinite(cap) & queues,  # (region, load, day); constant over days
     )
 
@@ -495,7 +502,7 @@ def define_own_speed(m: linopy.Model, f: _Frame, v: _Vars) -> pd.DataFrame:
     cum = np.concatenate([np.zeros((f.n_reg, 2, 1)), np.cumsum(np.where(f.finite, f.cap, 0), 2)], 2)
     until = np.clip(f.count_day - f.lag[:, None], -1, f.horizon)  # last RSOM day that counts
     for li in range(2):
-        has = (amount[:, li] > 0) & f.finite[r_of, li, 0]
+        has = (amount[:, li] > 0) & f.finite[r_of, li, 0] & f.pooled
         rel = np.clip(f.release[:, li], 0, f.n_days)[:, None]
         lo = np.minimum(rel, until + 1)
         avail = cum[r_of[:, None], li, until + 1] - cum[r_of[:, None], li, lo]
@@ -556,7 +563,7 @@ def define_rsom(m: linopy.Model, f: _Frame, v: _Vars) -> None:
     t.add(flat, a_lab.ravel(), 1.0)
     t.add(flat[prev_ok], a_lab.ravel()[prev[prev_ok] % rld], -1.0)
     for li in range(2):
-        inside = f.release[:, li] <= f.horizon
+        inside = (f.release[:, li] <= f.horizon) & f.pooled
         size = amount[inside, li] / f.rsom_unit[r_of[inside], li]
         t.add(_rld(r_of[inside], li, f.release[inside, li]), v.v_lab[inside], -size)
     t.constrain(m, "==", 0.0, "rsom_arrivals", mask=finite)
@@ -577,7 +584,7 @@ def define_rsom(m: linopy.Model, f: _Frame, v: _Vars) -> None:
     t.add(flat[prev_ok], w_lab.ravel()[prev[prev_ok]], -1.0)
     e_of = f.count_day - f.lag[:, None]
     for li in range(2):
-        ok = f.valid & (e_of >= 0) & (amount[:, li, None] > 0)
+        ok = f.valid & (e_of >= 0) & (amount[:, li, None] > 0) & f.pooled[:, None]
         oo, ss = np.nonzero(ok)
         size = amount[oo, li] / f.rsom_unit[r_of[oo], li]
         t.add(_rld(r_of[oo], li, e_of[oo, ss]), v.dx_lab[oo, ss], -size)

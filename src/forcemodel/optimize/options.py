@@ -16,11 +16,10 @@ import pandas as pd
 from forcemodel.mip.errors import InfeasibleError
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
-    EQUIPMENT,
     PEOPLE,
     CompiledNetwork,
-    load_class_of,
     pool_work,
+    profile_reception,
 )
 from forcemodel.scenario.model import Region, Scenario, Unit
 
@@ -84,7 +83,6 @@ def option_table(
     if max_stocks is not None and max_stocks < 0:
         raise ValueError(f"max_stocks must be 0 or more, got {max_stocks}")
     regions = scenario.regions
-    receptions = [net.node_index[r.reception] for r in regions]
     region_index = {r.id: i for i, r in enumerate(regions)}
     stock_index = {s.id: i for i, s in enumerate(scenario.stocks)}
     routes: dict[tuple[int, int, int, float], tuple[Passage, ...]] = {}
@@ -102,7 +100,7 @@ def option_table(
             allowed_stocks = {stock_index[sid] if sid is not None else -1}
         elif keep_assignments and u.assigned_to is not None:
             allowed_regions = [region_index[u.assigned_to]]
-        reach = _reach(scenario, net, u, home, receptions, allowed_regions, allowed_stocks)
+        reach = _reach(scenario, net, u, home, allowed_regions, allowed_stocks)
         must = None
         if keep is not None and u.id in keep:
             rid, sid = keep[u.id]
@@ -112,7 +110,12 @@ def option_table(
     prune = prune_above is None or n_offered > prune_above
     if prune:
         reached = [
-            (u, reach if pinned else _fewer_stocks(reach, regions, max_stocks, must), must, pinned)
+            (
+                u,
+                reach if pinned else _fewer_stocks(reach, regions, max_stocks, must, u),
+                must,
+                pinned,
+            )
             for u, reach, must, pinned in reached
         ]
     near = _near_regions(scenario, reached, max_regions if prune else None)
@@ -125,17 +128,23 @@ def option_table(
             if offered is not None and r not in offered:
                 continue
             region = regions[r]
-            dest = receptions[r]
-            rsom = region.rsom.days * region.rsom.assigned_factor
+            dest, eq_cls, pax_cls = _arrival(net, u, region)
+            classes = (eq_cls, pax_cls)
+            rsom = _rsom_days(region, u)
+            pooled = profile_reception(region, u) is None
             for si, a_eq, a_pax, depot, drawn in found:
                 if si < 0:
                     # Own equipment leaves home after its load-out (docs/simulation.md,
                     # "Preparation before the first move"); its people at once.
-                    route = _route(net, u, home, dest, ready, (True, True), routes, _load_out(u))
-                else:
-                    route = _route(net, u, home, depot, ready, (False, True), routes) + _route(
-                        net, u, depot, dest, drawn, (True, True), routes
+                    route = _route(
+                        net, u, home, dest, ready, (True, True), classes, routes, _load_out(u)
                     )
+                else:
+                    route = _route(
+                        net, u, home, depot, ready, (False, True), classes, routes
+                    ) + _route(net, u, depot, dest, drawn, (True, True), classes, routes)
+                if not pooled:
+                    route += _reception(net, u, region, (a_eq, a_pax))
                 rows.append(
                     {
                         "unit": ui,
@@ -151,6 +160,7 @@ def option_table(
                         "people": float(u.personnel),
                         "rsom_days": rsom,
                         "closure": max(a_eq, a_pax) + rsom,
+                        "pooled": pooled,
                         "route": route,
                     }
                 )
@@ -175,6 +185,7 @@ def option_table(
         "people",
         "rsom_days",
         "closure",
+        "pooled",
         "route",
     ]
     return pd.DataFrame(rows, columns=columns)
@@ -190,7 +201,6 @@ def _reach(
     net: CompiledNetwork,
     u: Unit,
     home: int,
-    receptions: list[int],
     allowed_regions: list[int],
     allowed_stocks: set[int] | None,
 ) -> dict[int, list[_Reach]]:
@@ -200,12 +210,15 @@ def _reach(
     # (stock, eq arrival, pax arrival, depot or -1, day the set is drawn)
     reach: dict[int, list[_Reach]] = {}
     for r in allowed_regions:
-        dest = receptions[r]
+        region = scenario.regions[r]
+        dest, eq_cls, pax_cls = _arrival(net, u, region)
         found: list[_Reach] = []
         if allowed_stocks is None or -1 in allowed_stocks:
-            t_eq, t_pax = _legs(net, u, home, dest)
+            t_eq, t_pax = _legs(net, u, home, dest, eq_cls, pax_cls)
             found.append((-1, ready + _load_out(u) + t_eq, ready + t_pax, -1, ready))
         for si, s in enumerate(scenario.stocks):
+            if profile_reception(region, u) is not None:
+                break  # a ship or squadron received at a port or air base draws no set
             if allowed_stocks is not None and si not in allowed_stocks:
                 continue
             if s.kind != "equipment_set" or s.sets <= 0 or s.set_type != u.set_type:
@@ -213,7 +226,7 @@ def _reach(
             depot = net.node_index[s.depot]
             to_depot = _people_time(net, u, home, depot)
             drawn = ready + to_depot + s.draw_days
-            t_eq, t_pax = _legs(net, u, depot, dest)
+            t_eq, t_pax = _legs(net, u, depot, dest, eq_cls, pax_cls)
             if not (math.isfinite(to_depot) and math.isfinite(t_eq) and math.isfinite(t_pax)):
                 continue
             found.append((si, drawn + t_eq, drawn + t_pax, depot, drawn))
@@ -223,10 +236,43 @@ def _reach(
     return reach
 
 
-def _closure(regions: Sequence[Region], r: int, c: _Reach) -> float:
-    """Uncongested closure of a candidate: its later arrival plus the region's RSOM days."""
-    rsom = regions[r].rsom
-    return max(c[1], c[2]) + float(rsom.days * rsom.assigned_factor)
+def _closure(regions: Sequence[Region], r: int, c: _Reach, u: Unit) -> float:
+    """Uncongested closure of a candidate: its later arrival plus the unit's RSOM days."""
+    return max(c[1], c[2]) + _rsom_days(regions[r], u)
+
+
+def _rsom_days(region: Region, u: Unit) -> float:
+    """RSOM days of a pre-assigned unit at ``region``: at the port or air base of its movement
+    profile where the region has one (as the simulation receives it), else the region's."""
+    applied = profile_reception(region, u)
+    days = region.rsom.days if applied is None else applied[1].days  # type: ignore[attr-defined]
+    return float(days * region.rsom.assigned_factor)
+
+
+def _arrival(net: CompiledNetwork, u: Unit, region: Region) -> tuple[int, int, int]:
+    """Where and how ``u`` arrives in ``region`` (as the simulation routes it: a ship to the
+    region's port by sea, a squadron to its air base by air, tracked equipment within its
+    road-march limit): (node, equipment class, people class)."""
+    node, eq_cls, pax_cls, _, _ = net.receiving(u, region)
+    return node, eq_cls, pax_cls
+
+
+def _reception(
+    net: CompiledNetwork, u: Unit, region: Region, arrive: tuple[float, float]
+) -> tuple[Passage, ...]:
+    """The passages of a unit received at a port or air base through its reception servers
+    (tons and people a day): in the model a shared capacity like any on the way, since the
+    region's pooled RSOM rows do not hold them."""
+    _, _, _, t_server, pax_server = net.receiving(u, region)
+    out: list[Passage] = []
+    for li, (srv, amount) in enumerate(
+        zip((t_server, pax_server), (u.equipment_t, float(u.personnel)), strict=True)
+    ):
+        if srv is None or amount <= 0:
+            continue
+        busy = max(0.0, amount / net.servers[srv].rate - 1.0)
+        out.append((li, srv, arrive[li], arrive[li] + busy, amount))
+    return tuple(out)
 
 
 def _fewer_stocks(
@@ -234,6 +280,7 @@ def _fewer_stocks(
     regions: Sequence[Region],
     max_stocks: int | None,
     must: tuple[int, int] | None,
+    u: Unit,
 ) -> dict[int, list[_Reach]]:
     """In each region, own equipment and the ``max_stocks`` stocks that close the unit there
     first (and ``must``'s stock, (region, stock)); order kept."""
@@ -243,7 +290,7 @@ def _fewer_stocks(
     for r, found in out.items():
         stocks = [c for c in found if c[0] >= 0]
         if len(stocks) > max_stocks:
-            first = sorted(stocks, key=lambda c: (_closure(regions, r, c), c[0]))[:max_stocks]
+            first = sorted(stocks, key=lambda c: (_closure(regions, r, c, u), c[0]))[:max_stocks]
             kept = {c[0] for c in first}
             if must is not None and must[0] == r:
                 kept.add(must[1])
@@ -269,8 +316,8 @@ def _near_regions(
         return out
     region_index = {r.id: i for i, r in enumerate(regions)}
     best = [
-        {r: min(_closure(regions, r, c) for c in found) for r, found in reach.items()}
-        for _, reach, _, _ in reached
+        {r: min(_closure(regions, r, c, u) for c in found) for r, found in reach.items()}
+        for u, reach, _, _ in reached
     ]
     per_region = math.ceil(max_regions * len(reached) / len(regions))
     by_region: dict[int, list[tuple[float, int]]] = {}
@@ -315,14 +362,14 @@ def _people_time(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> float
     return net.time_to_go(dest, CLASS_PEOPLE, float(u.personnel))[origin][0]
 
 
-def _legs(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> tuple[float, float]:
-    """Uncongested days of the equipment and of the people from ``origin`` to ``dest``."""
-    if u.equipment_t > 0:
-        cls = load_class_of(EQUIPMENT, u.outsize)
-        t_eq = net.time_to_go(dest, cls, u.equipment_t)[origin][0]
-    else:
-        t_eq = 0.0
-    return t_eq, _people_time(net, u, origin, dest)
+def _legs(
+    net: CompiledNetwork, u: Unit, origin: int, dest: int, eq_cls: int, pax_cls: int
+) -> tuple[float, float]:
+    """Uncongested days of the equipment and of the people from ``origin`` to ``dest``, each
+    load of its class (:func:`_arrival`)."""
+    t_eq = net.time_to_go(dest, eq_cls, u.equipment_t)[origin][0] if u.equipment_t > 0 else 0.0
+    t_pax = net.time_to_go(dest, pax_cls, float(u.personnel))[origin][0] if u.personnel > 0 else 0.0
+    return t_eq, t_pax
 
 
 def _route(
@@ -332,17 +379,18 @@ def _route(
     dest: int,
     start: float,
     which: tuple[bool, bool],
+    classes: tuple[int, int],
     cache: dict[tuple[int, int, int, float], tuple[Passage, ...]],
     load_out: float = 0.0,
 ) -> tuple[Passage, ...]:
-    """The servers on the uncongested routes of a unit's loads (``which``: equipment, people)
-    from ``origin`` (leaving at ``start``, the equipment ``load_out`` days later) to ``dest``,
-    with their times and work."""
+    """The servers on the uncongested routes of a unit's loads (``which``: equipment, people;
+    ``classes``: their load classes) from ``origin`` (leaving at ``start``, the equipment
+    ``load_out`` days later) to ``dest``, with their times and work."""
     out: list[Passage] = []
     for li, (go, amount) in enumerate(zip(which, (u.equipment_t, float(u.personnel)), strict=True)):
         if not go or amount <= 0:
             continue
-        cls = load_class_of(EQUIPMENT, u.outsize) if li == 0 else CLASS_PEOPLE
+        cls = classes[li]
         key = (origin, dest, cls, amount)
         hit = cache.get(key)
         if hit is None:
@@ -359,10 +407,13 @@ def _follow(
     takes when nothing queues: docs/simulation.md, "Routing"): every server met, with the
     offsets (days from leaving ``origin``) at which the load reaches and leaves it."""
     h = net.time_to_go(dest, cls, amount)
-    if not math.isfinite(h[origin][0]):
-        return ()
-    kind = PEOPLE if cls == CLASS_PEOPLE else EQUIPMENT
-    people = cls == CLASS_PEOPLE
+    spec = net.load_classes[cls]
+    if not math.isfinite(h[origin][0]) or spec.own_power:
+        return ()  # under its own power a ship meets no server on the way
+    kind = spec.kind
+    people = kind == PEOPLE
+    # A road march is one road link (docs/simulation.md, "Movement profiles").
+    one_road = spec.road_km is not None and net.road_class >= 0
     v, slot, t = origin, 0, 0.0
     out: list[Passage] = []
     for _ in range(len(net.node_ids) * (len(net.classes) + 1)):
@@ -374,6 +425,8 @@ def _follow(
             arc = net.arcs[ai]
             after = h[arc.dst][arc.cls + 1]
             if not arc.usable[cls] or not math.isfinite(after):
+                continue
+            if one_road and k_in == net.road_class and arc.cls == net.road_class:
                 continue
             change = not people and net.class_change(k_in, arc.cls)
             # Stages of a hop (docs/simulation.md, "A hop"): server and work, or a delay.

@@ -26,10 +26,13 @@ from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model
 from forcemodel.optimize.simulated import (
     Scored,
     Scorer,
+    SimPlan,
     arrivals,
+    better,
     choices_of,
     improve,
     lateness,
+    queue_delays,
     sim_plan_of,
 )
 from forcemodel.optimize.stopping import MIN_STAGE_S, Budget
@@ -47,11 +50,13 @@ CALIBRATED = "calibrated queue-free LP"
 #: the search starts with slack to spend.
 CALIBRATION_MARGIN = 3.0
 
-#: The calibrated start's share of the simulations (or seconds) left; the safe start gets the
-#: rest. On eastern-flank the calibrated start's search ends far lower (0.75x the bundled
-#: plan's shortfall against 0.84x from the safe start) but needs about 150 simulations to
-#: repair its lateness and go below the safe start.
-CALIBRATED_SHARE = 2.0 / 3.0
+#: The safe start's search's share of the simulations (or seconds) at most; the calibration
+#: rounds get the rest.
+SAFE_SHARE = 1.0 / 3.0
+
+#: Calibration rounds at most (solve the calibrated LP, simulate its plan, search from it,
+#: recalibrate from the best plan): they stop earlier when a round finds no better plan.
+CALIBRATION_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,12 @@ def refine(
        (:func:`calibrated_plan`). It is a plan for the whole force at once, where single
        moves cannot reach (an air-defence unit moved to one region needs another moved in
        after it): on eastern-flank it halves the shortfall, though it closes regions late.
-    3. The simulated search improves the calibrated start (late days first: it repairs) with
-       two thirds of the simulations (:data:`CALIBRATED_SHARE`), then the safe start with the
-       rest (all of them go to the calibrated start's search when it is still improving at
-       its share and already better than the safe start); the better plan is kept, scored in
-       the model.
+    3. The simulated search improves the safe start first (at most :data:`SAFE_SHARE` of the
+       simulations), then each calibrated start, and the plan kept is scored in the model.
+       The calibration is repeated from the best plan so far (:data:`CALIBRATION_ROUNDS`:
+       solve the calibrated LP, simulate its plan, search from it, recalibrate), until a
+       round finds no better plan or gives a plan already tried: each round's delays are
+       those of the queues around the best plan, which the last round changed.
 
     Stops at ``until`` (``time.monotonic()``) or the work limit's simulations. ``None`` when
     no start could be simulated (then the search keeps its own best)."""
@@ -122,39 +128,48 @@ def refine(
     safe_cand, safe = min(simulated, key=lambda cs: (lateness(cs[1]), cs[1].score))
     arrival = arrivals(scenario, built.options)
     runs: list[tuple[str, Scored]] = []
+    anchor = safe
     if not spent():
-        choices = calibrated_plan(
-            scenario, net, built, weights, budget, safe, arrival, until, CALIBRATION_MARGIN
-        )
-        if choices is not None and not spent():
-            calibrated = scorer(sim_plan_of(scenario, choices))
-            _log_start(CALIBRATED, calibrated)
-            share = CALIBRATED_SHARE
-            most = int((limit - scorer.evaluations) * share) if limit is not None else None
-            deadline = until if limit is not None else time.monotonic() + _left(until) * share
-            best, report = improve(
-                scenario, scorer, calibrated, arrival, max_evaluations=most, deadline=deadline
-            )
-            left = None if limit is None else max(0, limit - scorer.evaluations)
-            if (
-                report.stopped_by != "no improving move"
-                and left != 0
-                and not budget_over(until)
-                and (lateness(best), best.score) < (lateness(safe), safe.score)
-            ):
-                # Still improving, and already better than the safe start: the search from
-                # the safe start could only end lower by overtaking it; this one goes on.
-                best, _ = improve(
-                    scenario, scorer, best, arrival, max_evaluations=left, deadline=until
-                )
-            runs.append((CALIBRATED, best))
-    left = None if limit is None else max(0, limit - scorer.evaluations)
-    if left != 0 and not budget_over(until):
+        # The safe start's search first, with at most a share of the simulations: on
+        # eastern-flank it ends by itself (no improving move) after about 50.
+        most = None if limit is None else max(1, int((limit - scorer.evaluations) * SAFE_SHARE))
+        deadline = until if limit is not None else time.monotonic() + _left(until) * SAFE_SHARE
         best, report = improve(
-            scenario, scorer, safe, arrival, max_evaluations=left, deadline=until
+            scenario, scorer, safe, arrival, max_evaluations=most, deadline=deadline
         )
         if report.accepted:
             runs.append((safe_cand.stage, best))
+            anchor = best
+    seen: set[SimPlan] = {anchor.plan}
+    for k in range(1, CALIBRATION_ROUNDS + 1):
+        if spent():
+            break
+        # Calibrated from the best plan so far: the delays its simulation shows are those of
+        # the queues around it, which the last round's plan changed (solve -> simulate ->
+        # recalibrate until a round no longer improves).
+        choices = calibrated_plan(
+            scenario, net, built, weights, budget, anchor, arrival, until, CALIBRATION_MARGIN
+        )
+        if choices is None or spent():
+            break
+        plan = sim_plan_of(scenario, choices)
+        if plan in seen:
+            log.info("Simulated search: calibration round %d gives a plan already tried", k)
+            break
+        seen.add(plan)
+        name = CALIBRATED if k == 1 else f"{CALIBRATED}, round {k}"
+        calibrated = scorer(plan)
+        _log_start(name, calibrated)
+        left = None if limit is None else max(0, limit - scorer.evaluations)
+        best = calibrated
+        if left != 0 and not budget_over(until):
+            best, _ = improve(
+                scenario, scorer, calibrated, arrival, max_evaluations=left, deadline=until
+            )
+        runs.append((name, best))
+        if not better(best, anchor):
+            break  # the next round would be calibrated from the same plan
+        anchor = best
     if not runs:
         return Refined(safe_cand, safe, scorer.evaluations)
     origin, best = min(runs, key=lambda r: (lateness(r[1]), r[1].score))
@@ -199,28 +214,32 @@ def calibrated_plan(
 ) -> dict[str, Choice] | None:
     """The queue-free model calibrated by ``simulated``, solved as an LP and rounded.
 
-    Each region's delay is the median, over the units ``simulated`` sends there, of the days
-    between their simulated closure and the uncongested estimate of their option; every option
-    of the region closes that much later in the model. The LP's largest choice per unit is
-    taken, in order of weight, as long as its stock has sets left (else the next). The LP's
-    closure targets are ``margin`` days earlier than ``weights``' (:data:`CALIBRATION_MARGIN`).
-    ``None`` if the LP was not solved in its time or work."""
-    plan = simulated.plan
-    closed = simulated.results.tables["units"]["closure_day"].to_numpy(float)
-    late: dict[str, list[float]] = {}
-    for ui, t in enumerate(closed):
-        est = arrival.get((ui, plan.region[ui], plan.uses_set[ui]))
-        if est is not None and math.isfinite(t) and math.isfinite(est):
-            late.setdefault(plan.region[ui], []).append(t - est)
-    delay = {r: max(0.0, float(np.median(v))) for r, v in late.items()}
+    Each region's delay, per reception (:func:`queue_delays`: its RSOM, or a port or air base
+    of a movement profile), is the median, over the units ``simulated`` sends there, of the
+    days between their simulated closure and the uncongested estimate of their option; every
+    option of the region received there closes that much later in the model. The LP's largest
+    choice per unit is taken, in order of weight, as long as its stock has sets left (else the
+    next). The LP's closure targets are ``margin`` days earlier than ``weights``'
+    (:data:`CALIBRATION_MARGIN`). ``None`` if the LP was not solved in its time or work."""
+    delay = queue_delays(scenario, simulated, arrival)
     log.info(
-        "Simulated search: queue delays by region %s",
-        ", ".join(f"{r} {d:.1f}" for r, d in sorted(delay.items())),
+        "Simulated search: queue delays by region (RSOM; port or air base) %s",
+        ", ".join(
+            f"{r} {delay.get((r, False), 0.0):.1f}; {delay.get((r, True), 0.0):.1f}"
+            for r in sorted({r for r, _ in delay})
+        ),
     )
     options = built.options
-    shifted = options.assign(
-        closure=options["closure"] + options["region_id"].map(delay).fillna(0.0)
+    apart = (
+        ~options["pooled"].to_numpy(bool)
+        if "pooled" in options
+        else np.zeros(len(options), dtype=bool)
     )
+    shift = [
+        delay.get((str(r), bool(a)), 0.0)
+        for r, a in zip(options["region_id"].to_numpy(), apart, strict=True)
+    ]
+    shifted = options.assign(closure=options["closure"].to_numpy(float) + np.array(shift))
     if margin and weights.closure_by:
         targets = {r: max(0.0, d - margin) for r, d in weights.closure_by.items()}
         weights = dataclasses.replace(weights, closure_by=targets)

@@ -26,10 +26,9 @@ from forcemodel.flow import simulate
 from forcemodel.flow.plan import UnitPlan, plan_units, step_value
 from forcemodel.network.compile import (
     CLASS_PEOPLE,
-    EQUIPMENT,
     CompiledNetwork,
     compile_network,
-    load_class_of,
+    profile_reception,
 )
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Curve, Disruption, Scenario, Unit
@@ -404,34 +403,38 @@ def _reduced(curve: Curve, arrivals: list[tuple[float, float]]) -> Curve:
     )
 
 
-def _finite_legs(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> bool:
-    """Whether both loads of ``u`` can go from ``origin`` to ``dest`` at all."""
-    if u.equipment_t > 0:
-        cls = load_class_of(EQUIPMENT, u.outsize)
-        if not math.isfinite(net.time_to_go(dest, cls, u.equipment_t)[origin][0]):
-            return False
-    return _people_reach(net, u, origin, dest)
-
-
-def _people_reach(net: CompiledNetwork, u: Unit, origin: int, dest: int) -> bool:
-    if u.personnel <= 0:
-        return True
-    return math.isfinite(net.time_to_go(dest, CLASS_PEOPLE, float(u.personnel))[origin][0])
+def _finite_legs(
+    net: CompiledNetwork, u: Unit, origin: int, dest: int, eq_cls: int, pax_cls: int
+) -> bool:
+    """Whether both loads of ``u`` (of these load classes) can go from ``origin`` to ``dest``."""
+    if u.equipment_t > 0 and not math.isfinite(
+        net.time_to_go(dest, eq_cls, u.equipment_t)[origin][0]
+    ):
+        return False
+    return u.personnel <= 0 or math.isfinite(
+        net.time_to_go(dest, pax_cls, float(u.personnel))[origin][0]
+    )
 
 
 def _reachable(net: CompiledNetwork, view: Scenario, u: Unit, keep_regions: bool) -> bool:
-    """Whether ``u`` has an option in the planning view: a region and own equipment or a set."""
+    """Whether ``u`` has an option in the planning view: a region and own equipment or a set
+    (each load routed as the simulation routes it: :meth:`CompiledNetwork.receiving`)."""
     home = net.node_index[u.home]
     regions = [r for r in view.regions if not (keep_regions and u.assigned_to not in (None, r.id))]
     for r in regions:
-        dest = net.node_index[r.reception]
-        if _finite_legs(net, u, home, dest):
+        dest, eq_cls, pax_cls, _, _ = net.receiving(u, r)
+        if _finite_legs(net, u, home, dest, eq_cls, pax_cls):
             return True
+        if profile_reception(r, u) is not None:
+            continue  # received at a port or air base: no set
         for s in view.stocks:
             if s.kind != "equipment_set" or s.sets <= 0 or s.set_type != u.set_type:
                 continue
             depot = net.node_index[s.depot]
-            if _people_reach(net, u, home, depot) and _finite_legs(net, u, depot, dest):
+            people_there = u.personnel <= 0 or math.isfinite(
+                net.time_to_go(depot, CLASS_PEOPLE, float(u.personnel))[home][0]
+            )
+            if people_there and _finite_legs(net, u, depot, dest, eq_cls, pax_cls):
                 return True
     return False
 

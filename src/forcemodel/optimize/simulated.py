@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forcemodel.network.compile import profile_reception
 from forcemodel.optimize.model import Choice, Weights
 from forcemodel.results import Results
 from forcemodel.scenario.model import CAPABILITIES, Scenario
@@ -225,7 +226,8 @@ class _State:
     w: np.ndarray  # (region, day): weight of a brigade-day short
     power: np.ndarray  # (unit, capability)
     start_old: np.ndarray  # per unit: first day it counts now (simulated)
-    delay: np.ndarray  # per region: median days its units close after their estimate
+    delay: np.ndarray  # (region, received apart): median days units close after estimate
+    apart: np.ndarray  # (unit, region): received at a port or air base, not the region's RSOM
     late: np.ndarray  # per region: whether it closes after its target
     rix: dict[str, int]
     n_days: int
@@ -263,25 +265,56 @@ def _state(
     w = np.stack([scorer.weight(rid, days) for rid in region_ids])
     closed = tables["units"]["closure_day"].to_numpy(float)
     start_old = np.array([_day(t, n_days) for t in closed])
-    # The queues' delay per region: how much later than the uncongested estimate its units
-    # close in the simulation (median), added to the estimate of a unit sent there.
-    late: dict[int, list[float]] = {}
-    plan = current.plan
-    for ui, t in enumerate(closed):
-        est = arrival.get((ui, plan.region[ui], plan.uses_set[ui]))
-        if est is not None and math.isfinite(t) and math.isfinite(est):
-            late.setdefault(rix[plan.region[ui]], []).append(t - est)
     for rid, target in scorer.targets.items():
         # Every day from a region's target on weighs far more: a move that brings power to a
         # late region then is tried first, and one that takes from a region on time the power
         # it needs on those days (it would close late) last (lateness before score).
         w[rix[rid], max(0, math.ceil(target)) :] *= LATE_EMPHASIS
+    apart = received_apart(scenario)
+    found = queue_delays(scenario, current, arrival)
     delay = np.array(
-        [max(0.0, float(np.median(late[r]))) if r in late else 0.0 for r in range(len(region_ids))]
-    )
+        [[found.get((rid, bool(k)), 0.0) for k in (False, True)] for rid in region_ids]
+    ).reshape(len(region_ids), 2)
     power = np.array([[getattr(u.power, c) for c in caps] for u in scenario.units], dtype=float)
     is_late = np.array([rid in current.late for rid in region_ids], dtype=bool)
-    return _State(deficit, w, power, start_old, delay, is_late, rix, n_days)
+    return _State(deficit, w, power, start_old, delay, apart, is_late, rix, n_days)
+
+
+def received_apart(scenario: Scenario) -> np.ndarray:
+    """(unit, region): whether the region receives the unit at a port or air base of its
+    movement profile, apart from the region's pooled RSOM (their queues differ)."""
+    return np.array(
+        [[profile_reception(r, u) is not None for r in scenario.regions] for u in scenario.units],
+        dtype=bool,
+    ).reshape(len(scenario.units), len(scenario.regions))
+
+
+def queue_delays(
+    scenario: Scenario, scored: Scored, arrival: Mapping[Change, float]
+) -> dict[tuple[str, bool], float]:
+    """The queues' delay, per region and reception (received apart at a port or air base, or
+    through the region's RSOM): the median of how much later than their uncongested estimate
+    the units ``scored`` sends there close in its simulation (never below 0). A reception no
+    unit of the plan uses takes the region's median over all its units; a region with none,
+    no entry (0)."""
+    plan = scored.plan
+    closed = scored.results.tables["units"]["closure_day"].to_numpy(float)
+    apart = received_apart(scenario)
+    rix = {r.id: i for i, r in enumerate(scenario.regions)}
+    late: dict[tuple[str, bool], list[float]] = {}
+    for ui, t in enumerate(closed):
+        rid = plan.region[ui]
+        est = arrival.get((ui, rid, plan.uses_set[ui]))
+        if est is not None and math.isfinite(t) and math.isfinite(est):
+            late.setdefault((rid, bool(apart[ui, rix[rid]])), []).append(t - est)
+    out: dict[tuple[str, bool], float] = {}
+    for rid in rix:
+        both = late.get((rid, False), []) + late.get((rid, True), [])
+        for kind in (False, True):
+            seen = late.get((rid, kind)) or both
+            if seen:
+                out[(rid, kind)] = max(0.0, float(np.median(seen)))
+    return out
 
 
 def _moves(
@@ -308,7 +341,7 @@ def _moves(
         # Into a late region, the uncongested estimate alone: the median queue delay there
         # would hide the unit that closes its last days (an optimistic repair is simulated
         # anyway, and kept only if the simulation confirms it).
-        start_new = _day(t_new + (0.0 if st.late[b] else st.delay[b]), n_days)
+        start_new = _day(t_new + (0.0 if st.late[b] else st.delay[b, int(st.apart[ui, b])]), n_days)
         if a == b:
             value = -st.change(b, [(-p, start_new), (p, int(st.start_old[ui]))])
         else:
@@ -372,7 +405,9 @@ def _chains(
                 pc = st.power[uc]
                 if c == b or uc == ua or not (pc * pa).any():
                     continue
-                start_ca = _day(t_new + (0.0 if st.late[a] else st.delay[a]), st.n_days)
+                start_ca = _day(
+                    t_new + (0.0 if st.late[a] else st.delay[a, int(st.apart[uc, a])]), st.n_days
+                )
                 value = (
                     gain_b
                     - st.change(a, [(pa, old_a), (-pc, start_ca)])
@@ -414,7 +449,7 @@ def lateness(scored: Scored) -> float:
     return float(sum(closed - target for closed, target in scored.late.values()))
 
 
-def _better(new: Scored, old: Scored) -> bool:
+def better(new: Scored, old: Scored) -> bool:
     """Whether ``new`` is the better plan: no later (in days past the targets), then a lower
     score."""
     a, b = lateness(new), lateness(old)
@@ -477,7 +512,7 @@ def improve(
             for m in together:
                 plan = m.apply(plan)
             cand = scorer(plan)
-            if _better(cand, current):
+            if better(cand, current):
                 found, taken = cand, together
                 batch = min(2 * batch, MAX_BATCH)
             else:
@@ -489,7 +524,7 @@ def improve(
                     break
                 cand = scorer(m.apply(current.plan))
                 tried.add(m.changes)
-                if _better(cand, current):
+                if better(cand, current):
                     found, taken = cand, [m]
                     batch = max(batch, 2)
                     break
