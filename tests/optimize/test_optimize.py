@@ -443,22 +443,26 @@ def test_closure_targets_and_late_weight(tiny: Scenario) -> None:
 
 @pytest.mark.slow
 def test_slow_eastern_flank_plan_beats_the_bundled_plan_in_the_simulation() -> None:
-    """Issue 15's target on the bundled scenario, stopped by work (the default WorkLimits: the
-    same plan on any machine). SLOW (about 3 minutes on a quiet 2-core machine): the kept
-    plan, written back and simulated, closes no region later and has less simulated shortfall
-    (brigade-days) than the bundled plan: 0.83 times under the movement profiles (0.71 before
-    them); the issue's 0.75 is not met, and the test guards the 0.83 with a small margin
-    (docs/optimization.md, "Against the bundled plan, simulated")."""
+    """Issue 15's target on the bundled scenario, stopped by the default rule (work limits:
+    the same plan on any machine). SLOW (about 3 minutes on a quiet 2-core machine): the kept
+    plan, written back and simulated, closes no region later than the bundled plan and has at
+    most 0.75 times its simulated shortfall (brigade-days; measured 0.708). And the model and
+    the simulation of the kept plan agree within the stated tolerance, per region: the model
+    is optimistic (never more shortfall, never a later closure), the simulated shortfall at
+    most 3.5 times the model's (measured 1.24-3.13) and the simulated closure at most 15 days
+    after the model's (measured 2-13) (docs/optimization.md, "Against the bundled plan,
+    simulated")."""
     scenario = load_scenario("eastern-flank")
     bundled_run = simulate(scenario)
     bundled_short = float(bundled_run.tables["shortfall"]["shortfall"].sum())
     bundled = bundled_closure_days(scenario)
-    result = optimize(scenario, work=WorkLimits(), closure_by="bundled", duals=False, threads=1)
+    result = optimize(scenario, closure_by="bundled", duals=False)
     assert result.provenance is not None and result.provenance.simulated
     assert result.provenance.kept.startswith("simulated search")
+    assert "work limits" in result.provenance.rule
     kept_run = simulate(load_scenario_data(result.scenario_data()))
     kept_short = float(kept_run.tables["shortfall"]["shortfall"].sum())
-    assert kept_short <= 0.85 * bundled_short, (kept_short, bundled_short)
+    assert kept_short <= 0.75 * bundled_short, (kept_short, bundled_short)
     planned = bundled_closure_days(load_scenario_data(result.scenario_data()))
     late = {
         rid: (planned.get(rid), day)
@@ -470,6 +474,15 @@ def test_slow_eastern_flank_plan_beats_the_bundled_plan_in_the_simulation() -> N
     # The provenance's table is this simulation's.
     regions = result.provenance.regions.set_index("region")
     assert regions["shortfall_bde_days"].sum() == pytest.approx(kept_short)
+    # The model against the simulation of the same plan, per region.
+    sim_short = kept_run.tables["shortfall"].groupby("region")["shortfall"].sum()
+    for rid, rows in result.region_power.groupby("region"):
+        model_short = float(rows["shortfall"].sum())
+        unmet = rows.loc[rows["shortfall"] > 1e-9, "day"]
+        model_close = float(unmet.max() + 1) if len(unmet) else 0.0
+        simulated_short = float(sim_short[rid])
+        assert model_short - 1e-6 <= simulated_short <= 3.5 * model_short + 1e-6, rid
+        assert model_close <= planned[str(rid)] <= model_close + 15, rid
 
 
 def test_routes_and_shared_servers_on_tiny(tiny: Scenario) -> None:
@@ -567,3 +580,34 @@ def test_weights_come_from_the_scenario_unless_given() -> None:
     raw["meta"]["objective"] = {"day_weights": [1.0] * horizon}
     with pytest.raises(ScenarioError, match=f"needs {horizon + 1} values"):
         load_scenario_data(raw)
+
+
+@pytest.mark.parametrize(
+    ("unit_id", "region_id", "received_apart"),
+    [
+        ("us-navy-tg-1", "estonia", True),  # a ship: by sea to Muuga, under its own power
+        ("us-48fw-1", "hungary", True),  # a squadron: flies to the air base
+        ("us-1cd-abct1", "lithuania", False),  # tracked: no road march beyond 150 km
+        ("us-82abn-irf", "romania", False),  # the army's way
+    ],
+)
+def test_options_route_each_profile_as_the_simulation_plans_it(
+    unit_id: str, region_id: str, received_apart: bool
+) -> None:
+    """docs/optimization.md, "Options": a unit's own-equipment option in a region has the
+    uncongested closure the simulation's day-0 planner estimates for it (``planned_closure_day``:
+    the same routes, receptions and RSOM days), whatever its movement profile. Before the
+    options followed the profiles they were 1.5 days late for the ship and the squadron and
+    3.6 days early for the tracked brigade."""
+    from forcemodel.optimize.options import option_table
+
+    scenario = load_scenario("eastern-flank")
+    unit = next(u for u in scenario.units if u.id == unit_id)
+    alone = scenario.model_copy(
+        update={"units": (unit.model_copy(update={"assigned_to": region_id, "set_type": None}),)}
+    )
+    options = option_table(alone, compile_network(alone))
+    own = options[(options["region_id"] == region_id) & (options["stock"] < 0)].iloc[0]
+    planned = simulate(alone).tables["units"]["planned_closure_day"].iloc[0]
+    assert own["closure"] == pytest.approx(planned, abs=1e-9)
+    assert bool(own["pooled"]) is not received_apart

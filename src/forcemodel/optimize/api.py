@@ -82,7 +82,8 @@ def optimize(
         mip_gap: relative optimality gap at which the MIP stops (0 or more, below 1).
         method: ``choose``, ``simplex`` or ``ipm`` (for the MIP, the method of its LP
             relaxations); ``pdlp`` only with ``relax``.
-        threads: HiGHS threads; ``None`` for its default, 1 inside parallel sweeps.
+        threads: HiGHS threads; ``None`` for its default (1 when stopping by work, so that the
+            same input gives the same plan on any machine), 1 inside parallel sweeps.
         weights: day weights, early-gap weight and cost weight (:class:`Weights`); none:
             the scenario's (``meta.objective``, :meth:`Weights.of`).
         keep_assignments: keep pre-assigned units (``assigned_to``) in their region.
@@ -128,6 +129,8 @@ def optimize(
     """
     if work is None and time_limit is None:
         work = WorkLimits()  # the default stopping rule: by work, not by the clock
+    if work is not None and threads is None:
+        threads = 1  # HiGHS with one thread: the same plan on any machine
     settings = SolverSettings(
         time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
         mip_gap=mip_gap,
