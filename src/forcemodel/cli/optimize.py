@@ -364,14 +364,16 @@ def _print_explanation(result: Any) -> None:
     for unit, group in spans.groupby("unit", sort=True):
         per = "set more" if unit == "set" else f"{unit} more a day, on every day of the span"
         table = Table(
-            title=f"Binding capacities per {unit} (change of the objective per {per}; "
-            "each day's price holds alone up to 'holds for', HiGHS ranging)",
+            title=f"Binding capacities per {unit} (change of the objective per {per}, and of "
+            "the shortfall in brigade-days; each day's price holds alone up to 'holds for', "
+            "HiGHS ranging)",
             title_justify="left",
         )
         table.add_column("binding", no_wrap=True)
         table.add_column("days", justify="right", no_wrap=True)
         table.add_column("price a day", justify="right", no_wrap=True)
         table.add_column("span's sum", justify="right", no_wrap=True)
+        table.add_column("brigade-days, span", justify="right", no_wrap=True)
         table.add_column(f"holds for, least day ({unit}s)", justify="right")
         for rec in group.head(5).to_dict("records"):
             lo, hi = float(rec["price_per_day_min"]), float(rec["price_per_day_max"])
@@ -381,6 +383,7 @@ def _print_explanation(result: Any) -> None:
                 f"{first}-{last}" if first >= 0 else "",
                 f"{lo:.3g}" if lo == hi else f"{lo:.3g} to {hi:.3g}",
                 f"{float(rec['price_sum']):.3g}",
+                "" if math.isnan(bde := float(rec["bde_days_sum"])) else f"{bde:.3g}",
                 "" if math.isnan(holds) else f"{holds:.3g}",
             )
         out.print(table)

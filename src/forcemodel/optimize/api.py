@@ -11,19 +11,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import linopy
+import numpy as np
 import pandas as pd
 
 from forcemodel.mip.errors import InfeasibleError
 from forcemodel.mip.solve import SolverSettings, run_highs
 from forcemodel.network.compile import CompiledNetwork, compile_network
-from forcemodel.optimize.explain import bindings_table, unmet_requirements
+from forcemodel.optimize.explain import bindings_table, unmet_requirements, with_bde_day_prices
 from forcemodel.optimize.model import BuiltModel, Choice, Weights, build_model, option_table
 from forcemodel.optimize.plan import OptimizationResult, Provenance, read_solution, with_purchases
 from forcemodel.optimize.prepositioning import NewSets, candidate_sets, check_budget
 from forcemodel.optimize.safeguard import bundled_closure_days
 from forcemodel.optimize.search import Found, interrupted, raise_without_plan, solve_mip
 from forcemodel.optimize.simulated import region_table
-from forcemodel.optimize.start import fixed_lp, planner_keep
+from forcemodel.optimize.start import fixed_lp, planner_keep, solve_fixed
 from forcemodel.optimize.stopping import Budget, WorkLimits
 from forcemodel.scenario.model import Scenario
 
@@ -303,6 +304,15 @@ def _optimize(
         if lp is None:
             return finish(result)
         bindings = bindings_table(scenario, lp, relaxed=False)
+        # The same fixed plan with every brigade-day short counted alike: its duals are the
+        # prices in brigade-days (docs/optimization.md, "Prices in brigade-days").
+        z = np.round(lp.model.variables["choose"].solution.to_numpy())
+        plain = solve_fixed(
+            scenario, net, lp, z, dataclasses.replace(weights, plain=True), budget_.stage()
+        )
+        bindings = with_bde_day_prices(
+            bindings, bindings_table(scenario, plain, relaxed=False) if plain else None
+        )
         unmet = unmet_requirements(scenario, lp, bindings)
         return finish(dataclasses.replace(result, bindings=bindings, unmet=unmet))
 

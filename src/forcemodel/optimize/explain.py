@@ -35,6 +35,7 @@ BINDING_COLUMNS = [
     "meaning",
     "server",
     "holds_for",
+    "price_bde_days",
 ]
 
 UNMET_COLUMNS = [
@@ -88,6 +89,7 @@ def bindings_table(scenario: Scenario, built: BuiltModel, *, relaxed: bool) -> p
         return table
     table["server"] = table["server"].astype(object).where(table["server"].notna(), "")
     table["holds_for"] = table["holds_for"].astype(float)
+    table["price_bde_days"] = table["price_bde_days"].astype(float)
     order = table["shadow_price"].abs().fillna(-1.0)
     table = table.assign(_o=order).sort_values(["_o", "kind", "day"], ascending=[False, True, True])
     return table.drop(columns="_o").reset_index(drop=True)
@@ -456,3 +458,33 @@ def _days(days: list[int]) -> str:
     for a, b in _runs(np.isin(np.arange(ds[0], ds[-1] + 1), ds)):
         parts.append(f"{ds[0] + a}" if a == b else f"{ds[0] + a}-{ds[0] + b}")
     return ("day " if len(ds) == 1 else "days ") + ", ".join(parts)
+
+
+#: The columns that name a binding row (a capacity or requirement on a day).
+_ROW_KEY = ["kind", "region", "stock", "capability", "server", "day"]
+
+
+def with_bde_day_prices(weighted: pd.DataFrame, plain: pd.DataFrame | None) -> pd.DataFrame:
+    """``weighted`` (the bindings of the objective's LP) with ``price_bde_days``: each row's
+    shadow price in the LP of the same fixed plan whose objective counts every brigade-day
+    short alike (``plain``'s bindings, :attr:`Weights.plain`): how many brigade-days of
+    shortfall one more unit of the row would save (negative) or add. 0 where the row does not
+    bind in that LP; NaN for every row when it was not solved (``None``)."""
+    if weighted.empty:
+        return weighted
+    out = weighted.drop(columns="price_bde_days")
+    if plain is None:
+        return out.assign(price_bde_days=np.nan)[BINDING_COLUMNS]
+    prices = plain[[*_ROW_KEY, "shadow_price"]].rename(columns={"shadow_price": "price_bde_days"})
+    merged = out.merge(prices, how="left", on=_ROW_KEY, validate="many_to_one")
+    merged["price_bde_days"] = merged["price_bde_days"].fillna(0.0)
+    # A stock's price is NaN with the choices fixed in both LPs: it stays NaN.
+    merged.loc[merged["shadow_price"].isna(), "price_bde_days"] = np.nan
+    cap = merged["kind"].isin(CAPACITY_KINDS) & merged["price_bde_days"].notna()
+    merged.loc[cap, "meaning"] = [
+        f"{text}; in brigade-days of shortfall: {_fmt(price)}"
+        for text, price in zip(
+            merged.loc[cap, "meaning"], merged.loc[cap, "price_bde_days"], strict=True
+        )
+    ]
+    return merged[BINDING_COLUMNS]

@@ -88,6 +88,9 @@ class Weights:
     cost_weight: float = DEFAULT_COST_WEIGHT
     late_weight: float = DEFAULT_LATE_WEIGHT
     closure_by: Mapping[str, float] | None = None
+    #: Every brigade-day short weighs 1 (no day weights, priorities or lateness): the
+    #: objective in brigade-days, whose duals price a capacity in brigade-days.
+    plain: bool = False
 
     @classmethod
     def of(cls, scenario: Scenario, **overrides: float | None) -> Weights:
@@ -691,6 +694,8 @@ def define_objective(
         * priority
         * xr.DataArray(1.0 + weights.late_weight * late, coords=[f.region, f.day])
     )
+    if weights.plain:
+        w = xr.ones_like(w)
     objective = (v.s * w).sum() + weights.cost_weight * cost
     spend = (
         add_new_set_rows(m, v.z_lab, f.options, new_sets, relax=relax, fix_choices=fix_choices)

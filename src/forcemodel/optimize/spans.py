@@ -25,6 +25,7 @@ SPAN_COLUMNS = [
     "price_per_day_min",
     "price_per_day_max",
     "price_sum",
+    "bde_days_sum",
     "holds_for",
 ]
 
@@ -43,7 +44,9 @@ def capacity_spans(bindings: pd.DataFrame) -> pd.DataFrame:
     consecutive days on which it binds with prices of one sign: ``unit`` (``ton``, ``person``,
     ``asset-day`` a day, or ``set``: prices in different units are never ranked together),
     ``price_per_day_min`` / ``max`` (the days' shadow prices), ``price_sum`` (their sum: the
-    first-order change of the objective for one more unit on every day of the span) and
+    first-order change of the objective for one more unit on every day of the span),
+    ``bde_days_sum`` (the same in brigade-days of shortfall: the bindings' ``price_bde_days``
+    summed; NaN when they have none) and
     ``holds_for`` (the least room any day of the span has, HiGHS ranging: each day's price
     holds alone up to it). Sorted by unit, then by ``|price_sum|``, largest first."""
     cap = bindings[bindings["kind"].isin(CAPACITY_KINDS)]
@@ -75,6 +78,9 @@ def capacity_spans(bindings: pd.DataFrame) -> pd.DataFrame:
                         "price_per_day_min": float(price.min()),
                         "price_per_day_max": float(price.max()),
                         "price_sum": float(price.sum()),
+                        "bde_days_sum": float(g["price_bde_days"].to_numpy(float).sum())
+                        if "price_bde_days" in g
+                        else math.nan,
                         "holds_for": float(np.nanmin(holds))
                         if (~np.isnan(holds)).any()
                         else math.nan,
