@@ -147,7 +147,7 @@ def optimize_run(
     v: Planner,
     name: Name,
     csrf: Annotated[str, Form(max_length=200)] = "",
-    stop: Annotated[str, Form(pattern="^(time|work)$")] = "time",
+    stop: Annotated[str, Form(pattern="^(time|work)$")] = "work",
     seconds: Annotated[int, Form(ge=OPTIMIZE_SECONDS[0], le=OPTIMIZE_SECONDS[1])] = 50,
 ) -> Response:
     check_csrf(v, csrf)
