@@ -131,6 +131,15 @@ def progress(stage: str, budget: Budget, incumbent: float | None, bound: float |
     logging.getLogger(PROGRESS).info("%s: incumbent %s, bound %s%s", stage, words, bound_words, gap)
 
 
+def announce(words: str) -> None:
+    """A progress line saying which stage starts (a stage of HiGHS can take minutes)."""
+    logging.getLogger(PROGRESS).info("%s", words)
+
+
+def _best_value(candidates: list[Candidate]) -> float | None:
+    return min(c.value for c in candidates) if candidates else None
+
+
 def raise_without_plan(outcome: SolveOutcome) -> None:
     """An infeasible model or a solver that stopped without a plan, in plain words."""
     if outcome.termination in ("infeasible", "infeasible_or_unbounded"):
@@ -186,16 +195,21 @@ def solve_mip(
     if z_plan is not None and not by_regions:
         # At most a share of the search's time: without closure targets this LP can take
         # minutes on eastern-flank (the shared rows; 2 s with them left out), see the fallback.
+        announce("day-0 planner: scoring its plan in the whole model")
         timed = budget.stage(reserve, PLANNER_SHARE)
         found = solve_fixed(scenario, net, built, z_plan, weights, timed, names=True)
         if found is not None:
             candidates.append(Candidate(value_of(found), PLANNER, z_plan, found, planner=True))
         else:
             log.info("Day-0 planner: its plan was not scored within its time")
+    progress("day-0 planner", budget, _best_value(candidates), None)
     bound, q_out = queue_free_bound(
         scenario, net, built.options, weights, budget.stage(reserve), new_sets=built.new_sets
     )
     log.info("%s", _stage_log("queue-free bound (lower bound)", q_out))
+    progress("queue-free bound", budget, _best_value(candidates), bound)
+    if not by_regions:
+        announce("LP relaxation, then the sub-MIP around it")
     first = None
     if z_plan is not None and not candidates:  # at once, so that a plan is at hand
         first = fallback(scenario, net, built, z_plan, weights, budget)
@@ -263,6 +277,11 @@ def _refined(
         return lp
 
     final = FINAL_SHARE * budget.settings.time_limit if budget.work is None else 0.0
+    work = budget.work
+    announce(
+        "simulated search: the plans simulated"
+        + (f", at most {work.evaluations} simulations" if work is not None else "")
+    )
     refined = refine(
         scenario,
         net,
@@ -311,6 +330,7 @@ def _whole_mip(
         )
     else:
         mip_settings = budget.stage()
+    announce("whole MIP: HiGHS from the best plan")
     outcome = run_highs(built.model, mip_settings, mip=True, start=start_from)
     log.info("%s", _stage_log("whole MIP", outcome))
     raise_without_plan(outcome)

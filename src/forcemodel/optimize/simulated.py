@@ -540,7 +540,12 @@ def improve(
                     region,
                     " with a set" if uses else " with its own equipment",
                 )
-        log.info("Simulated search: score %.6f (was %.6f)", found.score, current.score)
+        log.info(
+            "Simulated search: score %.6f (was %.6f), %d simulations so far",
+            found.score,
+            current.score,
+            scorer.evaluations,
+        )
         current = found
         accepted += sum(len(m.changes) for m in taken)
         since_refresh += 1
