@@ -28,18 +28,36 @@ from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
     audit,
+    courses,
     docs,
     donors,
+    hubs,
+    item_needs,
     items,
     match,
     pledges,
     requirements,
+    routes,
     service,
 )
 from forcemodel.service.settings import Settings
 
 #: The routers, in the order the OpenAPI description lists their paths.
-ROUTERS = (service, docs, items, donors, pledges, requirements, allocations, audit, match)
+ROUTERS = (
+    service,
+    docs,
+    items,
+    donors,
+    pledges,
+    requirements,
+    allocations,
+    hubs,
+    routes,
+    courses,
+    item_needs,
+    audit,
+    match,
+)
 
 
 def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
