@@ -16,6 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forcemodel.service.auth import Principal
+from forcemodel.service.logistics_schemas import (
+    CourseIn,
+    CoursePatch,
+    HubIn,
+    HubPatch,
+    ItemNeedsIn,
+    ItemNeedsPatch,
+    RouteIn,
+    RoutePatch,
+)
 from forcemodel.service.records import (
     RecordError,
     _apply,
@@ -25,16 +35,6 @@ from forcemodel.service.records import (
     _item,
     check_version,
     invalid,
-)
-from forcemodel.service.schemas import (
-    CourseIn,
-    CoursePatch,
-    HubIn,
-    HubPatch,
-    ItemNeedsIn,
-    ItemNeedsPatch,
-    RouteIn,
-    RoutePatch,
 )
 from forcemodel.service.tables import Base, Course, Hub, ItemNeeds, Route
 

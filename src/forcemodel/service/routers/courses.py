@@ -27,7 +27,7 @@ from forcemodel.service.deps import (
     expected_version,
     next_page,
 )
-from forcemodel.service.schemas import CourseIn, CourseOut, CoursePatch
+from forcemodel.service.logistics_schemas import CourseIn, CourseOut, CoursePatch
 from forcemodel.service.tables import Course
 
 router = APIRouter(tags=["courses"])

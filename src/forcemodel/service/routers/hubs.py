@@ -27,7 +27,7 @@ from forcemodel.service.deps import (
     expected_version,
     next_page,
 )
-from forcemodel.service.schemas import HubIn, HubOut, HubPatch
+from forcemodel.service.logistics_schemas import HubIn, HubOut, HubPatch
 from forcemodel.service.tables import Hub
 
 router = APIRouter(tags=["hubs"])

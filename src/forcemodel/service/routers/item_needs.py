@@ -27,7 +27,7 @@ from forcemodel.service.deps import (
     expected_version,
     next_page,
 )
-from forcemodel.service.schemas import ItemNeedsIn, ItemNeedsOut, ItemNeedsPatch
+from forcemodel.service.logistics_schemas import ItemNeedsIn, ItemNeedsOut, ItemNeedsPatch
 from forcemodel.service.tables import ItemNeeds
 
 router = APIRouter(tags=["item needs"])

@@ -27,7 +27,7 @@ from forcemodel.service.deps import (
     expected_version,
     next_page,
 )
-from forcemodel.service.schemas import RouteIn, RouteOut, RoutePatch
+from forcemodel.service.logistics_schemas import RouteIn, RouteOut, RoutePatch
 from forcemodel.service.tables import Route
 
 router = APIRouter(tags=["routes"])
