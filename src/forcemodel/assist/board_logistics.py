@@ -145,7 +145,7 @@ def check(logistics: Logistics, categories: Mapping[str, str]) -> None:
                     where,
                     None,
                     "item_id",
-                    f"'{c.item_id}' is a {categories[c.item_id]}, not a system: it has no crews",
+                    f"'{c.item_id}' is not a system (category {categories[c.item_id]}): no crews",
                 )
             )
     for n in logistics.needs:
@@ -155,7 +155,7 @@ def check(logistics: Logistics, categories: Mapping[str, str]) -> None:
                     f"/item-needs/{n.item_id}",
                     None,
                     "crew",
-                    f"only a system has a crew; '{n.item_id}' is a {categories[n.item_id]}",
+                    f"only a system has a crew; '{n.item_id}' is {categories[n.item_id]}",
                 )
             )
     for cycle in _cycles(courses):
