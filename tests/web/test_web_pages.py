@@ -38,6 +38,7 @@ PAGES: dict[str, frozenset[str]] = {
     "/ui/board/requirements.csv": READ,
     "/ui/board/pledges/{p155}/edit": frozenset({"donor", "coordinator"}),
     "/ui/board/cases": READ,
+    "/ui/board/plan": READ,
     "/ui/board/pledges/import": frozenset({"donor", "other_donor"}),
     "/ui/board/requirements/import": frozenset({"partner"}),
     "/ui/board/match": COORD,

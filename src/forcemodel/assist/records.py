@@ -1,12 +1,17 @@
 """A case from the service's records, and the matcher's plan as allocations of those records.
 
 The service's database holds items (``category``, ``standard``), pledges (item, quantity,
-available-from date), requirements (item, quantity, priority 1 most urgent to 5, needed-by
-date) and allocations. It holds no routes, hubs, crews, courses or ammunition loads, so the case
-built here has none: every pledge reaches the partner on its available-from date, and what is
-delivered counts as operational. Compatibility is the service's rule: a pledge can serve a
-requirement whose item has the same category and standard. Existing allocations are recorded
-deliveries (status ``allocated``): the plan keeps them and adds to them.
+available-from date, location), requirements (item, quantity, priority 1 most urgent to 5,
+needed-by date) and allocations; since revision 0004 also hubs, routes, training courses and
+what items need (tons, crews): :mod:`forcemodel.assist.board_logistics`. Without those (the
+matcher's ``POST /match``) every pledge reaches the partner on its available-from date and what
+is delivered counts as operational; with them (the board's assistance plan) a pledge whose
+location a recorded route leaves goes through its hub, a system is usable once crews are
+trained, and the plan looks past the last date by the slowest route and the longest chain of
+courses. It holds no ammunition loads (a system needs none here). Compatibility is the
+service's rule: a pledge can serve a requirement whose item has the same category and
+standard. Existing allocations are recorded deliveries (status ``allocated``): the plan keeps
+them and adds to them.
 
 Plain data in, plain data out: no database access here (the service reads the rows).
 """
@@ -22,24 +27,27 @@ from typing import cast
 
 import pandas as pd
 
+from forcemodel.assist.board_logistics import (
+    Logistics,
+    case_courses,
+    case_hubs,
+    case_routes,
+    chain_days,
+    check,
+    location_key,
+)
 from forcemodel.assist.lifecycle import DeliveryStatus
 from forcemodel.assist.match import MatchResult
 from forcemodel.assist.model import (
     AssistanceCase,
     Delivery,
     Donor,
-    Hub,
     Item,
     Meta,
     Pledge,
     Requirement,
-    Route,
 )
 
-#: The one place every pledge leaves from, and its route (no delay, no capacity).
-ORIGIN = "origin"
-ROUTE = "direct"
-HUB = "direct"
 #: Longest span of dates a case may cover (the case format's limit on the horizon).
 MAX_DAYS = 1100
 #: Columns of :func:`proposed_allocations`.
@@ -71,6 +79,8 @@ class PledgeRecord:
     item_id: str
     quantity: int
     available_from: dt.date
+    #: Where it waits: its route when a recorded route leaves from here (exact text).
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,15 +153,23 @@ def case_from_records(
     allocations: Iterable[AllocationRecord] = (),
     *,
     name: str = "database",
+    logistics: Logistics | None = None,
 ) -> AssistanceCase:
     """The matching case of the service's records (see the module docstring).
 
-    Day 0 is the earliest available-from or needed-by date; the horizon the latest.
+    Day 0 is the earliest available-from, needed-by or course first-start date; the horizon
+    the latest, plus (with ``logistics``) the slowest route and the longest chain of courses,
+    up to :data:`MAX_DAYS`.
 
     Raises:
         ValueError: the dates span more than :data:`MAX_DAYS` days.
+        forcemodel.assist.board_logistics.PlanError: ``logistics`` that cannot be planned
+            (a ValueError too), every problem located.
     """
+    logistics = logistics or Logistics()
+    check(logistics, {it.id: it.category for it in items})
     dates = [p.available_from for p in pledges] + [r.needed_by for r in requirements]
+    dates += [c.first_start for c in logistics.courses if c.first_start is not None]
     start = min(dates, default=dt.date(2000, 1, 1))
     span = (max(dates, default=start) - start).days
     if span > MAX_DAYS:
@@ -159,6 +177,9 @@ def case_from_records(
             f"the pledges and requirements span {span} days ({start.isoformat()} to "
             f"{max(dates).isoformat()}); the matcher plans at most {MAX_DAYS} days"
         )
+    horizon = min(span + chain_days(logistics), MAX_DAYS)
+    needs = {n.item_id: n for n in logistics.needs}
+    origins = {r.origin for r in logistics.routes}
     known = {it.id: it for it in items}
     keys = capability_keys((it.category, it.standard) for it in items)
 
@@ -175,6 +196,8 @@ def case_from_records(
             capability=capability(it.id),
             family=_ident(it.id),
             standard=_standard(it.standard),
+            tons=needs[it.id].tons if it.id in needs else 0.0,
+            crew=needs[it.id].crew if it.id in needs else 0,
         )
         for it in items
     )
@@ -186,7 +209,7 @@ def case_from_records(
             item=_ident(p.item_id),
             quantity=float(p.quantity),
             available_from=p.available_from,
-            location=ORIGIN,
+            location=location_key(p.location, origins),
         )
         for p in pledges
     )
@@ -218,17 +241,14 @@ def case_from_records(
         for (p, r), q in sorted(held.items())
     )
     return AssistanceCase(
-        meta=Meta(name=_ident(name), start=start, horizon_days=max(1, span), partner="partner"),
+        meta=Meta(name=_ident(name), start=start, horizon_days=max(1, horizon), partner="partner"),
         donors=donors,
         items=case_items,
         requirements=case_reqs,
         pledges=case_pledges,
-        hubs=(Hub(id=HUB, t_per_day=1e12),),
-        routes=(
-            Route.model_validate(
-                {"id": ROUTE, "from": ORIGIN, "hub": HUB, "to_hub_days": 0, "onward_days": 0}
-            ),
-        ),
+        hubs=case_hubs(logistics),
+        routes=case_routes(logistics),
+        courses=case_courses(logistics),
         deliveries=deliveries,
     )
 

@@ -23,23 +23,41 @@ from forcemodel.service import errors
 from forcemodel.service.db import make_engine
 from forcemodel.service.deps import IF_MATCH_PATTERN, Database
 from forcemodel.service.guards import BodyLimit, RateLimits, SecurityHeaders
-from forcemodel.service.jobs import InWorkerProcess, MatchQueue, run_here
+from forcemodel.service.jobs import InWorkerProcess, MatchQueue, plan_here, run_here
 from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
     audit,
+    courses,
     docs,
     donors,
+    hubs,
+    item_needs,
     items,
     match,
     pledges,
     requirements,
+    routes,
     service,
 )
 from forcemodel.service.settings import Settings
 
 #: The routers, in the order the OpenAPI description lists their paths.
-ROUTERS = (service, docs, items, donors, pledges, requirements, allocations, audit, match)
+ROUTERS = (
+    service,
+    docs,
+    items,
+    donors,
+    pledges,
+    requirements,
+    allocations,
+    hubs,
+    routes,
+    courses,
+    item_needs,
+    audit,
+    match,
+)
 
 
 def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
@@ -55,8 +73,11 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     db = Database.on(engine)
     # A database of this process's memory cannot be opened by another: match here then.
     memory = make_url(settings.database_url).database in (None, "", ":memory:")
-    runner = run_here(db.plain) if memory else InWorkerProcess(settings.database_url)
-    matcher = MatchQueue(runner, settings.match_queue)
+    if memory:
+        matcher = MatchQueue(run_here(db.plain), settings.match_queue, plan_here(db.plain))
+    else:
+        worker = InWorkerProcess(settings.database_url)
+        matcher = MatchQueue(worker, settings.match_queue, worker.plan)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -15,6 +15,10 @@ a new job with 503 and ``Retry-After``.
 Jobs live in the memory of the server process that took them (the last
 :data:`KEEP_FINISHED` finished ones are kept): with several server processes, poll the one
 that answered (docs/service.md, "Deployment").
+
+The same queue runs the board's assistance plan (:mod:`forcemodel.service.planning`): a job of
+kind ``plan``, submitted by the board's page, whose result is the matcher's whole result (the
+training pipeline and the hubs included); the API's match routes never see those jobs.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from forcemodel.assist import MatchResult
 from forcemodel.service.auth import Principal
 from forcemodel.service.matching import MatchOut, match_records
+from forcemodel.service.planning import plan_records
 from forcemodel.service.records import RecordError
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,7 @@ KEEP_FINISHED = 1000
 RETRY_AFTER_S = 10
 
 JobStatus = Literal["queued", "running", "done", "failed"]
+JobKind = Literal["match", "plan"]
 
 
 def _now() -> dt.datetime:
@@ -68,6 +75,9 @@ class Job:
     finished_at: dt.datetime | None = None
     result: MatchOut | None = None
     error: RecordError | None = None
+    #: ``plan``: the board's assistance plan (its result in ``plan``), not a match.
+    kind: JobKind = "match"
+    plan: MatchResult | None = None
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
     _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
         default_factory=list, repr=False
@@ -76,6 +86,8 @@ class Job:
 
 #: Runs one match: (the caller, apply, time limit) to its result; raises RecordError.
 Runner = Callable[[Principal, bool, float], MatchOut]
+#: Makes the board's assistance plan: the time limit to the matcher's result; raises RecordError.
+PlanRunner = Callable[[float], MatchResult]
 
 
 def run_here(sessions: Callable[[], Session]) -> Runner:
@@ -83,6 +95,15 @@ def run_here(sessions: Callable[[], Session]) -> Runner:
 
     def run(actor: Principal, apply: bool, time_limit: float) -> MatchOut:
         return match_records(sessions, actor, apply=apply, time_limit=time_limit)
+
+    return run
+
+
+def plan_here(sessions: Callable[[], Session]) -> PlanRunner:
+    """A plan runner that plans in the calling thread (a database in the process's memory)."""
+
+    def run(time_limit: float) -> MatchResult:
+        return plan_records(sessions, time_limit)
 
     return run
 
@@ -107,6 +128,16 @@ class InWorkerProcess:
             status, message, loc, rule, headers = value
             raise RecordError(status, message, tuple(loc), rule, headers)
         assert isinstance(value, MatchOut)
+        return value
+
+    def plan(self, time_limit: float) -> MatchResult:
+        """The board's assistance plan, made in the worker process."""
+        future = self._pool.submit(_plan_in_worker, self.database_url, time_limit)
+        outcome, value = future.result()
+        if outcome == "failed":
+            status, message, loc, rule, headers = value
+            raise RecordError(status, message, tuple(loc), rule, headers)
+        assert isinstance(value, MatchResult)
         return value
 
     def close(self) -> None:
@@ -145,11 +176,29 @@ def _match_in_worker(
     return "done", result
 
 
-class MatchQueue:
-    """The bounded queue of match jobs and the thread that runs them (module docstring)."""
+def _plan_in_worker(database_url: str, time_limit: float) -> tuple[str, Any]:
+    """In the worker process: the board's plan, or why it failed."""
+    from forcemodel.service.db import make_engine, session_factory
 
-    def __init__(self, run: Runner, size: int) -> None:
+    if database_url not in _worker_sessions:
+        _worker_sessions[database_url] = session_factory(make_engine(database_url))
+    try:
+        result = plan_records(_worker_sessions[database_url], time_limit)
+    except RecordError as exc:
+        return "failed", (exc.status, exc.message, list(exc.loc), exc.rule, exc.headers)
+    return "done", result
+
+
+class MatchQueue:
+    """The bounded queue of match jobs and the thread that runs them (module docstring).
+
+    ``plan`` makes the board's assistance plan (jobs of kind ``plan``); without it those
+    jobs fail with 503.
+    """
+
+    def __init__(self, run: Runner, size: int, plan: PlanRunner | None = None) -> None:
         self.run = run
+        self.plan = plan
         self.size = size
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=size)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -159,7 +208,13 @@ class MatchQueue:
 
     def submit(self, actor: Principal, *, apply: bool, time_limit: float) -> Job:
         """Queue a match; RecordError 503 (with Retry-After) when the queue is full."""
-        job = Job(secrets.token_hex(16), actor, apply, time_limit)
+        return self._put(Job(secrets.token_hex(16), actor, apply, time_limit))
+
+    def submit_plan(self, actor: Principal, *, time_limit: float) -> Job:
+        """Queue the board's assistance plan; RecordError 503 when the queue is full."""
+        return self._put(Job(secrets.token_hex(16), actor, False, time_limit, kind="plan"))
+
+    def _put(self, job: Job) -> Job:
         with self._lock:
             try:
                 self._queue.put_nowait(job)
@@ -211,7 +266,12 @@ class MatchQueue:
                 return
             job.status, job.started_at = "running", _now()
             try:
-                job.result = self.run(job.actor, job.apply, job.time_limit)
+                if job.kind == "plan":
+                    if self.plan is None:
+                        raise RecordError(503, "this server makes no assistance plans")
+                    job.plan = self.plan(job.time_limit)
+                else:
+                    job.result = self.run(job.actor, job.apply, job.time_limit)
                 job.status = "done"
             except RecordError as exc:
                 job.error, job.status = exc, "failed"

@@ -131,7 +131,9 @@ def _snapshot(session: Session) -> _Snapshot:
         versions[("pledge", p.id)] = p.version
         quantity = p.quantity if lifecycle.accepts_allocations(p.status) else given.get(p.id, 0)
         if quantity > 0:
-            pledges.append(PledgeRecord(p.id, p.donor, p.item_id, quantity, p.available_from))
+            pledges.append(
+                PledgeRecord(p.id, p.donor, p.item_id, quantity, p.available_from, p.location)
+            )
     reqs = []
     for r in session.scalars(select(Requirement).order_by(Requirement.id)):
         reqs.append(

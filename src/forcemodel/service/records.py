@@ -166,7 +166,11 @@ def _create(session: Session, actor: Principal, row: R, entity: str) -> R:
 
 
 def _key(row: Base) -> object:
-    return getattr(row, "code", None) or getattr(row, "id", None)
+    for name in ("code", "id", "item_id"):  # donors, most rows, an item's needs
+        key = getattr(row, name, None)
+        if key is not None:
+            return key
+    return None
 
 
 def _delete(session: Session, actor: Principal, row: Base, entity: str) -> None:

@@ -361,7 +361,18 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: What the audit log records changes of.
-AuditEntity = Literal["item", "donor", "pledge", "requirement", "allocation", "user"]
+AuditEntity = Literal[
+    "item",
+    "donor",
+    "pledge",
+    "requirement",
+    "allocation",
+    "user",
+    "hub",
+    "route",
+    "course",
+    "item_needs",
+]
 
 
 class ImportResult(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -227,3 +228,78 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+
+# --- logistics and training (revision 0004): what the board's assistance plan schedules ----
+
+
+class Hub(Versioned, Base):
+    """A logistics hub on the way to the partner, with the tons a day it can pass on."""
+
+    __tablename__ = "hubs"
+
+    id: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    #: Where it is (a place, a country): shown, not matched.
+    location: Mapped[str] = mapped_column(String(NAME))
+    t_per_day: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (CheckConstraint("t_per_day > 0", name="t_per_day"),)
+
+
+class Route(Versioned, Base):
+    """From where pledges wait (a pledge's ``location``, matched exactly) through a hub to the
+    partner: days to the hub, days onward, and optionally the tons a day the route takes."""
+
+    __tablename__ = "routes"
+
+    id: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(NAME), index=True)
+    hub_id: Mapped[str] = mapped_column(ForeignKey("hubs.id"), index=True)
+    to_hub_days: Mapped[int] = mapped_column(Integer)
+    onward_days: Mapped[int] = mapped_column(Integer)
+    t_per_day: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        CheckConstraint("to_hub_days >= 0 AND onward_days >= 0", name="days"),
+        CheckConstraint("t_per_day IS NULL OR t_per_day > 0", name="t_per_day"),
+    )
+
+
+class Course(Versioned, Base):
+    """A training course: crews of a system (``item_id``; none for a course that is only a
+    prerequisite of others), trainees per cohort, days, and the courses to pass first.
+
+    ``prerequisites`` are course ids, checked when a plan is made (courses may be entered in
+    any order), not by a foreign key.
+    """
+
+    __tablename__ = "courses"
+
+    id: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    item_id: Mapped[str | None] = mapped_column(ForeignKey("items.id"), index=True)
+    cohort_size: Mapped[int] = mapped_column(Integer)
+    duration_days: Mapped[int] = mapped_column(Integer)
+    first_start: Mapped[dt.date | None] = mapped_column(Date)
+    every_days: Mapped[int | None] = mapped_column(Integer)
+    max_cohorts: Mapped[int | None] = mapped_column(Integer)
+    prerequisites: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
+
+    __table_args__ = (
+        CheckConstraint("cohort_size > 0 AND duration_days > 0", name="sizes"),
+        CheckConstraint("every_days IS NULL OR every_days > 0", name="every_days"),
+        CheckConstraint("max_cohorts IS NULL OR max_cohorts >= 0", name="max_cohorts"),
+    )
+
+
+class ItemNeeds(Versioned, Base):
+    """What one item of the catalogue needs on its way and in service: its weight (tons, for
+    the hubs' throughput) and, for a system, the people trained on it that one needs (crew)."""
+
+    __tablename__ = "item_needs"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    tons: Mapped[float] = mapped_column(Float)
+    crew: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("tons >= 0 AND crew >= 0", name="needs"),)

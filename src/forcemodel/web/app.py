@@ -24,6 +24,7 @@ from forcemodel.service.jobs import MatchQueue
 from forcemodel.web import (
     attack_pages,
     board_pages,
+    board_plan,
     case_pages,
     import_pages,
     plan_pages,
@@ -112,6 +113,7 @@ def web_app(db: Database, matcher: MatchQueue, data_dir: Path, workers: int = 2)
 
     web.include_router(signin.router)
     web.include_router(case_pages.router)
+    web.include_router(board_plan.router)
     web.include_router(import_pages.router)
     web.include_router(board_pages.router)
     web.include_router(plan_pages.router)

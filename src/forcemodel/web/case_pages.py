@@ -1,11 +1,11 @@
 """The assistance plan of a case: training pipeline, when systems are usable, hubs, fleet mix.
 
-The board's records hold no hubs, routes, courses or crews (forcemodel.assist.records), so the
-plan that schedules them is shown for an assistance case file: the bundled ones, matched once
-per server on first view (:class:`forcemodel.web.cases.CaseCache`), and those a coordinator
-uploads (:mod:`forcemodel.web.case_uploads`: checked as ``forcemodel assist match`` loads them,
-kept only when they load, matched by a job of the server's pool whose progress the case's page
-follows). Everyone signed in reads them.
+The plan of the board's own records (with the hubs, routes, courses and item needs it keeps)
+is :mod:`forcemodel.web.board_plan`; these pages show an assistance case file's: the bundled
+ones, matched once per server on first view (:class:`forcemodel.web.cases.CaseCache`), and
+those a coordinator uploads (:mod:`forcemodel.web.case_uploads`: checked as ``forcemodel
+assist match`` loads them, kept only when they load, matched by a job of the server's pool
+whose progress the case's page follows). Everyone signed in reads them.
 
 No ``from __future__ import annotations``: FastAPI reads the annotations of the routes.
 """
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forcemodel.assist import bundled_cases
 from forcemodel.common.errors import Problem
-from forcemodel.web import case_uploads, cases, tables
+from forcemodel.web import case_uploads, cases
 from forcemodel.web.frame import (
     COORDINATORS,
     EVERYONE,
@@ -125,25 +125,10 @@ async def case_page(request: Request, v: Anyone, name: CaseName) -> Response:
     plan = await _plan(request, name)
     if isinstance(plan, Job):
         return render(request, "case_match.html", {"job": plan, "name": name}, v=v)
-    t = plan.tables
     return render(
         request,
         "case.html",
-        {
-            "plan": plan,
-            "meta": plan.result.case.meta,
-            "usable": tables.table(t["usable"]),
-            "courses": tables.table(t["courses"]),
-            "cohorts": tables.table(
-                t["cohorts"][["course", "item", "trainees", "start_date", "end_date"]]
-            ),
-            "cohort_chart": cases.cohort_chart(plan),
-            "hub_charts": cases.hub_charts(plan),
-            "hubs": tables.table(t["hubs"][t["hubs"]["tons"] > 0]),
-            "fleet_chart": cases.fleet_chart(plan),
-            "fleet": tables.table(t["fleet"]),
-            "table_names": TABLES,
-        },
+        {**cases.page_context(plan), "table_names": TABLES},
         v=v,
     )
 

@@ -8,6 +8,7 @@ a case's result (matched once per server, on first view) and scales the tables t
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pandas as pd
 from forcemodel.assist import MatchResult, fleet_mix, load_case, match_case
 from forcemodel.assist.pipeline import courses, hub_throughput, usable_systems
 from forcemodel.web.charts import CHART_H, CHART_W, PAD_B, PAD_L, PAD_R, PAD_T, _ticks
-from forcemodel.web.tables import cell
+from forcemodel.web.tables import cell, table
 
 #: Seconds the matcher may run on a case the page shows (its default).
 MATCH_TIME_LIMIT = 60.0
@@ -67,6 +68,25 @@ class CaseCache:
         plan = plan_of(name, result)
         with self._lock:
             self._plans[name] = plan
+
+
+def page_context(plan: CasePlan, skip_hubs: Collection[str] = ()) -> dict[str, Any]:
+    """What the plan's sections show (templates/plan_sections.html): its tables and charts,
+    the hubs in ``skip_hubs`` left out (the board's own route for pledges without one)."""
+    t = plan.tables
+    hubs = t["hubs"]
+    return {
+        "plan": plan,
+        "meta": plan.result.case.meta,
+        "usable": table(t["usable"]),
+        "courses": table(t["courses"]),
+        "cohorts": table(t["cohorts"][["course", "item", "trainees", "start_date", "end_date"]]),
+        "cohort_chart": cohort_chart(plan),
+        "hub_charts": hub_charts(plan, skip_hubs),
+        "hubs": table(hubs[(hubs["tons"] > 0) & ~hubs["hub"].isin(list(skip_hubs))]),
+        "fleet_chart": fleet_chart(plan),
+        "fleet": table(t["fleet"]),
+    }
 
 
 def plan_of(name: str, result: MatchResult) -> CasePlan:
@@ -168,9 +188,10 @@ def _line_chart(
     }
 
 
-def hub_charts(plan: CasePlan) -> list[dict[str, Any]]:
-    """Per hub: tons through it each day against its daily capacity."""
+def hub_charts(plan: CasePlan, skip: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Per hub (but those in ``skip``): tons through it each day against its daily capacity."""
     hubs = plan.result.hubs
+    hubs = hubs[~hubs["hub"].isin(list(skip))] if len(hubs) else hubs
     horizon = float(plan.result.case.meta.horizon_days)
     style = {
         "tons": ("#0072B2", "", "tons through the hub"),

@@ -135,7 +135,7 @@ def get_match_job(job_id: JobKey, request: Request, _user: Coordinator) -> Match
     """A match job: how far it has got and, once done, its result (coordinators)."""
     matcher = _queue(request)
     job = matcher.get(job_id)
-    if job is None:
+    if job is None or job.kind != "match":  # the board's plans are the board page's
         raise RecordError(
             404, f"no match job {job_id} (jobs are kept by the server that took them)"
         )
