@@ -28,16 +28,13 @@ from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
     audit,
-    courses,
     docs,
     donors,
-    hubs,
-    item_needs,
     items,
+    logistics,
     match,
     pledges,
     requirements,
-    routes,
     service,
 )
 from forcemodel.service.settings import Settings
@@ -51,10 +48,7 @@ ROUTERS = (
     pledges,
     requirements,
     allocations,
-    hubs,
-    routes,
-    courses,
-    item_needs,
+    logistics,
     audit,
     match,
 )
