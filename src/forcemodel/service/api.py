@@ -28,13 +28,16 @@ from forcemodel.service.migrate import upgrade_to_head
 from forcemodel.service.routers import (
     allocations,
     audit,
+    courses,
     docs,
     donors,
+    hubs,
+    item_needs,
     items,
-    logistics,
     match,
     pledges,
     requirements,
+    routes,
     service,
 )
 from forcemodel.service.settings import Settings
@@ -48,7 +51,10 @@ ROUTERS = (
     pledges,
     requirements,
     allocations,
-    logistics,
+    hubs,
+    routes,
+    courses,
+    item_needs,
     audit,
     match,
 )
